@@ -1,0 +1,161 @@
+#include "clicommands.h"
+
+#include "core/formats/documentreader.h"
+#include "core/io/readerror.h"
+#include "core/report/inspectreport.h"
+#include "core/runtime/runtimeloader.h"
+
+#include <cstdio>
+#include <iostream>
+
+namespace te::cli {
+namespace {
+
+struct Parsed {
+    std::vector<std::string> positional;
+    bool json = false;
+    bool stats = false;
+    std::string error;
+};
+
+Parsed parse(const std::vector<std::string> &args, bool allowStats)
+{
+    Parsed p;
+    for (const auto &a : args) {
+        if (a == "--json")
+            p.json = true;
+        else if (a == "--stats" && allowStats)
+            p.stats = true;
+        else if (a.rfind("--", 0) == 0)
+            p.error = "unknown option " + a;
+        else
+            p.positional.push_back(a);
+    }
+    return p;
+}
+
+std::unique_ptr<Document> open(const std::string &path)
+{
+    try {
+        return readDocument(path);
+    } catch (const ReadError &e) {
+        std::fprintf(stderr, "torch-explorer-cli: %s\n", e.what());
+    } catch (const std::bad_alloc &) {
+        std::fprintf(stderr, "torch-explorer-cli: %s: out of memory while reading\n", path.c_str());
+    }
+    return nullptr;
+}
+
+} // namespace
+
+int helpCommand()
+{
+    std::printf(
+        "torch-explorer-cli %s: look inside PyTorch model files without running them\n"
+        "\n"
+        "usage:\n"
+        "  torch-explorer-cli inspect FILE [--json] [--stats]   tensors, modules, state dicts, metadata\n"
+        "  torch-explorer-cli scan FILE [--json]                security report; exit 1 if dangerous\n"
+        "  torch-explorer-cli devices [--json]                  devices the libtorch runtime can use\n"
+        "  torch-explorer-cli --version                         versions of the program and its runtime\n"
+        "\n"
+        "FILE is anything torch.save or torch.jit.save wrote: state dicts, checkpoints, whole pickled\n"
+        "models, TorchScript, legacy (pre-1.6) files. Nothing in a file is executed.\n"
+        "exit status: 0 ok, 1 the check failed (dangerous content), 2 unreadable input or bad arguments\n",
+        TE_VERSION);
+    return 0;
+}
+
+int versionCommand()
+{
+    std::printf("torch-explorer-cli %s\n", TE_VERSION);
+    std::string error;
+    if (Runtime *rt = loadRuntime(&error))
+        std::printf("runtime: libtorch %s\n", rt->libtorchVersion().c_str());
+    else
+        std::printf("runtime: missing (%s)\n", error.c_str());
+    return 0;
+}
+
+int inspectCommand(const std::vector<std::string> &args)
+{
+    Parsed p = parse(args, true);
+    if (!p.error.empty() || p.positional.size() != 1) {
+        std::fprintf(stderr, "torch-explorer-cli inspect: %s\nusage: inspect FILE [--json] [--stats]\n",
+                     p.error.empty() ? "expected one FILE" : p.error.c_str());
+        return 2;
+    }
+    auto doc = open(p.positional[0]);
+    if (!doc)
+        return 2;
+    if (p.json)
+        std::cout << inspectJson(*doc, p.stats).dump(2) << "\n";
+    else
+        std::cout << inspectText(*doc, p.stats);
+    if (!doc->error.empty()) {
+        std::fprintf(stderr, "torch-explorer-cli: %s\n", doc->error.c_str());
+        return 2;
+    }
+    return 0;
+}
+
+int scanCommand(const std::vector<std::string> &args)
+{
+    Parsed p = parse(args, false);
+    if (!p.error.empty() || p.positional.size() != 1) {
+        std::fprintf(stderr, "torch-explorer-cli scan: %s\nusage: scan FILE [--json]\n",
+                     p.error.empty() ? "expected one FILE" : p.error.c_str());
+        return 2;
+    }
+    auto doc = open(p.positional[0]);
+    if (!doc)
+        return 2;
+    if (p.json) {
+        nlohmann::ordered_json out{{"path", doc->path}, {"format", formatName(doc->format)}};
+        const nlohmann::ordered_json security = securityJson(doc->security);
+        for (const auto &[k, v] : security.items())
+            out[k] = v;
+        if (!doc->error.empty())
+            out["error"] = doc->error;
+        std::cout << out.dump(2) << "\n";
+    } else {
+        std::cout << scanText(*doc);
+    }
+    if (doc->security.verdict == "dangerous")
+        return 1;
+    if (!doc->security.complete) {
+        std::fprintf(stderr, "torch-explorer-cli: not fully scanned: %s\n", doc->error.c_str());
+        return 2;
+    }
+    return 0;
+}
+
+int devicesCommand(const std::vector<std::string> &args)
+{
+    Parsed p = parse(args, false);
+    if (!p.error.empty() || !p.positional.empty()) {
+        std::fprintf(stderr, "torch-explorer-cli devices: %s\n", p.error.empty() ? "takes no FILE" : p.error.c_str());
+        return 2;
+    }
+    std::string error;
+    Runtime *rt = loadRuntime(&error);
+    if (!rt) {
+        std::fprintf(stderr, "torch-explorer-cli: %s\n", error.c_str());
+        return 2;
+    }
+    auto devices = rt->devices();
+    if (p.json) {
+        nlohmann::ordered_json out{{"libtorch", rt->libtorchVersion()}, {"devices", nlohmann::ordered_json::array()}};
+        for (const auto &d : devices)
+            out["devices"].push_back({{"id", d.id}, {"name", d.name}, {"memory_bytes", d.memoryBytes}});
+        std::cout << out.dump(2) << "\n";
+    } else {
+        std::printf("libtorch %s\n", rt->libtorchVersion().c_str());
+        for (const auto &d : devices)
+            std::printf("  %-8s %s%s\n", d.id.c_str(), d.name.c_str(),
+                        d.memoryBytes ? (" (" + formatBytes(d.memoryBytes) + ")").c_str() : "");
+    }
+    return 0;
+}
+
+} // namespace te::cli

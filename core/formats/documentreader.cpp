@@ -1,0 +1,94 @@
+#include "documentreader.h"
+#include "formatdetector.h"
+#include "readersupport.h"
+#include "../io/readerror.h"
+#include "../model/documentanalyzer.h"
+#include "../model/securityscanner.h"
+
+namespace te {
+
+void reportProgress(const ReadOptions &options, double fraction, const std::string &label)
+{
+    if (options.progress)
+        options.progress(fraction, label);
+}
+
+void checkCancel(const ReadOptions &options)
+{
+    if (options.cancel && options.cancel->load())
+        throw Cancelled();
+}
+
+Value *runPickle(Document &doc, std::string_view bytes, const std::string &member, PickleHooks *hooks,
+                 const ReadOptions &options, uint64_t *endOffset, int *protocol)
+{
+    PickleMachine machine(*doc.arena, bytes, member, hooks, options.limits);
+    try {
+        Value *v = machine.run(options.cancel);
+        doc.globals.insert(doc.globals.end(), machine.globals().begin(), machine.globals().end());
+        if (endOffset)
+            *endOffset = machine.endOffset();
+        if (protocol)
+            *protocol = machine.protocol();
+        return v;
+    } catch (...) {
+        doc.globals.insert(doc.globals.end(), machine.globals().begin(), machine.globals().end());
+        throw;
+    }
+}
+
+void scanExtraPickle(Document &doc, std::string_view bytes, const std::string &member, const ReadOptions &options,
+                     bool notLoaded)
+{
+    ValueArena scratch;
+    PickleMachine machine(scratch, bytes, member, nullptr, options.limits);
+    try {
+        machine.run(options.cancel);
+    } catch (const ReadError &) {
+        // A decoy need not be a valid pickle; what it references is what matters.
+    }
+    for (GlobalRef g : machine.globals()) {
+        g.member = member;
+        doc.globals.push_back(std::move(g));
+    }
+    if (notLoaded)
+        doc.security.findings.push_back("member " + member +
+                                        " holds a pickle that PyTorch's loader does not read; it was scanned as well");
+}
+
+std::unique_ptr<Document> readDocument(const std::string &path, const ReadOptions &options)
+{
+    return readDocument(MappedFile::open(path), options);
+}
+
+std::unique_ptr<Document> readDocument(std::shared_ptr<const MappedFile> file, const ReadOptions &options)
+{
+    auto doc = std::make_unique<Document>();
+    doc->path = file->path();
+    doc->file = std::move(file);
+    reportProgress(options, 0.0, "detecting the format");
+    Detection d = detectContainer(*doc->file);
+    switch (d.container) {
+    case Container::Zip:
+        readZipDocument(*doc, options);
+        break;
+    case Container::Pickle:
+        readPickleDocument(*doc, options);
+        break;
+    case Container::Tar:
+        readTarDocument(*doc, options);
+        break;
+    case Container::Safetensors:
+        throw ReadError("a safetensors file: this build reads PyTorch pickle containers only", doc->path);
+    case Container::Unknown:
+        throw ReadError("not a PyTorch file: it looks like " + d.description, doc->path);
+    }
+    checkCancel(options);
+    reportProgress(options, 0.8, "understanding the structure");
+    analyzeDocument(*doc);
+    scanSecurity(*doc);
+    reportProgress(options, 1.0, "done");
+    return doc;
+}
+
+} // namespace te

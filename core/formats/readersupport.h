@@ -1,0 +1,25 @@
+#pragma once
+// Internal to the readers: running one pickle of a container and recording what it saw.
+#include "documentreader.h"
+
+namespace te {
+
+class PickleHooks;
+
+// Runs one pickle; its globals are added to the document even when it fails.
+Value *runPickle(Document &doc, std::string_view bytes, const std::string &member, PickleHooks *hooks,
+                 const ReadOptions &options, uint64_t *endOffset = nullptr, int *protocol = nullptr);
+
+// Reads a pickle that PyTorch would not load (a decoy member) for its globals only.
+void scanExtraPickle(Document &doc, std::string_view bytes, const std::string &member, const ReadOptions &options,
+                     bool notLoaded);
+
+void reportProgress(const ReadOptions &options, double fraction, const std::string &label);
+void checkCancel(const ReadOptions &options);
+
+void readZipDocument(Document &doc, const ReadOptions &options);
+void readPickleDocument(Document &doc, const ReadOptions &options); // legacy or raw pickle
+void readTarDocument(Document &doc, const ReadOptions &options);
+void parseTorchScriptCode(Document &doc, const std::string &prefix);
+
+} // namespace te

@@ -1,0 +1,64 @@
+#include "mappedfile.h"
+#include "readerror.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace te {
+
+std::shared_ptr<const MappedFile> MappedFile::open(const std::string &path)
+{
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        throw ReadError("cannot open: " + std::string(std::strerror(errno)), path);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        int err = errno;
+        ::close(fd);
+        throw ReadError("cannot stat: " + std::string(std::strerror(err)), path);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        ::close(fd);
+        throw ReadError("is a folder, not a file", path);
+    }
+    std::shared_ptr<MappedFile> file(new MappedFile);
+    file->m_path = path;
+    file->m_size = static_cast<uint64_t>(st.st_size);
+    if (file->m_size > 0) {
+        void *p = ::mmap(nullptr, file->m_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            int err = errno;
+            ::close(fd);
+            throw ReadError("cannot map: " + std::string(std::strerror(err)), path);
+        }
+        file->m_mapping = p;
+        file->m_data = static_cast<const uint8_t *>(p);
+    } else {
+        static const uint8_t empty = 0;
+        file->m_data = &empty;
+    }
+    ::close(fd);
+    return file;
+}
+
+std::shared_ptr<const MappedFile> MappedFile::fromBytes(std::string bytes, std::string name)
+{
+    std::shared_ptr<MappedFile> file(new MappedFile);
+    file->m_owned = std::move(bytes);
+    file->m_path = std::move(name);
+    file->m_data = reinterpret_cast<const uint8_t *>(file->m_owned.data());
+    file->m_size = file->m_owned.size();
+    return file;
+}
+
+MappedFile::~MappedFile()
+{
+    if (m_mapping)
+        ::munmap(m_mapping, m_size);
+}
+
+} // namespace te

@@ -1,0 +1,37 @@
+#pragma once
+// A read-only memory map of a whole file. Opening a model reads only the bytes the
+// metadata needs; tensor bytes are paged in when a statistic or a view asks for them.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace te {
+
+class MappedFile {
+public:
+    // Throws ReadError when the file cannot be opened or mapped.
+    static std::shared_ptr<const MappedFile> open(const std::string &path);
+    // Wraps bytes already in memory (tests, members inflated from a zip).
+    static std::shared_ptr<const MappedFile> fromBytes(std::string bytes, std::string name);
+
+    ~MappedFile();
+    MappedFile(const MappedFile &) = delete;
+    MappedFile &operator=(const MappedFile &) = delete;
+
+    const uint8_t *data() const { return m_data; }
+    uint64_t size() const { return m_size; }
+    const std::string &path() const { return m_path; }
+    std::string_view view() const { return {reinterpret_cast<const char *>(m_data), m_size}; }
+
+private:
+    MappedFile() = default;
+    const uint8_t *m_data = nullptr;
+    uint64_t m_size = 0;
+    void *m_mapping = nullptr;
+    std::string m_owned;
+    std::string m_path;
+};
+
+} // namespace te

@@ -1,0 +1,48 @@
+#pragma once
+// Read access to a zip container held in a MappedFile, through Debian's minizip: it reads
+// the central directory (ZIP64 included) and checks each local header against it. Stored
+// members are exposed as spans into the map (torch.save never compresses tensor data);
+// deflated ones (TorchScript code/) are inflated on request, within a size limit.
+#include "mappedfile.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace te {
+
+struct ZipEntry {
+    std::string name;
+    uint64_t compressedSize = 0;
+    uint64_t size = 0;
+    uint64_t dataOffset = 0; // offset of the member's bytes in the file
+    uint32_t crc = 0;
+    int method = 0;          // 0 stored, 8 deflate
+};
+
+class ZipArchive {
+public:
+    // Throws ReadError when the bytes are not a readable zip.
+    explicit ZipArchive(std::shared_ptr<const MappedFile> file);
+
+    static bool looksLikeZip(const MappedFile &file);
+
+    const std::vector<ZipEntry> &entries() const { return m_entries; }
+    const ZipEntry *find(std::string_view name) const;
+    // The member's bytes: a view into the map for stored members, an inflated copy held
+    // by the archive otherwise. Throws ReadError when it exceeds maxSize or is corrupt.
+    std::string_view read(const ZipEntry &entry, uint64_t maxSize = uint64_t(1) << 30) const;
+    // Names that occur more than once: an ambiguous archive, which loaders disagree on.
+    const std::vector<std::string> &duplicateNames() const { return m_duplicates; }
+    const std::shared_ptr<const MappedFile> &file() const { return m_file; }
+
+private:
+    std::shared_ptr<const MappedFile> m_file;
+    std::vector<ZipEntry> m_entries;
+    std::vector<std::string> m_duplicates;
+    mutable std::vector<std::unique_ptr<std::string>> m_inflated;
+};
+
+} // namespace te

@@ -1,0 +1,65 @@
+#include "document.h"
+
+#include <map>
+
+namespace te {
+
+const char *formatName(FileFormat f)
+{
+    switch (f) {
+    case FileFormat::TorchZip: return "torch_zip";
+    case FileFormat::TorchScript: return "torchscript";
+    case FileFormat::TorchLegacy: return "torch_legacy";
+    case FileFormat::TorchTar: return "torch_tar";
+    case FileFormat::Pickle: return "pickle";
+    case FileFormat::Unknown: break;
+    }
+    return "unknown";
+}
+
+int64_t TensorInfo::numel() const
+{
+    int64_t n = 1;
+    for (int64_t d : shape) {
+        if (d < 0 || __builtin_mul_overflow(n, d, &n))
+            return -1;
+    }
+    return n;
+}
+
+uint64_t TensorInfo::nbytes() const
+{
+    int64_t n = numel();
+    uint64_t bytes = 0;
+    if (n < 0 || __builtin_mul_overflow(static_cast<uint64_t>(n), static_cast<uint64_t>(dtypeItemSize(dtype)), &bytes))
+        return 0;
+    return bytes;
+}
+
+std::vector<std::vector<std::string>> Document::sharedStorageGroups() const
+{
+    std::map<int, std::vector<std::string>> byStorage;
+    for (const auto &e : entries) {
+        const TensorInfo &t = tensors[static_cast<size_t>(e.tensor)];
+        if (t.storage >= 0)
+            byStorage[t.storage].push_back(e.key);
+    }
+    std::vector<std::vector<std::string>> groups;
+    for (auto &[storage, keys] : byStorage)
+        if (keys.size() > 1)
+            groups.push_back(std::move(keys));
+    return groups;
+}
+
+uint64_t Document::parameterCount() const
+{
+    uint64_t n = 0;
+    for (const auto &e : entries) {
+        int64_t k = tensors[static_cast<size_t>(e.tensor)].numel();
+        if (k > 0)
+            n += static_cast<uint64_t>(k);
+    }
+    return n;
+}
+
+} // namespace te

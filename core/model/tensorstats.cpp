@@ -1,0 +1,204 @@
+#include "tensorstats.h"
+
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace te {
+
+double halfToDouble(uint16_t h)
+{
+    int sign = (h >> 15) & 1, exp = (h >> 10) & 0x1F, frac = h & 0x3FF;
+    double v;
+    if (exp == 0)
+        v = std::ldexp(static_cast<double>(frac), -24);
+    else if (exp == 31)
+        v = frac ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
+    else
+        v = std::ldexp(static_cast<double>(frac | 0x400), exp - 25);
+    return sign ? -v : v;
+}
+
+double float8ToDouble(uint8_t b, DType t)
+{
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    int sign = b >> 7;
+    int expBits = (t == DType::Float8E5M2 || t == DType::Float8E5M2FNUZ) ? 5 : 4;
+    int manBits = 7 - expBits;
+    int exp = (b >> manBits) & ((1 << expBits) - 1);
+    int man = b & ((1 << manBits) - 1);
+    int bias = 0;
+    switch (t) {
+    case DType::Float8E4M3FN:
+        bias = 7;
+        if (exp == 15 && man == 7)
+            return nan; // no infinities in e4m3fn
+        break;
+    case DType::Float8E5M2:
+        bias = 15;
+        if (exp == 31)
+            return man ? nan : (sign ? -INFINITY : INFINITY);
+        break;
+    case DType::Float8E4M3FNUZ:
+    case DType::Float8E5M2FNUZ:
+        bias = t == DType::Float8E4M3FNUZ ? 8 : 16;
+        if (b == 0x80)
+            return nan; // the only NaN; there is no negative zero
+        break;
+    default:
+        return nan;
+    }
+    double v = exp == 0 ? std::ldexp(static_cast<double>(man), 1 - bias - manBits)
+                        : std::ldexp(static_cast<double>(man | (1 << manBits)), exp - bias - manBits);
+    return sign ? -v : v;
+}
+
+namespace {
+template <typename T>
+T load(const uint8_t *p)
+{
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+} // namespace
+
+double decodeElement(DType t, const uint8_t *p, double *imag)
+{
+    switch (t) {
+    case DType::Bool: return p[0] ? 1.0 : 0.0;
+    case DType::UInt8: case DType::QUInt8: case DType::QUInt4x2: case DType::QUInt2x4: return p[0];
+    case DType::Int8: case DType::QInt8: return static_cast<int8_t>(p[0]);
+    case DType::Int16: return load<int16_t>(p);
+    case DType::Int32: case DType::QInt32: return load<int32_t>(p);
+    case DType::Int64: return static_cast<double>(load<int64_t>(p));
+    case DType::UInt16: return load<uint16_t>(p);
+    case DType::UInt32: return load<uint32_t>(p);
+    case DType::UInt64: return static_cast<double>(load<uint64_t>(p));
+    case DType::Float16: return halfToDouble(load<uint16_t>(p));
+    case DType::BFloat16: return static_cast<double>(load<float>(std::array<uint8_t, 4>{0, 0, p[0], p[1]}.data()));
+    case DType::Float32: return load<float>(p);
+    case DType::Float64: return load<double>(p);
+    case DType::Complex32:
+        if (imag) *imag = halfToDouble(load<uint16_t>(p + 2));
+        return halfToDouble(load<uint16_t>(p));
+    case DType::Complex64:
+        if (imag) *imag = load<float>(p + 4);
+        return load<float>(p);
+    case DType::Complex128:
+        if (imag) *imag = load<double>(p + 8);
+        return load<double>(p);
+    case DType::Float8E4M3FN: case DType::Float8E5M2: case DType::Float8E4M3FNUZ: case DType::Float8E5M2FNUZ:
+        return float8ToDouble(p[0], t);
+    case DType::Unknown: break;
+    }
+    return std::numeric_limits<double>::quiet_NaN();
+}
+
+const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string *error)
+{
+    if (!t.error.empty()) {
+        *error = t.error;
+        return nullptr;
+    }
+    if (t.storage < 0 || static_cast<size_t>(t.storage) >= doc.storages.size()) {
+        *error = "tensor has no storage";
+        return nullptr;
+    }
+    const StorageInfo &s = doc.storages[static_cast<size_t>(t.storage)];
+    if (!s.resolved) {
+        *error = s.error.empty() ? "storage bytes not found" : s.error;
+        return nullptr;
+    }
+    if (dtypeItemSize(t.dtype) == 0 || t.dtype == DType::QUInt4x2 || t.dtype == DType::QUInt2x4) {
+        *error = std::string("values of dtype ") + dtypeName(t.dtype) + " are not decoded";
+        return nullptr;
+    }
+    return doc.file->data() + s.fileOffset;
+}
+
+TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::atomic<bool> *cancel)
+{
+    TensorStats st;
+    const uint8_t *base = tensorBase(doc, t, &st.error);
+    if (!base)
+        return st;
+    double mean = 0, m2 = 0, comp = 0, finiteComp = 0;
+    uint64_t finite = 0;
+    st.min = std::numeric_limits<double>::infinity();
+    st.max = -std::numeric_limits<double>::infinity();
+    bool cancelled = false;
+    forEachElement(base, t, [&](const uint8_t *p) {
+        double im = 0;
+        double v = decodeElement(t.dtype, p, &im);
+        ++st.count;
+        if ((st.count & 0xFFFFF) == 0 && cancel && cancel->load()) {
+            cancelled = true;
+            return false;
+        }
+        st.sumImag += im;
+        // Neumaier summation: the sums are compared with PyTorch's to many digits.
+        double y = st.sum + v;
+        comp += std::fabs(st.sum) >= std::fabs(v) ? (st.sum - y) + v : (v - y) + st.sum;
+        st.sum = y;
+        if (std::isnan(v)) {
+            ++st.nans;
+            return true;
+        }
+        if (std::isinf(v)) {
+            ++(v > 0 ? st.posInfs : st.negInfs);
+            return true;
+        }
+        if (v == 0)
+            ++st.zeros;
+        double fy = st.finiteSum + v;
+        finiteComp += std::fabs(st.finiteSum) >= std::fabs(v) ? (st.finiteSum - fy) + v : (v - fy) + st.finiteSum;
+        st.finiteSum = fy;
+        ++finite;
+        st.min = std::min(st.min, v);
+        st.max = std::max(st.max, v);
+        double delta = v - mean;
+        mean += delta / static_cast<double>(finite);
+        m2 += delta * (v - mean);
+        return true;
+    });
+    if (cancelled) {
+        st.error = "cancelled";
+        return st;
+    }
+    if (std::isfinite(st.sum + comp))
+        st.sum += comp;
+    st.finiteSum += finiteComp;
+    if (finite == 0)
+        st.min = st.max = std::numeric_limits<double>::quiet_NaN();
+    st.mean = finite ? st.finiteSum / static_cast<double>(finite) : std::numeric_limits<double>::quiet_NaN();
+    st.std = finite > 1 ? std::sqrt(m2 / static_cast<double>(finite - 1)) : std::numeric_limits<double>::quiet_NaN();
+    st.ok = true;
+    return st;
+}
+
+std::vector<double> readValues(const Document &doc, const TensorInfo &t, size_t limit, std::vector<double> *imag,
+                               std::string *error)
+{
+    std::vector<double> out;
+    std::string err;
+    const uint8_t *base = tensorBase(doc, t, &err);
+    if (!base) {
+        if (error)
+            *error = err;
+        return out;
+    }
+    forEachElement(base, t, [&](const uint8_t *p) {
+        if (out.size() >= limit)
+            return false;
+        double im = 0;
+        out.push_back(decodeElement(t.dtype, p, &im));
+        if (imag)
+            imag->push_back(im);
+        return true;
+    });
+    return out;
+}
+
+} // namespace te

@@ -1,0 +1,110 @@
+#pragma once
+// A pickle virtual machine (protocols 0 to 5) that executes nothing. GLOBAL and
+// STACK_GLOBAL make symbolic references, REDUCE/NEWOBJ/OBJ/INST/BUILD make symbolic
+// calls and objects. A few pure-data builtins (OrderedDict(), set(), _codecs.encode) are
+// recognised by exact name and argument shape; everything container-specific (storages,
+// tensor rebuilds) is delegated to PickleHooks. Every length is checked against the bytes
+// left before anything is allocated, and every resource has a limit.
+#include "value.h"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace te {
+
+struct PickleLimits {
+    uint64_t maxOps = 200'000'000;
+    uint64_t maxValues = 50'000'000;
+    uint64_t maxStack = 10'000'000;
+    uint64_t maxMarkDepth = 100'000;
+    uint64_t maxMemo = 10'000'000;
+    uint64_t maxDigits = 10'000;     // protocol 0 INT/LONG/FLOAT text, like Python's int limit
+    uint64_t maxLine = 1 << 20;      // a text argument of protocol 0 (GLOBAL names, STRING)
+};
+
+// One global the pickle references, where, and how it was used.
+struct GlobalRef {
+    std::string module;
+    std::string name;
+    int64_t offset = -1;
+    bool called = false;    // used as the callable of REDUCE/NEWOBJ/OBJ/INST
+    bool computed = false;  // STACK_GLOBAL operands were not literal strings
+    std::string member;     // which file member's pickle
+    std::string qualified() const { return module.empty() ? name : module + "." + name; }
+};
+
+class PickleHooks {
+public:
+    virtual ~PickleHooks() = default;
+    // Resolve a persistent id (BINPERSID/PERSID); return a value or throw ReadError.
+    virtual Value *persistentLoad(ValueArena &arena, Value *pid, int64_t offset) = 0;
+    // Recognise a call such as a tensor rebuild; return null to leave it symbolic.
+    virtual Value *reduce(ValueArena &arena, Value *callee, Value *args, int64_t offset) = 0;
+};
+
+class PickleMachine {
+public:
+    PickleMachine(ValueArena &arena, std::string_view bytes, std::string member,
+                  PickleHooks *hooks = nullptr, PickleLimits limits = {});
+
+    // Runs to STOP and returns the top value. Throws ReadError (with the member and the
+    // byte offset) or Cancelled; globals() holds what was seen up to the failure.
+    Value *run(const std::atomic<bool> *cancel = nullptr);
+
+    const std::vector<GlobalRef> &globals() const { return m_globals; }
+    int protocol() const { return m_protocol; }
+    // Offset just past STOP: where the next back-to-back pickle begins (legacy format).
+    uint64_t endOffset() const { return m_pos; }
+
+private:
+    [[noreturn]] void fail(const std::string &message) const;
+    void need(uint64_t n) const;
+    uint8_t u8();
+    uint64_t uLE(int bytes);
+    std::string_view take(uint64_t n);
+    std::string_view line();
+    Value *make(ValueKind kind);
+    void push(Value *v);
+    Value *pop();
+    Value *top();
+    std::vector<Value *> popMark();
+    Value *makeGlobal(std::string module, std::string name, bool computed);
+    Value *reduce(Value *callee, Value *args);
+    Value *newObject(Value *cls, Value *args);
+    void markCalled(Value *callee);
+    void setItems(Value *target, const std::vector<Value *> &kv);
+    void appendItems(Value *target, const std::vector<Value *> &items);
+    void build(Value *target, Value *state);
+    Value *memoGet(uint64_t index);
+    void memoPut(uint64_t index, Value *v);
+    Value *parseIntText(std::string_view text, bool isLong);
+    Value *parseLongBytes(std::string_view bytes);
+    void step(uint8_t op);
+
+    ValueArena &m_arena;
+    std::string_view m_bytes;
+    std::string m_member;
+    PickleHooks *m_hooks;
+    PickleLimits m_limits;
+    uint64_t m_pos = 0;
+    uint64_t m_opOffset = 0;
+    uint64_t m_ops = 0;
+    uint64_t m_made = 0;
+    int m_protocol = 0;
+    bool m_stopped = false;
+    std::vector<Value *> m_stack;
+    std::vector<size_t> m_marks;
+    std::unordered_map<uint64_t, Value *> m_memo;
+    std::vector<GlobalRef> m_globals;
+};
+
+// Decoders shared with tests: Python's quoted STRING and raw-unicode-escape UNICODE text.
+std::string decodePythonStringLiteral(std::string_view quoted, bool *ok);
+std::string decodeRawUnicodeEscape(std::string_view text);
+
+} // namespace te

@@ -1,0 +1,253 @@
+#include "inspectreport.h"
+#include "../model/tensorstats.h"
+#include "../model/valuejson.h"
+
+#include <cmath>
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+namespace te {
+namespace {
+
+nlohmann::ordered_json number(double v)
+{
+    if (std::isfinite(v))
+        return v;
+    return nullptr; // JSON has no NaN/Inf; counts are reported separately
+}
+
+std::string savedDevice(const Document &doc, const TensorInfo &t)
+{
+    if (t.storage < 0)
+        return "";
+    return doc.storages[static_cast<size_t>(t.storage)].location;
+}
+
+} // namespace
+
+std::string formatBytes(uint64_t bytes)
+{
+    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = static_cast<double>(bytes);
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+    return buf;
+}
+
+std::string formatCount(uint64_t n)
+{
+    char buf[32];
+    if (n >= 1'000'000'000)
+        std::snprintf(buf, sizeof buf, "%.2f G", static_cast<double>(n) / 1e9);
+    else if (n >= 1'000'000)
+        std::snprintf(buf, sizeof buf, "%.2f M", static_cast<double>(n) / 1e6);
+    else if (n >= 10'000)
+        std::snprintf(buf, sizeof buf, "%.1f k", static_cast<double>(n) / 1e3);
+    else
+        std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(n));
+    return buf;
+}
+
+nlohmann::ordered_json securityJson(const SecurityReport &r)
+{
+    nlohmann::ordered_json s;
+    s["verdict"] = r.verdict;
+    s["complete"] = r.complete;
+    s["weights_only_loadable"] = r.weightsOnlyLoadable;
+    s["globals"] = nlohmann::ordered_json::array();
+    for (const auto &g : r.globals) {
+        nlohmann::ordered_json j;
+        j["name"] = g.name;
+        j["category"] = g.category;
+        j["called"] = g.called;
+        if (g.computed)
+            j["computed"] = true;
+        j["member"] = g.member;
+        j["offset"] = g.offset;
+        j["reason"] = g.reason;
+        s["globals"].push_back(std::move(j));
+    }
+    s["findings"] = r.findings;
+    return s;
+}
+
+nlohmann::ordered_json inspectJson(const Document &doc, bool withStats)
+{
+    using J = nlohmann::ordered_json;
+    J out;
+    out["path"] = doc.path;
+    out["format"] = formatName(doc.format);
+    out["producer"] = doc.producer;
+    out["pickle_protocol"] = doc.pickleProtocol;
+    J tensors = J::array();
+    for (const auto &e : doc.entries) {
+        const TensorInfo &t = doc.tensors[static_cast<size_t>(e.tensor)];
+        J j;
+        j["key"] = e.key;
+        j["shape"] = t.shape;
+        j["dtype"] = dtypeName(t.dtype);
+        j["saved_device"] = savedDevice(doc, t);
+        j["nbytes"] = t.nbytes();
+        j["stride"] = t.strides;
+        j["storage_offset"] = t.storageOffset;
+        if (t.isParameter)
+            j["is_parameter"] = true;
+        if (t.requiresGrad)
+            j["requires_grad"] = true;
+        if (t.layout != "strided")
+            j["layout"] = t.layout;
+        if (!t.error.empty())
+            j["error"] = t.error;
+        if (withStats && t.error.empty()) {
+            TensorStats st = computeStats(doc, t);
+            if (st.ok) {
+                j["sum"] = number(st.sum);
+                if (dtypeIsComplex(t.dtype))
+                    j["sum_imag"] = number(st.sumImag);
+                j["min"] = number(st.min);
+                j["max"] = number(st.max);
+                j["mean"] = number(st.mean);
+                j["std"] = number(st.std);
+                j["zeros"] = st.zeros;
+                if (st.nans || st.posInfs || st.negInfs) {
+                    j["nan_count"] = st.nans;
+                    j["posinf_count"] = st.posInfs;
+                    j["neginf_count"] = st.negInfs;
+                    j["finite_sum"] = number(st.finiteSum);
+                }
+            } else {
+                j["error"] = st.error;
+            }
+        }
+        tensors.push_back(std::move(j));
+    }
+    out["tensors"] = std::move(tensors);
+    J modules = J::array();
+    for (const auto &m : doc.modules) {
+        J j;
+        j["path"] = m.path;
+        j["class"] = m.className;
+        if (!m.hyper.empty())
+            j["hyper"] = m.hyper;
+        if (!m.source.empty())
+            j["source"] = m.source;
+        modules.push_back(std::move(j));
+    }
+    out["modules"] = std::move(modules);
+    out["state_dicts"] = doc.stateDicts;
+    out["metadata"] = doc.metadata;
+    if (!doc.optimizers.empty()) {
+        J opts = J::array();
+        for (const auto &o : doc.optimizers)
+            opts.push_back({{"path", o.path}, {"type", o.type}, {"state_entries", o.stateEntries},
+                            {"param_groups", o.paramGroups}});
+        out["optimizers"] = std::move(opts);
+    }
+    auto shared = doc.sharedStorageGroups();
+    if (!shared.empty())
+        out["shared_storage"] = shared;
+    if (doc.format == FileFormat::TorchScript)
+        out["torchscript"] = {{"forward", doc.torchscript.forwardSignature}};
+    out["security"] = securityJson(doc.security);
+    if (!doc.warnings.empty())
+        out["warnings"] = doc.warnings;
+    if (!doc.error.empty())
+        out["error"] = doc.error;
+    return out;
+}
+
+std::string inspectText(const Document &doc, bool withStats)
+{
+    std::ostringstream os;
+    os << doc.path << "\n  format: " << formatName(doc.format) << " (" << doc.producer << ")\n";
+    if (!doc.torchscript.forwardSignature.empty())
+        os << "  forward: " << doc.torchscript.forwardSignature << "\n";
+    if (!doc.modules.empty()) {
+        os << "\nmodules:\n";
+        for (const auto &m : doc.modules) {
+            int depth = m.path.empty() ? 0 : 1 + static_cast<int>(std::count(m.path.begin(), m.path.end(), '.'));
+            os << "  " << std::string(static_cast<size_t>(depth) * 2, ' ')
+               << (m.path.empty() ? "(root)" : m.path.substr(m.path.rfind('.') == std::string::npos ? 0 : m.path.rfind('.') + 1))
+               << "  " << m.className << "\n";
+        }
+    }
+    os << "\ntensors:\n";
+    std::map<std::string, uint64_t> bytesByDtype;
+    for (const auto &e : doc.entries) {
+        const TensorInfo &t = doc.tensors[static_cast<size_t>(e.tensor)];
+        bytesByDtype[dtypeName(t.dtype)] += t.nbytes();
+        os << "  " << e.key << "  " << dtypeName(t.dtype) << " " << shapeText(t.shape);
+        std::string dev = savedDevice(doc, t);
+        if (!dev.empty() && dev != "cpu")
+            os << " on " << dev;
+        if (!t.error.empty())
+            os << "  [error: " << t.error << "]";
+        else if (withStats) {
+            TensorStats st = computeStats(doc, t);
+            if (st.ok) {
+                char buf[160];
+                std::snprintf(buf, sizeof buf, "  sum=%.6g min=%.4g max=%.4g mean=%.4g std=%.4g", st.sum, st.min,
+                              st.max, st.mean, st.std);
+                os << buf;
+                if (st.nans || st.posInfs || st.negInfs)
+                    os << " nan=" << st.nans << " inf=" << (st.posInfs + st.negInfs);
+            }
+        }
+        os << "\n";
+    }
+    if (!doc.stateDicts.empty()) {
+        os << "\nstate dicts:\n";
+        for (const auto &s : doc.stateDicts)
+            os << "  " << (s.empty() ? "(root)" : s) << "\n";
+    }
+    if (!doc.metadata.empty()) {
+        os << "\nmetadata:\n";
+        for (const auto &[k, v] : doc.metadata.items())
+            os << "  " << k << " = " << v.dump() << "\n";
+    }
+    for (const auto &o : doc.optimizers)
+        os << "  optimizer at " << o.path << ": " << o.type << ", " << o.paramGroups.size() << " param group(s)\n";
+    for (const auto &g : doc.sharedStorageGroups()) {
+        os << "  shared storage:";
+        for (const auto &k : g)
+            os << " " << k;
+        os << "\n";
+    }
+    os << "\ntotal: " << doc.entries.size() << " tensors, " << formatCount(doc.parameterCount()) << " elements";
+    for (const auto &[dtype, bytes] : bytesByDtype)
+        os << ", " << formatBytes(bytes) << " " << dtype;
+    os << "\nsecurity: " << doc.security.verdict << "\n";
+    for (const auto &w : doc.warnings)
+        os << "warning: " << w << "\n";
+    if (!doc.error.empty())
+        os << "error: " << doc.error << "\n";
+    return os.str();
+}
+
+std::string scanText(const Document &doc)
+{
+    const SecurityReport &r = doc.security;
+    std::ostringstream os;
+    os << doc.path << ": " << r.verdict;
+    if (r.verdict == "suspicious" && r.complete)
+        os << " (needs trusted Python classes)";
+    os << "\n  weights_only=True would load it: " << (r.weightsOnlyLoadable ? "yes" : "no") << "\n";
+    for (const auto &g : r.globals) {
+        if (g.category == "tensor")
+            continue;
+        os << "  " << (g.category == "dangerous" ? "DANGER " : "       ") << g.name << (g.called ? " (called)" : "")
+           << "  [" << g.category << "] " << g.reason << "  (" << g.member << " at byte " << g.offset << ")\n";
+    }
+    for (const auto &f : r.findings)
+        os << "  - " << f << "\n";
+    return os.str();
+}
+
+} // namespace te

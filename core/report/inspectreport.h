@@ -1,0 +1,18 @@
+#pragma once
+// The headless contract's documents (DESIGN.md): inspect and scan as JSON, and the same
+// information as readable text for a terminal.
+#include "../model/document.h"
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace te {
+
+nlohmann::ordered_json inspectJson(const Document &doc, bool withStats);
+nlohmann::ordered_json securityJson(const SecurityReport &report);
+std::string inspectText(const Document &doc, bool withStats);
+std::string scanText(const Document &doc);
+std::string formatBytes(uint64_t bytes);   // "4.6 MiB"
+std::string formatCount(uint64_t count);   // "1.2 M"
+
+} // namespace te
