@@ -54,6 +54,14 @@ struct TensorEntry {
     int tensor = -1;  // index into Document::tensors
 };
 
+// A value the reader left symbolic (a call or an object that is not a module), by key:
+// what Python would have built there.
+struct ObjectEntry {
+    std::string key;
+    std::string className;  // the callable or class, "os.system", "argparse.Namespace"
+    std::string text;       // a short rendering: os.system("echo pwned")
+};
+
 struct ModuleInfo {
     std::string path;        // "" for the root, "features.0" ...
     std::string className;   // "torch.nn.modules.conv.Conv2d"
@@ -119,6 +127,7 @@ struct Document {
     std::vector<ModuleInfo> modules;
     std::vector<std::string> stateDicts;     // dotted paths ("" is the root)
     std::vector<OptimizerInfo> optimizers;
+    std::vector<ObjectEntry> objects;
     nlohmann::ordered_json metadata = nlohmann::ordered_json::object();
     SecurityReport security;
     TorchScriptInfo torchscript;

@@ -100,12 +100,12 @@ private:
         return true;
     }
 
-    void noteOptimizer(const Value *d, const std::string &key)
+    bool noteOptimizer(const Value *d, const std::string &key)
     {
         const Value *state = d->get("state");
         const Value *groups = d->get("param_groups");
         if (!state || !groups || state->kind != ValueKind::Dict || groups->kind != ValueKind::List)
-            return;
+            return false;
         OptimizerInfo o;
         o.path = key;
         o.stateEntries = state->entries.size();
@@ -145,6 +145,7 @@ private:
         else
             o.type = "unknown";
         m_doc.optimizers.push_back(std::move(o));
+        return true;
     }
 
     bool enter(int depth)
@@ -194,7 +195,7 @@ private:
         (void)v;
     }
 
-    void walk(const Value *v, const std::string &key, int depth, bool throughDicts)
+    void walk(const Value *v, const std::string &key, int depth, bool throughDicts, bool inOptimizer = false)
     {
         if (!enter(depth))
             return;
@@ -205,15 +206,17 @@ private:
             m_doc.entries.push_back({key, static_cast<int>(v->integer)});
             break;
         case ValueKind::Dict: {
-            if (isStateDict(v))
+            // An optimizer's per-parameter state (step, exp_avg...) is a dict of tensors
+            // too, but not a state dict anyone loads into a model.
+            if (!inOptimizer && isStateDict(v))
                 m_doc.stateDicts.push_back(key);
-            else
-                noteOptimizer(v, key);
+            else if (!inOptimizer)
+                inOptimizer = noteOptimizer(v, key);
             for (const auto &[k, child] : v->entries) {
                 std::string childKey = join(key, keyText(k));
                 if (throughDicts && isScalar(child))
                     m_doc.metadata[childKey] = valueToJson(m_doc, child, 1);
-                walk(child, childKey, depth + 1, throughDicts);
+                walk(child, childKey, depth + 1, throughDicts, inOptimizer);
             }
             break;
         }
@@ -222,7 +225,7 @@ private:
         case ValueKind::Set:
         case ValueKind::FrozenSet:
             for (size_t i = 0; i < v->items.size(); ++i)
-                walk(v->items[i], join(key, std::to_string(i)), depth + 1, false);
+                walk(v->items[i], join(key, std::to_string(i)), depth + 1, false, inOptimizer);
             break;
         case ValueKind::Object:
         case ValueKind::Call: {
@@ -230,6 +233,10 @@ private:
             if (isModule(v, &parts)) {
                 walkModule(v, parts, key, depth);
             } else {
+                if (!key.empty() && v->callee && v->callee->kind == ValueKind::Global) {
+                    nlohmann::ordered_json j = valueToJson(m_doc, v, 1);
+                    m_doc.objects.push_back({key, v->callee->globalName(), j.is_string() ? j.get<std::string>() : j.dump()});
+                }
                 if (v->state)
                     walk(v->state, key, depth + 1, false);
                 for (const auto &[k, child] : v->entries)

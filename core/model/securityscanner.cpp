@@ -79,6 +79,8 @@ GlobalClass classifyGlobal(const std::string &module, const std::string &name, b
     for (const auto &q : kDangerousQualified)
         if (startsWithComponent(full, q))
             return {"dangerous", "can load or run other code"};
+    if (module == "torch.jit._pickle")
+        return {"torchscript", "TorchScript's own list and type helpers"};
     // Every dotted component counts: 'pathlib' + 'os.system' reaches os.system too.
     std::string component;
     std::string path;

@@ -1,5 +1,6 @@
 #include "tensorstats.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -176,6 +177,30 @@ TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::at
     st.std = finite > 1 ? std::sqrt(m2 / static_cast<double>(finite - 1)) : std::numeric_limits<double>::quiet_NaN();
     st.ok = true;
     return st;
+}
+
+std::vector<uint64_t> computeHistogram(const Document &doc, const TensorInfo &t, double lo, double hi, int bins,
+                                       const std::atomic<bool> *cancel)
+{
+    std::vector<uint64_t> counts(static_cast<size_t>(std::max(bins, 1)), 0);
+    std::string err;
+    const uint8_t *base = tensorBase(doc, t, &err);
+    if (!base || !(hi >= lo))
+        return counts;
+    const double width = hi > lo ? (hi - lo) / static_cast<double>(counts.size()) : 1.0;
+    uint64_t seen = 0;
+    forEachElement(base, t, [&](const uint8_t *p) {
+        if ((++seen & 0xFFFFF) == 0 && cancel && cancel->load())
+            return false;
+        double v = decodeElement(t.dtype, p);
+        if (!std::isfinite(v))
+            return true;
+        auto bin = static_cast<int64_t>((v - lo) / width);
+        bin = std::clamp<int64_t>(bin, 0, static_cast<int64_t>(counts.size()) - 1);
+        ++counts[static_cast<size_t>(bin)];
+        return true;
+    });
+    return counts;
 }
 
 std::vector<double> readValues(const Document &doc, const TensorInfo &t, size_t limit, std::vector<double> *imag,

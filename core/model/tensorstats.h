@@ -31,6 +31,10 @@ TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::at
 std::vector<double> readValues(const Document &doc, const TensorInfo &t, size_t limit,
                                std::vector<double> *imag = nullptr, std::string *error = nullptr);
 
+// Counts of finite values in `bins` equal bins over [lo, hi] (real parts for complex).
+std::vector<uint64_t> computeHistogram(const Document &doc, const TensorInfo &t, double lo, double hi, int bins,
+                                       const std::atomic<bool> *cancel = nullptr);
+
 // Calls f(elementPointer) for every element in row-major order; stops when f returns false.
 template <typename F>
 bool forEachElement(const uint8_t *base, const TensorInfo &t, F &&f);

@@ -2,6 +2,7 @@
 // runtimeloader.cpp on first use and exports te_create_runtime.
 #include "runtimeapi.h"
 
+#include <torch/cuda.h>
 #include <torch/script.h>
 #include <torch/version.h>
 

@@ -1,0 +1,406 @@
+#include "mainwindow.h"
+
+#include "widgets/documentloader.h"
+#include "widgets/documenttreemodel.h"
+#include "widgets/filepanel.h"
+#include "widgets/tensorpanel.h"
+#include "widgets/welcomepage.h"
+#include "core/report/inspectreport.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTimer>
+#include <QToolBar>
+#include <QTreeView>
+#include <QVBoxLayout>
+#include <map>
+
+namespace te {
+
+MainWindow::MainWindow(QWidget *parent)
+    : QMainWindow(parent)
+    , m_loader(new DocumentLoader(this))
+    , m_model(new DocumentTreeModel(this))
+    , m_proxy(new QSortFilterProxyModel(this))
+{
+    setWindowTitle(tr("Torch Explorer"));
+    setAcceptDrops(true);
+    m_proxy->setSourceModel(m_model);
+    m_proxy->setSortRole(DocumentTreeModel::SortRole);
+    m_proxy->setRecursiveFilteringEnabled(true);
+    m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_proxy->setFilterKeyColumn(DocumentTreeModel::NameColumn);
+    m_proxy->setFilterRole(DocumentTreeModel::KeyRole);
+    buildLayout();
+    buildActions();
+    restoreSettings();
+
+    connect(m_loader, &DocumentLoader::progress, this, [this](int percent, const QString &label) {
+        m_progress->setValue(percent);
+        m_progress->setFormat(label + QStringLiteral(" %p%"));
+    });
+    connect(m_loader, &DocumentLoader::loaded, this, &MainWindow::showDocument);
+    connect(m_loader, &DocumentLoader::failed, this, &MainWindow::showError);
+    connect(m_loader, &DocumentLoader::cancelled, this, [this](const QString &path) {
+        m_progress->hide();
+        m_cancel->hide();
+        statusBar()->showMessage(tr("Opening %1 was cancelled").arg(path), 5000);
+        emit documentShown();
+        emit idle();
+    });
+    connect(m_tensorPanel, &TensorPanel::statsReady, this, [this] {
+        if (!isBusy())
+            emit idle();
+    });
+}
+
+MainWindow::~MainWindow() = default;
+
+QString MainWindow::demoPath()
+{
+    const QString appDir = QCoreApplication::applicationDirPath();
+    for (const QString &candidate : {appDir + QStringLiteral("/../../resources/demo/demo_model.pt"),
+                                     appDir + QStringLiteral("/../share/torch-explorer/demo/demo_model.pt"),
+                                     QStringLiteral(TE_SOURCE_DIR "/resources/demo/demo_model.pt")}) {
+        if (QFileInfo::exists(candidate))
+            return QFileInfo(candidate).canonicalFilePath();
+    }
+    return {};
+}
+
+void MainWindow::buildLayout()
+{
+    m_stack = new QStackedWidget(this);
+    m_welcome = new WelcomePage(m_stack);
+    m_stack->addWidget(m_welcome);
+
+    auto *page = new QWidget(m_stack);
+    auto *layout = new QVBoxLayout(page);
+    layout->setContentsMargins(0, 0, 0, 0);
+    m_banner = new QLabel(page);
+    m_banner->setWordWrap(true);
+    m_banner->setMargin(8);
+    m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_banner->hide();
+    layout->addWidget(m_banner);
+
+    m_splitter = new QSplitter(Qt::Horizontal, page);
+    m_tree = new QTreeView(m_splitter);
+    m_tree->setModel(m_proxy);
+    m_tree->setSortingEnabled(true);
+    m_tree->sortByColumn(-1, Qt::AscendingOrder); // file order until the user sorts
+    m_tree->setUniformRowHeights(true);
+    m_tree->setAlternatingRowColors(true);
+    m_tree->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_tree->header()->setStretchLastSection(false);
+    m_tabs = new QTabWidget(m_splitter);
+    m_tensorPanel = new TensorPanel(m_tabs);
+    m_filePanel = new FilePanel(m_tabs);
+    m_tabs->addTab(m_tensorPanel, tr("Tensor"));
+    m_tabs->addTab(m_filePanel, tr("File"));
+    m_splitter->addWidget(m_tree);
+    m_splitter->addWidget(m_tabs);
+    m_splitter->setStretchFactor(0, 3);
+    m_splitter->setStretchFactor(1, 2);
+    layout->addWidget(m_splitter, 1);
+    m_stack->addWidget(page);
+    setCentralWidget(m_stack);
+
+    m_progress = new QProgressBar(this);
+    m_progress->setMaximumWidth(260);
+    m_progress->setTextVisible(true);
+    m_progress->hide();
+    m_cancel = new QPushButton(tr("Cancel"), this);
+    m_cancel->hide();
+    m_statusText = new QLabel(this);
+    statusBar()->addWidget(m_statusText, 1);
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_cancel);
+    connect(m_cancel, &QPushButton::clicked, m_loader, &DocumentLoader::cancel);
+
+    connect(m_welcome, &WelcomePage::openRequested, this, &MainWindow::openDialog);
+    connect(m_welcome, &WelcomePage::demoRequested, this, [this] {
+        const QString demo = demoPath();
+        if (demo.isEmpty())
+            showError(tr("demo"), tr("The bundled demo model was not found."));
+        else
+            openFile(demo);
+    });
+    connect(m_welcome, &WelcomePage::recentRequested, this, &MainWindow::openFile);
+    connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this, &MainWindow::onCurrentChanged);
+}
+
+void MainWindow::buildActions()
+{
+    QMenu *fileMenu = menuBar()->addMenu(tr("&File"));
+    QAction *open = fileMenu->addAction(tr("&Open…"), this, &MainWindow::openDialog);
+    open->setShortcut(QKeySequence::Open);
+    m_recentMenu = fileMenu->addMenu(tr("Open &recent"));
+    QAction *reloadAction = fileMenu->addAction(tr("&Reload"), this, &MainWindow::reload);
+    reloadAction->setShortcut(QKeySequence(Qt::Key_F5));
+    fileMenu->addSeparator();
+    fileMenu->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
+    QMenu *editMenu = menuBar()->addMenu(tr("&Edit"));
+    QAction *copy = editMenu->addAction(tr("&Copy key"), this, &MainWindow::copySelectedKeys);
+    copy->setShortcut(QKeySequence::Copy);
+    copy->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_tree->addAction(copy);
+    QAction *find = editMenu->addAction(tr("&Filter"));
+    find->setShortcut(QKeySequence::Find);
+
+    QToolBar *tools = addToolBar(tr("Main"));
+    tools->setObjectName(QStringLiteral("mainToolBar"));
+    tools->setMovable(false);
+    QAction *openTool = tools->addAction(tr("Open"), this, &MainWindow::openDialog);
+    openTool->setToolTip(tr("Open a model file (Ctrl+O)"));
+    openTool->setMenu(m_recentMenu);
+    tools->addAction(tr("Reload"), this, &MainWindow::reload);
+    tools->addSeparator();
+    m_filter = new QLineEdit(this);
+    m_filter->setPlaceholderText(tr("Filter keys…"));
+    m_filter->setClearButtonEnabled(true);
+    m_filter->setMaximumWidth(320);
+    tools->addWidget(m_filter);
+    connect(find, &QAction::triggered, this, [this] {
+        m_filter->setFocus();
+        m_filter->selectAll();
+    });
+    // Debounced: refiltering a large tree on every keystroke would stall typing.
+    m_filterTimer = new QTimer(this);
+    m_filterTimer->setSingleShot(true);
+    m_filterTimer->setInterval(300);
+    connect(m_filter, &QLineEdit::textChanged, m_filterTimer, qOverload<>(&QTimer::start));
+    connect(m_filterTimer, &QTimer::timeout, this, &MainWindow::applyFilter);
+}
+
+void MainWindow::applyFilter()
+{
+    m_proxy->setFilterFixedString(m_filter->text());
+    if (!m_filter->text().isEmpty())
+        m_tree->expandAll();
+}
+
+bool MainWindow::isBusy() const
+{
+    return m_loader->isLoading() || m_tensorPanel->isComputing();
+}
+
+void MainWindow::openDialog()
+{
+    QSettings settings;
+    const QString dir = settings.value(QStringLiteral("lastFolder"), QDir::homePath()).toString();
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open a PyTorch file"), dir,
+        tr("PyTorch files (*.pt *.pth *.ckpt *.bin *.pkl *.tar);;All files (*)"));
+    if (!path.isEmpty())
+        openFile(path);
+}
+
+void MainWindow::openFile(const QString &path)
+{
+    m_currentPath = QFileInfo(path).absoluteFilePath();
+    QSettings().setValue(QStringLiteral("lastFolder"), QFileInfo(path).absolutePath());
+    m_progress->setValue(0);
+    m_progress->show();
+    m_cancel->show();
+    statusBar()->showMessage(tr("Opening %1…").arg(path));
+    m_loader->load(m_currentPath);
+}
+
+void MainWindow::reload()
+{
+    if (!m_currentPath.isEmpty())
+        openFile(m_currentPath);
+}
+
+void MainWindow::showDocument(std::shared_ptr<const Document> doc)
+{
+    m_progress->hide();
+    m_cancel->hide();
+    statusBar()->clearMessage();
+    m_doc = std::move(doc);
+    m_model->setDocument(m_doc);
+    m_tensorPanel->setDocument(m_doc);
+    m_filePanel->setDocument(m_doc);
+    m_stack->setCurrentIndex(1);
+    setWindowTitle(tr("%1 — Torch Explorer").arg(QFileInfo(m_currentPath).fileName()));
+    addRecent(m_currentPath);
+
+    // Open the tree two levels deep, so the structure shows at once.
+    m_tree->expandToDepth(m_doc->entries.size() > 400 ? 0 : 1);
+    for (int c = 0; c < DocumentTreeModel::ColumnCount; ++c)
+        m_tree->resizeColumnToContents(c);
+
+    const SecurityReport &r = m_doc->security;
+    if (r.verdict == "dangerous") {
+        QStringList names;
+        for (const auto &g : r.globals)
+            if (g.category == "dangerous")
+                names << QString::fromStdString(g.name);
+        names.removeDuplicates();
+        showBanner(tr("Dangerous: loading this file in Python would call %1. Nothing was executed here; see the "
+                      "File tab.")
+                       .arg(names.join(QStringLiteral(", "))),
+                   true);
+        m_tabs->setCurrentWidget(m_filePanel);
+    } else if (!m_doc->error.empty()) {
+        showBanner(tr("Only part of the file could be read: %1").arg(QString::fromStdString(m_doc->error)), true);
+    } else {
+        m_banner->hide();
+    }
+    // Select the first tensor so the Tensor tab shows something real.
+    QModelIndex first;
+    for (QModelIndex i = m_proxy->index(0, 0); i.isValid();) {
+        if (m_proxy->data(i, DocumentTreeModel::TensorRole).toInt() >= 0) {
+            first = i;
+            break;
+        }
+        i = m_proxy->rowCount(i) ? m_proxy->index(0, 0, i) : i.siblingAtRow(i.row() + 1);
+    }
+    if (first.isValid())
+        m_tree->setCurrentIndex(first);
+    updateStatus();
+    emit documentShown();
+    if (!isBusy())
+        emit idle();
+}
+
+void MainWindow::showError(const QString &path, const QString &message)
+{
+    m_progress->hide();
+    m_cancel->hide();
+    m_stack->setCurrentIndex(1);
+    showBanner(tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), message), true);
+    emit documentShown();
+    emit idle();
+}
+
+void MainWindow::showBanner(const QString &text, bool danger)
+{
+    m_banner->setText(text);
+    m_banner->setStyleSheet(danger ? QStringLiteral("background:#dc322f; color:white; font-weight:bold;")
+                                   : QStringLiteral("background:palette(highlight); color:palette(highlighted-text);"));
+    m_banner->show();
+}
+
+void MainWindow::updateStatus()
+{
+    if (!m_doc) {
+        m_statusText->clear();
+        return;
+    }
+    std::map<std::string, uint64_t> bytesByDtype;
+    for (const auto &e : m_doc->entries) {
+        const TensorInfo &t = m_doc->tensors[static_cast<size_t>(e.tensor)];
+        bytesByDtype[dtypeName(t.dtype)] += t.nbytes();
+    }
+    QStringList parts;
+    parts << QString::fromLatin1(formatName(m_doc->format)) << QString::fromStdString(m_doc->producer);
+    parts << tr("%1 elements").arg(QString::fromStdString(formatCount(m_doc->parameterCount())));
+    for (const auto &[dtype, bytes] : bytesByDtype)
+        parts << QStringLiteral("%1 (%2)").arg(QString::fromStdString(formatBytes(bytes)), QString::fromStdString(dtype));
+    parts << tr("%n state dict(s)", nullptr, static_cast<int>(m_doc->stateDicts.size()));
+    parts << QString::fromStdString(m_doc->security.verdict);
+    if (!m_reference.isEmpty())
+        parts << tr("reference: %1").arg(QFileInfo(m_reference).fileName());
+    m_statusText->setText(parts.join(QStringLiteral("  ·  ")));
+}
+
+void MainWindow::onCurrentChanged()
+{
+    const QModelIndex current = m_tree->currentIndex();
+    const int tensor = current.isValid() ? m_proxy->data(current, DocumentTreeModel::TensorRole).toInt() : -1;
+    m_tensorPanel->showTensor(m_proxy->data(current, DocumentTreeModel::KeyRole).toString(), tensor);
+    if (tensor >= 0 && m_doc && m_doc->security.verdict != "dangerous")
+        m_tabs->setCurrentWidget(m_tensorPanel);
+}
+
+void MainWindow::copySelectedKeys()
+{
+    QStringList keys;
+    for (const QModelIndex &i : m_tree->selectionModel()->selectedRows())
+        keys << m_proxy->data(i, DocumentTreeModel::KeyRole).toString();
+    if (!keys.isEmpty())
+        QApplication::clipboard()->setText(keys.join(QLatin1Char('\n')));
+}
+
+void MainWindow::addRecent(const QString &path)
+{
+    m_recent.removeAll(path);
+    m_recent.prepend(path);
+    while (m_recent.size() > 12)
+        m_recent.removeLast();
+    QSettings().setValue(QStringLiteral("recentFiles"), m_recent);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    m_recentMenu->clear();
+    for (const QString &f : m_recent)
+        m_recentMenu->addAction(f, this, [this, f] { openFile(f); });
+    m_recentMenu->setEnabled(!m_recent.isEmpty());
+    m_welcome->setRecentFiles(m_recent);
+}
+
+void MainWindow::restoreSettings()
+{
+    QSettings settings;
+    m_recent = settings.value(QStringLiteral("recentFiles")).toStringList();
+    rebuildRecentMenu();
+    if (!restoreGeometry(settings.value(QStringLiteral("geometry")).toByteArray()))
+        resize(1200, 760);
+    restoreState(settings.value(QStringLiteral("windowState")).toByteArray());
+    if (!m_splitter->restoreState(settings.value(QStringLiteral("splitter")).toByteArray()))
+        m_splitter->setSizes({640, 560});
+}
+
+void MainWindow::saveSettings() const
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("windowState"), saveState());
+    settings.setValue(QStringLiteral("splitter"), m_splitter->saveState());
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    m_loader->cancel();
+    saveSettings();
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    if (event->mimeData()->hasUrls())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    const auto urls = event->mimeData()->urls();
+    if (!urls.isEmpty() && urls.first().isLocalFile())
+        openFile(urls.first().toLocalFile());
+}
+
+} // namespace te

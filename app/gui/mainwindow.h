@@ -1,0 +1,93 @@
+#pragma once
+// The main window: toolbar, banner, document tree beside the Tensor and File tabs, and a
+// status bar with the totals. It assembles widgets and routes signals; reading happens
+// in DocumentLoader on a worker thread.
+#include "core/model/document.h"
+
+#include <QMainWindow>
+#include <QStringList>
+#include <memory>
+
+class QLabel;
+class QLineEdit;
+class QMenu;
+class QProgressBar;
+class QPushButton;
+class QSortFilterProxyModel;
+class QSplitter;
+class QStackedWidget;
+class QTabWidget;
+class QTimer;
+class QTreeView;
+
+namespace te {
+
+class DocumentLoader;
+class DocumentTreeModel;
+class FilePanel;
+class TensorPanel;
+class WelcomePage;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    void openFile(const QString &path);
+    void setReference(const QString &path) { m_reference = path; }
+    std::shared_ptr<const Document> document() const { return m_doc; }
+    bool isBusy() const;
+    QTreeView *treeView() const { return m_tree; }
+    static QString demoPath();
+
+signals:
+    void documentShown(); // loaded and displayed, or failed with a message
+    void idle();          // nothing loading and no statistics computing
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+
+private:
+    void buildActions();
+    void buildLayout();
+    void showDocument(std::shared_ptr<const Document> doc);
+    void showError(const QString &path, const QString &message);
+    void showBanner(const QString &text, bool danger);
+    void updateStatus();
+    void addRecent(const QString &path);
+    void rebuildRecentMenu();
+    void openDialog();
+    void reload();
+    void copySelectedKeys();
+    void onCurrentChanged();
+    void applyFilter();
+    void restoreSettings();
+    void saveSettings() const;
+
+    DocumentLoader *m_loader;
+    DocumentTreeModel *m_model;
+    QSortFilterProxyModel *m_proxy;
+    QStackedWidget *m_stack;
+    WelcomePage *m_welcome;
+    QSplitter *m_splitter;
+    QTreeView *m_tree;
+    QTabWidget *m_tabs;
+    TensorPanel *m_tensorPanel;
+    FilePanel *m_filePanel;
+    QLabel *m_banner;
+    QLineEdit *m_filter;
+    QTimer *m_filterTimer;
+    QProgressBar *m_progress;
+    QPushButton *m_cancel;
+    QLabel *m_statusText;
+    QMenu *m_recentMenu;
+    std::shared_ptr<const Document> m_doc;
+    QString m_currentPath;
+    QString m_reference;
+    QStringList m_recent;
+};
+
+} // namespace te

@@ -1,0 +1,363 @@
+// Checks what the reader understands of every real fixture against what PyTorch itself
+// recorded when it wrote them (tests/fixtures/expected.json, made by make_fixtures.py):
+// format, keys in order, shapes, dtypes, devices, strides, values, state dicts, modules,
+// tied storages and metadata. These files come from torch.save, so nothing may fail.
+#include "core/formats/documentreader.h"
+#include "core/io/readerror.h"
+#include "core/model/tensorstats.h"
+
+#include <QtTest>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+
+using nlohmann::json;
+
+namespace {
+
+json loadJson(const std::string &path)
+{
+    std::ifstream in(path);
+    if (!in)
+        return json();
+    return json::parse(in, nullptr, false);
+}
+
+const json &expected()
+{
+    static const json j = loadJson(TE_FIXTURES_DIR "/expected.json");
+    return j;
+}
+
+// The tolerance of the brief: PyTorch summed in float64 too, but in another order.
+bool close(double actual, double wanted)
+{
+    if (std::isnan(wanted))
+        return std::isnan(actual);
+    if (std::isinf(wanted))
+        return actual == wanted;
+    return std::fabs(actual - wanted) <= 1e-6 * std::max(std::fabs(actual), std::fabs(wanted)) + 1e-9;
+}
+
+// expected.json writes non-finite values as strings, since JSON has no NaN.
+double number(const json &v)
+{
+    if (v.is_string()) {
+        const std::string s = v.get<std::string>();
+        if (s == "nan")
+            return std::nan("");
+        if (s == "inf")
+            return INFINITY;
+        if (s == "-inf")
+            return -INFINITY;
+    }
+    if (v.is_boolean())
+        return v.get<bool>() ? 1.0 : 0.0;
+    return v.get<double>();
+}
+
+std::vector<int64_t> ints(const json &v)
+{
+    std::vector<int64_t> out;
+    for (const auto &i : v)
+        out.push_back(i.get<int64_t>());
+    return out;
+}
+
+QString text(const std::vector<int64_t> &v)
+{
+    QStringList parts;
+    for (int64_t i : v)
+        parts << QString::number(i);
+    return QLatin1Char('[') + parts.join(QLatin1String(", ")) + QLatin1Char(']');
+}
+
+QString text(const std::vector<std::string> &v)
+{
+    QStringList parts;
+    for (const auto &s : v)
+        parts << QString::fromStdString(s);
+    return QLatin1Char('[') + parts.join(QLatin1String(", ")) + QLatin1Char(']');
+}
+
+} // namespace
+
+// Every test function starts the same way: its row's file, opened once, and its expectations.
+#define OPEN_DOCUMENT()                                                                               \
+    QFETCH(QString, path);                                                                            \
+    QFETCH(QByteArray, want);                                                                         \
+    const json w = json::parse(want.toStdString());                                                  \
+    const te::Document *doc = document(path);                                                         \
+    QVERIFY2(doc, qPrintable(QStringLiteral("readDocument threw: ") + m_errors[path]))
+
+class FixturesTest : public QObject {
+    Q_OBJECT
+
+private:
+    // Opened once per file: every test function looks at the same document.
+    const te::Document *document(const QString &path)
+    {
+        auto it = m_docs.find(path);
+        if (it != m_docs.end())
+            return it->second.get();
+        std::unique_ptr<te::Document> doc;
+        try {
+            doc = te::readDocument(path.toStdString());
+        } catch (const te::ReadError &e) {
+            m_errors[path] = QString::fromStdString(e.what());
+        }
+        const te::Document *raw = doc.get();
+        m_docs[path] = std::move(doc);
+        return raw;
+    }
+
+    // Each row: the file and its entry of expected.json, handed over as JSON text.
+    void addRows()
+    {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QByteArray>("want");
+        const std::pair<const char *, QString> sections[] = {
+            {"files", QStringLiteral(TE_FIXTURES_DIR)},
+            {"demo", QStringLiteral(TE_SOURCE_DIR "/resources/demo")},
+        };
+        for (const auto &[section, dir] : sections) {
+            for (const auto &[name, entry] : expected()[section].items()) {
+                QTest::newRow(name.c_str()) << dir + QLatin1Char('/') + QString::fromStdString(name)
+                                            << QByteArray::fromStdString(entry.dump());
+            }
+        }
+    }
+
+    std::map<QString, std::unique_ptr<te::Document>> m_docs;
+    std::map<QString, QString> m_errors;
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY2(expected().is_object(), "tests/fixtures/expected.json is missing or not JSON");
+        QVERIFY(expected()["files"].size() >= 17);
+        QVERIFY(expected()["demo"].size() >= 2);
+    }
+
+    void readsWithoutError_data() { addRows(); }
+    void readsWithoutError()
+    {
+        OPEN_DOCUMENT();
+        QVERIFY2(doc->error.empty(), doc->error.c_str());
+        QVERIFY(doc->security.complete);
+        for (const auto &e : doc->entries) {
+            const te::TensorInfo &t = doc->tensors[static_cast<size_t>(e.tensor)];
+            QVERIFY2(t.error.empty(), qPrintable(QString::fromStdString(e.key + ": " + t.error)));
+        }
+    }
+
+    void format_data() { addRows(); }
+    void format()
+    {
+        OPEN_DOCUMENT();
+        QCOMPARE(QString::fromLatin1(te::formatName(doc->format)), QString::fromStdString(w["format"]));
+        if (w.contains("pickle_protocol"))
+            QCOMPARE(doc->pickleProtocol, w["pickle_protocol"].get<int>());
+    }
+
+    // Every global PyTorch's own pickletools pass saw must be reported by the scanner.
+    void pickleGlobals_data() { addRows(); }
+    void pickleGlobals()
+    {
+        OPEN_DOCUMENT();
+        if (!w.contains("pickle_globals"))
+            QSKIP("no pickle_globals recorded");
+        std::set<std::string> seen;
+        for (const auto &g : doc->security.globals)
+            seen.insert(g.name);
+        for (const auto &g : w["pickle_globals"])
+            QVERIFY2(seen.count(g.get<std::string>()), g.get<std::string>().c_str());
+    }
+
+    void tensorKeys_data() { addRows(); }
+    void tensorKeys()
+    {
+        OPEN_DOCUMENT();
+        std::vector<std::string> actual, wanted;
+        for (const auto &e : doc->entries)
+            actual.push_back(e.key);
+        for (const auto &t : w["tensors"])
+            wanted.push_back(t["key"]);
+        QCOMPARE(text(actual), text(wanted));
+    }
+
+    void tensorLayout_data() { addRows(); }
+    void tensorLayout()
+    {
+        OPEN_DOCUMENT();
+        QCOMPARE(doc->entries.size(), w["tensors"].size());
+        for (size_t i = 0; i < doc->entries.size(); ++i) {
+            const json &e = w["tensors"][i];
+            const te::TensorInfo &t = doc->tensors[static_cast<size_t>(doc->entries[i].tensor)];
+            const QString key = QString::fromStdString(doc->entries[i].key) + QLatin1String(": ");
+            QVERIFY2(t.storage >= 0 && static_cast<size_t>(t.storage) < doc->storages.size(),
+                     qPrintable(key + QLatin1String("no storage")));
+            const te::StorageInfo &s = doc->storages[static_cast<size_t>(t.storage)];
+            QCOMPARE(key + text(t.shape), key + text(ints(e["shape"])));
+            QCOMPARE(key + QString::fromLatin1(te::dtypeName(t.dtype)),
+                     key + QString::fromStdString(e["dtype"]));
+            QCOMPARE(key + QString::fromStdString(s.location), key + QString::fromStdString(e["saved_device"]));
+            if (e.contains("stride"))
+                QCOMPARE(key + text(t.strides), key + text(ints(e["stride"])));
+            if (e.contains("storage_offset"))
+                QCOMPARE(key + QString::number(t.storageOffset),
+                         key + QString::number(e["storage_offset"].get<int64_t>()));
+            if (e.contains("is_parameter"))
+                QCOMPARE(key + QVariant(t.isParameter).toString(),
+                         key + QVariant(e["is_parameter"].get<bool>()).toString());
+            if (e.contains("requires_grad"))
+                QCOMPARE(key + QVariant(t.requiresGrad).toString(),
+                         key + QVariant(e["requires_grad"].get<bool>()).toString());
+        }
+    }
+
+    void sums_data() { addRows(); }
+    void sums()
+    {
+        OPEN_DOCUMENT();
+        QCOMPARE(doc->entries.size(), w["tensors"].size());
+        for (size_t i = 0; i < doc->entries.size(); ++i) {
+            const json &e = w["tensors"][i];
+            const te::TensorInfo &t = doc->tensors[static_cast<size_t>(doc->entries[i].tensor)];
+            const std::string key = doc->entries[i].key;
+            const te::TensorStats st = te::computeStats(*doc, t);
+            QVERIFY2(st.ok, (key + ": " + st.error).c_str());
+            if (e["sum"].is_null()) {
+                // PyTorch's sum was NaN/Inf: the finite part and the counts carry the check.
+                QVERIFY2(close(st.finiteSum, e["finite_sum"].get<double>()),
+                         qPrintable(QStringLiteral("%1: finite sum %2, expected %3")
+                                        .arg(QString::fromStdString(key)).arg(st.finiteSum, 0, 'g', 17)
+                                        .arg(e["finite_sum"].get<double>(), 0, 'g', 17)));
+                QCOMPARE(st.nans, e["nan_count"].get<uint64_t>());
+                QCOMPARE(st.posInfs, e["posinf_count"].get<uint64_t>());
+                QCOMPARE(st.negInfs, e["neginf_count"].get<uint64_t>());
+                continue;
+            }
+            QVERIFY2(close(st.sum, number(e["sum"])),
+                     qPrintable(QStringLiteral("%1: sum %2, expected %3")
+                                    .arg(QString::fromStdString(key)).arg(st.sum, 0, 'g', 17)
+                                    .arg(number(e["sum"]), 0, 'g', 17)));
+            if (e.contains("sum_imag"))
+                QVERIFY2(close(st.sumImag, number(e["sum_imag"])),
+                         qPrintable(QStringLiteral("%1: imaginary sum %2, expected %3")
+                                        .arg(QString::fromStdString(key)).arg(st.sumImag, 0, 'g', 17)
+                                        .arg(number(e["sum_imag"]), 0, 'g', 17)));
+        }
+    }
+
+    void firstValues_data() { addRows(); }
+    void firstValues()
+    {
+        OPEN_DOCUMENT();
+        QCOMPARE(doc->entries.size(), w["tensors"].size());
+        for (size_t i = 0; i < doc->entries.size(); ++i) {
+            const json &e = w["tensors"][i];
+            if (!e.contains("first"))
+                continue;
+            const te::TensorInfo &t = doc->tensors[static_cast<size_t>(doc->entries[i].tensor)];
+            const QString key = QString::fromStdString(doc->entries[i].key);
+            std::vector<double> imag;
+            std::string error;
+            const std::vector<double> got = te::readValues(*doc, t, e["first"].size(), &imag, &error);
+            QVERIFY2(error.empty(), qPrintable(key + QLatin1String(": ") + QString::fromStdString(error)));
+            QCOMPARE(key + QString::number(got.size()), key + QString::number(e["first"].size()));
+            for (size_t k = 0; k < got.size(); ++k) {
+                const double wanted = number(e["first"][k]);
+                QVERIFY2(close(got[k], wanted), qPrintable(QStringLiteral("%1[%2] = %3, expected %4")
+                                                               .arg(key).arg(k).arg(got[k], 0, 'g', 17)
+                                                               .arg(wanted, 0, 'g', 17)));
+                if (e.contains("first_imag")) {
+                    const double wantedImag = number(e["first_imag"][k]);
+                    QVERIFY2(close(imag.at(k), wantedImag),
+                             qPrintable(QStringLiteral("%1[%2] imaginary = %3, expected %4")
+                                            .arg(key).arg(k).arg(imag.at(k), 0, 'g', 17).arg(wantedImag, 0, 'g', 17)));
+                }
+            }
+        }
+    }
+
+    void stateDicts_data() { addRows(); }
+    void stateDicts()
+    {
+        OPEN_DOCUMENT();
+        if (!w.contains("state_dicts"))
+            QSKIP("no state_dicts recorded for this file");
+        QCOMPARE(text(doc->stateDicts), text(w["state_dicts"].get<std::vector<std::string>>()));
+    }
+
+    void optimizers_data() { addRows(); }
+    void optimizers()
+    {
+        OPEN_DOCUMENT();
+        if (!w.contains("optimizer_state_dicts"))
+            QSKIP("no optimizer state dicts recorded for this file");
+        std::vector<std::string> paths;
+        for (const auto &o : doc->optimizers)
+            paths.push_back(o.path);
+        QCOMPARE(text(paths), text(w["optimizer_state_dicts"].get<std::vector<std::string>>()));
+    }
+
+    void modules_data() { addRows(); }
+    void modules()
+    {
+        OPEN_DOCUMENT();
+        if (!w.contains("modules"))
+            QSKIP("no module tree recorded for this file");
+        QStringList actual, wanted;
+        for (const auto &m : doc->modules)
+            actual << QString::fromStdString(m.path + " " + m.className);
+        for (const auto &m : w["modules"])
+            wanted << QString::fromStdString(m["path"].get<std::string>() + " " + m["class"].get<std::string>());
+        QCOMPARE(actual, wanted);
+    }
+
+    // Tied weights: which keys share a storage. Order means nothing here.
+    void sharedStorage_data() { addRows(); }
+    void sharedStorage()
+    {
+        OPEN_DOCUMENT();
+        if (!w.contains("shared_storage"))
+            QSKIP("no shared storage recorded for this file");
+        auto normalise = [](std::vector<std::vector<std::string>> groups) {
+            std::set<std::set<std::string>> out;
+            for (auto &g : groups)
+                out.insert(std::set<std::string>(g.begin(), g.end()));
+            QStringList printed;
+            for (const auto &g : out)
+                printed << text(std::vector<std::string>(g.begin(), g.end()));
+            return printed;
+        };
+        QCOMPARE(normalise(doc->sharedStorageGroups()),
+                 normalise(w["shared_storage"].get<std::vector<std::vector<std::string>>>()));
+    }
+
+    void metadata_data() { addRows(); }
+    void metadata()
+    {
+        OPEN_DOCUMENT();
+        if (!w.contains("metadata"))
+            QSKIP("no metadata recorded for this file");
+        for (const auto &[key, value] : w["metadata"].items()) {
+            QVERIFY2(doc->metadata.contains(key), qPrintable(QStringLiteral("metadata key %1 missing; have %2")
+                                                                  .arg(QString::fromStdString(key),
+                                                                       QString::fromStdString(doc->metadata.dump()))));
+            const auto &got = doc->metadata[key];
+            const QString what = QString::fromStdString(key + ": " + got.dump() + ", expected " + value.dump());
+            if (value.is_number_float())
+                QVERIFY2(got.is_number() && close(got.get<double>(), value.get<double>()), qPrintable(what));
+            else
+                QVERIFY2(json::parse(got.dump()) == value, qPrintable(what));
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(FixturesTest)
+#include "tst_fixtures.moc"

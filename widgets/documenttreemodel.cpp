@@ -1,0 +1,176 @@
+#include "documenttreemodel.h"
+
+#include "core/model/valuejson.h"
+#include "core/report/inspectreport.h"
+
+#include <QApplication>
+#include <QPalette>
+
+namespace te {
+
+DocumentTreeModel::DocumentTreeModel(QObject *parent)
+    : QAbstractItemModel(parent)
+{
+}
+
+DocumentTreeModel::~DocumentTreeModel() = default;
+
+void DocumentTreeModel::setDocument(std::shared_ptr<const Document> doc)
+{
+    beginResetModel();
+    m_doc = std::move(doc);
+    m_root = m_doc ? buildDocumentTree(*m_doc) : nullptr;
+    endResetModel();
+}
+
+const TreeNode *DocumentTreeModel::node(const QModelIndex &index) const
+{
+    return index.isValid() ? static_cast<const TreeNode *>(index.internalPointer()) : m_root.get();
+}
+
+QModelIndex DocumentTreeModel::index(int row, int column, const QModelIndex &parent) const
+{
+    const TreeNode *p = node(parent);
+    if (!p || row < 0 || column < 0 || column >= ColumnCount || row >= static_cast<int>(p->children.size()))
+        return {};
+    return createIndex(row, column, p->children[static_cast<size_t>(row)].get());
+}
+
+QModelIndex DocumentTreeModel::parent(const QModelIndex &child) const
+{
+    if (!child.isValid())
+        return {};
+    const TreeNode *n = node(child);
+    const TreeNode *p = n->parent;
+    if (!p || p == m_root.get())
+        return {};
+    return createIndex(p->row(), 0, const_cast<TreeNode *>(p));
+}
+
+int DocumentTreeModel::rowCount(const QModelIndex &parent) const
+{
+    if (parent.isValid() && parent.column() != 0)
+        return 0;
+    const TreeNode *p = node(parent);
+    return p ? static_cast<int>(p->children.size()) : 0;
+}
+
+int DocumentTreeModel::columnCount(const QModelIndex &) const
+{
+    return ColumnCount;
+}
+
+QVariant DocumentTreeModel::display(const TreeNode &n, int column) const
+{
+    const TensorInfo *t = n.tensor >= 0 ? &m_doc->tensors[static_cast<size_t>(n.tensor)] : nullptr;
+    switch (column) {
+    case NameColumn:
+        return QString::fromStdString(n.name);
+    case KindColumn:
+        if (n.kind == NodeKind::Module)
+            return QString::fromStdString(n.className.substr(n.className.rfind('.') + 1));
+        if (n.kind == NodeKind::Object)
+            return QString::fromStdString(n.className);
+        return QString::fromLatin1(nodeKindName(n.kind));
+    case ShapeColumn:
+        if (t)
+            return QString::fromStdString(shapeText(t->shape));
+        if (n.kind == NodeKind::Value || n.kind == NodeKind::Object)
+            return QString::fromStdString(n.valueText);
+        return {};
+    case DTypeColumn:
+        return t ? QString::fromLatin1(dtypeName(t->dtype)) : QVariant();
+    case ElementsColumn:
+        return n.tensorCount ? QString::fromStdString(formatCount(n.elements)) : QVariant();
+    case SizeColumn:
+        return n.tensorCount ? QString::fromStdString(formatBytes(n.bytes)) : QVariant();
+    case DeviceColumn:
+        return QString::fromStdString(n.device);
+    }
+    return {};
+}
+
+QVariant DocumentTreeModel::sortValue(const TreeNode &n, int column) const
+{
+    switch (column) {
+    case ElementsColumn: return static_cast<qulonglong>(n.elements);
+    case SizeColumn: return static_cast<qulonglong>(n.bytes);
+    case NameColumn: {
+        // Numbered children (layers.10 after layers.9) sort by number.
+        bool ok = false;
+        qlonglong v = QString::fromStdString(n.name).toLongLong(&ok);
+        return ok ? QVariant(v) : QVariant(QString::fromStdString(n.name));
+    }
+    default: return display(n, column);
+    }
+}
+
+QVariant DocumentTreeModel::data(const QModelIndex &index, int role) const
+{
+    if (!index.isValid() || !m_doc)
+        return {};
+    const TreeNode &n = *node(index);
+    switch (role) {
+    case Qt::DisplayRole:
+        return display(n, index.column());
+    case SortRole:
+        return sortValue(n, index.column());
+    case KeyRole:
+        return QString::fromStdString(n.key);
+    case TensorRole:
+        return n.tensor;
+    case KindRole:
+        return static_cast<int>(n.kind);
+    case Qt::ToolTipRole:
+        if (n.tensor >= 0 && !m_doc->tensors[static_cast<size_t>(n.tensor)].error.empty())
+            return QString::fromStdString(m_doc->tensors[static_cast<size_t>(n.tensor)].error);
+        if (n.kind == NodeKind::Module)
+            return QString::fromStdString(n.className);
+        return QString::fromStdString(n.key);
+    case Qt::ForegroundRole:
+        if (n.hasError)
+            return QBrush(QColor(220, 50, 47)); // readable on light and dark palettes
+        if (n.kind == NodeKind::Value)
+            return QApplication::palette().brush(QPalette::Disabled, QPalette::Text);
+        return {};
+    case Qt::TextAlignmentRole:
+        if (index.column() == ElementsColumn || index.column() == SizeColumn)
+            return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+        return {};
+    }
+    return {};
+}
+
+QVariant DocumentTreeModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    static const char *names[] = {"Name", "Kind", "Shape / value", "DType", "Elements", "Size", "Saved on"};
+    return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
+}
+
+QModelIndex DocumentTreeModel::indexForKey(const QString &key) const
+{
+    if (!m_root)
+        return {};
+    const TreeNode *n = m_root.get();
+    QModelIndex idx;
+    const std::string k = key.toStdString();
+    while (n && n->key != k) {
+        const TreeNode *next = nullptr;
+        for (const auto &c : n->children) {
+            if (k == c->key || (k.size() > c->key.size() && k.compare(0, c->key.size(), c->key) == 0 &&
+                                k[c->key.size()] == '.')) {
+                next = c.get();
+                break;
+            }
+        }
+        if (!next)
+            return {};
+        idx = index(next->row(), 0, idx);
+        n = next;
+    }
+    return idx;
+}
+
+} // namespace te

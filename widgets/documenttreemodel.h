@@ -1,0 +1,47 @@
+#pragma once
+// The document tree of the main window: modules, state dicts, tensors and values with
+// shape, dtype, element count, size and saved device, and totals for every subtree.
+// It wraps a finished core tree and resets in one step when a new document arrives.
+#include "core/model/document.h"
+#include "core/model/documenttree.h"
+
+#include <QAbstractItemModel>
+#include <memory>
+
+namespace te {
+
+class DocumentTreeModel : public QAbstractItemModel {
+    Q_OBJECT
+public:
+    enum Column { NameColumn, KindColumn, ShapeColumn, DTypeColumn, ElementsColumn, SizeColumn, DeviceColumn, ColumnCount };
+    enum Role {
+        SortRole = Qt::UserRole + 1, // numbers as numbers
+        KeyRole,                     // the full dotted key
+        TensorRole,                  // index into Document::tensors, or -1
+        KindRole,                    // NodeKind as int
+    };
+
+    explicit DocumentTreeModel(QObject *parent = nullptr);
+    ~DocumentTreeModel() override;
+
+    void setDocument(std::shared_ptr<const Document> doc);
+    const std::shared_ptr<const Document> &document() const { return m_doc; }
+    QModelIndex indexForKey(const QString &key) const;
+
+    QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
+    QModelIndex parent(const QModelIndex &child) const override;
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+private:
+    const TreeNode *node(const QModelIndex &index) const;
+    QVariant display(const TreeNode &n, int column) const;
+    QVariant sortValue(const TreeNode &n, int column) const;
+
+    std::shared_ptr<const Document> m_doc;
+    std::unique_ptr<TreeNode> m_root;
+};
+
+} // namespace te

@@ -1,0 +1,237 @@
+#include "tensorpanel.h"
+
+#include "core/model/tensorstats.h"
+#include "core/model/valuejson.h"
+#include "core/report/inspectreport.h"
+
+#include <QFutureWatcher>
+#include <QHeaderView>
+#include <QLabel>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QVBoxLayout>
+#include <QtConcurrent>
+#include <cmath>
+#include <qcustomplot.h>
+
+namespace te {
+
+struct TensorPanel::Computed {
+    quint64 generation = 0;
+    TensorStats stats;
+    std::vector<uint64_t> histogram;
+    double lo = 0, hi = 0;
+    std::vector<double> values;
+    std::vector<double> imag;
+    std::string valuesError;
+    int columns = 1;
+};
+
+namespace {
+
+QString number(double v)
+{
+    if (std::isnan(v))
+        return QStringLiteral("nan");
+    if (std::isinf(v))
+        return v > 0 ? QStringLiteral("inf") : QStringLiteral("-inf");
+    return QString::number(v, 'g', 6);
+}
+
+} // namespace
+
+TensorPanel::TensorPanel(QWidget *parent)
+    : QWidget(parent)
+    , m_title(new QLabel(this))
+    , m_info(new QLabel(this))
+    , m_stats(new QLabel(this))
+    , m_plot(new QCustomPlot(this))
+    , m_values(new QTableWidget(this))
+{
+    auto *layout = new QVBoxLayout(this);
+    QFont titleFont = m_title->font();
+    titleFont.setBold(true);
+    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.15);
+    m_title->setFont(titleFont);
+    m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_info->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_info->setWordWrap(true);
+    m_stats->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_stats->setWordWrap(true);
+    layout->addWidget(m_title);
+    layout->addWidget(m_info);
+    layout->addWidget(m_stats);
+
+    m_plot->setMinimumHeight(160);
+    m_plot->xAxis->setLabel(tr("value"));
+    m_plot->yAxis->setLabel(tr("count"));
+    m_plot->setNoAntialiasingOnDrag(true);
+    // Follow the palette, so the plot reads in dark mode too.
+    const QPalette pal = palette();
+    m_plot->setBackground(pal.brush(QPalette::Base));
+    for (QCPAxis *axis : {m_plot->xAxis, m_plot->yAxis}) {
+        axis->setBasePen(QPen(pal.color(QPalette::Text)));
+        axis->setTickPen(QPen(pal.color(QPalette::Text)));
+        axis->setSubTickPen(QPen(pal.color(QPalette::Text)));
+        axis->setTickLabelColor(pal.color(QPalette::Text));
+        axis->setLabelColor(pal.color(QPalette::Text));
+    }
+    m_values->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_values->verticalHeader()->setDefaultSectionSize(m_values->fontMetrics().height() + 4);
+
+    auto *split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(m_plot);
+    split->addWidget(m_values);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+    layout->addWidget(split, 1);
+    showTensor({}, -1);
+}
+
+TensorPanel::~TensorPanel()
+{
+    if (m_cancel)
+        m_cancel->store(true);
+}
+
+void TensorPanel::setDocument(std::shared_ptr<const Document> doc)
+{
+    m_doc = std::move(doc);
+    showTensor({}, -1);
+}
+
+void TensorPanel::clearStats(const QString &message)
+{
+    m_stats->setText(message);
+    m_plot->clearPlottables();
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    m_values->clear();
+    m_values->setRowCount(0);
+    m_values->setColumnCount(0);
+}
+
+void TensorPanel::showTensor(const QString &key, int tensor)
+{
+    ++m_generation;
+    if (m_cancel)
+        m_cancel->store(true);
+    if (!m_doc || tensor < 0 || static_cast<size_t>(tensor) >= m_doc->tensors.size()) {
+        m_title->setText(tr("No tensor selected"));
+        m_info->setText(tr("Select a parameter, buffer or tensor in the tree to see its values."));
+        m_computing = false;
+        clearStats({});
+        return;
+    }
+    const TensorInfo &t = m_doc->tensors[static_cast<size_t>(tensor)];
+    m_title->setText(key);
+    QStringList info;
+    info << tr("%1 %2, %3 elements, %4")
+                .arg(QString::fromLatin1(dtypeName(t.dtype)), QString::fromStdString(shapeText(t.shape)))
+                .arg(t.numel())
+                .arg(QString::fromStdString(formatBytes(t.nbytes())));
+    info << tr("strides %1, storage offset %2%3")
+                .arg(QString::fromStdString(shapeText(t.strides)))
+                .arg(t.storageOffset)
+                .arg(t.layout == "strided" ? QString() : tr(", layout %1").arg(QString::fromStdString(t.layout)));
+    if (t.storage >= 0) {
+        const StorageInfo &s = m_doc->storages[static_cast<size_t>(t.storage)];
+        QStringList sharing;
+        for (const auto &e : m_doc->entries)
+            if (e.key != key.toStdString() && m_doc->tensors[static_cast<size_t>(e.tensor)].storage == t.storage)
+                sharing << QString::fromStdString(e.key);
+        info << tr("saved on %1, storage %2 (%3)")
+                    .arg(QString::fromStdString(s.location), QString::fromStdString(s.member),
+                         QString::fromStdString(formatBytes(s.nbytes)));
+        if (!sharing.isEmpty())
+            info << tr("shares its storage with: %1").arg(sharing.join(QStringLiteral(", ")));
+    }
+    info << (t.isParameter ? tr("parameter") : tr("not a parameter")) +
+                (t.requiresGrad ? tr(", requires grad") : QString());
+    m_info->setText(info.join(QLatin1Char('\n')));
+    if (!t.error.empty()) {
+        m_computing = false;
+        clearStats(tr("Values cannot be read: %1").arg(QString::fromStdString(t.error)));
+        return;
+    }
+    clearStats(tr("Computing statistics…"));
+    m_computing = true;
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    m_cancel = cancel;
+    const quint64 generation = m_generation;
+    auto doc = m_doc;
+    auto *watcher = new QFutureWatcher<Computed>(this);
+    connect(watcher, &QFutureWatcher<Computed>::finished, this, [this, watcher] {
+        watcher->deleteLater();
+        Computed c = watcher->result();
+        if (c.generation != m_generation)
+            return;
+        m_computing = false;
+        showComputed(c);
+        emit statsReady();
+    });
+    watcher->setFuture(QtConcurrent::run([doc, tensor, cancel, generation] {
+        Computed c;
+        c.generation = generation;
+        const TensorInfo &t = doc->tensors[static_cast<size_t>(tensor)];
+        c.stats = computeStats(*doc, t, cancel.get());
+        if (c.stats.ok && std::isfinite(c.stats.min) && std::isfinite(c.stats.max)) {
+            c.lo = c.stats.min;
+            c.hi = c.stats.max > c.stats.min ? c.stats.max : c.stats.min + 1;
+            c.histogram = computeHistogram(*doc, t, c.lo, c.hi, 64, cancel.get());
+        }
+        c.values = readValues(*doc, t, 4096, dtypeIsComplex(t.dtype) ? &c.imag : nullptr, &c.valuesError);
+        c.columns = t.shape.empty() ? 1 : static_cast<int>(std::clamp<int64_t>(t.shape.back(), 1, 64));
+        return c;
+    }));
+}
+
+void TensorPanel::showComputed(const Computed &c)
+{
+    const TensorStats &s = c.stats;
+    if (!s.ok) {
+        clearStats(tr("Values cannot be read: %1").arg(QString::fromStdString(s.error)));
+        return;
+    }
+    QString text = tr("min %1   max %2   mean %3   std %4   sum %5\nzeros %6   NaN %7   +Inf %8   -Inf %9")
+                       .arg(number(s.min), number(s.max), number(s.mean), number(s.std), number(s.sum))
+                       .arg(s.zeros)
+                       .arg(s.nans)
+                       .arg(s.posInfs)
+                       .arg(s.negInfs);
+    m_stats->setText(text);
+
+    m_plot->clearPlottables();
+    if (!c.histogram.empty()) {
+        auto *bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
+        QVector<double> keys, counts;
+        const double width = (c.hi - c.lo) / static_cast<double>(c.histogram.size());
+        double top = 0;
+        for (size_t i = 0; i < c.histogram.size(); ++i) {
+            keys << c.lo + (static_cast<double>(i) + 0.5) * width;
+            counts << static_cast<double>(c.histogram[i]);
+            top = std::max(top, static_cast<double>(c.histogram[i]));
+        }
+        bars->setWidth(width);
+        bars->setData(keys, counts, true);
+        bars->setPen(Qt::NoPen);
+        bars->setBrush(palette().color(QPalette::Highlight));
+        m_plot->xAxis->setRange(c.lo - width, c.hi + width);
+        m_plot->yAxis->setRange(0, top * 1.08 + 1);
+    }
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+
+    const int cols = c.columns;
+    const int rows = static_cast<int>((c.values.size() + static_cast<size_t>(cols) - 1) / static_cast<size_t>(cols));
+    m_values->setColumnCount(cols);
+    m_values->setRowCount(rows);
+    for (size_t i = 0; i < c.values.size(); ++i) {
+        QString text = number(c.values[i]);
+        if (!c.imag.empty())
+            text += (c.imag[i] < 0 ? QStringLiteral(" - ") : QStringLiteral(" + ")) + number(std::fabs(c.imag[i])) +
+                    QStringLiteral("j");
+        m_values->setItem(static_cast<int>(i) / cols, static_cast<int>(i) % cols, new QTableWidgetItem(text));
+    }
+    m_values->resizeColumnsToContents();
+}
+
+} // namespace te

@@ -1,0 +1,50 @@
+#pragma once
+// The Tensor tab: what one tensor is (shape, strides, dtype, storage and who shares it,
+// saved device), its statistics, a histogram of its values and a table of the first
+// values. Statistics are computed on a worker thread; a newer selection wins.
+#include "core/model/document.h"
+
+#include <QWidget>
+#include <atomic>
+#include <memory>
+
+class QCustomPlot;
+class QLabel;
+class QTableWidget;
+class QFormLayout;
+
+namespace te {
+
+struct TensorStats;
+
+class TensorPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit TensorPanel(QWidget *parent = nullptr);
+    ~TensorPanel() override;
+
+    void setDocument(std::shared_ptr<const Document> doc);
+    // Shows the tensor behind `key`; tensor < 0 clears the panel.
+    void showTensor(const QString &key, int tensor);
+    bool isComputing() const { return m_computing; }
+
+signals:
+    void statsReady(); // for tests and screenshots
+
+private:
+    struct Computed;
+    void showComputed(const Computed &c);
+    void clearStats(const QString &message);
+
+    std::shared_ptr<const Document> m_doc;
+    quint64 m_generation = 0;
+    bool m_computing = false;
+    std::shared_ptr<std::atomic<bool>> m_cancel;
+    QLabel *m_title;
+    QLabel *m_info;
+    QLabel *m_stats;
+    QCustomPlot *m_plot;
+    QTableWidget *m_values;
+};
+
+} // namespace te

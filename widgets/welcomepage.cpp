@@ -1,0 +1,60 @@
+#include "welcomepage.h"
+
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+namespace te {
+
+WelcomePage::WelcomePage(QWidget *parent)
+    : QWidget(parent)
+    , m_recent(new QListWidget(this))
+{
+    auto *outer = new QVBoxLayout(this);
+    outer->addStretch(1);
+    auto *title = new QLabel(tr("<h1>Torch Explorer</h1>"), this);
+    auto *hint = new QLabel(tr("Open a PyTorch file to see what is inside: state dicts, checkpoints, whole "
+                               "pickled models, TorchScript, legacy files.<br>Nothing in a file is executed. "
+                               "You can also drop a file on this window."),
+                            this);
+    hint->setWordWrap(true);
+    auto *open = new QPushButton(tr("Open a file…"), this);
+    auto *demo = new QPushButton(tr("Open the demo model"), this);
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(open);
+    buttons->addWidget(demo);
+    buttons->addStretch(1);
+    auto *column = new QVBoxLayout;
+    column->addWidget(title);
+    column->addWidget(hint);
+    column->addLayout(buttons);
+    column->addWidget(new QLabel(tr("<b>Recent files</b>"), this));
+    column->addWidget(m_recent);
+    m_recent->setMaximumHeight(180);
+    auto *center = new QHBoxLayout;
+    center->addStretch(1);
+    center->addLayout(column, 3);
+    center->addStretch(1);
+    outer->addLayout(center);
+    outer->addStretch(2);
+    connect(open, &QPushButton::clicked, this, &WelcomePage::openRequested);
+    connect(demo, &QPushButton::clicked, this, &WelcomePage::demoRequested);
+    connect(m_recent, &QListWidget::itemActivated, this,
+            [this](QListWidgetItem *item) { emit recentRequested(item->data(Qt::UserRole).toString()); });
+}
+
+void WelcomePage::setRecentFiles(const QStringList &files)
+{
+    m_recent->clear();
+    for (const QString &f : files) {
+        auto *item = new QListWidgetItem(QStringLiteral("%1 — %2").arg(QFileInfo(f).fileName(), f), m_recent);
+        item->setData(Qt::UserRole, f);
+    }
+    if (files.isEmpty())
+        new QListWidgetItem(tr("(none yet)"), m_recent);
+}
+
+} // namespace te
