@@ -37,13 +37,28 @@ Value *runPickle(Document &doc, std::string_view bytes, const std::string &membe
     }
 }
 
-void scanExtraPickle(Document &doc, std::string_view bytes, const std::string &member, const ReadOptions &options,
-                     bool notLoaded)
+namespace {
+
+// For pickles read only for their globals: persistent ids stay as they are, so a decoy
+// that references storages is read to its end.
+class SymbolicHooks : public PickleHooks {
+public:
+    Value *persistentLoad(ValueArena &, Value *pid, int64_t) override { return pid; }
+    Value *reduce(ValueArena &, Value *, Value *, int64_t) override { return nullptr; }
+};
+
+} // namespace
+
+uint64_t scanExtraPickle(Document &doc, std::string_view bytes, const std::string &member, const ReadOptions &options,
+                         bool notLoaded)
 {
     ValueArena scratch;
-    PickleMachine machine(scratch, bytes, member, nullptr, options.limits);
+    SymbolicHooks hooks;
+    PickleMachine machine(scratch, bytes, member, &hooks, options.limits);
+    uint64_t end = 0;
     try {
         machine.run(options.cancel);
+        end = machine.endOffset();
     } catch (const ReadError &) {
         // A decoy need not be a valid pickle; what it references is what matters.
     }
@@ -52,8 +67,9 @@ void scanExtraPickle(Document &doc, std::string_view bytes, const std::string &m
         doc.globals.push_back(std::move(g));
     }
     if (notLoaded)
-        doc.security.findings.push_back("member " + member +
-                                        " holds a pickle that PyTorch's loader does not read; it was scanned as well");
+        doc.security.findings.push_back(member + " holds a pickle that PyTorch's loader does not read; it was "
+                                        "scanned as well");
+    return end;
 }
 
 std::unique_ptr<Document> readDocument(const std::string &path, const ReadOptions &options)

@@ -92,6 +92,18 @@ void readPickleDocument(Document &doc, const ReadOptions &options)
         doc.format = FileFormat::Pickle;
         doc.producer = "a plain pickle (protocol " + std::to_string(doc.pickleProtocol) + ")";
         doc.root = first;
+        // Bytes after STOP: pickle.load ignores them, but anything that reads pickles
+        // back to back would run them, so a trailing pickle is scanned too.
+        for (int n = 2; pos < bytes.size() && n < 18; ++n) {
+            uint8_t next = static_cast<uint8_t>(bytes[pos]);
+            if (next == 0 || (next != 0x80 && !std::strchr("(]}cNILFSVdl)K", next)))
+                break;
+            uint64_t used = scanExtraPickle(doc, bytes.substr(pos), "pickle " + std::to_string(n) + " at byte " +
+                                                                     std::to_string(pos), options, true);
+            if (used == 0)
+                break;
+            pos += used;
+        }
         if (pos < bytes.size())
             doc.warnings.push_back(std::to_string(bytes.size() - pos) + " bytes follow the pickle's STOP and were not read");
         for (auto &s : doc.storages)

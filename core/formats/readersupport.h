@@ -10,8 +10,9 @@ class PickleHooks;
 Value *runPickle(Document &doc, std::string_view bytes, const std::string &member, PickleHooks *hooks,
                  const ReadOptions &options, uint64_t *endOffset = nullptr, int *protocol = nullptr);
 
-// Reads a pickle that PyTorch would not load (a decoy member) for its globals only.
-void scanExtraPickle(Document &doc, std::string_view bytes, const std::string &member, const ReadOptions &options,
+// Reads a pickle that PyTorch would not load (a decoy member) for its globals only;
+// returns the offset just past its STOP, 0 when it did not parse to the end.
+uint64_t scanExtraPickle(Document &doc, std::string_view bytes, const std::string &member, const ReadOptions &options,
                      bool notLoaded);
 
 void reportProgress(const ReadOptions &options, double fraction, const std::string &label);

@@ -1,0 +1,116 @@
+// The real main window: opening files off the GUI thread, what the user sees for a good,
+// a dangerous and an unreadable file, that opening never loads libtorch, and that the
+// torch-explorer binary writes a screenshot.
+#include "mainwindow.h"
+
+#include "core/runtime/runtimeloader.h"
+
+#include <QLabel>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QStatusBar>
+#include <QTemporaryDir>
+#include <QTreeView>
+#include <QtTest>
+
+using namespace te;
+
+namespace {
+QString fixture(const char *name)
+{
+    return QStringLiteral(TE_FIXTURES_DIR "/") + QString::fromLatin1(name);
+}
+
+bool labelShows(const MainWindow &w, const QString &text)
+{
+    for (QLabel *l : w.findChildren<QLabel *>())
+        if (l->isVisible() && l->text().contains(text))
+            return true;
+    return false;
+}
+} // namespace
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true); // keep the user's settings out of it
+    }
+
+    void opensCheckpoint()
+    {
+        MainWindow w;
+        w.show();
+        QSignalSpy shown(&w, &MainWindow::documentShown);
+        w.openFile(fixture("checkpoint.pt"));
+        QVERIFY(shown.wait(10000));
+        QVERIFY(w.document());
+        QCOMPARE(w.document()->stateDicts, std::vector<std::string>{"model_state_dict"});
+        QVERIFY(w.windowTitle().startsWith(QStringLiteral("checkpoint.pt")));
+        QVERIFY(w.treeView()->model()->rowCount() >= 3);
+        QVERIFY(w.statusBar()->findChildren<QLabel *>().size() > 0);
+        QVERIFY(labelShows(w, QStringLiteral("1 state dict")));
+        QVERIFY(!runtimeLoaded()); // inspecting never pays for libtorch
+    }
+
+    void dangerousFileRaisesBanner()
+    {
+        MainWindow w;
+        w.show();
+        QSignalSpy shown(&w, &MainWindow::documentShown);
+        w.openFile(fixture("hostile/os_system_zip.pt"));
+        QVERIFY(shown.wait(10000));
+        QVERIFY(labelShows(w, QStringLiteral("os.system")));
+    }
+
+    void unreadableFileShowsError()
+    {
+        QTemporaryDir dir;
+        QFile f(dir.filePath(QStringLiteral("notes.pt")));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("just some text, not a model\n");
+        f.close();
+        MainWindow w;
+        w.show();
+        QSignalSpy shown(&w, &MainWindow::documentShown);
+        w.openFile(f.fileName());
+        QVERIFY(shown.wait(10000));
+        QVERIFY(!w.document());
+        QVERIFY(labelShows(w, QStringLiteral("not a PyTorch file")));
+    }
+
+    void secondOpenWins()
+    {
+        MainWindow w;
+        w.show();
+        QSignalSpy shown(&w, &MainWindow::documentShown);
+        w.openFile(fixture("torchvision_traced.pt"));
+        w.openFile(fixture("state_dict.pt"));
+        QVERIFY(shown.wait(10000));
+        QTest::qWait(200);
+        QCOMPARE(shown.count(), 1);
+        QVERIFY(w.document()->path.find("state_dict.pt") != std::string::npos);
+    }
+
+    void screenshotFromTheBinary()
+    {
+        QTemporaryDir dir;
+        const QString png = dir.filePath(QStringLiteral("shot.png"));
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        env.insert(QStringLiteral("XDG_CONFIG_HOME"), dir.path());
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(TE_BIN_DIR "/torch-explorer"),
+                {fixture("model_pickled.pt"), QStringLiteral("--screenshot"), png});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        QImage image(png);
+        QVERIFY(!image.isNull());
+        QVERIFY(image.width() >= 800);
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_mainwindow.moc"

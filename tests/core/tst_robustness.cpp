@@ -1,0 +1,167 @@
+// Every real fixture cut short at many points and with random single-byte flips, read
+// from memory: the reader must throw ReadError or return a document, and everything done
+// with that document afterwards (keys, statistics, the JSON report) must not crash.
+// Built to run under AddressSanitizer, where an out-of-bounds read fails the run.
+#include "core/formats/documentreader.h"
+#include "core/io/readerror.h"
+#include "core/model/tensorstats.h"
+#include "core/report/inspectreport.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QtTest>
+
+#include <fstream>
+#include <random>
+
+namespace {
+
+constexpr int kTruncations = 50;
+constexpr int kFlips = 50;
+// Statistics walk every element; above this size a mutated copy is inspected without
+// them, so the suite stays within its time under AddressSanitizer.
+constexpr size_t kStatsSizeLimit = 256 * 1024;
+
+std::string readAll(const QString &path)
+{
+    std::ifstream in(path.toStdString(), std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Where flips do the most damage: the pickles and the archive's directory. Tensor data
+// makes up most of a file and a flip there only changes a number.
+std::vector<std::pair<uint64_t, uint64_t>> structuralRanges(const std::string &bytes)
+{
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    const uint64_t size = bytes.size();
+    ranges.push_back({0, std::min<uint64_t>(size, 4096)});
+    ranges.push_back({size - std::min<uint64_t>(size, 2048), size});
+    try {
+        auto doc = te::readDocument(te::MappedFile::fromBytes(bytes, "original"));
+        if (doc->zip) {
+            for (const auto &e : doc->zip->entries()) {
+                const bool pickle = e.name.size() > 4 && e.name.compare(e.name.size() - 4, 4, ".pkl") == 0;
+                if (pickle && e.compressedSize > 0)
+                    ranges.push_back({e.dataOffset, e.dataOffset + e.compressedSize});
+            }
+        }
+    } catch (const te::ReadError &) {
+    }
+    return ranges;
+}
+
+} // namespace
+
+class RobustnessTest : public QObject {
+    Q_OBJECT
+
+private:
+    // Returns an empty string when all went well, otherwise what went wrong.
+    static QString survive(std::string bytes, const QString &what, bool stats)
+    {
+        std::unique_ptr<te::Document> doc;
+        try {
+            doc = te::readDocument(te::MappedFile::fromBytes(std::move(bytes), what.toStdString()));
+        } catch (const te::ReadError &) {
+            return {};
+        } catch (const std::exception &e) {
+            return what + QLatin1String(": readDocument threw a non-ReadError: ") + QString::fromUtf8(e.what());
+        }
+        if (!doc)
+            return what + QLatin1String(": readDocument returned null");
+        try {
+            // What the CLI does with a document: the report, statistics included, dumped.
+            const nlohmann::ordered_json report = te::inspectJson(*doc, stats);
+            const std::string text = report.dump();
+            if (text.empty())
+                return what + QLatin1String(": empty report");
+            for (const auto &t : doc->tensors) {
+                std::vector<double> imag;
+                te::readValues(*doc, t, 64, &imag);
+            }
+        } catch (const std::exception &e) {
+            return what + QLatin1String(": report threw: ") + QString::fromUtf8(e.what());
+        }
+        return {};
+    }
+
+private slots:
+    void mutated_data()
+    {
+        QTest::addColumn<QString>("path");
+        const QStringList dirs = {QStringLiteral(TE_FIXTURES_DIR), QStringLiteral(TE_SOURCE_DIR "/resources/demo")};
+        int rows = 0;
+        for (const QString &dir : dirs) {
+            for (const QString &name : QDir(dir).entryList({QStringLiteral("*.pt")}, QDir::Files, QDir::Name)) {
+                QTest::newRow(qPrintable(name)) << dir + QLatin1Char('/') + name;
+                ++rows;
+            }
+        }
+        QVERIFY(rows >= 19);
+    }
+
+    void mutated()
+    {
+        QFETCH(QString, path);
+        const std::string original = readAll(path);
+        QVERIFY(original.size() > 100);
+        const bool stats = original.size() <= kStatsSizeLimit;
+        QElapsedTimer timer;
+        timer.start();
+
+        // The untouched file must of course survive too.
+        QString failure = survive(original, path, true);
+        QVERIFY2(failure.isEmpty(), qPrintable(failure));
+
+        for (int i = 0; i < kTruncations; ++i) {
+            const size_t at = original.size() * static_cast<size_t>(i) / kTruncations;
+            failure = survive(original.substr(0, at), QStringLiteral("truncated at %1").arg(at), stats);
+            QVERIFY2(failure.isEmpty(), qPrintable(failure));
+        }
+
+        // Seeded per file so a failure names a reproducible case.
+        std::mt19937_64 random(0x7E57F11Bu ^ std::hash<std::string>()(QFileInfo(path).fileName().toStdString()));
+        const auto ranges = structuralRanges(original);
+        for (int i = 0; i < kFlips; ++i) {
+            uint64_t at;
+            if (i % 2 == 0) {
+                at = random() % original.size();
+            } else {
+                const auto &r = ranges[random() % ranges.size()];
+                at = r.first + random() % std::max<uint64_t>(r.second - r.first, 1);
+            }
+            const auto mask = static_cast<char>(1 + random() % 255);
+            std::string copy = original;
+            copy[at] = static_cast<char>(copy[at] ^ mask);
+            failure = survive(std::move(copy),
+                              QStringLiteral("byte %1 xor 0x%2").arg(at).arg(static_cast<uint8_t>(mask), 2, 16,
+                                                                            QLatin1Char('0')),
+                              stats);
+            QVERIFY2(failure.isEmpty(), qPrintable(failure));
+        }
+        qDebug("%s: %lld ms", qPrintable(QFileInfo(path).fileName()), timer.elapsed());
+    }
+
+    // The smallest inputs: nothing, one byte, a lone zip signature.
+    void tinyInputs_data()
+    {
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::newRow("empty") << QByteArray();
+        QTest::newRow("NUL and STOP") << QByteArray("\0.", 2);
+        QTest::newRow("STOP") << QByteArray(".");
+        QTest::newRow("PROTO") << QByteArray("\x80\x02");
+        QTest::newRow("zip local header") << QByteArray("PK\x03\x04");
+        QTest::newRow("zip end record") << QByteArray("PK\x05\x06", 4) + QByteArray(18, '\0');
+        QTest::newRow("legacy magic only") << QByteArray("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.");
+        QTest::newRow("tar header") << QByteArray(257, 'a') + QByteArray("ustar") + QByteArray(250, '\0');
+    }
+    void tinyInputs()
+    {
+        QFETCH(QByteArray, bytes);
+        const QString failure = survive(bytes.toStdString(), QStringLiteral("tiny input"), true);
+        QVERIFY2(failure.isEmpty(), qPrintable(failure));
+    }
+};
+
+QTEST_GUILESS_MAIN(RobustnessTest)
+#include "tst_robustness.moc"

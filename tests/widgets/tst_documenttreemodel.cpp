@@ -1,0 +1,138 @@
+// The document tree model over real fixtures: consistent under QAbstractItemModelTester
+// (alone and behind the recursive filter proxy), the structure a user sees, numeric sorting.
+#include "widgets/documenttreemodel.h"
+
+#include "core/formats/documentreader.h"
+
+#include <QAbstractItemModelTester>
+#include <QSortFilterProxyModel>
+#include <QtTest>
+
+using namespace te;
+
+namespace {
+
+std::shared_ptr<const Document> open(const char *name)
+{
+    return readDocument(std::string(TE_FIXTURES_DIR) + "/" + name);
+}
+
+// The visible tree as text: name and kind columns, indented.
+QString dump(const QAbstractItemModel &m, const QModelIndex &parent = {}, int depth = 0)
+{
+    QString out;
+    for (int r = 0; r < m.rowCount(parent); ++r) {
+        const QModelIndex i = m.index(r, 0, parent);
+        out += QString(depth * 2, QLatin1Char(' ')) + i.data().toString() + QLatin1Char(' ') +
+               i.siblingAtColumn(DocumentTreeModel::KindColumn).data().toString() + QLatin1Char('\n');
+        out += dump(m, i, depth + 1);
+    }
+    return out;
+}
+
+} // namespace
+
+class TestDocumentTreeModel : public QObject {
+    Q_OBJECT
+private slots:
+    void modelTester_data()
+    {
+        QTest::addColumn<QString>("file");
+        for (const char *f : {"state_dict.pt", "checkpoint.pt", "nested_checkpoint.pt", "model_pickled.pt",
+                              "scripted.pt", "torchvision_traced.pt", "dtypes.pt", "model_pickled_legacy.pt"})
+            QTest::newRow(f) << QString::fromLatin1(f);
+    }
+
+    void modelTester()
+    {
+        QFETCH(QString, file);
+        DocumentTreeModel model;
+        QSortFilterProxyModel proxy;
+        proxy.setSourceModel(&model);
+        proxy.setRecursiveFilteringEnabled(true);
+        proxy.setFilterRole(DocumentTreeModel::KeyRole);
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester proxyTester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.setDocument(open(file.toLatin1().constData()));
+        QVERIFY(model.rowCount() > 0);
+        proxy.setFilterFixedString(QStringLiteral("weight"));
+        QVERIFY(proxy.rowCount() > 0);
+        proxy.sort(DocumentTreeModel::SizeColumn, Qt::DescendingOrder);
+        model.setDocument(nullptr);
+        QCOMPARE(model.rowCount(), 0);
+    }
+
+    void pickledModuleTree()
+    {
+        DocumentTreeModel model;
+        model.setDocument(open("model_pickled.pt"));
+        const QString expected = QStringLiteral("conv Conv2d\n"
+                                                "  weight parameter\n"
+                                                "  bias parameter\n"
+                                                "bn BatchNorm2d\n"
+                                                "  weight parameter\n"
+                                                "  bias parameter\n"
+                                                "  running_mean buffer\n"
+                                                "  running_var buffer\n"
+                                                "  num_batches_tracked buffer\n"
+                                                "relu ReLU\n"
+                                                "pool AdaptiveAvgPool2d\n"
+                                                "flatten Flatten\n"
+                                                "fc Linear\n"
+                                                "  weight parameter\n"
+                                                "  bias parameter\n");
+        QCOMPARE(dump(model), expected);
+    }
+
+    void checkpointTotalsAndValues()
+    {
+        DocumentTreeModel model;
+        auto doc = open("checkpoint.pt");
+        model.setDocument(doc);
+        const QModelIndex sd = model.indexForKey(QStringLiteral("model_state_dict"));
+        QVERIFY(sd.isValid());
+        QCOMPARE(sd.siblingAtColumn(DocumentTreeModel::KindColumn).data().toString(), QStringLiteral("state dict"));
+        // conv 8*3*3*3+8, bn 4*8+1, fc 4*8+4 elements
+        QCOMPARE(sd.siblingAtColumn(DocumentTreeModel::ElementsColumn).data(DocumentTreeModel::SortRole).toULongLong(),
+                 293ull);
+        const QModelIndex epoch = model.indexForKey(QStringLiteral("epoch"));
+        QVERIFY(epoch.isValid());
+        QCOMPARE(epoch.siblingAtColumn(DocumentTreeModel::ShapeColumn).data().toString(), QStringLiteral("2"));
+        const QModelIndex w = model.indexForKey(QStringLiteral("model_state_dict.conv.weight"));
+        QVERIFY(w.isValid());
+        QCOMPARE(w.siblingAtColumn(DocumentTreeModel::ShapeColumn).data().toString(), QStringLiteral("[8, 3, 3, 3]"));
+        QVERIFY(w.data(DocumentTreeModel::TensorRole).toInt() >= 0);
+    }
+
+    void numericSort()
+    {
+        // Sequential children 0..18 of torchvision's features must sort as numbers.
+        DocumentTreeModel model;
+        model.setDocument(open("torchvision_traced.pt"));
+        QSortFilterProxyModel proxy;
+        proxy.setSourceModel(&model);
+        proxy.setSortRole(DocumentTreeModel::SortRole);
+        proxy.sort(DocumentTreeModel::NameColumn, Qt::AscendingOrder);
+        const QModelIndex features = proxy.mapFromSource(model.indexForKey(QStringLiteral("features")));
+        QVERIFY(features.isValid());
+        QVERIFY(proxy.rowCount(features) > 10);
+        QStringList names;
+        for (int r = 0; r < proxy.rowCount(features); ++r)
+            names << proxy.index(r, 0, features).data().toString();
+        QCOMPARE(names.mid(0, 3), QStringList({QStringLiteral("0"), QStringLiteral("1"), QStringLiteral("2")}));
+        QCOMPARE(names.at(10), QStringLiteral("10"));
+    }
+
+    void dangerousObjectShown()
+    {
+        DocumentTreeModel model;
+        model.setDocument(open("hostile/os_system_zip.pt"));
+        const QModelIndex payload = model.indexForKey(QStringLiteral("fc.payload"));
+        QVERIFY(payload.isValid());
+        QCOMPARE(payload.siblingAtColumn(DocumentTreeModel::KindColumn).data().toString(), QStringLiteral("os.system"));
+        QVERIFY(payload.data(Qt::ForegroundRole).isValid());
+    }
+};
+
+QTEST_MAIN(TestDocumentTreeModel)
+#include "tst_documenttreemodel.moc"
