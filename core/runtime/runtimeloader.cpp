@@ -34,8 +34,7 @@ std::vector<std::string> runtimeSearchPaths()
         paths.emplace_back(env);
     const std::string dir = executableDir();
     paths.push_back(dir + "/" + kLibraryName);                                // build tree: build/bin
-    paths.push_back(dir + "/../lib/torch-explorer/" + kLibraryName);          // installed
-    paths.push_back(dir + "/../lib/x86_64-linux-gnu/torch-explorer/" + kLibraryName);
+    paths.push_back(dir + "/../" TE_RUNTIME_INSTALL_DIR "/" + kLibraryName); // installed
     return paths;
 }
 
