@@ -1,5 +1,6 @@
 #include "filepanel.h"
 
+#include "core/model/valuejson.h"
 #include "core/report/inspectreport.h"
 
 #include <map>
@@ -67,11 +68,11 @@ QString FilePanel::html(const Document &doc)
     if (!doc.metadata.empty()) {
         h += QStringLiteral("<h4>Metadata</h4><table>");
         for (const auto &[k, v] : doc.metadata.items())
-            h += row(esc(k), esc(v.is_string() ? v.get<std::string>() : v.dump()));
+            h += row(esc(k), esc(v.is_string() ? v.get<std::string>() : jsonText(v)));
         h += QStringLiteral("</table>");
     }
     for (const auto &o : doc.optimizers) {
-        h += QStringLiteral("<h4>Optimizer %1</h4><pre>%2</pre>").arg(esc(o.path), esc(o.paramGroups.dump(2)));
+        h += QStringLiteral("<h4>Optimizer %1</h4><pre>%2</pre>").arg(esc(o.path), esc(jsonText(o.paramGroups, 2)));
     }
 
     const SecurityReport &r = doc.security;
@@ -104,7 +105,7 @@ QString FilePanel::html(const Document &doc)
         for (const auto &m : doc.modules) {
             QStringList parts;
             for (const auto &[k, v] : m.hyper.items())
-                parts << QStringLiteral("%1=%2").arg(esc(k), esc(v.dump()));
+                parts << QStringLiteral("%1=%2").arg(esc(k), esc(jsonText(v)));
             h += row(esc(m.path.empty() ? "(root)" : m.path),
                      QStringLiteral("<i>%1</i> %2").arg(esc(m.className), parts.join(QStringLiteral(", "))));
         }

@@ -2,6 +2,7 @@
 
 #include "core/formats/documentreader.h"
 #include "core/io/readerror.h"
+#include "core/model/valuejson.h"
 #include "core/report/inspectreport.h"
 #include "core/runtime/runtimeloader.h"
 
@@ -89,7 +90,7 @@ int inspectCommand(const std::vector<std::string> &args)
     if (!doc)
         return 2;
     if (p.json)
-        std::cout << inspectJson(*doc, p.stats).dump(2) << "\n";
+        std::cout << jsonText(inspectJson(*doc, p.stats), 2) << "\n";
     else
         std::cout << inspectText(*doc, p.stats);
     if (!doc->error.empty()) {
@@ -117,7 +118,7 @@ int scanCommand(const std::vector<std::string> &args)
             out[k] = v;
         if (!doc->error.empty())
             out["error"] = doc->error;
-        std::cout << out.dump(2) << "\n";
+        std::cout << jsonText(out, 2) << "\n";
     } else {
         std::cout << scanText(*doc);
     }
@@ -148,7 +149,7 @@ int devicesCommand(const std::vector<std::string> &args)
         nlohmann::ordered_json out{{"libtorch", rt->libtorchVersion()}, {"devices", nlohmann::ordered_json::array()}};
         for (const auto &d : devices)
             out["devices"].push_back({{"id", d.id}, {"name", d.name}, {"memory_bytes", d.memoryBytes}});
-        std::cout << out.dump(2) << "\n";
+        std::cout << jsonText(out, 2) << "\n";
     } else {
         std::printf("libtorch %s\n", rt->libtorchVersion().c_str());
         for (const auto &d : devices)

@@ -5,6 +5,7 @@
 #include "widgets/filepanel.h"
 #include "widgets/tensorpanel.h"
 #include "widgets/welcomepage.h"
+#include "core/model/valuejson.h"
 #include "core/report/inspectreport.h"
 
 #include <QAction>
@@ -23,6 +24,7 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSaveFile>
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
@@ -158,6 +160,9 @@ void MainWindow::buildActions()
     m_recentMenu = fileMenu->addMenu(tr("Open &recent"));
     QAction *reloadAction = fileMenu->addAction(tr("&Reload"), this, &MainWindow::reload);
     reloadAction->setShortcut(QKeySequence(Qt::Key_F5));
+    QMenu *exportMenu = fileMenu->addMenu(tr("&Export report"));
+    exportMenu->addAction(tr("As &JSON…"), this, [this] { exportReport(false); });
+    exportMenu->addAction(tr("As &Markdown…"), this, [this] { exportReport(true); });
     fileMenu->addSeparator();
     fileMenu->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
     QMenu *editMenu = menuBar()->addMenu(tr("&Edit"));
@@ -231,6 +236,41 @@ void MainWindow::reload()
 {
     if (!m_currentPath.isEmpty())
         openFile(m_currentPath);
+}
+
+bool MainWindow::writeReport(const QString &path, bool markdown, QString *error) const
+{
+    if (!m_doc) {
+        *error = tr("no document is open");
+        return false;
+    }
+    const std::string text = markdown ? inspectMarkdown(*m_doc) : jsonText(inspectJson(*m_doc, false), 2) + "\n";
+    // QSaveFile writes beside the target and renames, so a failure never leaves half a file.
+    QSaveFile out(path);
+    if (!out.open(QIODevice::WriteOnly) || out.write(text.data(), static_cast<qint64>(text.size())) < 0 ||
+        !out.commit()) {
+        *error = out.errorString();
+        return false;
+    }
+    return true;
+}
+
+void MainWindow::exportReport(bool markdown)
+{
+    if (!m_doc)
+        return;
+    const QString suggested = QFileInfo(m_currentPath).completeBaseName() +
+                              (markdown ? QStringLiteral(".md") : QStringLiteral(".json"));
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export report"), QFileInfo(m_currentPath).absoluteDir().filePath(suggested),
+        markdown ? tr("Markdown (*.md)") : tr("JSON (*.json)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    if (writeReport(path, markdown, &error))
+        statusBar()->showMessage(tr("Report written to %1").arg(path), 5000);
+    else
+        showBanner(tr("Could not write %1: %2").arg(path, error), true);
 }
 
 void MainWindow::showDocument(std::shared_ptr<const Document> doc)

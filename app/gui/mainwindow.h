@@ -40,6 +40,8 @@ public:
     bool isBusy() const;
     QTreeView *treeView() const { return m_tree; }
     static QString demoPath();
+    // Writes the inspect document (JSON) or its Markdown form; false with *error set.
+    bool writeReport(const QString &path, bool markdown, QString *error) const;
 
 signals:
     void documentShown(); // loaded and displayed, or failed with a message
@@ -61,6 +63,7 @@ private:
     void rebuildRecentMenu();
     void openDialog();
     void reload();
+    void exportReport(bool markdown);
     void copySelectedKeys();
     void onCurrentChanged();
     void applyFilter();

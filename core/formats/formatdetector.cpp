@@ -60,7 +60,7 @@ Detection detectContainer(const MappedFile &f)
     }
     // Protocol 0 and 1 pickles start with an opcode; require the STOP at the end too, so
     // ordinary text is not mistaken for one.
-    if (std::strchr("(]}cNILFSVdl)K", p[0]) && p[f.size() - 1] == '.' && f.size() >= 2) {
+    if (p[0] != 0 && std::strchr("(]}cNILFSVdl)K", p[0]) && p[f.size() - 1] == '.' && f.size() >= 2) {
         d.container = Container::Pickle;
         return d;
     }

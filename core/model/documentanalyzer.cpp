@@ -169,6 +169,8 @@ private:
             info.hyper[name] = valueToJson(m_doc, val, 2);
         for (const auto &[name, val] : parts.parameters) {
             if (val->kind == ValueKind::Tensor) {
+                // TorchScript writes parameters as plain tensors; its code/ says which.
+                m_doc.tensors[static_cast<size_t>(val->integer)].isParameter = true;
                 info.parameters.push_back(name);
                 m_doc.entries.push_back({join(key, name), static_cast<int>(val->integer)});
             }
@@ -235,7 +237,7 @@ private:
             } else {
                 if (!key.empty() && v->callee && v->callee->kind == ValueKind::Global) {
                     nlohmann::ordered_json j = valueToJson(m_doc, v, 1);
-                    m_doc.objects.push_back({key, v->callee->globalName(), j.is_string() ? j.get<std::string>() : j.dump()});
+                    m_doc.objects.push_back({key, v->callee->globalName(), j.is_string() ? j.get<std::string>() : jsonText(j)});
                 }
                 if (v->state)
                     walk(v->state, key, depth + 1, false);

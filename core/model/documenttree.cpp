@@ -52,10 +52,16 @@ public:
             m_root->kind = NodeKind::Module;
             m_root->className = m_moduleClass[""];
         }
-        // Modules first, so a module without tensors (ReLU) still shows, in order.
-        for (const auto &m : m_doc.modules)
+        // Modules in their order, each with its own parameters and buffers before its
+        // children (the state_dict() order), so a module without tensors (ReLU) still shows.
+        for (const auto &m : m_doc.modules) {
             if (!m.path.empty())
                 node(m.path);
+            for (const auto &p : m.parameters)
+                node(m.path.empty() ? p : m.path + "." + p);
+            for (const auto &b : m.buffers)
+                node(m.path.empty() ? b : m.path + "." + b);
+        }
         for (const auto &e : m_doc.entries) {
             TreeNode *n = node(e.key);
             const TensorInfo &t = m_doc.tensors[static_cast<size_t>(e.tensor)];
@@ -86,7 +92,7 @@ public:
             TreeNode *n = node(key);
             if (n->children.empty() && n->tensor < 0) {
                 n->kind = NodeKind::Value;
-                n->valueText = value.is_string() ? value.get<std::string>() : value.dump();
+                n->valueText = value.is_string() ? value.get<std::string>() : jsonText(value);
             }
         }
         total(m_root.get());

@@ -13,6 +13,11 @@ std::string shapeText(const std::vector<int64_t> &shape)
     return s + "]";
 }
 
+std::string jsonText(const nlohmann::ordered_json &j, int indent)
+{
+    return j.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 std::string tensorSummary(const Document &doc, const TensorInfo &t)
 {
     std::string s = std::string("tensor ") + dtypeName(t.dtype) + " " + shapeText(t.shape);
@@ -78,7 +83,7 @@ nlohmann::ordered_json valueToJson(const Document &doc, const Value *v, int dept
         if (v->kind == ValueKind::Call && v->args && v->args->items.size() <= 2 && depth > 0) {
             std::string s = cls + "(";
             for (size_t i = 0; i < v->args->items.size(); ++i)
-                s += (i ? ", " : "") + valueToJson(doc, v->args->items[i], 0).dump();
+                s += (i ? ", " : "") + jsonText(valueToJson(doc, v->args->items[i], 0));
             return s + ")";
         }
         if (depth <= 0 || !v->state)

@@ -49,6 +49,42 @@ bool allDigits(std::string_view s)
 
 } // namespace
 
+bool isValidUtf8(std::string_view s)
+{
+    size_t i = 0;
+    while (i < s.size()) {
+        uint8_t c = static_cast<uint8_t>(s[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        int n = (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+        if (n < 0 || i + static_cast<size_t>(n) >= s.size())
+            return false;
+        uint32_t cp = c & (0x3F >> n);
+        for (int k = 1; k <= n; ++k) {
+            uint8_t cc = static_cast<uint8_t>(s[i + static_cast<size_t>(k)]);
+            if ((cc & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (cc & 0x3F);
+        }
+        static const uint32_t minimum[] = {0, 0x80, 0x800, 0x10000};
+        // Surrogates pass: Python's unpickler decodes with 'surrogatepass'.
+        if (cp < minimum[n] || cp > 0x10FFFF)
+            return false;
+        i += static_cast<size_t>(n) + 1;
+    }
+    return true;
+}
+
+std::string latin1ToUtf8(std::string_view s)
+{
+    std::string out;
+    for (char c : s)
+        appendUtf8(out, static_cast<uint8_t>(c));
+    return out;
+}
+
 std::string decodeRawUnicodeEscape(std::string_view text)
 {
     std::string out;

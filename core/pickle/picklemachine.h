@@ -106,5 +106,8 @@ private:
 // Decoders shared with tests: Python's quoted STRING and raw-unicode-escape UNICODE text.
 std::string decodePythonStringLiteral(std::string_view quoted, bool *ok);
 std::string decodeRawUnicodeEscape(std::string_view text);
+// UTF-8 as Python's unpickler accepts it: no overlongs, nothing past U+10FFFF.
+bool isValidUtf8(std::string_view s);
+std::string latin1ToUtf8(std::string_view s);
 
 } // namespace te

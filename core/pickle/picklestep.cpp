@@ -59,7 +59,12 @@ void PickleMachine::step(uint8_t op)
             fail("MARK nesting deeper than " + std::to_string(m_limits.maxMarkDepth) + ": limit exceeded");
         m_marks.push_back(m_stack.size());
         break;
-    case '0': pop(); break; // POP
+    case '0': // POP: like Python, an empty frame above a MARK pops the mark itself
+        if (!m_marks.empty() && m_stack.size() == m_marks.back())
+            m_marks.pop_back();
+        else
+            pop();
+        break;
     case '1': popMark(); break; // POP_MARK
     case '2': push(top()); break; // DUP
     case 'N': push(make(ValueKind::None)); break;
@@ -122,6 +127,9 @@ void PickleMachine::step(uint8_t op)
         std::string s = decodePythonStringLiteral(line(), &ok);
         if (!ok)
             fail("STRING argument is not a quoted string");
+        // Python 2 str is bytes: show what is not UTF-8 as latin-1 rather than refuse it.
+        if (!isValidUtf8(s))
+            s = latin1ToUtf8(s);
         Value *v = make(ValueKind::String);
         v->text = std::move(s);
         push(v);
@@ -139,8 +147,16 @@ void PickleMachine::step(uint8_t op)
             fail("BINSTRING with a negative length");
         std::string_view s = take(n); // checked against the bytes left before any copy
         bool bytes = op == 'B' || op == 'C' || op == 0x8e || op == 0x96;
+        bool py2str = op == 'T' || op == 'U';
+        // Unicode text must be UTF-8, as for Python's unpickler; Python 2 str is bytes and
+        // what is not UTF-8 in it is shown as latin-1.
+        if (!bytes && !py2str && !isValidUtf8(s))
+            fail("text is not valid UTF-8");
         Value *v = make(bytes ? ValueKind::Bytes : ValueKind::String);
-        v->text.assign(s.data(), s.size());
+        if (py2str && !isValidUtf8(s))
+            v->text = latin1ToUtf8(s);
+        else
+            v->text.assign(s.data(), s.size());
         push(v);
         break;
     }
@@ -242,6 +258,8 @@ void PickleMachine::step(uint8_t op)
     case 'c': { // GLOBAL
         std::string module(line());
         std::string name(line());
+        if (!isValidUtf8(module) || !isValidUtf8(name))
+            fail("GLOBAL name is not valid UTF-8");
         push(makeGlobal(std::move(module), std::move(name), false));
         break;
     }
@@ -295,6 +313,8 @@ void PickleMachine::step(uint8_t op)
     case 'i': { // INST module\nname\n with MARK args
         std::string module(line());
         std::string name(line());
+        if (!isValidUtf8(module) || !isValidUtf8(name))
+            fail("INST name is not valid UTF-8");
         auto items = popMark();
         Value *cls = makeGlobal(std::move(module), std::move(name), false);
         Value *args = make(ValueKind::Tuple);

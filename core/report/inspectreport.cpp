@@ -210,7 +210,7 @@ std::string inspectText(const Document &doc, bool withStats)
     if (!doc.metadata.empty()) {
         os << "\nmetadata:\n";
         for (const auto &[k, v] : doc.metadata.items())
-            os << "  " << k << " = " << v.dump() << "\n";
+            os << "  " << k << " = " << jsonText(v) << "\n";
     }
     for (const auto &o : doc.optimizers)
         os << "  optimizer at " << o.path << ": " << o.type << ", " << o.paramGroups.size() << " param group(s)\n";
@@ -247,6 +247,50 @@ std::string scanText(const Document &doc)
     }
     for (const auto &f : r.findings)
         os << "  - " << f << "\n";
+    return os.str();
+}
+
+std::string inspectMarkdown(const Document &doc)
+{
+    auto cell = [](std::string s) {
+        std::string out;
+        for (char c : s)
+            out += c == '|' ? std::string("\\|") : std::string(1, c);
+        return out;
+    };
+    std::ostringstream os;
+    const std::string name = doc.path.substr(doc.path.rfind('/') == std::string::npos ? 0 : doc.path.rfind('/') + 1);
+    os << "# " << name << "\n\n";
+    os << "- format: " << formatName(doc.format) << " (" << doc.producer << ")\n";
+    os << "- tensors: " << doc.entries.size() << ", " << formatCount(doc.parameterCount()) << " elements\n";
+    if (!doc.torchscript.forwardSignature.empty())
+        os << "- forward: `" << doc.torchscript.forwardSignature << "`\n";
+    for (const auto &s : doc.stateDicts)
+        os << "- state dict: `" << (s.empty() ? "(root)" : s) << "`\n";
+    os << "- security: **" << doc.security.verdict << "**\n";
+    if (!doc.modules.empty()) {
+        os << "\n## Modules\n\n| path | class |\n|---|---|\n";
+        for (const auto &m : doc.modules)
+            os << "| " << cell(m.path.empty() ? "(root)" : m.path) << " | " << cell(m.className) << " |\n";
+    }
+    os << "\n## Tensors\n\n| key | dtype | shape | saved on | size |\n|---|---|---|---|---|\n";
+    for (const auto &e : doc.entries) {
+        const TensorInfo &t = doc.tensors[static_cast<size_t>(e.tensor)];
+        os << "| " << cell(e.key) << " | " << dtypeName(t.dtype) << " | " << shapeText(t.shape) << " | "
+           << savedDevice(doc, t) << " | " << formatBytes(t.nbytes()) << (t.error.empty() ? "" : " (unreadable)")
+           << " |\n";
+    }
+    if (!doc.metadata.empty()) {
+        os << "\n## Metadata\n\n| key | value |\n|---|---|\n";
+        for (const auto &[k, v] : doc.metadata.items())
+            os << "| " << cell(k) << " | " << cell(jsonText(v)) << " |\n";
+    }
+    os << "\n## Security\n\n| global | category | called |\n|---|---|---|\n";
+    for (const auto &g : doc.security.globals)
+        os << "| " << cell(g.name) << " | " << g.category << " | " << (g.called ? "yes" : "no") << " |\n";
+    for (const auto &f : doc.security.findings)
+        os << "\n- " << f;
+    os << "\n";
     return os.str();
 }
 

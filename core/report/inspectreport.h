@@ -12,6 +12,8 @@ nlohmann::ordered_json inspectJson(const Document &doc, bool withStats);
 nlohmann::ordered_json securityJson(const SecurityReport &report);
 std::string inspectText(const Document &doc, bool withStats);
 std::string scanText(const Document &doc);
+// The inspect document as Markdown: a summary, the tensor table, metadata, security.
+std::string inspectMarkdown(const Document &doc);
 std::string formatBytes(uint64_t bytes);   // "4.6 MiB"
 std::string formatCount(uint64_t count);   // "1.2 M"
 

@@ -5,7 +5,9 @@
 
 #include "core/runtime/runtimeloader.h"
 
+#include <QJsonDocument>
 #include <QLabel>
+#include <QLineEdit>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QStatusBar>
@@ -52,6 +54,80 @@ private slots:
         QVERIFY(w.statusBar()->findChildren<QLabel *>().size() > 0);
         QVERIFY(labelShows(w, QStringLiteral("1 state dict")));
         QVERIFY(!runtimeLoaded()); // inspecting never pays for libtorch
+    }
+
+    void opensEveryKind_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("firstRow");
+        QTest::addColumn<int>("topRows");
+        QTest::newRow("state dict") << QStringLiteral("state_dict.pt") << QStringLiteral("conv") << 3;
+        QTest::newRow("legacy") << QStringLiteral("state_dict_legacy.pt") << QStringLiteral("conv") << 3;
+        QTest::newRow("pickled module") << QStringLiteral("model_pickled.pt") << QStringLiteral("conv") << 6;
+        QTest::newRow("checkpoint") << QStringLiteral("checkpoint.pt") << QStringLiteral("model_state_dict") << 4;
+        QTest::newRow("torchscript") << QStringLiteral("scripted.pt") << QStringLiteral("scale") << 7;
+    }
+
+    void opensEveryKind()
+    {
+        QFETCH(QString, file);
+        QFETCH(QString, firstRow);
+        QFETCH(int, topRows);
+        MainWindow w;
+        w.show();
+        QSignalSpy shown(&w, &MainWindow::documentShown);
+        w.openFile(fixture(file.toLatin1().constData()));
+        QVERIFY(shown.wait(10000));
+        const QAbstractItemModel *m = w.treeView()->model();
+        QCOMPARE(m->rowCount(), topRows);
+        QCOMPARE(m->index(0, 0).data().toString(), firstRow);
+        // The status bar totals: element count of every keyed tensor.
+        QVERIFY(labelShows(w, QStringLiteral("%1 elements").arg(w.document()->parameterCount())));
+    }
+
+    void filterFindsNestedKey()
+    {
+        MainWindow w;
+        w.show();
+        QSignalSpy shown(&w, &MainWindow::documentShown);
+        w.openFile(fixture("nested_checkpoint.pt"));
+        QVERIFY(shown.wait(10000));
+        auto *filter = w.findChild<QLineEdit *>();
+        QVERIFY(filter);
+        filter->setText(QStringLiteral("ema_state_dict.bn.running_var"));
+        const QAbstractItemModel *m = w.treeView()->model();
+        QTRY_COMPARE_WITH_TIMEOUT(m->rowCount(), 1, 3000);
+        QModelIndex i = m->index(0, 0);
+        QStringList path;
+        while (i.isValid()) {
+            path << i.data().toString();
+            i = m->rowCount(i) ? m->index(0, 0, i) : QModelIndex();
+        }
+        QCOMPARE(path.join(QLatin1Char('.')), QStringLiteral("callbacks.EMA.ema_state_dict.bn.running_var"));
+    }
+
+    void exportsReports()
+    {
+        MainWindow w;
+        QSignalSpy shown(&w, &MainWindow::documentShown);
+        w.openFile(fixture("checkpoint.pt"));
+        QVERIFY(shown.wait(10000));
+        QTemporaryDir dir;
+        QString error;
+        const QString json = dir.filePath(QStringLiteral("r.json"));
+        QVERIFY2(w.writeReport(json, false, &error), qPrintable(error));
+        QFile jf(json);
+        QVERIFY(jf.open(QIODevice::ReadOnly));
+        const QJsonDocument parsed = QJsonDocument::fromJson(jf.readAll());
+        QCOMPARE(parsed[QStringLiteral("tensors")][0][QStringLiteral("key")].toString(),
+                 QStringLiteral("model_state_dict.conv.weight"));
+        const QString md = dir.filePath(QStringLiteral("r.md"));
+        QVERIFY2(w.writeReport(md, true, &error), qPrintable(error));
+        QFile mf(md);
+        QVERIFY(mf.open(QIODevice::ReadOnly));
+        QVERIFY(mf.readAll().contains("| model_state_dict.conv.weight | float32 | [8, 3, 3, 3] |"));
+        QVERIFY(!w.writeReport(dir.filePath(QStringLiteral("missing/dir/r.md")), true, &error));
+        QVERIFY(!error.isEmpty());
     }
 
     void dangerousFileRaisesBanner()

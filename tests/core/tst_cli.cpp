@@ -212,6 +212,30 @@ private slots:
         QVERIFY2(!r.err.trimmed().isEmpty(), qPrintable(describe(r)));
     }
 
+    // A damaged file whose tensor key is not UTF-8 (one byte of "bn.running_var" flipped,
+    // as a bad download might): the CLI may refuse it, but never abort half-way.
+    void inspectDamagedKeyExitsCleanly()
+    {
+        QFile in(kStateDict);
+        QVERIFY(in.open(QIODevice::ReadOnly));
+        QByteArray bytes = in.readAll();
+        const qsizetype at = bytes.indexOf("bn.running_var");
+        QVERIFY(at > 0);
+        bytes[at + 3] = char(0xAA);
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        QFile out(dir.filePath(QStringLiteral("damaged.pt")));
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(bytes);
+        out.close();
+        const Result r = run(kCli, {QStringLiteral("inspect"), out.fileName(), QStringLiteral("--json")});
+        QVERIFY2(!r.crashed && (r.exitCode == 0 || r.exitCode == 2), qPrintable(describe(r)));
+        if (r.exitCode == 0)
+            QVERIFY2(!json::parse(r.out.toStdString(), nullptr, false).is_discarded(), qPrintable(describe(r)));
+        else
+            QVERIFY2(!r.err.trimmed().isEmpty(), qPrintable(describe(r)));
+    }
+
     // Beside the build's runtime library, --version reports libtorch; without one, missing.
     void versionInBuildTree()
     {

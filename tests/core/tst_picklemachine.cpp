@@ -136,7 +136,7 @@ private slots:
         QTest::newRow("plain") << QByteArray("S'abc'\n.") << QByteArray("abc");
         QTest::newRow("double quotes") << QByteArray("S\"it's\"\n.") << QByteArray("it's");
         QTest::newRow("escapes") << QByteArray("S'a\\nb\\tc\\\\d\\'e'\n.") << QByteArray("a\nb\tc\\d'e");
-        QTest::newRow("hex") << QByteArray("S'\\x41\\xff'\n.") << QByteArray("A\xff");
+        QTest::newRow("hex, latin-1") << QByteArray("S'\\x41\\xff'\n.") << QByteArray("A\xc3\xbf");
         QTest::newRow("octal") << QByteArray("S'\\101\\0'\n.") << QByteArray("A\0", 2);
         QTest::newRow("empty") << QByteArray("S''\n.") << QByteArray("");
     }
@@ -312,6 +312,27 @@ private slots:
         EXPECT_VALUE(u);
         QCOMPARE(u->value->kind, kind);
         QCOMPARE(QByteArray::fromStdString(u->value->text), content);
+    }
+
+    // CPython decodes the binary unicode opcodes as UTF-8 (errors "surrogatepass") and
+    // GLOBAL's lines as strict UTF-8, and fails on anything else, so torch.load cannot read such a file; text that is not
+    // UTF-8 must not reach the value tree, whose strings end up in JSON reports.
+    void unicodeMustBeUtf8_data()
+    {
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::newRow("BINUNICODE lone continuation byte") << QByteArray::fromStdString("X"s + le32(1) + "\xaa."s);
+        QTest::newRow("SHORT_BINUNICODE truncated sequence") << QByteArray::fromStdString("\x8c\x02\xc3(."s);
+        QTest::newRow("BINUNICODE8 0xff") << QByteArray::fromStdString("\x8d"s + le64(1) + "\xff."s);
+        QTest::newRow("overlong slash") << QByteArray::fromStdString("\x8c\x02\xc0\xaf."s);
+        // GLOBAL's module and name lines are decoded the same strict way.
+        QTest::newRow("GLOBAL module") << QByteArray::fromStdString("c\xffos\nsystem\n."s);
+    }
+    void unicodeMustBeUtf8()
+    {
+        QFETCH(QByteArray, bytes);
+        UNPICKLE(u, bytes.toStdString());
+        EXPECT_ERROR(u);
+        QCOMPARE(u->errorOffset, qint64(0));
     }
 
     // Lengths are checked against the bytes left, unsigned, before anything is allocated.
