@@ -139,7 +139,7 @@ void TensorPanel::showTensor(const QString &key, int tensor)
         for (const auto &e : m_doc->entries)
             if (e.key != key.toStdString() && m_doc->tensors[static_cast<size_t>(e.tensor)].storage == t.storage)
                 sharing << QString::fromStdString(e.key);
-        info << tr("saved on %1, storage %2 (%3)")
+        info << tr("saved on %1, bytes in %2 (%3)")
                     .arg(QString::fromStdString(s.location), QString::fromStdString(s.member),
                          QString::fromStdString(formatBytes(s.nbytes)));
         if (!sharing.isEmpty())

@@ -4,8 +4,38 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QPalette>
+#include <QStyleFactory>
 #include <QTimer>
 #include <cstdio>
+
+namespace {
+
+// For desktops without a dark theme of their own. Every colour in the window comes from
+// the palette, so this is all it takes.
+void applyDarkPalette()
+{
+    QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+    QPalette p;
+    const QColor window(45, 45, 48), base(30, 30, 32), text(220, 220, 220), disabled(130, 130, 130);
+    p.setColor(QPalette::Window, window);
+    p.setColor(QPalette::WindowText, text);
+    p.setColor(QPalette::Base, base);
+    p.setColor(QPalette::AlternateBase, window);
+    p.setColor(QPalette::ToolTipBase, base);
+    p.setColor(QPalette::ToolTipText, text);
+    p.setColor(QPalette::Text, text);
+    p.setColor(QPalette::Button, window);
+    p.setColor(QPalette::ButtonText, text);
+    p.setColor(QPalette::Highlight, QColor(42, 130, 218));
+    p.setColor(QPalette::HighlightedText, Qt::white);
+    p.setColor(QPalette::Link, QColor(100, 170, 255));
+    for (auto role : {QPalette::Text, QPalette::WindowText, QPalette::ButtonText})
+        p.setColor(QPalette::Disabled, role, disabled);
+    QApplication::setPalette(p);
+}
+
+} // namespace
 
 int main(int argc, char **argv)
 {
@@ -25,9 +55,13 @@ int main(int argc, char **argv)
     QCommandLineOption screenshot(QStringLiteral("screenshot"),
                                   QStringLiteral("Render the window after loading, save it as PNG and exit."),
                                   QStringLiteral("PNG"));
+    QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use a dark colour scheme."));
     parser.addOption(against);
     parser.addOption(screenshot);
+    parser.addOption(dark);
     parser.process(app);
+    if (parser.isSet(dark))
+        applyDarkPalette();
 
     te::MainWindow window;
     if (parser.isSet(against))

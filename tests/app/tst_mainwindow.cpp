@@ -8,6 +8,8 @@
 #include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPushButton>
+#include <QTimer>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QStatusBar>
@@ -29,6 +31,19 @@ bool labelShows(const MainWindow &w, const QString &text)
         if (l->isVisible() && l->text().contains(text))
             return true;
     return false;
+}
+QString writeSlowPickle(const QTemporaryDir &dir)
+{
+    const QString path = dir.filePath(QStringLiteral("slow.pkl"));
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly))
+        return {};
+    f.write("\x80\x02N");
+    const QByteArray dupPop = QByteArray("20").repeated(1 << 20);
+    for (int i = 0; i < 30; ++i)
+        f.write(dupPop);
+    f.write(".");
+    return path;
 }
 } // namespace
 
@@ -167,6 +182,48 @@ private slots:
         QTest::qWait(200);
         QCOMPARE(shown.count(), 1);
         QVERIFY(w.document()->path.find("state_dict.pt") != std::string::npos);
+    }
+
+    // A plain pickle of 60 million cheap opcodes takes a noticeable moment to read: the
+    // event loop must keep turning meanwhile, and Cancel must stop it.
+    void loadingKeepsTheEventLoopTurning()
+    {
+        QTemporaryDir dir;
+        const QString path = writeSlowPickle(dir);
+        MainWindow w;
+        w.show();
+        int ticks = 0;
+        QTimer timer;
+        connect(&timer, &QTimer::timeout, this, [&ticks] { ++ticks; });
+        timer.start(5);
+        QSignalSpy shown(&w, &MainWindow::documentShown);
+        QElapsedTimer clock;
+        clock.start();
+        w.openFile(path);
+        QVERIFY(shown.wait(30000));
+        const qint64 elapsed = clock.elapsed();
+        QVERIFY(w.document());
+        // Loading on the GUI thread would have left no room for a single tick.
+        QVERIFY2(ticks >= 3, qPrintable(QStringLiteral("%1 ticks in %2 ms").arg(ticks).arg(elapsed)));
+    }
+
+    void cancelStopsLoading()
+    {
+        QTemporaryDir dir;
+        const QString path = writeSlowPickle(dir);
+        MainWindow w;
+        w.show();
+        QSignalSpy shown(&w, &MainWindow::documentShown);
+        w.openFile(path);
+        QPushButton *cancel = nullptr;
+        for (QPushButton *b : w.findChildren<QPushButton *>())
+            if (b->text() == QStringLiteral("Cancel") && b->isVisible())
+                cancel = b;
+        QVERIFY(cancel);
+        cancel->click();
+        QVERIFY(shown.wait(30000));
+        QVERIFY(!w.document());
+        QVERIFY(!w.isBusy());
     }
 
     void screenshotFromTheBinary()
