@@ -50,7 +50,9 @@ void DocumentLoader::load(const QString &path)
             promise.setProgressValueAndText(static_cast<int>(fraction * 100), QString::fromStdString(label));
         };
         try {
-            r.document = readDocument(path.toStdString(), options);
+            std::shared_ptr<const Document> doc = readDocument(path.toStdString(), options);
+            r.tree = buildDocumentTree(*doc);
+            r.document = std::move(doc);
         } catch (const Cancelled &) {
             r.cancelled = true;
         } catch (const ReadError &e) {
@@ -76,7 +78,7 @@ void DocumentLoader::onFinished(QFutureWatcher<LoadResult> *watcher)
     if (r.cancelled)
         emit cancelled(r.path);
     else if (r.document)
-        emit loaded(r.document);
+        emit loaded(r.document, r.tree);
     else
         emit failed(r.path, r.error);
 }

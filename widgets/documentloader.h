@@ -2,6 +2,7 @@
 // Reads a document on a worker thread: progress, cancel, and a generation counter so a
 // result from a file the user already left is dropped instead of shown.
 #include "core/model/document.h"
+#include "core/model/documenttree.h"
 
 #include <QFutureWatcher>
 #include <QObject>
@@ -13,6 +14,7 @@ namespace te {
 
 struct LoadResult {
     std::shared_ptr<const Document> document;
+    std::shared_ptr<const TreeNode> tree; // built on the worker too: the GUI thread only shows it
     QString path;
     QString error;
     bool cancelled = false;
@@ -32,7 +34,7 @@ public:
 
 signals:
     void progress(int percent, const QString &label);
-    void loaded(std::shared_ptr<const te::Document> document);
+    void loaded(std::shared_ptr<const te::Document> document, std::shared_ptr<const te::TreeNode> tree);
     void failed(const QString &path, const QString &message);
     void cancelled(const QString &path);
 

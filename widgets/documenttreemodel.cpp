@@ -17,9 +17,15 @@ DocumentTreeModel::~DocumentTreeModel() = default;
 
 void DocumentTreeModel::setDocument(std::shared_ptr<const Document> doc)
 {
+    std::shared_ptr<const TreeNode> tree = doc ? buildDocumentTree(*doc) : nullptr;
+    setDocument(std::move(doc), std::move(tree));
+}
+
+void DocumentTreeModel::setDocument(std::shared_ptr<const Document> doc, std::shared_ptr<const TreeNode> tree)
+{
     beginResetModel();
     m_doc = std::move(doc);
-    m_root = m_doc ? buildDocumentTree(*m_doc) : nullptr;
+    m_root = m_doc ? std::move(tree) : nullptr;
     endResetModel();
 }
 

@@ -24,7 +24,9 @@ public:
     explicit DocumentTreeModel(QObject *parent = nullptr);
     ~DocumentTreeModel() override;
 
+    // Builds the tree here; the window passes one built on the loader's thread instead.
     void setDocument(std::shared_ptr<const Document> doc);
+    void setDocument(std::shared_ptr<const Document> doc, std::shared_ptr<const TreeNode> tree);
     const std::shared_ptr<const Document> &document() const { return m_doc; }
     QModelIndex indexForKey(const QString &key) const;
 
@@ -41,7 +43,7 @@ private:
     QVariant sortValue(const TreeNode &n, int column) const;
 
     std::shared_ptr<const Document> m_doc;
-    std::unique_ptr<TreeNode> m_root;
+    std::shared_ptr<const TreeNode> m_root;
 };
 
 } // namespace te

@@ -273,13 +273,13 @@ void MainWindow::exportReport(bool markdown)
         showBanner(tr("Could not write %1: %2").arg(path, error), true);
 }
 
-void MainWindow::showDocument(std::shared_ptr<const Document> doc)
+void MainWindow::showDocument(std::shared_ptr<const Document> doc, std::shared_ptr<const TreeNode> tree)
 {
     m_progress->hide();
     m_cancel->hide();
     statusBar()->clearMessage();
     m_doc = std::move(doc);
-    m_model->setDocument(m_doc);
+    m_model->setDocument(m_doc, std::move(tree));
     m_tensorPanel->setDocument(m_doc);
     m_filePanel->setDocument(m_doc);
     m_stack->setCurrentIndex(1);

@@ -3,6 +3,7 @@
 // status bar with the totals. It assembles widgets and routes signals; reading happens
 // in DocumentLoader on a worker thread.
 #include "core/model/document.h"
+#include "core/model/documenttree.h"
 
 #include <QMainWindow>
 #include <QStringList>
@@ -55,7 +56,7 @@ protected:
 private:
     void buildActions();
     void buildLayout();
-    void showDocument(std::shared_ptr<const Document> doc);
+    void showDocument(std::shared_ptr<const Document> doc, std::shared_ptr<const TreeNode> tree);
     void showError(const QString &path, const QString &message);
     void showBanner(const QString &text, bool danger);
     void updateStatus();
