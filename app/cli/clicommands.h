@@ -9,6 +9,8 @@ namespace te::cli {
 int inspectCommand(const std::vector<std::string> &args);
 int scanCommand(const std::vector<std::string> &args);
 int devicesCommand(const std::vector<std::string> &args);
+int checkCommand(const std::vector<std::string> &args);
+int diffCommand(const std::vector<std::string> &args);
 int versionCommand();
 int helpCommand();
 

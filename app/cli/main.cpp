@@ -23,6 +23,10 @@ int main(int argc, char **argv)
         return te::cli::inspectCommand(args);
     if (command == "scan")
         return te::cli::scanCommand(args);
+    if (command == "check")
+        return te::cli::checkCommand(args);
+    if (command == "diff")
+        return te::cli::diffCommand(args);
     if (command == "devices")
         return te::cli::devicesCommand(args);
     std::fprintf(stderr, "torch-explorer-cli: unknown command '%s' (see --help)\n", command.c_str());

@@ -1,0 +1,307 @@
+#include "loadcheck.h"
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <regex>
+#include <set>
+#include <stdexcept>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace te {
+namespace {
+
+std::string parentOf(const std::string &key)
+{
+    size_t dot = key.rfind('.');
+    return dot == std::string::npos ? std::string() : key.substr(0, dot);
+}
+
+std::string lastOf(const std::string &key)
+{
+    size_t dot = key.rfind('.');
+    return dot == std::string::npos ? key : key.substr(dot + 1);
+}
+
+std::string quotedList(const std::vector<std::string> &keys)
+{
+    std::string s;
+    for (size_t i = 0; i < keys.size(); ++i)
+        s += (i ? ", \"" : "\"") + keys[i] + "\"";
+    return s;
+}
+
+KeySpec specOf(const Document &doc, const std::string &key, int tensor)
+{
+    const TensorInfo &t = doc.tensors[static_cast<size_t>(tensor)];
+    KeySpec k;
+    k.key = key;
+    k.shape = t.shape;
+    k.dtype = t.dtype;
+    k.elements = t.numel() > 0 ? static_cast<uint64_t>(t.numel()) : 0;
+    k.tensor = tensor;
+    return k;
+}
+
+// Keys of the entries under `path`, relative to it.
+std::vector<KeySpec> keysUnder(const Document &doc, const std::string &path)
+{
+    std::vector<KeySpec> out;
+    const std::string prefix = path.empty() ? std::string() : path + ".";
+    for (const auto &e : doc.entries)
+        if (e.key.compare(0, prefix.size(), prefix) == 0 && e.key.size() > prefix.size())
+            out.push_back(specOf(doc, e.key.substr(prefix.size()), e.tensor));
+    return out;
+}
+
+bool sameShapeForLoad(const std::vector<int64_t> &model, const std::vector<int64_t> &checkpoint)
+{
+    // load_state_dict accepts a 1-element vector for a 0-d parameter (old checkpoints).
+    if (model.empty() && checkpoint.size() == 1 && checkpoint[0] == 1)
+        return true;
+    return model == checkpoint;
+}
+
+// The module tree the traversal needs: given by the reference, or derived from its keys.
+struct ModuleTree {
+    std::vector<std::string> order;
+    std::unordered_map<std::string, std::vector<std::string>> locals;   // module -> local names
+    std::unordered_map<std::string, std::unordered_set<std::string>> children;
+};
+
+ModuleTree moduleTree(const ExpectedModel &model)
+{
+    ModuleTree t;
+    std::unordered_set<std::string> known;
+    auto add = [&](const std::string &m) {
+        if (known.insert(m).second) {
+            t.order.push_back(m);
+            if (!m.empty())
+                t.children[parentOf(m)].insert(lastOf(m));
+        }
+    };
+    add("");
+    for (const auto &m : model.modulePaths)
+        add(m);
+    for (const auto &k : model.keys) {
+        // every proper prefix of a key is a module, parents first
+        size_t pos = 0;
+        while ((pos = k.key.find('.', pos)) != std::string::npos) {
+            add(k.key.substr(0, pos));
+            ++pos;
+        }
+        t.locals[parentOf(k.key)].push_back(lastOf(k.key));
+    }
+    // Pre-order: a module's subtree follows it directly.
+    std::vector<std::string> sorted;
+    std::function<void(const std::string &)> visit = [&](const std::string &m) {
+        sorted.push_back(m);
+        for (const auto &c : t.order)
+            if (!c.empty() && parentOf(c) == m)
+                visit(c);
+    };
+    visit("");
+    t.order = std::move(sorted);
+    return t;
+}
+
+std::string errorText(const std::string &cls, const std::vector<std::string> &messages)
+{
+    std::string s = "Error(s) in loading state_dict for " + cls + ":";
+    for (const auto &m : messages)
+        s += "\n\t" + m;
+    return s;
+}
+
+} // namespace
+
+std::string torchSizeText(const std::vector<int64_t> &shape)
+{
+    std::string s = "torch.Size([";
+    for (size_t i = 0; i < shape.size(); ++i)
+        s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "])";
+}
+
+std::string RemapRule::text() const
+{
+    if (kind == Kind::Regex)
+        return "re:" + from + " -> " + to;
+    return (from.empty() ? std::string("(start)") : from) + " -> " + (to.empty() ? std::string("(nothing)") : to);
+}
+
+std::string applyRules(const std::string &key, const std::vector<RemapRule> &rules)
+{
+    std::string k = key;
+    for (const auto &r : rules) {
+        if (r.kind == RemapRule::Kind::Prefix) {
+            if (k.compare(0, r.from.size(), r.from) == 0)
+                k = r.to + k.substr(r.from.size());
+        } else {
+            try {
+                k = std::regex_replace(k, std::regex(r.from), r.to);
+            } catch (const std::regex_error &) {
+                // an invalid pattern changes nothing; the rule editor says why
+            }
+        }
+    }
+    return k;
+}
+
+ExpectedModel expectedModelFrom(const Document &ref, const std::string &stateDict)
+{
+    ExpectedModel m;
+    const ModuleInfo *root = nullptr;
+    for (const auto &mod : ref.modules)
+        if (mod.path == stateDict)
+            root = &mod;
+    if (root) {
+        m.originalClass = root->className;
+        m.className = ref.format == FileFormat::TorchScript ? "RecursiveScriptModule" : lastOf(root->className);
+        m.stateDict = stateDict;
+        const std::string prefix = stateDict.empty() ? std::string() : stateDict + ".";
+        for (const auto &mod : ref.modules)
+            if (mod.path.compare(0, prefix.size(), prefix) == 0 || stateDict.empty())
+                if (mod.path != stateDict)
+                    m.modulePaths.push_back(mod.path.substr(prefix.size()));
+        m.keys = keysUnder(ref, stateDict);
+    } else {
+        std::vector<std::string> candidates = candidateStateDicts(ref);
+        std::string chosen = stateDict;
+        if (chosen.empty() && !candidates.empty())
+            chosen = candidates.front();
+        m.stateDict = chosen;
+        m.className = "Module";
+        m.keys = keysUnder(ref, chosen);
+    }
+    if (m.keys.empty())
+        throw std::runtime_error(ref.path + " defines no state dict keys to check against");
+    return m;
+}
+
+std::vector<std::string> candidateStateDicts(const Document &doc)
+{
+    std::vector<std::string> out;
+    // Modules not inside another module: their state_dict() is a candidate.
+    for (const auto &m : doc.modules) {
+        bool nested = false;
+        for (const auto &o : doc.modules)
+            nested = nested || (o.path != m.path && (o.path.empty() || m.path.compare(0, o.path.size() + 1, o.path + ".") == 0));
+        if (!nested)
+            out.push_back(m.path);
+    }
+    static const char *preferred[] = {"state_dict", "model_state_dict", "model", "net", "module", "ema"};
+    std::vector<std::string> sds = doc.stateDicts;
+    std::stable_sort(sds.begin(), sds.end(), [](const std::string &a, const std::string &b) {
+        auto rank = [](const std::string &s) {
+            for (size_t i = 0; i < std::size(preferred); ++i)
+                if (s == preferred[i])
+                    return static_cast<int>(i);
+            return 100;
+        };
+        return rank(a) < rank(b);
+    });
+    for (const auto &s : sds)
+        if (std::find(out.begin(), out.end(), s) == out.end())
+            out.push_back(s);
+    if (out.empty() && !doc.entries.empty())
+        out.push_back("");
+    return out;
+}
+
+WeightsSource weightsFrom(const Document &doc, const std::string &stateDict)
+{
+    WeightsSource w;
+    w.stateDict = stateDict;
+    w.keys = keysUnder(doc, stateDict);
+    return w;
+}
+
+LoadReport checkLoad(const WeightsSource &weights, const ExpectedModel &model, const std::vector<RemapRule> &rules)
+{
+    LoadReport r;
+    r.stateDict = weights.stateDict;
+    r.className = model.className;
+    // The checkpoint as a dict after renaming: a later duplicate replaces the value and
+    // keeps the first position, as assignment into a Python dict does.
+    std::vector<std::string> order;
+    std::unordered_map<std::string, size_t> index;
+    std::vector<const KeySpec *> value;
+    std::vector<std::string> original;
+    for (const auto &k : weights.keys) {
+        std::string mapped = applyRules(k.key, rules);
+        auto it = index.find(mapped);
+        if (it == index.end()) {
+            index.emplace(mapped, order.size());
+            order.push_back(mapped);
+            value.push_back(&k);
+            original.push_back(k.key);
+        } else {
+            value[it->second] = &k;
+            original[it->second] = k.key;
+        }
+    }
+    std::unordered_map<std::string, const KeySpec *> expected;
+    for (const auto &k : model.keys) {
+        expected.emplace(k.key, &k);
+        r.expectedElements += k.elements;
+    }
+
+    // Module by module in pre-order, as load_state_dict's recursion does: each module
+    // checks its own parameters and buffers, then flags keys under its prefix that name
+    // neither one of them nor a child module.
+    ModuleTree tree = moduleTree(model);
+    std::vector<std::string> sizeMessages;
+    for (const auto &m : tree.order) {
+        const std::string prefix = m.empty() ? std::string() : m + ".";
+        const auto &locals = tree.locals[m];
+        for (const auto &name : locals) {
+            const std::string key = prefix + name;
+            const KeySpec *want = expected.at(key);
+            auto it = index.find(key);
+            if (it == index.end()) {
+                r.missing.push_back(key);
+                continue;
+            }
+            const KeySpec *have = value[it->second];
+            if (!sameShapeForLoad(want->shape, have->shape)) {
+                r.shapeMismatch.push_back({key, have->shape, want->shape});
+                sizeMessages.push_back("size mismatch for " + key + ": copying a param with shape " +
+                                       torchSizeText(have->shape) + " from checkpoint, the shape in current model is " +
+                                       torchSizeText(want->shape) + ".");
+                continue;
+            }
+            if (have->dtype != want->dtype)
+                r.dtypeMismatch.push_back({key, have->dtype, want->dtype});
+            r.loaded.push_back(key);
+            r.sources.emplace_back(key, original[it->second]);
+            r.loadedElements += want->elements;
+        }
+        const auto &children = tree.children[m];
+        std::unordered_set<std::string> localSet(locals.begin(), locals.end());
+        for (const auto &key : order) {
+            if (key.compare(0, prefix.size(), prefix) != 0)
+                continue;
+            std::string first = key.substr(prefix.size());
+            first = first.substr(0, first.find('.'));
+            if (!children.count(first) && !localSet.count(first))
+                r.unexpected.push_back(key);
+        }
+    }
+    std::vector<std::string> strict;
+    if (!r.missing.empty())
+        strict.push_back("Missing key(s) in state_dict: " + quotedList(r.missing) + ". ");
+    if (!r.unexpected.empty())
+        strict.push_back("Unexpected key(s) in state_dict: " + quotedList(r.unexpected) + ". ");
+    strict.insert(strict.end(), sizeMessages.begin(), sizeMessages.end());
+    r.strictOk = strict.empty();
+    r.nonStrictOk = sizeMessages.empty();
+    if (!r.strictOk)
+        r.strictError = errorText(model.className, strict);
+    if (!r.nonStrictOk)
+        r.nonStrictError = errorText(model.className, sizeMessages);
+    return r;
+}
+
+} // namespace te

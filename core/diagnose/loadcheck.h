@@ -1,0 +1,93 @@
+#pragma once
+// The loading doctor: what nn.Module.load_state_dict would do with a checkpoint's state
+// dict and a reference model, key by key, with PyTorch's own error text, and the remapping
+// rules (prefixes, renames, another state dict) that would make it load.
+#include "../model/document.h"
+
+#include <string>
+#include <vector>
+
+namespace te {
+
+struct KeySpec {
+    std::string key;
+    std::vector<int64_t> shape;
+    DType dtype = DType::Unknown;
+    uint64_t elements = 0;
+    int tensor = -1; // index into its document's tensors
+};
+
+// What the reference expects: its state_dict() keys in order and its module tree.
+struct ExpectedModel {
+    std::string className;     // as PyTorch names it in the error ("RecursiveScriptModule")
+    std::string originalClass; // "__torch__.SmallNetV2", "__main__.SmallNetV2"
+    std::string stateDict;     // which state dict of the reference file defines the keys
+    std::vector<KeySpec> keys;
+    std::vector<std::string> modulePaths; // pre-order, "" first
+};
+
+// A state dict of the weights file, keys relative to it.
+struct WeightsSource {
+    std::string stateDict; // dotted path in its document ("" is the root)
+    std::vector<KeySpec> keys;
+};
+
+struct RemapRule {
+    enum class Kind { Prefix, Regex };
+    Kind kind = Kind::Prefix;
+    std::string from; // Prefix: empty adds `to` before every key
+    std::string to;   // Prefix: empty strips `from`
+    std::string text() const; // "module. -> (none)", "re:\.gamma$ -> .weight"
+};
+
+struct ShapeMismatch {
+    std::string key;
+    std::vector<int64_t> checkpointShape, modelShape;
+};
+
+struct DtypeNote {
+    std::string key;
+    DType checkpoint = DType::Unknown, model = DType::Unknown;
+};
+
+struct Suggestion {
+    std::string kind;        // strip_prefix, add_prefix, replace_prefix, rename, state_dict
+    std::string from, to;
+    int fixes = 0;           // keys that load after applying it, beyond those that load now
+    std::string description;
+    RemapRule rule;          // for all kinds but state_dict
+};
+
+struct LoadReport {
+    std::string stateDict;
+    std::string className;
+    std::vector<std::string> missing;
+    std::vector<std::string> unexpected;
+    std::vector<ShapeMismatch> shapeMismatch;
+    std::vector<DtypeNote> dtypeMismatch;
+    std::vector<std::string> loaded;                     // model keys that receive a value
+    std::vector<std::pair<std::string, std::string>> sources; // model key <- checkpoint key (original name)
+    uint64_t loadedElements = 0, expectedElements = 0;
+    bool strictOk = false;
+    bool nonStrictOk = false; // size mismatches raise even with strict=False
+    std::string strictError, nonStrictError;
+    std::vector<Suggestion> suggestions;
+};
+
+// The keys a reference defines: the module's state_dict() for TorchScript and pickled
+// modules, else the chosen (or first) state dict. Throws std::runtime_error if none.
+ExpectedModel expectedModelFrom(const Document &ref, const std::string &stateDict = {});
+// The state dicts a weights file offers, the conventional one first.
+std::vector<std::string> candidateStateDicts(const Document &doc);
+WeightsSource weightsFrom(const Document &doc, const std::string &stateDict);
+
+std::string applyRules(const std::string &key, const std::vector<RemapRule> &rules);
+LoadReport checkLoad(const WeightsSource &weights, const ExpectedModel &model, const std::vector<RemapRule> &rules);
+// checkLoad plus ranked suggestions, including other state dicts of the weights file.
+LoadReport diagnoseLoad(const Document &weightsDoc, const std::string &stateDict, const ExpectedModel &model,
+                        const std::vector<RemapRule> &rules);
+
+// "torch.Size([16, 8])"
+std::string torchSizeText(const std::vector<int64_t> &shape);
+
+} // namespace te
