@@ -161,10 +161,16 @@ ExpectedModel expectedModelFrom(const Document &ref, const std::string &stateDic
         m.className = ref.format == FileFormat::TorchScript ? "RecursiveScriptModule" : lastOf(root->className);
         m.stateDict = stateDict;
         const std::string prefix = stateDict.empty() ? std::string() : stateDict + ".";
-        for (const auto &mod : ref.modules)
-            if (mod.path.compare(0, prefix.size(), prefix) == 0 || stateDict.empty())
-                if (mod.path != stateDict)
-                    m.modulePaths.push_back(mod.path.substr(prefix.size()));
+        for (const auto &mod : ref.modules) {
+            if ((mod.path.compare(0, prefix.size(), prefix) != 0 && !stateDict.empty()) || mod.path == stateDict)
+                continue;
+            const std::string path = mod.path.substr(prefix.size());
+            m.modulePaths.push_back(path);
+            const bool norm = mod.className.rfind("torch.nn.modules.batchnorm.", 0) == 0 ||
+                              mod.className.rfind("torch.nn.modules.instancenorm.", 0) == 0;
+            if (norm && ref.format != FileFormat::TorchScript && mod.hyper.value("track_running_stats", false))
+                m.normModulesFillingBatchCount.push_back(path);
+        }
         m.keys = keysUnder(ref, stateDict);
     } else {
         std::vector<std::string> candidates = candidateStateDicts(ref);
@@ -210,11 +216,55 @@ std::vector<std::string> candidateStateDicts(const Document &doc)
     return out;
 }
 
+namespace {
+
+// The value at a dotted path through dicts; keys may contain dots, so the longest key that
+// matches wins.
+const Value *valueAt(const Value *v, const std::string &path)
+{
+    std::string rest = path;
+    while (v && !rest.empty()) {
+        if (v->kind != ValueKind::Dict)
+            return nullptr;
+        const Value *next = nullptr;
+        size_t used = 0;
+        for (const auto &[k, child] : v->entries) {
+            if (!k->isString() || k->text.size() <= used)
+                continue;
+            if (rest.compare(0, k->text.size(), k->text) == 0 &&
+                (rest.size() == k->text.size() || rest[k->text.size()] == '.')) {
+                next = child;
+                used = k->text.size();
+            }
+        }
+        v = next;
+        rest = used < rest.size() ? rest.substr(used + 1) : std::string();
+    }
+    return v;
+}
+
+} // namespace
+
 WeightsSource weightsFrom(const Document &doc, const std::string &stateDict)
 {
     WeightsSource w;
     w.stateDict = stateDict;
     w.keys = keysUnder(doc, stateDict);
+    const Value *sd = valueAt(doc.root, stateDict);
+    if (sd && sd->kind == ValueKind::Dict && sd->state && sd->state->kind == ValueKind::Dict) {
+        if (const Value *meta = sd->state->get("_metadata"); meta && meta->kind == ValueKind::Dict) {
+            w.hasMetadata = true;
+            for (const auto &[k, info] : meta->entries) {
+                const Value *version = k->isString() && info->kind == ValueKind::Dict ? info->get("version") : nullptr;
+                if (version && version->kind == ValueKind::Int)
+                    w.versions[k->text] = version->integer;
+            }
+        }
+    }
+    // A module's own state_dict() carries the current versions: nothing to fill in.
+    for (const auto &m : doc.modules)
+        if (m.path == stateDict)
+            w.hasMetadata = true, w.versions.clear(), w.versions["*"] = 2;
     return w;
 }
 
@@ -241,6 +291,33 @@ LoadReport checkLoad(const WeightsSource &weights, const ExpectedModel &model, c
             value[it->second] = &k;
             original[it->second] = k.key;
         }
+    }
+    // BatchNorm states older than version 2 get num_batches_tracked = tensor(0).
+    std::vector<KeySpec> filled;
+    filled.reserve(model.normModulesFillingBatchCount.size());
+    for (const auto &m : model.normModulesFillingBatchCount) {
+        int64_t version = 0;
+        if (weights.hasMetadata && rules.empty()) {
+            auto it = weights.versions.find(m);
+            if (it == weights.versions.end())
+                it = weights.versions.find("*");
+            if (it != weights.versions.end())
+                version = it->second;
+        }
+        const std::string key = m.empty() ? "num_batches_tracked" : m + ".num_batches_tracked";
+        if (version < 2 && !index.count(key)) {
+            KeySpec k;
+            k.key = key;
+            k.dtype = DType::Int64;
+            k.elements = 1;
+            filled.push_back(k);
+        }
+    }
+    for (const auto &k : filled) {
+        index.emplace(k.key, order.size());
+        order.push_back(k.key);
+        value.push_back(&k);
+        original.push_back("(filled in by " + model.className + ")");
     }
     std::unordered_map<std::string, const KeySpec *> expected;
     for (const auto &k : model.keys) {

@@ -4,6 +4,7 @@
 // rules (prefixes, renames, another state dict) that would make it load.
 #include "../model/document.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,12 +25,19 @@ struct ExpectedModel {
     std::string stateDict;     // which state dict of the reference file defines the keys
     std::vector<KeySpec> keys;
     std::vector<std::string> modulePaths; // pre-order, "" first
+    // Eager BatchNorm/InstanceNorm modules tracking running stats: before version 2 of
+    // their state they had no num_batches_tracked, and load_state_dict fills it in.
+    std::vector<std::string> normModulesFillingBatchCount;
 };
 
 // A state dict of the weights file, keys relative to it.
 struct WeightsSource {
     std::string stateDict; // dotted path in its document ("" is the root)
     std::vector<KeySpec> keys;
+    // The state dict's _metadata: module path -> version. Absent when the dict has none,
+    // or once keys are renamed (a rebuilt dict in Python loses it too).
+    bool hasMetadata = false;
+    std::map<std::string, int64_t> versions;
 };
 
 struct RemapRule {
