@@ -1,0 +1,369 @@
+#include "documentdiff.h"
+
+#include "../model/tensorstats.h"
+#include "../model/valuejson.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <sstream>
+#include <unordered_map>
+
+// Value rules, in float64 for every dtype:
+// - two elements are equal when their values are equal (0 and -0 included) or both are
+//   NaN; for the same 64-bit integer dtype, when their bytes are equal (float64 cannot
+//   tell large int64 values apart);
+// - an unequal pair where either side is NaN or infinite counts with max_abs and max_rel
+//   infinite (null in JSON): there is no finite measure of that difference;
+// - max_rel is |a - b| / max(|a|, |b|), never taken over a pair of zeros;
+// - complex elements: the real and imaginary parts are measured as separate pairs and the
+//   element counts once in `differing` when either part differs.
+// "compared" in diffJson is the number of keys in both files; "identical" of those the
+// ones with equal shape, dtype and values.
+
+namespace te {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr int64_t kBlock = int64_t(1) << 20; // elements between cancel checks
+
+// Walks a strided tensor in row-major order one element at a time, like forEachElement,
+// but resumable, so two tensors can be walked in lockstep without copying either.
+class ElementCursor {
+public:
+    ElementCursor(const uint8_t *base, const TensorInfo &t)
+        : m_start(base + t.storageOffset * dtypeItemSize(t.dtype)), m_item(dtypeItemSize(t.dtype)), m_t(t),
+          m_index(t.shape.size(), 0)
+    {
+    }
+    const uint8_t *get() const { return m_start + m_offset * m_item; }
+    void advance()
+    {
+        for (size_t d = m_index.size(); d-- > 0;) {
+            if (++m_index[d] < m_t.shape[d]) {
+                m_offset += m_t.strides[d];
+                return;
+            }
+            m_offset -= (m_t.shape[d] - 1) * m_t.strides[d];
+            m_index[d] = 0;
+        }
+    }
+
+private:
+    const uint8_t *m_start;
+    int64_t m_item;
+    const TensorInfo &m_t;
+    std::vector<int64_t> m_index;
+    int64_t m_offset = 0;
+};
+
+bool isContiguous(const TensorInfo &t)
+{
+    int64_t expected = 1;
+    for (size_t d = t.shape.size(); d-- > 0;) {
+        if (t.shape[d] != 1 && t.strides[d] != expected)
+            return false;
+        expected *= t.shape[d];
+    }
+    return true;
+}
+
+bool is64BitInteger(DType t) { return t == DType::Int64 || t == DType::UInt64; }
+
+// |a - b| of two 64-bit integers without the rounding of converting each to double first.
+double integerDistance(DType t, const uint8_t *pa, const uint8_t *pb)
+{
+    uint64_t ua, ub;
+    std::memcpy(&ua, pa, 8);
+    std::memcpy(&ub, pb, 8);
+    if (t == DType::Int64) { // order as signed, subtract as unsigned: exact modulo 2^64
+        int64_t sa, sb;
+        std::memcpy(&sa, pa, 8);
+        std::memcpy(&sb, pb, 8);
+        return static_cast<double>(sa > sb ? ua - ub : ub - ua);
+    }
+    return static_cast<double>(ua > ub ? ua - ub : ub - ua);
+}
+
+struct Accumulator {
+    DType typeA = DType::Unknown, typeB = DType::Unknown;
+    bool bytewise = false; // same 64-bit integer dtype: equality by bytes
+    int itemA = 0, itemB = 0;
+    double maxAbs = 0, maxRel = 0;
+    uint64_t differing = 0;
+
+    // Returns whether the part differs, updating the maxima.
+    bool part(double a, double b)
+    {
+        if (a == b || (std::isnan(a) && std::isnan(b)))
+            return false;
+        if (!std::isfinite(a) || !std::isfinite(b)) {
+            maxAbs = maxRel = kInf;
+            return true;
+        }
+        const double m = std::max(std::fabs(a), std::fabs(b)); // > 0: a != b
+        maxAbs = std::max(maxAbs, std::fabs(a - b));
+        maxRel = std::max(maxRel, std::fabs(a / m - b / m));
+        return true;
+    }
+
+    void element(const uint8_t *pa, const uint8_t *pb)
+    {
+        if (bytewise) {
+            if (std::memcmp(pa, pb, 8) == 0)
+                return;
+            ++differing;
+            const double d = integerDistance(typeA, pa, pb);
+            const double m = std::max(std::fabs(decodeElement(typeA, pa)), std::fabs(decodeElement(typeB, pb)));
+            maxAbs = std::max(maxAbs, d);
+            maxRel = std::max(maxRel, std::min(2.0, d / m));
+            return;
+        }
+        double ia = 0, ib = 0;
+        const double ra = decodeElement(typeA, pa, &ia), rb = decodeElement(typeB, pb, &ib);
+        const bool realDiffers = part(ra, rb);
+        const bool imagDiffers = part(ia, ib);
+        if (realDiffers || imagDiffers)
+            ++differing;
+    }
+};
+
+bool cancelled(const std::atomic<bool> *cancel) { return cancel && cancel->load(std::memory_order_relaxed); }
+
+// Compares the values of two readable tensors of equal shape. Returns false when cancelled
+// part-way (the diff then holds what was seen so far).
+bool compareValues(const uint8_t *baseA, const TensorInfo &ta, const uint8_t *baseB, const TensorInfo &tb,
+                   TensorDiff &diff, const std::atomic<bool> *cancel, uint64_t &walked)
+{
+    Accumulator acc;
+    acc.typeA = ta.dtype;
+    acc.typeB = tb.dtype;
+    acc.bytewise = ta.dtype == tb.dtype && is64BitInteger(ta.dtype);
+    acc.itemA = dtypeItemSize(ta.dtype);
+    acc.itemB = dtypeItemSize(tb.dtype);
+    const int64_t numel = ta.numel();
+    const bool flat = ta.dtype == tb.dtype && isContiguous(ta) && isContiguous(tb);
+    const uint8_t *pa = baseA + ta.storageOffset * acc.itemA, *pb = baseB + tb.storageOffset * acc.itemB;
+    ElementCursor ca(baseA, ta), cb(baseB, tb);
+    bool complete = true;
+    int64_t done = 0;
+    while (done < numel) {
+        // Checked before every block, so a long run of small tensors is cancellable too.
+        if ((walked >> 20) != ((walked + static_cast<uint64_t>(std::min(kBlock, numel - done))) >> 20) &&
+            cancelled(cancel)) {
+            complete = false;
+            break;
+        }
+        const int64_t n = std::min(kBlock, numel - done);
+        if (flat) {
+            // Identical bytes are identical values: equal checkpoints compare at memcmp speed.
+            const size_t offset = static_cast<size_t>(done * acc.itemA), bytes = static_cast<size_t>(n * acc.itemA);
+            if (std::memcmp(pa + offset, pb + offset, bytes) != 0)
+                for (int64_t i = 0; i < n; ++i)
+                    acc.element(pa + offset + i * acc.itemA, pb + offset + i * acc.itemB);
+        } else {
+            for (int64_t i = 0; i < n; ++i, ca.advance(), cb.advance())
+                acc.element(ca.get(), cb.get());
+        }
+        done += n;
+        walked += static_cast<uint64_t>(n);
+    }
+    diff.maxAbs = acc.maxAbs;
+    diff.maxRel = acc.maxRel;
+    diff.differing = acc.differing;
+    if (!complete)
+        diff.note = "cancelled after " + std::to_string(done) + " of " + std::to_string(numel) + " elements";
+    return complete;
+}
+
+void addNote(TensorDiff &d, const std::string &note)
+{
+    d.note += (d.note.empty() ? "" : "; ") + note;
+}
+
+const TensorInfo *tensorOf(const Document &doc, const TensorEntry &e)
+{
+    if (e.tensor < 0 || static_cast<size_t>(e.tensor) >= doc.tensors.size())
+        return nullptr;
+    return &doc.tensors[static_cast<size_t>(e.tensor)];
+}
+
+// Why the values of a tensor cannot be walked; empty when they can.
+std::string unreadable(const Document &doc, const TensorInfo &t, const uint8_t **base)
+{
+    std::string error;
+    *base = nullptr;
+    if (!t.error.empty())
+        return t.error;
+    if (t.numel() < 0)
+        return "element count overflows";
+    if (t.strides.size() != t.shape.size())
+        return "strides do not match the shape";
+    if (t.numel() == 0)
+        return {}; // nothing to read: an empty tensor needs no bytes
+    *base = tensorBase(doc, t, &error);
+    return *base ? std::string() : error;
+}
+
+bool isIdentical(const TensorDiff &d)
+{
+    return d.shapeA == d.shapeB && d.dtypeA == d.dtypeB && d.valuesCompared && d.differing == 0;
+}
+
+nlohmann::ordered_json number(double v)
+{
+    return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+}
+
+std::string numberText(double v)
+{
+    if (std::isinf(v))
+        return "inf";
+    std::ostringstream os;
+    os.precision(6);
+    os << v;
+    return os.str();
+}
+
+} // namespace
+
+bool DocumentDiff::same() const
+{
+    return onlyA.empty() && onlyB.empty() && identical == common.size();
+}
+
+DocumentDiff diffDocuments(const Document &a, const Document &b, const std::atomic<bool> *cancel)
+{
+    DocumentDiff out;
+    std::unordered_map<std::string, size_t> inA, inB; // key -> first entry
+    for (size_t i = 0; i < a.entries.size(); ++i)
+        inA.emplace(a.entries[i].key, i);
+    for (size_t i = 0; i < b.entries.size(); ++i)
+        inB.emplace(b.entries[i].key, i);
+
+    uint64_t walked = 0;
+    bool stopped = false;
+    for (size_t i = 0; i < a.entries.size(); ++i) {
+        const TensorEntry &ea = a.entries[i];
+        if (inA.at(ea.key) != i)
+            continue; // a repeated key counts once
+        auto match = inB.find(ea.key);
+        if (match == inB.end()) {
+            out.onlyA.push_back(ea.key);
+            continue;
+        }
+        TensorDiff d;
+        d.key = ea.key;
+        const TensorInfo *ta = tensorOf(a, ea), *tb = tensorOf(b, b.entries[match->second]);
+        if (!ta || !tb) {
+            d.note = "no tensor recorded for the key";
+            out.common.push_back(std::move(d));
+            continue;
+        }
+        d.shapeA = ta->shape;
+        d.shapeB = tb->shape;
+        d.dtypeA = dtypeName(ta->dtype);
+        d.dtypeB = dtypeName(tb->dtype);
+        if (ta->dtype != tb->dtype)
+            addNote(d, "dtype differs");
+        if (d.shapeA != d.shapeB) {
+            addNote(d, "shape differs");
+        } else if (stopped) {
+            addNote(d, "cancelled before its values were compared");
+        } else {
+            const uint8_t *baseA, *baseB;
+            const std::string errA = unreadable(a, *ta, &baseA), errB = unreadable(b, *tb, &baseB);
+            if (!errA.empty())
+                addNote(d, "values of A not readable: " + errA);
+            if (!errB.empty())
+                addNote(d, "values of B not readable: " + errB);
+            if (errA.empty() && errB.empty()) {
+                if (ta->numel() == 0 || compareValues(baseA, *ta, baseB, *tb, d, cancel, walked))
+                    d.valuesCompared = true;
+                else
+                    stopped = true;
+            }
+            if (d.valuesCompared && (ta->layout == "quantized" || tb->layout == "quantized"))
+                addNote(d, "quantized: integer values compared, not scales or zero points");
+        }
+        if (isIdentical(d))
+            ++out.identical;
+        out.common.push_back(std::move(d));
+    }
+    for (const TensorEntry &eb : b.entries)
+        if (!inA.count(eb.key) && inB.at(eb.key) == static_cast<size_t>(&eb - b.entries.data()))
+            out.onlyB.push_back(eb.key);
+    return out;
+}
+
+nlohmann::ordered_json diffJson(const DocumentDiff &diff)
+{
+    using json = nlohmann::ordered_json;
+    json out{{"only_a", diff.onlyA}, {"only_b", diff.onlyB}, {"changed", json::array()}};
+    for (const TensorDiff &d : diff.common) {
+        if (isIdentical(d))
+            continue;
+        json j{{"key", d.key}, {"shape_a", d.shapeA}, {"shape_b", d.shapeB}, {"dtype_a", d.dtypeA},
+               {"dtype_b", d.dtypeB}};
+        if (d.valuesCompared) {
+            j["max_abs"] = number(d.maxAbs);
+            j["max_rel"] = number(d.maxRel);
+            j["differing"] = d.differing;
+        }
+        if (!d.note.empty())
+            j["note"] = d.note;
+        out["changed"].push_back(std::move(j));
+    }
+    out["identical"] = diff.identical;
+    out["compared"] = diff.common.size();
+    return out;
+}
+
+std::string diffText(const DocumentDiff &diff)
+{
+    std::ostringstream os;
+    auto keys = [&](const char *title, const std::vector<std::string> &list) {
+        if (list.empty())
+            return;
+        os << title << " (" << list.size() << "):\n";
+        for (const auto &k : list)
+            os << "  " << k << "\n";
+    };
+    keys("only in A", diff.onlyA);
+    keys("only in B", diff.onlyB);
+    const size_t changed = diff.common.size() - diff.identical;
+    if (changed)
+        os << "changed (" << changed << "):\n";
+    for (const TensorDiff &d : diff.common) {
+        if (isIdentical(d))
+            continue;
+        os << "  " << d.key << ":";
+        if (d.shapeA != d.shapeB)
+            os << " shape " << shapeText(d.shapeA) << " -> " << shapeText(d.shapeB);
+        else
+            os << " " << shapeText(d.shapeA);
+        if (d.dtypeA != d.dtypeB)
+            os << " dtype " << d.dtypeA << " -> " << d.dtypeB;
+        else
+            os << " " << d.dtypeA;
+        if (d.valuesCompared) {
+            if (d.differing)
+                os << ", " << d.differing << " values differ, max abs " << numberText(d.maxAbs) << ", max rel "
+                   << numberText(d.maxRel);
+            else
+                os << ", values equal";
+        }
+        if (!d.note.empty() && d.note != "dtype differs" && d.note != "shape differs")
+            os << " (" << d.note << ")";
+        os << "\n";
+    }
+    if (diff.common.empty())
+        os << "no keys in common\n";
+    else
+        os << diff.identical << " of " << diff.common.size() << " common tensors identical"
+           << (diff.same() ? ": the files hold the same tensors\n" : "\n");
+    return os.str();
+}
+
+} // namespace te
