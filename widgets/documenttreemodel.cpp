@@ -21,9 +21,26 @@ void DocumentTreeModel::setDocument(std::shared_ptr<const Document> doc)
     setDocument(std::move(doc), std::move(tree));
 }
 
+void DocumentTreeModel::setLoadStatus(std::map<std::string, std::string> status)
+{
+    m_loadStatus = std::move(status);
+    emitAllChanged({});
+}
+
+void DocumentTreeModel::emitAllChanged(const QModelIndex &parent)
+{
+    const int rows = rowCount(parent);
+    if (rows == 0)
+        return;
+    emit dataChanged(index(0, 0, parent), index(rows - 1, ColumnCount - 1, parent), {Qt::ForegroundRole, Qt::ToolTipRole});
+    for (int r = 0; r < rows; ++r)
+        emitAllChanged(index(r, 0, parent));
+}
+
 void DocumentTreeModel::setDocument(std::shared_ptr<const Document> doc, std::shared_ptr<const TreeNode> tree)
 {
     beginResetModel();
+    m_loadStatus.clear();
     m_doc = std::move(doc);
     m_root = m_doc ? std::move(tree) : nullptr;
     endResetModel();
@@ -128,12 +145,20 @@ QVariant DocumentTreeModel::data(const QModelIndex &index, int role) const
     case KindRole:
         return static_cast<int>(n.kind);
     case Qt::ToolTipRole:
+        if (auto it = m_loadStatus.find(n.key); it != m_loadStatus.end() && it->second != "loaded")
+            return tr("load_state_dict: %1").arg(QString::fromStdString(it->second));
         if (n.tensor >= 0 && !m_doc->tensors[static_cast<size_t>(n.tensor)].error.empty())
             return QString::fromStdString(m_doc->tensors[static_cast<size_t>(n.tensor)].error);
         if (n.kind == NodeKind::Module)
             return QString::fromStdString(n.className);
         return QString::fromStdString(n.key);
     case Qt::ForegroundRole:
+        if (auto it = m_loadStatus.find(n.key); it != m_loadStatus.end()) {
+            if (it->second == "unexpected")
+                return QBrush(QColor(140, 140, 140));
+            if (it->second == "shape_mismatch")
+                return QBrush(QColor(220, 50, 47));
+        }
         if (n.hasError)
             return QBrush(QColor(220, 50, 47)); // readable on light and dark palettes
         if (n.kind == NodeKind::Value)

@@ -6,6 +6,7 @@
 #include "core/model/documenttree.h"
 
 #include <QAbstractItemModel>
+#include <map>
 #include <memory>
 
 namespace te {
@@ -29,6 +30,9 @@ public:
     void setDocument(std::shared_ptr<const Document> doc, std::shared_ptr<const TreeNode> tree);
     const std::shared_ptr<const Document> &document() const { return m_doc; }
     QModelIndex indexForKey(const QString &key) const;
+    // Colours rows by what load_state_dict does with them (full keys -> "loaded", "cast",
+    // "unexpected", "shape_mismatch"); empty clears.
+    void setLoadStatus(std::map<std::string, std::string> status);
 
     QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
     QModelIndex parent(const QModelIndex &child) const override;
@@ -43,7 +47,10 @@ private:
     QVariant sortValue(const TreeNode &n, int column) const;
 
     std::shared_ptr<const Document> m_doc;
+    void emitAllChanged(const QModelIndex &parent);
+
     std::shared_ptr<const TreeNode> m_root;
+    std::map<std::string, std::string> m_loadStatus;
 };
 
 } // namespace te

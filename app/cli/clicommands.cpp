@@ -35,7 +35,9 @@ Parsed parse(const std::vector<std::string> &args, bool allowStats)
     return p;
 }
 
-std::unique_ptr<Document> open(const std::string &path)
+} // namespace
+
+std::unique_ptr<Document> openOrReport(const std::string &path)
 {
     try {
         return readDocument(path);
@@ -47,8 +49,6 @@ std::unique_ptr<Document> open(const std::string &path)
     return nullptr;
 }
 
-} // namespace
-
 int helpCommand()
 {
     std::printf(
@@ -57,12 +57,17 @@ int helpCommand()
         "usage:\n"
         "  torch-explorer-cli inspect FILE [--json] [--stats]   tensors, modules, state dicts, metadata\n"
         "  torch-explorer-cli scan FILE [--json]                security report; exit 1 if dangerous\n"
+        "  torch-explorer-cli check WEIGHTS --against REFERENCE [--json] [--non-strict] [--rename FROM=TO]...\n"
+        "                     [--rename re:PATTERN=REPLACEMENT]... [--state-dict KEY]\n"
+        "                                                       would load_state_dict succeed; exit 1 if not\n"
+        "  torch-explorer-cli diff A B [--json]                 keys, shapes, dtypes, value differences\n"
         "  torch-explorer-cli devices [--json]                  devices the libtorch runtime can use\n"
         "  torch-explorer-cli --version                         versions of the program and its runtime\n"
         "\n"
         "FILE is anything torch.save or torch.jit.save wrote: state dicts, checkpoints, whole pickled\n"
         "models, TorchScript, legacy (pre-1.6) files. Nothing in a file is executed.\n"
-        "exit status: 0 ok, 1 the check failed (dangerous content), 2 unreadable input or bad arguments\n",
+        "exit status: 0 ok, 1 the check failed (dangerous content, would not load, files differ),\n"
+        "2 unreadable input or bad arguments\n",
         TE_VERSION);
     return 0;
 }
@@ -86,7 +91,7 @@ int inspectCommand(const std::vector<std::string> &args)
                      p.error.empty() ? "expected one FILE" : p.error.c_str());
         return 2;
     }
-    auto doc = open(p.positional[0]);
+    auto doc = openOrReport(p.positional[0]);
     if (!doc)
         return 2;
     if (p.json)
@@ -108,7 +113,7 @@ int scanCommand(const std::vector<std::string> &args)
                      p.error.empty() ? "expected one FILE" : p.error.c_str());
         return 2;
     }
-    auto doc = open(p.positional[0]);
+    auto doc = openOrReport(p.positional[0]);
     if (!doc)
         return 2;
     if (p.json) {

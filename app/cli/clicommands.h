@@ -1,10 +1,18 @@
 #pragma once
 // The commands of torch-explorer-cli (DESIGN.md, the headless contract). Each returns
 // the process exit code: 0 ok, 1 the check failed, 2 unreadable input or bad arguments.
+#include <memory>
 #include <string>
 #include <vector>
 
+namespace te {
+struct Document;
+}
+
 namespace te::cli {
+
+// Reads a file with the core reader; null after printing why on stderr.
+std::unique_ptr<Document> openOrReport(const std::string &path);
 
 int inspectCommand(const std::vector<std::string> &args);
 int scanCommand(const std::vector<std::string> &args);

@@ -13,21 +13,6 @@
 #include <memory>
 
 namespace te::cli {
-namespace {
-
-std::unique_ptr<Document> openForDiff(const std::string &path)
-{
-    try {
-        return readDocument(path);
-    } catch (const ReadError &e) {
-        std::fprintf(stderr, "torch-explorer-cli: %s\n", e.what());
-    } catch (const std::bad_alloc &) {
-        std::fprintf(stderr, "torch-explorer-cli: %s: out of memory while reading\n", path.c_str());
-    }
-    return nullptr;
-}
-
-} // namespace
 
 int diffCommand(const std::vector<std::string> &args)
 {
@@ -49,8 +34,8 @@ int diffCommand(const std::vector<std::string> &args)
         return 2;
     }
     // Both are opened before giving up so that one run reports every unreadable input.
-    auto a = openForDiff(files[0]);
-    auto b = openForDiff(files[1]);
+    auto a = openOrReport(files[0]);
+    auto b = openOrReport(files[1]);
     if (!a || !b)
         return 2;
 

@@ -64,12 +64,12 @@ int main(int argc, char **argv)
         applyDarkPalette();
 
     te::MainWindow window;
-    if (parser.isSet(against))
-        window.setReference(parser.value(against));
     window.show();
     const QStringList files = parser.positionalArguments();
     if (!files.isEmpty())
         window.openFile(files.first());
+    if (parser.isSet(against))
+        window.setReference(parser.value(against));
 
     if (parser.isSet(screenshot)) {
         const QString out = parser.value(screenshot);

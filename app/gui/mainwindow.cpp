@@ -3,6 +3,7 @@
 #include "widgets/documentloader.h"
 #include "widgets/documenttreemodel.h"
 #include "widgets/filepanel.h"
+#include "widgets/loadreportpanel.h"
 #include "widgets/tensorpanel.h"
 #include "widgets/welcomepage.h"
 #include "core/model/valuejson.h"
@@ -42,6 +43,7 @@ namespace te {
 MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent)
     , m_loader(new DocumentLoader(this))
+    , m_referenceLoader(new DocumentLoader(this))
     , m_model(new DocumentTreeModel(this))
     , m_proxy(new QSortFilterProxyModel(this))
 {
@@ -71,6 +73,22 @@ MainWindow::MainWindow(QWidget *parent)
         emit idle();
     });
     connect(m_tensorPanel, &TensorPanel::statsReady, this, [this] {
+        if (!isBusy())
+            emit idle();
+    });
+    connect(m_referenceLoader, &DocumentLoader::loaded, this, [this](std::shared_ptr<const Document> doc) {
+        m_referenceDoc = std::move(doc);
+        m_loadPanel->setInputs(m_doc, m_referenceDoc);
+        m_tabs->setCurrentWidget(m_loadPanel);
+        updateStatus();
+    });
+    connect(m_referenceLoader, &DocumentLoader::failed, this, [this](const QString &path, const QString &message) {
+        showBanner(tr("Could not open the reference %1: %2").arg(QFileInfo(path).fileName(), message), true);
+        if (!isBusy())
+            emit idle();
+    });
+    connect(m_loadPanel, &LoadReportPanel::checkpointStatusChanged, m_model, &DocumentTreeModel::setLoadStatus);
+    connect(m_loadPanel, &LoadReportPanel::reportReady, this, [this] {
         if (!isBusy())
             emit idle();
     });
@@ -118,7 +136,9 @@ void MainWindow::buildLayout()
     m_tabs = new QTabWidget(m_splitter);
     m_tensorPanel = new TensorPanel(m_tabs);
     m_filePanel = new FilePanel(m_tabs);
+    m_loadPanel = new LoadReportPanel(m_tabs);
     m_tabs->addTab(m_tensorPanel, tr("Tensor"));
+    m_tabs->addTab(m_loadPanel, tr("Load report"));
     m_tabs->addTab(m_filePanel, tr("File"));
     m_splitter->addWidget(m_tree);
     m_splitter->addWidget(m_tabs);
@@ -160,6 +180,8 @@ void MainWindow::buildActions()
     m_recentMenu = fileMenu->addMenu(tr("Open &recent"));
     QAction *reloadAction = fileMenu->addAction(tr("&Reload"), this, &MainWindow::reload);
     reloadAction->setShortcut(QKeySequence(Qt::Key_F5));
+    QAction *check = fileMenu->addAction(tr("&Check against…"), this, &MainWindow::checkAgainstDialog);
+    check->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
     QMenu *exportMenu = fileMenu->addMenu(tr("&Export report"));
     exportMenu->addAction(tr("As &JSON…"), this, [this] { exportReport(false); });
     exportMenu->addAction(tr("As &Markdown…"), this, [this] { exportReport(true); });
@@ -180,6 +202,8 @@ void MainWindow::buildActions()
     openTool->setToolTip(tr("Open a model file (Ctrl+O)"));
     openTool->setMenu(m_recentMenu);
     tools->addAction(tr("Reload"), this, &MainWindow::reload);
+    tools->addAction(tr("Check against…"), this, &MainWindow::checkAgainstDialog)
+        ->setToolTip(tr("Would this checkpoint load into a model? (Ctrl+K)"));
     tools->addSeparator();
     m_filter = new QLineEdit(this);
     m_filter->setPlaceholderText(tr("Filter keys…"));
@@ -207,7 +231,27 @@ void MainWindow::applyFilter()
 
 bool MainWindow::isBusy() const
 {
-    return m_loader->isLoading() || m_tensorPanel->isComputing();
+    return m_loader->isLoading() || m_referenceLoader->isLoading() || m_tensorPanel->isComputing() ||
+           m_loadPanel->isComputing();
+}
+
+void MainWindow::setReference(const QString &path)
+{
+    m_reference = QFileInfo(path).absoluteFilePath();
+    m_referenceDoc.reset();
+    m_referenceLoader->load(m_reference);
+    updateStatus();
+}
+
+void MainWindow::checkAgainstDialog()
+{
+    QSettings settings;
+    const QString dir = settings.value(QStringLiteral("lastFolder"), QDir::homePath()).toString();
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Check against a model"), dir,
+        tr("Models and state dicts (*.pt *.pth *.ckpt *.bin *.pkl);;All files (*)"));
+    if (!path.isEmpty())
+        setReference(path);
 }
 
 void MainWindow::openDialog()
@@ -282,6 +326,7 @@ void MainWindow::showDocument(std::shared_ptr<const Document> doc, std::shared_p
     m_model->setDocument(m_doc, std::move(tree));
     m_tensorPanel->setDocument(m_doc);
     m_filePanel->setDocument(m_doc);
+    m_loadPanel->setInputs(m_doc, m_referenceDoc);
     m_stack->setCurrentIndex(1);
     setWindowTitle(tr("%1 — Torch Explorer").arg(QFileInfo(m_currentPath).fileName()));
     addRecent(m_currentPath);
@@ -319,6 +364,8 @@ void MainWindow::showDocument(std::shared_ptr<const Document> doc, std::shared_p
     }
     if (first.isValid())
         m_tree->setCurrentIndex(first);
+    if (r.verdict != "dangerous")
+        m_tabs->setCurrentWidget(m_referenceDoc ? static_cast<QWidget *>(m_loadPanel) : m_tensorPanel);
     updateStatus();
     emit documentShown();
     if (!isBusy())
@@ -371,7 +418,8 @@ void MainWindow::onCurrentChanged()
     const QModelIndex current = m_tree->currentIndex();
     const int tensor = current.isValid() ? m_proxy->data(current, DocumentTreeModel::TensorRole).toInt() : -1;
     m_tensorPanel->showTensor(m_proxy->data(current, DocumentTreeModel::KeyRole).toString(), tensor);
-    if (tensor >= 0 && m_doc && m_doc->security.verdict != "dangerous")
+    // Follow the selection to the Tensor tab, unless the user is reading a report.
+    if (tensor >= 0 && m_doc && m_doc->security.verdict != "dangerous" && m_tabs->currentWidget() == m_filePanel)
         m_tabs->setCurrentWidget(m_tensorPanel);
 }
 

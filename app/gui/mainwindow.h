@@ -26,6 +26,7 @@ namespace te {
 class DocumentLoader;
 class DocumentTreeModel;
 class FilePanel;
+class LoadReportPanel;
 class TensorPanel;
 class WelcomePage;
 
@@ -36,7 +37,10 @@ public:
     ~MainWindow() override;
 
     void openFile(const QString &path);
-    void setReference(const QString &path) { m_reference = path; }
+    // The model to check the open checkpoint against ("Check against…").
+    void setReference(const QString &path);
+    std::shared_ptr<const Document> referenceDocument() const { return m_referenceDoc; }
+    LoadReportPanel *loadReportPanel() const { return m_loadPanel; }
     std::shared_ptr<const Document> document() const { return m_doc; }
     bool isBusy() const;
     QTreeView *treeView() const { return m_tree; }
@@ -63,6 +67,7 @@ private:
     void addRecent(const QString &path);
     void rebuildRecentMenu();
     void openDialog();
+    void checkAgainstDialog();
     void reload();
     void exportReport(bool markdown);
     void copySelectedKeys();
@@ -72,6 +77,7 @@ private:
     void saveSettings() const;
 
     DocumentLoader *m_loader;
+    DocumentLoader *m_referenceLoader;
     DocumentTreeModel *m_model;
     QSortFilterProxyModel *m_proxy;
     QStackedWidget *m_stack;
@@ -81,6 +87,7 @@ private:
     QTabWidget *m_tabs;
     TensorPanel *m_tensorPanel;
     FilePanel *m_filePanel;
+    LoadReportPanel *m_loadPanel;
     QLabel *m_banner;
     QLineEdit *m_filter;
     QTimer *m_filterTimer;
@@ -89,6 +96,7 @@ private:
     QLabel *m_statusText;
     QMenu *m_recentMenu;
     std::shared_ptr<const Document> m_doc;
+    std::shared_ptr<const Document> m_referenceDoc;
     QString m_currentPath;
     QString m_reference;
     QStringList m_recent;

@@ -343,6 +343,7 @@ LoadReport checkLoad(const WeightsSource &weights, const ExpectedModel &model, c
             }
             const KeySpec *have = value[it->second];
             if (!sameShapeForLoad(want->shape, have->shape)) {
+                r.checkpointStatus[original[it->second]] = "shape_mismatch";
                 r.shapeMismatch.push_back({key, have->shape, want->shape});
                 sizeMessages.push_back("size mismatch for " + key + ": copying a param with shape " +
                                        torchSizeText(have->shape) + " from checkpoint, the shape in current model is " +
@@ -351,6 +352,7 @@ LoadReport checkLoad(const WeightsSource &weights, const ExpectedModel &model, c
             }
             if (have->dtype != want->dtype)
                 r.dtypeMismatch.push_back({key, have->dtype, want->dtype});
+            r.checkpointStatus[original[it->second]] = have->dtype != want->dtype ? "cast" : "loaded";
             r.loaded.push_back(key);
             r.sources.emplace_back(key, original[it->second]);
             r.loadedElements += want->elements;
@@ -362,8 +364,10 @@ LoadReport checkLoad(const WeightsSource &weights, const ExpectedModel &model, c
                 continue;
             std::string first = key.substr(prefix.size());
             first = first.substr(0, first.find('.'));
-            if (!children.count(first) && !localSet.count(first))
+            if (!children.count(first) && !localSet.count(first)) {
                 r.unexpected.push_back(key);
+                r.checkpointStatus[original[index.at(key)]] = "unexpected";
+            }
         }
     }
     std::vector<std::string> strict;

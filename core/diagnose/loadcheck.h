@@ -75,6 +75,8 @@ struct LoadReport {
     std::vector<DtypeNote> dtypeMismatch;
     std::vector<std::string> loaded;                     // model keys that receive a value
     std::vector<std::pair<std::string, std::string>> sources; // model key <- checkpoint key (original name)
+    // Every checkpoint key (original name): "loaded", "cast", "unexpected", "shape_mismatch".
+    std::map<std::string, std::string> checkpointStatus;
     uint64_t loadedElements = 0, expectedElements = 0;
     bool strictOk = false;
     bool nonStrictOk = false; // size mismatches raise even with strict=False

@@ -4,7 +4,9 @@
 #include "mainwindow.h"
 
 #include "core/runtime/runtimeloader.h"
+#include "widgets/loadreportpanel.h"
 
+#include <QBrush>
 #include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
@@ -143,6 +145,27 @@ private slots:
         QVERIFY(mf.readAll().contains("| model_state_dict.conv.weight | float32 | [8, 3, 3, 3] |"));
         QVERIFY(!w.writeReport(dir.filePath(QStringLiteral("missing/dir/r.md")), true, &error));
         QVERIFY(!error.isEmpty());
+    }
+
+    void checkAgainstColoursTheTree()
+    {
+        MainWindow w;
+        w.show();
+        QSignalSpy idle(&w, &MainWindow::idle);
+        w.openFile(fixture("mismatch_weights.pt"));
+        w.setReference(fixture("mismatch_model.pt"));
+        QTRY_VERIFY_WITH_TIMEOUT(w.referenceDocument() && w.loadReportPanel()->report(), 10000);
+        QCOMPARE(w.loadReportPanel()->report()->unexpected, (std::vector<std::string>{"aux.weight", "aux.bias"}));
+        // Unexpected keys grey, shape mismatches red, loaded keys in the plain text colour.
+        const QAbstractItemModel *m = w.treeView()->model();
+        QModelIndex aux;
+        for (int r = 0; r < m->rowCount(); ++r)
+            if (m->index(r, 0).data().toString() == QStringLiteral("aux"))
+                aux = m->index(r, 0);
+        QVERIFY(aux.isValid());
+        QTRY_VERIFY(m->index(0, 0, aux).data(Qt::ForegroundRole).isValid());
+        QCOMPARE(m->index(0, 0, aux).data(Qt::ForegroundRole).value<QBrush>().color(), QColor(140, 140, 140));
+        QVERIFY(labelShows(w, QStringLiteral("Does not load")));
     }
 
     void dangerousFileRaisesBanner()

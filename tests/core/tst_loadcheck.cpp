@@ -5,6 +5,7 @@
 #include "core/diagnose/loadreportjson.h"
 #include "core/formats/documentreader.h"
 
+#include <QProcess>
 #include <QtTest>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -195,6 +196,31 @@ private slots:
             if (k.key == "bn.num_batches_tracked")
                 k.shape = {1};
         QVERIFY(checkLoad(w, m, {}).strictOk);
+    }
+
+    void cliCheck()
+    {
+        const QString cli = QStringLiteral(TE_BIN_DIR "/torch-explorer-cli");
+        const QString dir = QStringLiteral(TE_FIXTURES_DIR "/");
+        QProcess p;
+        p.start(cli, {QStringLiteral("check"), dir + QStringLiteral("mismatch_weights.pt"), QStringLiteral("--against"),
+                      dir + QStringLiteral("mismatch_model.pt"), QStringLiteral("--json")});
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 1);
+        const json out = json::parse(p.readAllStandardOutput().toStdString());
+        QCOMPARE(out["strict_error"].get<std::string>(), expected()["mismatch"][0]["strict_error"].get<std::string>());
+        // Non-strict still fails on the size mismatches, as in PyTorch.
+        p.start(cli, {QStringLiteral("check"), dir + QStringLiteral("mismatch_weights.pt"), QStringLiteral("--against"),
+                      dir + QStringLiteral("mismatch_model.pt"), QStringLiteral("--non-strict")});
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 1);
+        p.start(cli, {QStringLiteral("check"), dir + QStringLiteral("dataparallel_state_dict.pt"), QStringLiteral("--against"),
+                      dir + QStringLiteral("model_pickled.pt"), QStringLiteral("--rename"), QStringLiteral("module.=")});
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 0);
+        p.start(cli, {QStringLiteral("check"), dir + QStringLiteral("state_dict.pt")});
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 2);
     }
 
     void jsonContract()

@@ -1,0 +1,80 @@
+// The Load report tab: its model stays consistent under QAbstractItemModelTester, the
+// rows carry PyTorch's verdict, applying the top fix updates the counts, and the renamed
+// state dict can be exported and read back.
+#include "widgets/loadreportpanel.h"
+
+#include "core/formats/documentreader.h"
+
+#include <QAbstractItemModelTester>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace te;
+
+namespace {
+std::shared_ptr<const Document> open(const char *name)
+{
+    return readDocument(std::string(TE_FIXTURES_DIR) + "/" + name);
+}
+
+int countStatus(const LoadReportModel &m, LoadStatus s)
+{
+    int n = 0;
+    for (int r = 0; r < m.rowCount(); ++r)
+        n += m.index(r, 0).data(LoadReportModel::StatusRole).toInt() == static_cast<int>(s);
+    return n;
+}
+} // namespace
+
+class TestLoadReportPanel : public QObject {
+    Q_OBJECT
+private slots:
+    void mismatchRows()
+    {
+        LoadReportPanel panel;
+        QAbstractItemModelTester tester(panel.model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QSignalSpy ready(&panel, &LoadReportPanel::reportReady);
+        panel.setInputs(open("mismatch_weights.pt"), open("mismatch_model.pt"));
+        QVERIFY(ready.wait(10000));
+        const LoadReportModel &m = *panel.model();
+        QCOMPARE(countStatus(m, LoadStatus::Missing), 2);
+        QCOMPARE(countStatus(m, LoadStatus::Unexpected), 2);
+        QCOMPARE(countStatus(m, LoadStatus::ShapeMismatch), 3);
+        QCOMPARE(countStatus(m, LoadStatus::Loaded), 8);
+        QVERIFY(panel.report()->strictError.rfind("Error(s) in loading state_dict for RecursiveScriptModule:", 0) == 0);
+    }
+
+    void applyingTheTopFixUpdatesTheCounts()
+    {
+        LoadReportPanel panel;
+        QAbstractItemModelTester tester(panel.model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QSignalSpy ready(&panel, &LoadReportPanel::reportReady);
+        QSignalSpy status(&panel, &LoadReportPanel::checkpointStatusChanged);
+        panel.setInputs(open("dataparallel_state_dict.pt"), open("model_pickled.pt"));
+        QVERIFY(ready.wait(10000));
+        QCOMPARE(countStatus(*panel.model(), LoadStatus::Unexpected), 9);
+        QVERIFY(!panel.report()->suggestions.empty());
+        QCOMPARE(panel.report()->suggestions.front().from, std::string("module."));
+        panel.applySuggestion(0);
+        QVERIFY(ready.wait(10000));
+        QVERIFY(panel.report()->strictOk);
+        QCOMPARE(countStatus(*panel.model(), LoadStatus::Unexpected), 0);
+        QCOMPARE(countStatus(*panel.model(), LoadStatus::Loaded), 9);
+        QCOMPARE(panel.rules().size(), size_t(1));
+        // The tree learns the status of every checkpoint key, under its full name.
+        const auto last = status.last().at(0).value<std::map<std::string, std::string>>();
+        QCOMPARE(last.at("module.conv.weight"), std::string("loaded"));
+
+        QTemporaryDir dir;
+        QString error;
+        const QString out = dir.filePath(QStringLiteral("fixed.pt"));
+        QVERIFY2(panel.exportStateDict(out, false, &error), qPrintable(error));
+        auto fixed = readDocument(out.toStdString());
+        QCOMPARE(fixed->entries.front().key, std::string("conv.weight"));
+        QCOMPARE(fixed->entries.size(), size_t(9));
+    }
+};
+
+QTEST_MAIN(TestLoadReportPanel)
+#include "tst_loadreportpanel.moc"

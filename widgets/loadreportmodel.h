@@ -1,0 +1,43 @@
+#pragma once
+// The rows of a load report: every model key and every checkpoint key that does not
+// load, with its status, shapes and where its value comes from. Wraps a finished
+// LoadReport and resets in one step.
+#include "core/diagnose/loadcheck.h"
+
+#include <QAbstractTableModel>
+
+namespace te {
+
+enum class LoadStatus { Loaded, DtypeDiffers, Missing, Unexpected, ShapeMismatch };
+
+class LoadReportModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum Column { StatusColumn, KeyColumn, CheckpointShapeColumn, ModelShapeColumn, SourceColumn, ColumnCount };
+    enum Role { SortRole = Qt::UserRole + 1, StatusRole, KeyRole };
+
+    explicit LoadReportModel(QObject *parent = nullptr);
+    void setReport(const LoadReport &report, const ExpectedModel &model, const WeightsSource &weights);
+    void clear();
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+    static QString statusName(LoadStatus s);
+    static QColor statusColor(LoadStatus s); // invalid for plain rows
+
+private:
+    struct Row {
+        LoadStatus status;
+        QString key;
+        QString source;
+        QString checkpointShape;
+        QString modelShape;
+        QString note;
+    };
+    std::vector<Row> m_rows;
+};
+
+} // namespace te

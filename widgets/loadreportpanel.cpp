@@ -1,0 +1,369 @@
+#include "loadreportpanel.h"
+
+#include "core/diagnose/statedictwriter.h"
+#include "core/report/inspectreport.h"
+
+#include <QApplication>
+#include <QCheckBox>
+#include <QClipboard>
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFutureWatcher>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTimer>
+#include <QVBoxLayout>
+#include <QtConcurrent>
+#include <regex>
+#include <unordered_map>
+
+namespace te {
+
+struct LoadReportPanel::Result {
+    quint64 generation = 0;
+    std::shared_ptr<LoadReport> report;
+    std::shared_ptr<ExpectedModel> expected;
+    std::shared_ptr<WeightsSource> weights;
+    QString error;
+};
+
+LoadReportPanel::LoadReportPanel(QWidget *parent)
+    : QWidget(parent)
+    , m_stateDict(new QComboBox(this))
+    , m_strict(new QCheckBox(tr("strict"), this))
+    , m_summary(new QLabel(this))
+    , m_model(new LoadReportModel(this))
+    , m_table(new QTableView(this))
+    , m_message(new QPlainTextEdit(this))
+    , m_suggestions(new QListWidget(this))
+    , m_rulesTable(new QTableWidget(0, 3, this))
+    , m_rulesTimer(new QTimer(this))
+{
+    auto *layout = new QVBoxLayout(this);
+    auto *top = new QHBoxLayout;
+    top->addWidget(new QLabel(tr("State dict:"), this));
+    top->addWidget(m_stateDict, 1);
+    m_strict->setChecked(true);
+    m_strict->setToolTip(tr("load_state_dict(strict=True): missing and unexpected keys are errors"));
+    top->addWidget(m_strict);
+    layout->addLayout(top);
+    m_summary->setWordWrap(true);
+    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    layout->addWidget(m_summary);
+
+    auto *proxy = new QSortFilterProxyModel(this);
+    proxy->setSourceModel(m_model);
+    proxy->setSortRole(LoadReportModel::SortRole);
+    m_table->setModel(proxy);
+    m_table->setSortingEnabled(true);
+    m_table->sortByColumn(-1, Qt::AscendingOrder);
+    m_table->verticalHeader()->hide();
+    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 4);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+
+    m_message->setReadOnly(true);
+    m_message->setTabStopDistance(m_message->fontMetrics().horizontalAdvance(QStringLiteral("    ")));
+    m_message->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    auto *messagePage = new QWidget(this);
+    auto *messageLayout = new QVBoxLayout(messagePage);
+    messageLayout->setContentsMargins(0, 0, 0, 0);
+    messageLayout->addWidget(m_message);
+    auto *copy = new QPushButton(tr("Copy PyTorch's message"), messagePage);
+    messageLayout->addWidget(copy, 0, Qt::AlignRight);
+    connect(copy, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(m_message->toPlainText()); });
+
+    auto *fixesPage = new QWidget(this);
+    auto *fixesLayout = new QVBoxLayout(fixesPage);
+    fixesLayout->setContentsMargins(0, 0, 0, 0);
+    fixesLayout->addWidget(m_suggestions);
+    auto *apply = new QPushButton(tr("Apply"), fixesPage);
+    fixesLayout->addWidget(apply, 0, Qt::AlignRight);
+    connect(apply, &QPushButton::clicked, this, [this] { applySuggestion(m_suggestions->currentRow()); });
+    connect(m_suggestions, &QListWidget::itemActivated, this, [this] { applySuggestion(m_suggestions->currentRow()); });
+
+    auto *rulesPage = new QWidget(this);
+    auto *rulesLayout = new QVBoxLayout(rulesPage);
+    rulesLayout->setContentsMargins(0, 0, 0, 0);
+    m_rulesTable->setHorizontalHeaderLabels({tr("Kind"), tr("From"), tr("To")});
+    m_rulesTable->horizontalHeader()->setStretchLastSection(true);
+    m_rulesTable->verticalHeader()->hide();
+    rulesLayout->addWidget(m_rulesTable);
+    auto *ruleButtons = new QHBoxLayout;
+    auto *addPrefix = new QPushButton(tr("Add prefix rule"), rulesPage);
+    auto *addRegex = new QPushButton(tr("Add regex rule"), rulesPage);
+    auto *remove = new QPushButton(tr("Remove"), rulesPage);
+    ruleButtons->addWidget(addPrefix);
+    ruleButtons->addWidget(addRegex);
+    ruleButtons->addStretch(1);
+    ruleButtons->addWidget(remove);
+    rulesLayout->addLayout(ruleButtons);
+    connect(addPrefix, &QPushButton::clicked, this, [this] {
+        m_rules.push_back({RemapRule::Kind::Prefix, "module.", ""});
+        rebuildRulesTable();
+        recompute();
+    });
+    connect(addRegex, &QPushButton::clicked, this, [this] {
+        m_rules.push_back({RemapRule::Kind::Regex, "\\.gamma$", ".weight"});
+        rebuildRulesTable();
+        recompute();
+    });
+    connect(remove, &QPushButton::clicked, this, [this] {
+        const int row = m_rulesTable->currentRow();
+        if (row >= 0 && row < static_cast<int>(m_rules.size())) {
+            m_rules.erase(m_rules.begin() + row);
+            rebuildRulesTable();
+            recompute();
+        }
+    });
+    // Edits in the table update the report live, debounced while typing.
+    m_rulesTimer->setSingleShot(true);
+    m_rulesTimer->setInterval(300);
+    connect(m_rulesTimer, &QTimer::timeout, this, &LoadReportPanel::recompute);
+    connect(m_rulesTable, &QTableWidget::itemChanged, this, [this](QTableWidgetItem *item) {
+        if (m_updatingRules)
+            return;
+        const size_t row = static_cast<size_t>(item->row());
+        if (row >= m_rules.size())
+            return;
+        const std::string text = item->text().toStdString();
+        if (item->column() == 1)
+            m_rules[row].from = text;
+        else if (item->column() == 2)
+            m_rules[row].to = text;
+        m_rulesTimer->start();
+    });
+
+    auto *tabs = new QTabWidget(this);
+    tabs->addTab(messagePage, tr("PyTorch says"));
+    tabs->addTab(fixesPage, tr("Fixes"));
+    tabs->addTab(rulesPage, tr("Rules"));
+
+    auto *split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(m_table);
+    split->addWidget(tabs);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+    layout->addWidget(split, 1);
+
+    auto *exports = new QHBoxLayout;
+    auto *exportTorch = new QPushButton(tr("Export renamed state dict…"), this);
+    auto *exportSafetensors = new QPushButton(tr("…as safetensors"), this);
+    exports->addStretch(1);
+    exports->addWidget(exportTorch);
+    exports->addWidget(exportSafetensors);
+    layout->addLayout(exports);
+    auto exportTo = [this](bool safetensors) {
+        if (!m_weights)
+            return;
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Export state dict"), {},
+            safetensors ? tr("safetensors (*.safetensors)") : tr("PyTorch (*.pt *.pth)"));
+        QString error;
+        if (!path.isEmpty() && !exportStateDict(path, safetensors, &error))
+            m_summary->setText(tr("Export failed: %1").arg(error));
+    };
+    connect(exportTorch, &QPushButton::clicked, this, [exportTo] { exportTo(false); });
+    connect(exportSafetensors, &QPushButton::clicked, this, [exportTo] { exportTo(true); });
+
+    connect(m_strict, &QCheckBox::toggled, this, &LoadReportPanel::recompute);
+    connect(m_stateDict, &QComboBox::currentIndexChanged, this, [this] {
+        if (!m_updatingRules)
+            recompute();
+    });
+    setInputs(nullptr, nullptr);
+}
+
+LoadReportPanel::~LoadReportPanel() = default;
+
+void LoadReportPanel::setInputs(std::shared_ptr<const Document> weights, std::shared_ptr<const Document> reference)
+{
+    m_weights = std::move(weights);
+    m_reference = std::move(reference);
+    m_updatingRules = true;
+    m_stateDict->clear();
+    if (m_weights)
+        for (const auto &s : candidateStateDicts(*m_weights))
+            m_stateDict->addItem(s.empty() ? tr("(the whole file)") : QString::fromStdString(s), QString::fromStdString(s));
+    m_updatingRules = false;
+    recompute();
+}
+
+void LoadReportPanel::setRules(const std::vector<RemapRule> &rules)
+{
+    m_rules = rules;
+    rebuildRulesTable();
+    recompute();
+}
+
+std::vector<RemapRule> LoadReportPanel::rules() const
+{
+    return m_rules;
+}
+
+void LoadReportPanel::applySuggestion(int index)
+{
+    if (!m_report || index < 0 || index >= static_cast<int>(m_report->suggestions.size()))
+        return;
+    const Suggestion s = m_report->suggestions[static_cast<size_t>(index)];
+    if (s.kind == "state_dict") {
+        const int i = m_stateDict->findData(QString::fromStdString(s.to));
+        if (i >= 0)
+            m_stateDict->setCurrentIndex(i);
+        return;
+    }
+    m_rules.push_back(s.rule);
+    rebuildRulesTable();
+    recompute();
+}
+
+void LoadReportPanel::rebuildRulesTable()
+{
+    m_updatingRules = true;
+    m_rulesTable->setRowCount(static_cast<int>(m_rules.size()));
+    for (size_t i = 0; i < m_rules.size(); ++i) {
+        const RemapRule &r = m_rules[i];
+        auto *kind = new QTableWidgetItem(r.kind == RemapRule::Kind::Prefix ? tr("prefix") : tr("regex"));
+        kind->setFlags(kind->flags() & ~Qt::ItemIsEditable);
+        m_rulesTable->setItem(static_cast<int>(i), 0, kind);
+        m_rulesTable->setItem(static_cast<int>(i), 1, new QTableWidgetItem(QString::fromStdString(r.from)));
+        m_rulesTable->setItem(static_cast<int>(i), 2, new QTableWidgetItem(QString::fromStdString(r.to)));
+    }
+    m_updatingRules = false;
+}
+
+void LoadReportPanel::recompute()
+{
+    const quint64 generation = ++m_generation;
+    if (!m_weights || !m_reference) {
+        m_computing = false;
+        m_report.reset();
+        m_model->clear();
+        m_summary->setText(tr("Choose a model with “Check against…” to see whether this checkpoint loads into it."));
+        m_message->clear();
+        m_suggestions->clear();
+        return;
+    }
+    m_computing = true;
+    m_summary->setText(tr("Checking…"));
+    auto weights = m_weights;
+    auto reference = m_reference;
+    const std::string stateDict = m_stateDict->currentData().toString().toStdString();
+    const std::vector<RemapRule> rules = m_rules;
+    auto *watcher = new QFutureWatcher<Result>(this);
+    connect(watcher, &QFutureWatcher<Result>::finished, this, [this, watcher] {
+        watcher->deleteLater();
+        Result r = watcher->result();
+        if (r.generation != m_generation)
+            return; // a newer request is on its way
+        m_computing = false;
+        show(r);
+        emit reportReady();
+    });
+    watcher->setFuture(QtConcurrent::run([weights, reference, stateDict, rules, generation] {
+        Result r;
+        r.generation = generation;
+        try {
+            r.expected = std::make_shared<ExpectedModel>(expectedModelFrom(*reference));
+            r.report = std::make_shared<LoadReport>(diagnoseLoad(*weights, stateDict, *r.expected, rules));
+            r.weights = std::make_shared<WeightsSource>(weightsFrom(*weights, stateDict));
+        } catch (const std::exception &e) {
+            r.error = QString::fromStdString(e.what());
+        }
+        return r;
+    }));
+}
+
+void LoadReportPanel::show(const Result &r)
+{
+    if (!r.report) {
+        m_report.reset();
+        m_model->clear();
+        m_summary->setText(tr("Cannot check: %1").arg(r.error));
+        return;
+    }
+    m_report = std::make_unique<LoadReport>(*r.report);
+    m_expected = std::make_unique<ExpectedModel>(*r.expected);
+    const LoadReport &rep = *m_report;
+    m_model->setReport(rep, *r.expected, *r.weights);
+    const bool strict = m_strict->isChecked();
+    const bool ok = strict ? rep.strictOk : rep.nonStrictOk;
+    QString summary = tr("<b>%1</b> into %2: %3 of %4 keys load; %5 missing, %6 unexpected, %7 shape mismatch, "
+                         "%8 cast to another dtype.")
+                          .arg(ok ? tr("Loads") : tr("Does not load"),
+                               QString::fromStdString(r.expected->originalClass.empty() ? r.expected->className
+                                                                                         : r.expected->originalClass))
+                          .arg(rep.loaded.size())
+                          .arg(r.expected->keys.size())
+                          .arg(rep.missing.size())
+                          .arg(rep.unexpected.size())
+                          .arg(rep.shapeMismatch.size())
+                          .arg(rep.dtypeMismatch.size());
+    if (!strict && rep.expectedElements && rep.loadedElements < rep.expectedElements)
+        summary += tr(" %1% of the model's elements keep their initial values.")
+                       .arg(100.0 * static_cast<double>(rep.expectedElements - rep.loadedElements) /
+                                static_cast<double>(rep.expectedElements),
+                            0, 'f', 1);
+    m_summary->setText(summary);
+    const std::string &message = strict ? rep.strictError : rep.nonStrictError;
+    m_message->setPlainText(message.empty() ? tr("load_state_dict(strict=%1) succeeds.").arg(strict ? tr("True") : tr("False"))
+                                            : QString::fromStdString(message));
+    m_suggestions->clear();
+    for (const auto &s : rep.suggestions)
+        m_suggestions->addItem(tr("+%1 keys: %2").arg(s.fixes).arg(QString::fromStdString(s.description)));
+    if (!rep.suggestions.empty())
+        m_suggestions->setCurrentRow(0);
+    m_table->resizeColumnsToContents();
+
+    std::map<std::string, std::string> status;
+    const std::string prefix = rep.stateDict.empty() ? std::string() : rep.stateDict + ".";
+    for (const auto &[key, s] : rep.checkpointStatus)
+        status[prefix + key] = s;
+    emit checkpointStatusChanged(status);
+}
+
+bool LoadReportPanel::exportStateDict(const QString &path, bool safetensors, QString *error) const
+{
+    if (!m_weights) {
+        *error = tr("no checkpoint is open");
+        return false;
+    }
+    const std::string stateDict = m_stateDict->currentData().toString().toStdString();
+    const std::string prefix = stateDict.empty() ? std::string() : stateDict + ".";
+    // As {rename(k): v for k, v in state_dict.items()} would: later duplicates win.
+    std::vector<NamedTensor> tensors;
+    std::unordered_map<std::string, size_t> seen;
+    for (const auto &e : m_weights->entries) {
+        if (e.key.compare(0, prefix.size(), prefix) != 0 || e.key.size() == prefix.size())
+            continue;
+        const std::string key = applyRules(e.key.substr(prefix.size()), m_rules);
+        auto it = seen.find(key);
+        if (it != seen.end()) {
+            tensors[it->second].tensor = e.tensor;
+            continue;
+        }
+        seen.emplace(key, tensors.size());
+        tensors.push_back({key, m_weights.get(), e.tensor});
+    }
+    try {
+        if (safetensors)
+            writeSafetensors(path.toStdString(), tensors);
+        else
+            writeTorchStateDict(path.toStdString(), tensors);
+    } catch (const std::exception &e) {
+        *error = QString::fromStdString(e.what());
+        return false;
+    }
+    return true;
+}
+
+} // namespace te
