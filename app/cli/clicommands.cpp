@@ -61,6 +61,8 @@ int helpCommand()
         "                     [--rename re:PATTERN=REPLACEMENT]... [--state-dict KEY]\n"
         "                                                       would load_state_dict succeed; exit 1 if not\n"
         "  torch-explorer-cli diff A B [--json]                 keys, shapes, dtypes, value differences\n"
+        "  torch-explorer-cli run MODEL [--weights FILE] [--device D] [--input SPEC]... [--repeat N] [--json]\n"
+        "                                                       run TorchScript on made-up inputs (runs its code)\n"
         "  torch-explorer-cli devices [--json]                  devices the libtorch runtime can use\n"
         "  torch-explorer-cli --version                         versions of the program and its runtime\n"
         "\n"

@@ -19,6 +19,7 @@ int scanCommand(const std::vector<std::string> &args);
 int devicesCommand(const std::vector<std::string> &args);
 int checkCommand(const std::vector<std::string> &args);
 int diffCommand(const std::vector<std::string> &args);
+int runCommand(const std::vector<std::string> &args);
 int versionCommand();
 int helpCommand();
 

@@ -27,6 +27,8 @@ int main(int argc, char **argv)
         return te::cli::checkCommand(args);
     if (command == "diff")
         return te::cli::diffCommand(args);
+    if (command == "run")
+        return te::cli::runCommand(args);
     if (command == "devices")
         return te::cli::devicesCommand(args);
     std::fprintf(stderr, "torch-explorer-cli: unknown command '%s' (see --help)\n", command.c_str());

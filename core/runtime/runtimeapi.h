@@ -4,12 +4,13 @@
 // the user first asks for a device or a run (DESIGN.md: linking libtorch costs every
 // process about half a second and 160 MiB before main, and it may not be installed).
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace te {
 
-constexpr int kRuntimeAbiVersion = 1;
+constexpr int kRuntimeAbiVersion = 2;
 
 struct RuntimeDevice {
     std::string id;      // "cpu", "cuda:0", "mps"
@@ -38,6 +39,62 @@ struct MaterialisedTensor {
     std::vector<double> first;     // first values, row-major
 };
 
+// One argument of forward, as TorchScript declares it.
+struct ArgumentInfo {
+    std::string name;
+    std::string type;         // "Tensor", "int", "float", "bool", "List[int]", "Optional[Tensor]"...
+    std::string defaultValue; // empty when none
+};
+
+// How to make one input. Tensors: fill is ones, zeros, randn, arange, linspace or full
+// with fillArgs (randn: seed; arange: start, step; linspace: low, high; full: value).
+// Other arguments: `text` is the value ("3", "0.5", "true", "1,2,3").
+struct InputSpec {
+    std::string name;
+    bool isTensor = true;
+    std::string fill = "ones";
+    std::vector<double> fillArgs;
+    std::vector<int64_t> shape;
+    std::string dtype = "float32";
+    std::string type;         // for non-tensors: int, float, bool, List[int], List[float], str
+    std::string text;
+};
+
+struct OutputValue {
+    std::string path;          // "" for a single tensor, "0", "logits", "1.hidden"...
+    bool isTensor = true;
+    std::vector<int64_t> shape;
+    std::string dtype;
+    uint64_t numel = 0;
+    double sum = 0;
+    std::vector<double> values; // the first ones, row-major, as float64
+    std::string text;           // non-tensor outputs
+};
+
+struct RunResult {
+    bool ok = false;
+    std::string error;          // trimmed to the readable part
+    std::string device;
+    std::vector<OutputValue> outputs;
+    std::vector<double> latenciesMs;
+    double minMs = 0, medianMs = 0, p95Ms = 0;
+};
+
+// A TorchScript model loaded on a device. Running executes the model's code.
+class LoadedModel {
+public:
+    virtual ~LoadedModel() = default;
+    virtual std::string device() const = 0;
+    virtual std::vector<ArgumentInfo> forwardArguments() const = 0;
+    // Shapes of every parameter and buffer by state_dict() name.
+    virtual std::vector<std::pair<std::string, std::vector<int64_t>>> stateShapes() const = 0;
+    // Copies a tensor into the parameter or buffer `key`; the shape must match (libtorch's
+    // setattr does not check it). Returns an error text, empty on success.
+    virtual std::string setTensor(const std::string &key, const TensorSource &source) = 0;
+    virtual std::string moveTo(const std::string &device) = 0;
+    virtual RunResult run(const std::vector<InputSpec> &inputs, int warmup, int repeats, size_t maxValues) = 0;
+};
+
 class Runtime {
 public:
     virtual ~Runtime() = default;
@@ -47,6 +104,9 @@ public:
     // it was saved from; firstCount values are copied back.
     virtual MaterialisedTensor materialise(const TensorSource &source, const std::string &device,
                                            size_t firstCount) = 0;
+    // Loads TorchScript with torch::jit::load; null with *error set when it fails.
+    virtual std::unique_ptr<LoadedModel> loadModel(const std::string &path, const std::string &device,
+                                                   std::string *error) = 0;
 };
 
 } // namespace te

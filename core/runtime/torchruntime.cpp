@@ -1,41 +1,11 @@
 // The runtime library: the only code that includes libtorch. It is loaded with dlopen by
 // runtimeloader.cpp on first use and exports te_create_runtime.
-#include "runtimeapi.h"
+#include "torchmodel.h"
 
 #include <torch/cuda.h>
-#include <torch/script.h>
-#include <torch/version.h>
 
 namespace te {
 namespace {
-
-#define TE_TORCH_AT_LEAST(major, minor) \
-    (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
-
-bool scalarType(const std::string &name, c10::ScalarType *out)
-{
-    static const std::pair<const char *, c10::ScalarType> table[] = {
-        {"float32", c10::kFloat}, {"float64", c10::kDouble}, {"float16", c10::kHalf},
-        {"bfloat16", c10::kBFloat16}, {"int64", c10::kLong}, {"int32", c10::kInt},
-        {"int16", c10::kShort}, {"int8", c10::kChar}, {"uint8", c10::kByte}, {"bool", c10::kBool},
-        {"complex64", c10::kComplexFloat}, {"complex128", c10::kComplexDouble},
-        {"complex32", c10::kComplexHalf},
-#if TE_TORCH_AT_LEAST(2, 1)
-        {"float8_e4m3fn", c10::ScalarType::Float8_e4m3fn}, {"float8_e5m2", c10::ScalarType::Float8_e5m2},
-#endif
-#if TE_TORCH_AT_LEAST(2, 3)
-        {"uint16", c10::ScalarType::UInt16}, {"uint32", c10::ScalarType::UInt32},
-        {"uint64", c10::ScalarType::UInt64},
-#endif
-    };
-    for (const auto &[n, t] : table) {
-        if (name == n) {
-            *out = t;
-            return true;
-        }
-    }
-    return false;
-}
 
 class TorchRuntime final : public Runtime {
 public:
@@ -58,19 +28,14 @@ public:
     {
         MaterialisedTensor m;
         try {
-            c10::ScalarType type;
-            if (!scalarType(src.dtype, &type)) {
-                m.error = "dtype " + src.dtype + " is not supported by libtorch " TORCH_VERSION;
+            std::string error;
+            at::Tensor view = tensorFromSource(src, &error);
+            if (!view.defined()) {
+                m.error = error;
                 return m;
             }
             torch::Device dev(device);
-            // from_blob does not copy; the clone below owns its memory, so the tensor
-            // outlives the mapped file. The caller has checked the bounds.
-            auto base = static_cast<const uint8_t *>(src.storage) +
-                        src.storageOffset * static_cast<int64_t>(c10::elementSize(type));
-            at::Tensor view = torch::from_blob(const_cast<uint8_t *>(base), src.shape, src.strides,
-                                               torch::TensorOptions().dtype(type));
-            at::Tensor t = view.to(dev, /*non_blocking=*/false, /*copy=*/true);
+            at::Tensor t = view.to(dev);
             m.device = t.device().str();
             m.dtype = src.dtype;
             m.shape = t.sizes().vec();
@@ -86,9 +51,21 @@ public:
             m.first.assign(head.data_ptr<double>(), head.data_ptr<double>() + n);
             m.ok = true;
         } catch (const std::exception &e) {
-            m.error = e.what();
+            m.error = readableError(e.what());
         }
         return m;
+    }
+
+    std::unique_ptr<LoadedModel> loadModel(const std::string &path, const std::string &device,
+                                           std::string *error) override
+    {
+        try {
+            torch::Device dev(device);
+            return std::make_unique<TorchModel>(torch::jit::load(path, dev), dev);
+        } catch (const std::exception &e) {
+            *error = readableError(e.what());
+            return nullptr;
+        }
     }
 };
 

@@ -1,0 +1,170 @@
+#include "modelinputs.h"
+#include "../model/tensorstats.h"
+
+#include <cstdlib>
+#include <sstream>
+
+namespace te {
+namespace {
+
+std::vector<std::string> split(const std::string &s, char sep)
+{
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    std::string part;
+    while (std::getline(ss, part, sep))
+        out.push_back(part);
+    return out;
+}
+
+bool isTensorType(const std::string &type)
+{
+    return type == "Tensor" || type == "Optional[Tensor]";
+}
+
+} // namespace
+
+bool parseInputSpec(const std::string &text, InputSpec *spec, std::string *error)
+{
+    if (text.rfind("value:", 0) == 0) {
+        spec->isTensor = false;
+        spec->text = text.substr(6);
+        return true;
+    }
+    std::string fill = text.substr(0, text.find(':'));
+    std::string rest = text.find(':') == std::string::npos ? std::string() : text.substr(text.find(':') + 1);
+    spec->isTensor = true;
+    spec->fillArgs.clear();
+    size_t paren = fill.find('(');
+    if (paren != std::string::npos) {
+        if (fill.back() != ')') {
+            *error = "unclosed parenthesis in " + text;
+            return false;
+        }
+        for (const auto &a : split(fill.substr(paren + 1, fill.size() - paren - 2), ',')) {
+            char *end = nullptr;
+            double v = std::strtod(a.c_str(), &end);
+            if (a.empty() || *end) {
+                *error = "not a number: " + a;
+                return false;
+            }
+            spec->fillArgs.push_back(v);
+        }
+        fill = fill.substr(0, paren);
+    }
+    static const char *fills[] = {"ones", "zeros", "randn", "arange", "linspace", "full"};
+    bool known = false;
+    for (const char *f : fills)
+        known = known || fill == f;
+    if (!known) {
+        *error = "unknown fill '" + fill + "' (ones, zeros, randn, arange, linspace, full)";
+        return false;
+    }
+    spec->fill = fill;
+    auto parts = split(rest, ':');
+    if (parts.empty() || parts[0].empty()) {
+        *error = "a tensor input needs a shape: " + text + " (e.g. ones:1x3x224x224)";
+        return false;
+    }
+    spec->shape.clear();
+    for (const auto &d : split(parts[0], 'x')) {
+        char *end = nullptr;
+        long long v = std::strtoll(d.c_str(), &end, 10);
+        if (d.empty() || *end || v < 0) {
+            *error = "bad dimension '" + d + "' in " + text;
+            return false;
+        }
+        spec->shape.push_back(v);
+    }
+    spec->dtype = parts.size() > 1 && !parts[1].empty() ? parts[1] : "float32";
+    if (dtypeFromTorchName(spec->dtype) == DType::Unknown) {
+        *error = "unknown dtype " + spec->dtype;
+        return false;
+    }
+    return true;
+}
+
+std::string inputSpecText(const InputSpec &s)
+{
+    if (!s.isTensor)
+        return "value:" + s.text;
+    std::string t = s.fill;
+    if (!s.fillArgs.empty()) {
+        t += "(";
+        for (size_t i = 0; i < s.fillArgs.size(); ++i) {
+            std::ostringstream v;
+            v << s.fillArgs[i];
+            t += (i ? "," : "") + v.str();
+        }
+        t += ")";
+    }
+    t += ":";
+    for (size_t i = 0; i < s.shape.size(); ++i)
+        t += (i ? "x" : "") + std::to_string(s.shape[i]);
+    return t + ":" + s.dtype;
+}
+
+std::vector<InputSpec> guessInputs(const Document &model, const std::vector<ArgumentInfo> &arguments)
+{
+    // The first module with a weight decides the input.
+    InputSpec first;
+    first.shape = {1, 3, 224, 224};
+    for (const auto &m : model.modules) {
+        std::string cls = m.className.substr(m.className.rfind('.') + 1);
+        const std::string weightKey = m.path.empty() ? "weight" : m.path + ".weight";
+        const TensorInfo *w = nullptr;
+        for (const auto &e : model.entries)
+            if (e.key == weightKey)
+                w = &model.tensors[static_cast<size_t>(e.tensor)];
+        if (!w)
+            continue;
+        if (cls == "Conv2d" && w->shape.size() == 4)
+            first.shape = {1, w->shape[1], 224, 224};
+        else if (cls == "Conv1d" && w->shape.size() == 3)
+            first.shape = {1, w->shape[1], 128};
+        else if (cls == "Conv3d" && w->shape.size() == 5)
+            first.shape = {1, w->shape[1], 16, 112, 112};
+        else if (cls == "Linear" && w->shape.size() == 2)
+            first.shape = {1, w->shape[1]};
+        else if (cls == "Embedding" && w->shape.size() == 2) {
+            // token ids 0..15, all below the vocabulary size
+            first.shape = {1, 16};
+            first.dtype = "int64";
+            first.fill = w->shape[0] >= 16 ? "arange" : "zeros";
+        } else {
+            continue;
+        }
+        break;
+    }
+    std::vector<InputSpec> out;
+    for (const auto &a : arguments) {
+        if (!a.defaultValue.empty())
+            continue;
+        InputSpec s = first;
+        s.name = a.name;
+        if (!isTensorType(a.type)) {
+            s.isTensor = false;
+            s.type = a.type;
+            s.text = a.type == "bool" ? "false" : a.type == "float" ? "0.0" : a.type.rfind("List", 0) == 0 ? "1" : "0";
+        }
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+bool tensorSource(const Document &doc, int tensor, TensorSource *source, std::string *error)
+{
+    const TensorInfo &t = doc.tensors[static_cast<size_t>(tensor)];
+    const uint8_t *base = tensorBase(doc, t, error);
+    if (!base)
+        return false;
+    source->storage = base;
+    source->storageBytes = doc.storages[static_cast<size_t>(t.storage)].nbytes;
+    source->dtype = dtypeName(t.dtype);
+    source->shape = t.shape;
+    source->strides = t.strides;
+    source->storageOffset = t.storageOffset;
+    return true;
+}
+
+} // namespace te

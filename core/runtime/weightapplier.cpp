@@ -1,0 +1,46 @@
+#include "weightapplier.h"
+#include "modelinputs.h"
+
+#include <unordered_map>
+
+namespace te {
+
+ApplyResult applyWeights(LoadedModel &model, const Document &modelDoc, const Document &weights,
+                         const std::string &stateDict, const std::vector<RemapRule> &rules, bool strict)
+{
+    ApplyResult r;
+    ExpectedModel expected = expectedModelFrom(modelDoc);
+    r.report = checkLoad(weightsFrom(weights, stateDict), expected, rules);
+    if (strict && !r.report.strictOk) {
+        r.error = r.report.strictError;
+        return r;
+    }
+    if (!r.report.nonStrictOk)
+        r.warning = "load_state_dict(strict=False) would raise; the tensors of other shapes were skipped:\n" +
+                    r.report.nonStrictError;
+    std::unordered_map<std::string, int> byKey;
+    const std::string prefix = stateDict.empty() ? std::string() : stateDict + ".";
+    for (const auto &e : weights.entries)
+        byKey.emplace(e.key, e.tensor);
+    for (const auto &[modelKey, checkpointKey] : r.report.sources) {
+        auto it = byKey.find(prefix + checkpointKey);
+        if (it == byKey.end())
+            continue; // filled in by the module itself (num_batches_tracked)
+        TensorSource source;
+        std::string error;
+        if (!tensorSource(weights, it->second, &source, &error)) {
+            r.error = checkpointKey + ": " + error;
+            return r;
+        }
+        error = model.setTensor(modelKey, source);
+        if (!error.empty()) {
+            r.error = modelKey + ": " + error;
+            return r;
+        }
+        ++r.applied;
+    }
+    r.ok = true;
+    return r;
+}
+
+} // namespace te
