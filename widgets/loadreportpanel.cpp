@@ -210,6 +210,11 @@ std::vector<RemapRule> LoadReportPanel::rules() const
     return m_rules;
 }
 
+std::string LoadReportPanel::stateDict() const
+{
+    return m_stateDict->currentData().toString().toStdString();
+}
+
 void LoadReportPanel::applySuggestion(int index)
 {
     if (!m_report || index < 0 || index >= static_cast<int>(m_report->suggestions.size()))

@@ -32,6 +32,7 @@ public:
     void setInputs(std::shared_ptr<const Document> weights, std::shared_ptr<const Document> reference);
     void setRules(const std::vector<RemapRule> &rules);
     std::vector<RemapRule> rules() const;
+    std::string stateDict() const;
     void applySuggestion(int index);
     bool isComputing() const { return m_computing; }
     const LoadReport *report() const { return m_report ? m_report.get() : nullptr; }

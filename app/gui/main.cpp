@@ -56,6 +56,9 @@ int main(int argc, char **argv)
                                   QStringLiteral("Render the window after loading, save it as PNG and exit."),
                                   QStringLiteral("PNG"));
     QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use a dark colour scheme."));
+    QCommandLineOption runOption(QStringLiteral("run"),
+                                 QStringLiteral("Run the model once it is open (runs its TorchScript code)."));
+    parser.addOption(runOption);
     parser.addOption(against);
     parser.addOption(screenshot);
     parser.addOption(dark);
@@ -70,10 +73,21 @@ int main(int argc, char **argv)
         window.openFile(files.first());
     if (parser.isSet(against))
         window.setReference(parser.value(against));
+    if (parser.isSet(runOption)) {
+        // Once the file (and the reference, if any) are in, run; a single shot.
+        auto *conn = new QMetaObject::Connection;
+        *conn = QObject::connect(&window, &te::MainWindow::idle, &window, [&window, conn] {
+            QObject::disconnect(*conn);
+            delete conn;
+            window.runModel();
+        });
+    }
 
     if (parser.isSet(screenshot)) {
         const QString out = parser.value(screenshot);
         auto save = [&window, out] {
+            if (window.isBusy())
+                return; // something started meanwhile (a run); its end brings another idle
             const bool ok = window.grab().save(out, "PNG");
             std::fprintf(ok ? stdout : stderr, "%s %s\n", ok ? "wrote" : "could not write", qPrintable(out));
             QApplication::exit(ok ? 0 : 1);
@@ -83,7 +97,10 @@ int main(int argc, char **argv)
         } else {
             // Wait until the file is shown and the first tensor's statistics are in.
             QObject::connect(&window, &te::MainWindow::idle, &window, [save] { QTimer::singleShot(300, save); });
-            QTimer::singleShot(60000, &window, save); // never hang a documentation build
+            QTimer::singleShot(60000, &window, [&window, out] { // never hang a documentation build
+                std::fprintf(stderr, "still busy after 60 s; writing %s anyway\n", qPrintable(out));
+                QApplication::exit(window.grab().save(out, "PNG") ? 0 : 1);
+            });
         }
     }
     return QApplication::exec();

@@ -3,6 +3,8 @@
 #include "widgets/documentloader.h"
 #include "widgets/documenttreemodel.h"
 #include "widgets/filepanel.h"
+#include "widgets/devicepicker.h"
+#include "widgets/inferencepanel.h"
 #include "widgets/loadreportpanel.h"
 #include "widgets/tensorpanel.h"
 #include "widgets/welcomepage.h"
@@ -89,6 +91,11 @@ MainWindow::MainWindow(QWidget *parent)
     });
     connect(m_loadPanel, &LoadReportPanel::checkpointStatusChanged, m_model, &DocumentTreeModel::setLoadStatus);
     connect(m_loadPanel, &LoadReportPanel::reportReady, this, [this] {
+        updateRunPanel();
+        if (!isBusy())
+            emit idle();
+    });
+    connect(m_runPanel, &InferencePanel::runFinished, this, [this] {
         if (!isBusy())
             emit idle();
     });
@@ -137,8 +144,10 @@ void MainWindow::buildLayout()
     m_tensorPanel = new TensorPanel(m_tabs);
     m_filePanel = new FilePanel(m_tabs);
     m_loadPanel = new LoadReportPanel(m_tabs);
+    m_runPanel = new InferencePanel(m_tabs);
     m_tabs->addTab(m_tensorPanel, tr("Tensor"));
     m_tabs->addTab(m_loadPanel, tr("Load report"));
+    m_tabs->addTab(m_runPanel, tr("Run"));
     m_tabs->addTab(m_filePanel, tr("File"));
     m_splitter->addWidget(m_tree);
     m_splitter->addWidget(m_tabs);
@@ -205,6 +214,14 @@ void MainWindow::buildActions()
     tools->addAction(tr("Check against…"), this, &MainWindow::checkAgainstDialog)
         ->setToolTip(tr("Would this checkpoint load into a model? (Ctrl+K)"));
     tools->addSeparator();
+    tools->addWidget(new QLabel(tr(" Device "), this));
+    m_devices = new DevicePicker(this);
+    tools->addWidget(m_devices);
+    connect(m_devices, &DevicePicker::deviceChanged, m_runPanel, &InferencePanel::setDevice);
+    QAction *runAction = tools->addAction(tr("Run ▶"), this, &MainWindow::runModel);
+    runAction->setToolTip(tr("Run the TorchScript model on made-up inputs (Ctrl+R)"));
+    runAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    tools->addSeparator();
     m_filter = new QLineEdit(this);
     m_filter->setPlaceholderText(tr("Filter keys…"));
     m_filter->setClearButtonEnabled(true);
@@ -232,7 +249,25 @@ void MainWindow::applyFilter()
 bool MainWindow::isBusy() const
 {
     return m_loader->isLoading() || m_referenceLoader->isLoading() || m_tensorPanel->isComputing() ||
-           m_loadPanel->isComputing();
+           m_loadPanel->isComputing() || m_runPanel->isRunning();
+}
+
+void MainWindow::runModel()
+{
+    m_tabs->setCurrentWidget(m_runPanel);
+    m_runPanel->run();
+}
+
+void MainWindow::updateRunPanel()
+{
+    // A TorchScript file runs itself; a checkpoint runs in the TorchScript model it is
+    // checked against, with its weights applied by the Load report's rules.
+    if (m_doc && m_doc->format == FileFormat::TorchScript)
+        m_runPanel->setModel(m_doc, nullptr, {}, {});
+    else if (m_doc && m_referenceDoc && m_referenceDoc->format == FileFormat::TorchScript)
+        m_runPanel->setModel(m_referenceDoc, m_doc, m_loadPanel->stateDict(), m_loadPanel->rules());
+    else
+        m_runPanel->setModel(nullptr, nullptr, {}, {});
 }
 
 void MainWindow::setReference(const QString &path)
@@ -327,6 +362,7 @@ void MainWindow::showDocument(std::shared_ptr<const Document> doc, std::shared_p
     m_tensorPanel->setDocument(m_doc);
     m_filePanel->setDocument(m_doc);
     m_loadPanel->setInputs(m_doc, m_referenceDoc);
+    updateRunPanel();
     m_stack->setCurrentIndex(1);
     setWindowTitle(tr("%1 — Torch Explorer").arg(QFileInfo(m_currentPath).fileName()));
     addRecent(m_currentPath);

@@ -27,6 +27,8 @@ class DocumentLoader;
 class DocumentTreeModel;
 class FilePanel;
 class LoadReportPanel;
+class InferencePanel;
+class DevicePicker;
 class TensorPanel;
 class WelcomePage;
 
@@ -41,10 +43,13 @@ public:
     void setReference(const QString &path);
     std::shared_ptr<const Document> referenceDocument() const { return m_referenceDoc; }
     LoadReportPanel *loadReportPanel() const { return m_loadPanel; }
+    InferencePanel *inferencePanel() const { return m_runPanel; }
     std::shared_ptr<const Document> document() const { return m_doc; }
     bool isBusy() const;
     QTreeView *treeView() const { return m_tree; }
     static QString demoPath();
+    // Shows the Run tab and runs the model there.
+    void runModel();
     // Writes the inspect document (JSON) or its Markdown form; false with *error set.
     bool writeReport(const QString &path, bool markdown, QString *error) const;
 
@@ -68,6 +73,7 @@ private:
     void rebuildRecentMenu();
     void openDialog();
     void checkAgainstDialog();
+    void updateRunPanel();
     void reload();
     void exportReport(bool markdown);
     void copySelectedKeys();
@@ -88,6 +94,8 @@ private:
     TensorPanel *m_tensorPanel;
     FilePanel *m_filePanel;
     LoadReportPanel *m_loadPanel;
+    InferencePanel *m_runPanel;
+    DevicePicker *m_devices;
     QLabel *m_banner;
     QLineEdit *m_filter;
     QTimer *m_filterTimer;

@@ -152,6 +152,57 @@ std::vector<InputSpec> guessInputs(const Document &model, const std::vector<Argu
     return out;
 }
 
+std::vector<ArgumentInfo> parseForwardSignature(const std::string &signature)
+{
+    std::vector<ArgumentInfo> out;
+    size_t open = signature.find('(');
+    if (open == std::string::npos)
+        return out;
+    // Split at commas outside brackets: types like Tuple[int, int] hold commas too.
+    std::vector<std::string> parts;
+    std::string current;
+    int depth = 0;
+    for (size_t i = open + 1; i < signature.size(); ++i) {
+        char c = signature[i];
+        if ((c == ')' && depth == 0)) {
+            parts.push_back(current);
+            break;
+        }
+        if (c == '[' || c == '(')
+            ++depth;
+        else if (c == ']' || c == ')')
+            --depth;
+        if (c == ',' && depth == 0) {
+            parts.push_back(current);
+            current.clear();
+        } else {
+            current += c;
+        }
+    }
+    auto trim = [](std::string s) {
+        s.erase(0, s.find_first_not_of(' '));
+        s.erase(s.find_last_not_of(' ') + 1);
+        return s;
+    };
+    for (size_t i = 1; i < parts.size(); ++i) { // parts[0] is self
+        std::string p = trim(parts[i]);
+        if (p.empty())
+            continue;
+        ArgumentInfo a;
+        size_t colon = p.find(':');
+        size_t eq = p.find('=');
+        a.name = trim(p.substr(0, std::min(colon, eq)));
+        if (colon != std::string::npos)
+            a.type = trim(p.substr(colon + 1, eq == std::string::npos ? std::string::npos : eq - colon - 1));
+        else
+            a.type = "Tensor";
+        if (eq != std::string::npos)
+            a.defaultValue = trim(p.substr(eq + 1));
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
 bool tensorSource(const Document &doc, int tensor, TensorSource *source, std::string *error)
 {
     const TensorInfo &t = doc.tensors[static_cast<size_t>(tensor)];

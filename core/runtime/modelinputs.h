@@ -19,6 +19,10 @@ std::string inputSpecText(const InputSpec &spec);
 // embedding), other arguments from their type.
 std::vector<InputSpec> guessInputs(const Document &model, const std::vector<ArgumentInfo> &arguments);
 
+// The arguments of a TorchScript forward signature as code/ writes it
+// ("forward(self: __torch__.Net, x: Tensor, k: int=3) -> Tensor"), self left out.
+std::vector<ArgumentInfo> parseForwardSignature(const std::string &signature);
+
 // The tensor's bytes as the runtime takes them; false with *error when unreadable.
 bool tensorSource(const Document &doc, int tensor, TensorSource *source, std::string *error);
 
