@@ -223,6 +223,7 @@ void MainWindow::buildActions()
     runAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
     tools->addSeparator();
     m_filter = new QLineEdit(this);
+    m_filter->setObjectName(QStringLiteral("filter"));
     m_filter->setPlaceholderText(tr("Filter keys…"));
     m_filter->setClearButtonEnabled(true);
     m_filter->setMaximumWidth(320);

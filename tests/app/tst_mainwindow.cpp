@@ -109,7 +109,7 @@ private slots:
         QSignalSpy shown(&w, &MainWindow::documentShown);
         w.openFile(fixture("nested_checkpoint.pt"));
         QVERIFY(shown.wait(10000));
-        auto *filter = w.findChild<QLineEdit *>();
+        auto *filter = w.findChild<QLineEdit *>(QStringLiteral("filter"));
         QVERIFY(filter);
         filter->setText(QStringLiteral("ema_state_dict.bn.running_var"));
         const QAbstractItemModel *m = w.treeView()->model();
