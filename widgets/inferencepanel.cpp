@@ -1,6 +1,7 @@
 #include "inferencepanel.h"
 
 #include "core/model/valuejson.h"
+#include "core/report/inspectreport.h"
 #include "core/runtime/modelinputs.h"
 #include "core/runtime/runtimeloader.h"
 #include "core/runtime/weightapplier.h"
@@ -135,6 +136,9 @@ void InferencePanel::setModel(std::shared_ptr<const Document> model, std::shared
     }
     QString title = tr("<b>%1</b>: %2").arg(QFileInfo(QString::fromStdString(m_model->path)).fileName(),
                                             QString::fromStdString(m_model->torchscript.forwardSignature).toHtmlEscaped());
+    title += tr("<br>parameters and buffers: %1").arg(QString::fromStdString(formatBytes(modelBytes(*m_model))));
+    if (const uint64_t free = availableHostMemory())
+        title += tr(", %1 of memory available").arg(QString::fromStdString(formatBytes(free)));
     if (m_weights)
         title += tr("<br>with the weights of %1").arg(QFileInfo(QString::fromStdString(m_weights->path)).fileName());
     m_title->setText(title);
@@ -197,6 +201,11 @@ void InferencePanel::run()
     const std::vector<InputSpec> specs = inputsFromTable(&error);
     if (!error.isEmpty()) {
         m_latency->setText(error);
+        return;
+    }
+    const std::string tooBig = memoryCheck(*m_model, specs, m_device.toStdString());
+    if (!tooBig.empty()) {
+        m_latency->setText(tr("Not run: %1").arg(QString::fromStdString(tooBig)));
         return;
     }
     if (!m_warned) {

@@ -126,6 +126,15 @@ int runCommand(const std::vector<std::string> &args)
     if (!o.weights.empty() && !(weightsDoc = openOrReport(o.weights)))
         return 2;
     std::string error;
+    {
+        // Refuse before loading rather than fail half-way (inputs are not known yet: the
+        // parameters alone decide here).
+        const std::string tooBig = memoryCheck(*modelDoc, {}, o.device);
+        if (!tooBig.empty()) {
+            std::fprintf(stderr, "torch-explorer-cli: refusing to load %s: %s\n", o.model.c_str(), tooBig.c_str());
+            return 2;
+        }
+    }
     Runtime *runtime = loadRuntime(&error);
     if (!runtime) {
         std::fprintf(stderr, "torch-explorer-cli: cannot run: %s\n", error.c_str());
@@ -169,6 +178,7 @@ int runCommand(const std::vector<std::string> &args)
         }
     }
     RunResult r = model->run(specs, o.warmup, o.repeat, 1024);
+    out["memory"] = {{"parameters_bytes", modelBytes(*modelDoc)}, {"activation_estimate_bytes", activationEstimate(*modelDoc, specs)}};
     nlohmann::ordered_json inputs = nlohmann::ordered_json::array();
     for (const auto &s : specs)
         inputs.push_back({{"name", s.name}, {"spec", inputSpecText(s)}});

@@ -1,6 +1,8 @@
 #include "modelinputs.h"
 #include "../model/tensorstats.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -201,6 +203,54 @@ std::vector<ArgumentInfo> parseForwardSignature(const std::string &signature)
         out.push_back(std::move(a));
     }
     return out;
+}
+
+uint64_t modelBytes(const Document &model)
+{
+    uint64_t total = 0;
+    for (const auto &e : model.entries)
+        total += model.tensors[static_cast<size_t>(e.tensor)].nbytes();
+    return total;
+}
+
+uint64_t activationEstimate(const Document &model, const std::vector<InputSpec> &inputs)
+{
+    uint64_t in = 0;
+    for (const auto &s : inputs) {
+        if (!s.isTensor)
+            continue;
+        uint64_t n = static_cast<uint64_t>(std::max(dtypeItemSize(dtypeFromTorchName(s.dtype)), 1));
+        for (int64_t d : s.shape)
+            n *= static_cast<uint64_t>(std::max<int64_t>(d, 0));
+        in += n;
+    }
+    return in * 4 * std::max<uint64_t>(model.modules.size(), 1);
+}
+
+uint64_t availableHostMemory()
+{
+    FILE *f = std::fopen("/proc/meminfo", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    uint64_t kib = 0;
+    while (std::fgets(line, sizeof line, f))
+        if (std::sscanf(line, "MemAvailable: %llu kB", reinterpret_cast<unsigned long long *>(&kib)) == 1)
+            break;
+    std::fclose(f);
+    return kib * 1024;
+}
+
+std::string memoryCheck(const Document &model, const std::vector<InputSpec> &inputs, const std::string &device)
+{
+    if (device != "cpu")
+        return {}; // device memory is known to the runtime only where it has CUDA headers
+    const uint64_t need = modelBytes(model) * 2 + activationEstimate(model, inputs); // file copy + model
+    const uint64_t free = availableHostMemory();
+    if (free == 0 || need <= free)
+        return {};
+    return "the model needs about " + std::to_string(need >> 20) + " MiB (parameters, a copy while loading, "
+           "activations) but only " + std::to_string(free >> 20) + " MiB of memory are available";
 }
 
 bool tensorSource(const Document &doc, int tensor, TensorSource *source, std::string *error)

@@ -23,6 +23,15 @@ std::vector<InputSpec> guessInputs(const Document &model, const std::vector<Argu
 // ("forward(self: __torch__.Net, x: Tensor, k: int=3) -> Tensor"), self left out.
 std::vector<ArgumentInfo> parseForwardSignature(const std::string &signature);
 
+// What placing the model needs: the bytes of its parameters and buffers, and a rough
+// activation estimate for the inputs (four times their size per layer of modules).
+uint64_t modelBytes(const Document &model);
+uint64_t activationEstimate(const Document &model, const std::vector<InputSpec> &inputs);
+// MemAvailable of /proc/meminfo; 0 when unknown.
+uint64_t availableHostMemory();
+// Empty when it fits; otherwise the message to refuse with.
+std::string memoryCheck(const Document &model, const std::vector<InputSpec> &inputs, const std::string &device);
+
 // The tensor's bytes as the runtime takes them; false with *error when unreadable.
 bool tensorSource(const Document &doc, int tensor, TensorSource *source, std::string *error);
 
