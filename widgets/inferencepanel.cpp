@@ -5,6 +5,7 @@
 #include "core/runtime/modelinputs.h"
 #include "core/runtime/runtimeloader.h"
 #include "core/runtime/weightapplier.h"
+#include "plotlayout.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -92,23 +93,7 @@ InferencePanel::InferencePanel(QWidget *parent)
     outputRow->addWidget(copy);
     layout->addLayout(outputRow);
 
-    const QPalette pal = palette();
-    m_plot->setBackground(pal.brush(QPalette::Base));
-    for (QCPAxis *axis : {m_plot->xAxis, m_plot->yAxis}) {
-        axis->setBasePen(QPen(pal.color(QPalette::Text)));
-        axis->setTickPen(QPen(pal.color(QPalette::Text)));
-        axis->setTickLabelColor(pal.color(QPalette::Text));
-        axis->setLabelColor(pal.color(QPalette::Text));
-    }
-    m_plot->setMinimumHeight(160);
-    m_values->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_values->verticalHeader()->setDefaultSectionSize(m_values->fontMetrics().height() + 4);
-    auto *split = new QSplitter(Qt::Vertical, this);
-    split->addWidget(m_plot);
-    split->addWidget(m_values);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
-    layout->addWidget(split, 1);
+    layout->addWidget(plotAboveValues(this, m_plot, m_values), 1);
 
     connect(m_run, &QPushButton::clicked, this, &InferencePanel::run);
     connect(m_outputPicker, &QComboBox::currentIndexChanged, this, &InferencePanel::plotOutput);

@@ -3,6 +3,7 @@
 #include "core/model/tensorstats.h"
 #include "core/model/valuejson.h"
 #include "core/report/inspectreport.h"
+#include "plotlayout.h"
 
 #include <QFutureWatcher>
 #include <QHeaderView>
@@ -62,29 +63,9 @@ TensorPanel::TensorPanel(QWidget *parent)
     layout->addWidget(m_info);
     layout->addWidget(m_stats);
 
-    m_plot->setMinimumHeight(160);
     m_plot->xAxis->setLabel(tr("value"));
     m_plot->yAxis->setLabel(tr("count"));
-    m_plot->setNoAntialiasingOnDrag(true);
-    // Follow the palette, so the plot reads in dark mode too.
-    const QPalette pal = palette();
-    m_plot->setBackground(pal.brush(QPalette::Base));
-    for (QCPAxis *axis : {m_plot->xAxis, m_plot->yAxis}) {
-        axis->setBasePen(QPen(pal.color(QPalette::Text)));
-        axis->setTickPen(QPen(pal.color(QPalette::Text)));
-        axis->setSubTickPen(QPen(pal.color(QPalette::Text)));
-        axis->setTickLabelColor(pal.color(QPalette::Text));
-        axis->setLabelColor(pal.color(QPalette::Text));
-    }
-    m_values->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_values->verticalHeader()->setDefaultSectionSize(m_values->fontMetrics().height() + 4);
-
-    auto *split = new QSplitter(Qt::Vertical, this);
-    split->addWidget(m_plot);
-    split->addWidget(m_values);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
-    layout->addWidget(split, 1);
+    layout->addWidget(plotAboveValues(this, m_plot, m_values), 1);
     showTensor({}, -1);
 }
 

@@ -1,0 +1,33 @@
+#include "plotlayout.h"
+
+#include <QHeaderView>
+#include <QSplitter>
+#include <QTableWidget>
+#include <qcustomplot.h>
+
+namespace te {
+
+QSplitter *plotAboveValues(QWidget *parent, QCustomPlot *plot, QTableWidget *values)
+{
+    const QPalette pal = parent->palette();
+    plot->setBackground(pal.brush(QPalette::Base));
+    for (QCPAxis *axis : {plot->xAxis, plot->yAxis}) {
+        axis->setBasePen(QPen(pal.color(QPalette::Text)));
+        axis->setTickPen(QPen(pal.color(QPalette::Text)));
+        axis->setSubTickPen(QPen(pal.color(QPalette::Text)));
+        axis->setTickLabelColor(pal.color(QPalette::Text));
+        axis->setLabelColor(pal.color(QPalette::Text));
+    }
+    plot->setMinimumHeight(160);
+    plot->setNoAntialiasingOnDrag(true);
+    values->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    values->verticalHeader()->setDefaultSectionSize(values->fontMetrics().height() + 4);
+    auto *split = new QSplitter(Qt::Vertical, parent);
+    split->addWidget(plot);
+    split->addWidget(values);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+    return split;
+}
+
+} // namespace te
