@@ -64,10 +64,12 @@ int helpCommand()
         "  torch-explorer-cli run MODEL [--weights FILE] [--device D] [--input SPEC]... [--repeat N] [--json]\n"
         "                                                       run TorchScript on made-up inputs (runs its code)\n"
         "  torch-explorer-cli devices [--json]                  devices the libtorch runtime can use\n"
+        "  torch-explorer-cli cache [--root DIR] [--json]       models in the Hugging Face hub cache\n"
         "  torch-explorer-cli --version                         versions of the program and its runtime\n"
         "\n"
         "FILE is anything torch.save or torch.jit.save wrote: state dicts, checkpoints, whole pickled\n"
-        "models, TorchScript, legacy (pre-1.6) files. Nothing in a file is executed.\n"
+        "models, TorchScript, legacy (pre-1.6) files; safetensors; a Hugging Face model folder or its\n"
+        "*.index.json; hf:org/name[@revision] from the local hub cache. Nothing in a file is executed.\n"
         "exit status: 0 ok, 1 the check failed (dangerous content, would not load, files differ),\n"
         "2 unreadable input or bad arguments\n",
         TE_VERSION);

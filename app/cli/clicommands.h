@@ -20,6 +20,7 @@ int devicesCommand(const std::vector<std::string> &args);
 int checkCommand(const std::vector<std::string> &args);
 int diffCommand(const std::vector<std::string> &args);
 int runCommand(const std::vector<std::string> &args);
+int cacheCommand(const std::vector<std::string> &args);
 int versionCommand();
 int helpCommand();
 

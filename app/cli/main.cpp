@@ -27,6 +27,8 @@ int main(int argc, char **argv)
         return te::cli::checkCommand(args);
     if (command == "diff")
         return te::cli::diffCommand(args);
+    if (command == "cache")
+        return te::cli::cacheCommand(args);
     if (command == "run")
         return te::cli::runCommand(args);
     if (command == "devices")

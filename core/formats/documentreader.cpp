@@ -1,6 +1,9 @@
 #include "documentreader.h"
 #include "formatdetector.h"
+#include "hubcache.h"
 #include "readersupport.h"
+
+#include <filesystem>
 #include "../io/readerror.h"
 #include "../model/documentanalyzer.h"
 #include "../model/securityscanner.h"
@@ -74,6 +77,27 @@ uint64_t scanExtraPickle(Document &doc, std::string_view bytes, const std::strin
 
 std::unique_ptr<Document> readDocument(const std::string &path, const ReadOptions &options)
 {
+    // Folders, index files and the hub cache are Hugging Face models; anything else is
+    // one file, recognised by its content.
+    if (path.rfind("hf:", 0) == 0) {
+        std::string error;
+        const std::string folder = resolveHubModel(path.substr(3), hubCacheRoot(), &error);
+        if (folder.empty())
+            throw ReadError(error, path);
+        auto doc = readFolderDocument(folder, {}, options);
+        doc->path = path;
+        return doc;
+    }
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        return readFolderDocument(path, {}, options);
+    const std::string indexSuffix = ".index.json";
+    if (path.size() > indexSuffix.size() && path.compare(path.size() - indexSuffix.size(), indexSuffix.size(), indexSuffix) == 0) {
+        const std::filesystem::path p(path);
+        auto doc = readFolderDocument(p.has_parent_path() ? p.parent_path().string() : ".", p.filename().string(), options);
+        doc->path = path;
+        return doc;
+    }
     return readDocument(MappedFile::open(path), options);
 }
 
@@ -95,7 +119,8 @@ std::unique_ptr<Document> readDocument(std::shared_ptr<const MappedFile> file, c
         readTarDocument(*doc, options);
         break;
     case Container::Safetensors:
-        throw ReadError("a safetensors file: this build reads PyTorch pickle containers only", doc->path);
+        readSafetensorsDocument(*doc, options);
+        break;
     case Container::Unknown:
         throw ReadError("not a PyTorch file: it looks like " + d.description, doc->path);
     }

@@ -21,6 +21,9 @@ void checkCancel(const ReadOptions &options);
 void readZipDocument(Document &doc, const ReadOptions &options);
 void readPickleDocument(Document &doc, const ReadOptions &options); // legacy or raw pickle
 void readTarDocument(Document &doc, const ReadOptions &options);
+void readSafetensorsDocument(Document &doc, const ReadOptions &options);
+std::unique_ptr<Document> readFolderDocument(const std::string &folder, const std::string &indexName,
+                                             const ReadOptions &options);
 void parseTorchScriptCode(Document &doc, const std::string &prefix);
 
 } // namespace te

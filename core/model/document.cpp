@@ -12,6 +12,8 @@ const char *formatName(FileFormat f)
     case FileFormat::TorchLegacy: return "torch_legacy";
     case FileFormat::TorchTar: return "torch_tar";
     case FileFormat::Pickle: return "pickle";
+    case FileFormat::Safetensors: return "safetensors";
+    case FileFormat::HuggingFaceFolder: return "hf_folder";
     case FileFormat::Unknown: break;
     }
     return "unknown";

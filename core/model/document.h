@@ -16,7 +16,7 @@
 
 namespace te {
 
-enum class FileFormat { Unknown, TorchZip, TorchScript, TorchLegacy, TorchTar, Pickle };
+enum class FileFormat { Unknown, TorchZip, TorchScript, TorchLegacy, TorchTar, Pickle, Safetensors, HuggingFaceFolder };
 const char *formatName(FileFormat f); // "torch_zip", "torchscript", "torch_legacy", ...
 
 // One storage as the pickle declares it, and where its bytes are in the file.
@@ -26,6 +26,7 @@ struct StorageInfo {
     std::string location;       // saved device: "cpu", "cuda:0", "mps", "meta"
     uint64_t numel = 0;         // in elements of dtype, as the pickle says
     std::string member;         // zip member or "legacy storage" label
+    std::shared_ptr<const MappedFile> file; // the file holding the bytes; null: Document::file
     uint64_t fileOffset = 0;    // first byte in the mapped file
     uint64_t nbytes = 0;        // bytes actually present for this storage
     bool resolved = false;      // bytes located and sizes agree
@@ -135,6 +136,9 @@ struct Document {
     std::map<std::string, std::string> classSources; // legacy files: class -> source
     std::vector<std::string> warnings;       // partial reads, unsupported kinds
     std::string error;                       // set when the main pickle failed part-way
+    nlohmann::ordered_json config;           // Hugging Face config.json, when there is one
+    std::vector<std::string> weightFiles;    // the files a folder's tensors come from
+    std::vector<std::unique_ptr<Document>> parts; // shards merged into this one (own their values)
 
     // Keys that share one storage with another key (tied weights), grouped.
     std::vector<std::vector<std::string>> sharedStorageGroups() const;

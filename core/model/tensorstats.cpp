@@ -116,7 +116,7 @@ const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string 
         *error = std::string("values of dtype ") + dtypeName(t.dtype) + " are not decoded";
         return nullptr;
     }
-    return doc.file->data() + s.fileOffset;
+    return (s.file ? s.file : doc.file)->data() + s.fileOffset;
 }
 
 TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::atomic<bool> *cancel)

@@ -1,0 +1,215 @@
+// A Hugging Face model folder: config.json, and the weights in model.safetensors,
+// pytorch_model.bin, or shards listed by an *.index.json. Every shard is read by its own
+// reader and merged into one state dict; the index and the shards are checked against
+// each other, since a partial download or a hand-edited index is common.
+#include "readersupport.h"
+#include "../io/readerror.h"
+#include "../model/securityscanner.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+namespace fs = std::filesystem;
+
+namespace te {
+namespace {
+
+void summariseConfig(Document &doc)
+{
+    static const char *fields[] = {"model_type", "architectures", "torch_dtype", "dtype", "hidden_size",
+                                   "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size",
+                                   "max_position_embeddings", "n_embd", "n_layer", "n_head", "transformers_version"};
+    for (const char *f : fields) {
+        if (!doc.config.contains(f))
+            continue;
+        const auto &v = doc.config[f];
+        if (v.is_array()) {
+            std::string joined;
+            for (const auto &a : v)
+                joined += (joined.empty() ? "" : ", ") + (a.is_string() ? a.get<std::string>() : a.dump());
+            doc.metadata[std::string("config.") + f] = joined;
+        } else if (!v.is_object()) {
+            doc.metadata[std::string("config.") + f] = v;
+        }
+    }
+}
+
+void merge(Document &doc, std::unique_ptr<Document> part, const std::string &shard)
+{
+    const int storageBase = static_cast<int>(doc.storages.size());
+    const int tensorBase = static_cast<int>(doc.tensors.size());
+    for (auto s : part->storages) {
+        if (!s.file)
+            s.file = part->file;
+        doc.storages.push_back(std::move(s));
+    }
+    for (auto t : part->tensors) {
+        if (t.storage >= 0)
+            t.storage += storageBase;
+        doc.tensors.push_back(std::move(t));
+    }
+    for (auto e : part->entries) {
+        e.tensor += tensorBase;
+        doc.entries.push_back(std::move(e));
+    }
+    for (auto g : part->globals) {
+        g.member = shard + ": " + g.member;
+        doc.globals.push_back(std::move(g));
+    }
+    for (const auto &w : part->warnings)
+        doc.warnings.push_back(shard + ": " + w);
+    for (const auto &f : part->security.findings)
+        if (f.find("not fully scanned") == std::string::npos)
+            doc.security.findings.push_back(shard + ": " + f);
+    if (!part->error.empty())
+        doc.error += (doc.error.empty() ? "" : "; ") + shard + ": " + part->error;
+    // Shards normally carry the same __metadata__; a value that differs keeps its shard.
+    for (const auto &[k, v] : part->metadata.items()) {
+        if (!doc.metadata.contains(k))
+            doc.metadata[k] = v;
+        else if (doc.metadata[k] != v)
+            doc.metadata[shard + ": " + k] = v;
+    }
+    doc.weightFiles.push_back(shard);
+    doc.parts.push_back(std::move(part));
+}
+
+std::unique_ptr<Document> readShard(const fs::path &file, const ReadOptions &options)
+{
+    return readDocument(MappedFile::open(file.string()), options);
+}
+
+void checkIndex(Document &doc, const nlohmann::ordered_json &index,
+                const std::map<std::string, std::vector<std::string>> &keysByShard, uint64_t bytes)
+{
+    std::map<std::string, std::string> foundIn;
+    for (const auto &[shard, keys] : keysByShard)
+        for (const auto &k : keys) {
+            auto [it, fresh] = foundIn.emplace(k, shard);
+            if (!fresh)
+                doc.warnings.push_back("tensor " + k + " is in two shards, " + it->second + " and " + shard +
+                                       "; which one loads depends on the loader");
+        }
+    const auto &map = index["weight_map"];
+    for (const auto &[key, shard] : map.items()) {
+        const std::string s = shard.is_string() ? shard.get<std::string>() : std::string();
+        auto it = foundIn.find(key);
+        if (it == foundIn.end()) {
+            if (keysByShard.count(s))
+                doc.warnings.push_back("the index puts " + key + " in " + s + ", which does not hold it");
+        } else if (it->second != s) {
+            doc.warnings.push_back("the index puts " + key + " in " + s + " but it is in " + it->second);
+        }
+    }
+    for (const auto &[key, shard] : foundIn)
+        if (!map.contains(key))
+            doc.warnings.push_back("tensor " + key + " of " + shard + " is not in the index");
+    if (index.contains("metadata") && index["metadata"].contains("total_size") &&
+        index["metadata"]["total_size"].is_number_unsigned()) {
+        const uint64_t total = index["metadata"]["total_size"].get<uint64_t>();
+        if (total != bytes)
+            doc.warnings.push_back("the index says total_size " + std::to_string(total) + " but the shards hold " +
+                                   std::to_string(bytes) + " bytes of tensors");
+    }
+}
+
+} // namespace
+
+std::unique_ptr<Document> readFolderDocument(const std::string &folder, const std::string &indexName,
+                                             const ReadOptions &options)
+{
+    const fs::path dir(folder);
+    auto doc = std::make_unique<Document>();
+    doc->path = folder;
+    doc->format = FileFormat::HuggingFaceFolder;
+    std::error_code ec;
+    if (fs::exists(dir / "config.json", ec)) {
+        try {
+            std::ifstream in(dir / "config.json");
+            doc->config = nlohmann::ordered_json::parse(in);
+            summariseConfig(*doc);
+        } catch (const nlohmann::json::exception &e) {
+            doc->warnings.push_back(std::string("config.json is not valid JSON: ") + e.what());
+        }
+    }
+    std::string index = indexName;
+    std::string single;
+    if (index.empty()) {
+        for (const char *candidate : {"model.safetensors.index.json", "model.safetensors",
+                                      "pytorch_model.bin.index.json", "pytorch_model.bin"}) {
+            if (!fs::exists(dir / candidate, ec))
+                continue;
+            (std::string(candidate).find(".index.json") != std::string::npos ? index : single) = candidate;
+            break;
+        }
+    }
+    if (index.empty() && single.empty()) {
+        std::vector<std::string> found;
+        for (const auto &e : fs::directory_iterator(dir, ec))
+            if (e.path().extension() == ".safetensors")
+                found.push_back(e.path().filename().string());
+        std::sort(found.begin(), found.end());
+        if (found.size() == 1)
+            single = found.front();
+        else
+            throw ReadError("no model weights in this folder (model.safetensors, pytorch_model.bin or an index)",
+                            folder);
+    }
+    std::string kind;
+    if (!single.empty()) {
+        merge(*doc, readShard(dir / single, options), single);
+        kind = single;
+    } else {
+        nlohmann::ordered_json idx;
+        try {
+            std::ifstream in(dir / index);
+            idx = nlohmann::ordered_json::parse(in);
+        } catch (const nlohmann::json::exception &e) {
+            throw ReadError(std::string("the index is not valid JSON: ") + e.what(), (dir / index).string());
+        }
+        if (!idx.contains("weight_map") || !idx["weight_map"].is_object())
+            throw ReadError("the index has no weight_map", (dir / index).string());
+        std::set<std::string> shards;
+        for (const auto &[key, shard] : idx["weight_map"].items())
+            if (shard.is_string())
+                shards.insert(shard.get<std::string>());
+        std::map<std::string, std::vector<std::string>> keysByShard;
+        uint64_t bytes = 0, done = 0;
+        for (const auto &shard : shards) {
+            checkCancel(options);
+            reportProgress(options, 0.8 * static_cast<double>(done++) / static_cast<double>(shards.size()),
+                           "reading " + shard);
+            if (shard.find('/') != std::string::npos || shard.find("..") != std::string::npos) {
+                doc->warnings.push_back("the index names a shard outside the folder: " + shard);
+                continue;
+            }
+            if (!fs::exists(dir / shard, ec)) {
+                doc->error += (doc->error.empty() ? "" : "; ") + std::string("shard ") + shard +
+                              " listed in the index is missing";
+                continue;
+            }
+            try {
+                auto part = readShard(dir / shard, options);
+                for (const auto &e : part->entries) {
+                    keysByShard[shard].push_back(e.key);
+                    bytes += part->tensors[static_cast<size_t>(e.tensor)].nbytes();
+                }
+                merge(*doc, std::move(part), shard);
+            } catch (const ReadError &e) {
+                doc->error += (doc->error.empty() ? "" : "; ") + shard + ": " + e.what();
+            }
+        }
+        checkIndex(*doc, idx, keysByShard, bytes);
+        kind = index + ", " + std::to_string(shards.size()) + " shards";
+    }
+    std::string type = doc->config.value("model_type", std::string());
+    doc->producer = "Hugging Face model folder" + (type.empty() ? std::string() : " (" + type + ")") + ": " + kind;
+    doc->stateDicts.push_back("");
+    scanSecurity(*doc);
+    return doc;
+}
+
+} // namespace te
