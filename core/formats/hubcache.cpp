@@ -94,7 +94,7 @@ std::vector<CachedModel> listHubCache(const std::string &root)
         std::map<std::string, std::vector<std::string>> refsByCommit;
         for (const auto &ref : fs::recursive_directory_iterator(entry.path() / "refs", ec))
             if (ref.is_regular_file())
-                refsByCommit[readSmall(ref.path())].push_back(fs::relative(ref.path(), entry.path() / "refs").string());
+                refsByCommit[readSmall(ref.path())].push_back(ref.path().lexically_relative(entry.path() / "refs").string());
         for (const auto &snap : fs::directory_iterator(entry.path() / "snapshots", ec)) {
             CachedSnapshot s;
             s.commit = snap.path().filename().string();
@@ -102,7 +102,7 @@ std::vector<CachedModel> listHubCache(const std::string &root)
             for (const auto &f : fs::recursive_directory_iterator(snap.path(), ec)) {
                 if (f.is_directory())
                     continue;
-                s.files.push_back(fs::relative(f.path(), snap.path()).string());
+                s.files.push_back(f.path().lexically_relative(snap.path()).string());
                 std::error_code sizeError;
                 const auto bytes = fs::file_size(f.path(), sizeError);
                 if (!sizeError)

@@ -132,6 +132,18 @@ void readSafetensorsDocument(Document &doc, const ReadOptions &options)
     if (at != dataSize)
         throw ReadError("safetensors: " + std::to_string(dataSize - at) + " bytes after the last tensor belong to none",
                         name, static_cast<int64_t>(dataStart + at));
+    // Tensors in the order of their bytes, whatever order the header's JSON has.
+    std::vector<size_t> order(doc.entries.size());
+    for (size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return doc.storages[static_cast<size_t>(doc.tensors[a].storage)].fileOffset <
+               doc.storages[static_cast<size_t>(doc.tensors[b].storage)].fileOffset;
+    });
+    std::vector<TensorEntry> sorted;
+    for (size_t i : order)
+        sorted.push_back(doc.entries[i]);
+    doc.entries = std::move(sorted);
     doc.stateDicts.push_back("");
 }
 
