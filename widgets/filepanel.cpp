@@ -57,6 +57,14 @@ QString FilePanel::html(const Document &doc)
                                       .arg(o.stateEntries));
     h += QStringLiteral("</table>");
 
+    if (!doc.weightFiles.empty()) {
+        QStringList files;
+        for (const auto &f : doc.weightFiles)
+            files << esc(f);
+        h += QStringLiteral("<h4>Weight files</h4><p>%1</p>").arg(files.join(QStringLiteral("<br>")));
+    }
+    if (!doc.config.is_null() && !doc.config.empty())
+        h += QStringLiteral("<h4>config.json</h4><pre>%1</pre>").arg(esc(jsonText(doc.config, 2)));
     if (!doc.error.empty() || !doc.warnings.empty()) {
         h += QStringLiteral("<h4>Problems</h4><ul>");
         if (!doc.error.empty())

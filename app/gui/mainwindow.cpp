@@ -4,6 +4,7 @@
 #include "widgets/documenttreemodel.h"
 #include "widgets/filepanel.h"
 #include "widgets/devicepicker.h"
+#include "widgets/hubcachedialog.h"
 #include "widgets/inferencepanel.h"
 #include "widgets/loadreportpanel.h"
 #include "widgets/tensorpanel.h"
@@ -186,6 +187,8 @@ void MainWindow::buildActions()
     QMenu *fileMenu = menuBar()->addMenu(tr("&File"));
     QAction *open = fileMenu->addAction(tr("&Open…"), this, &MainWindow::openDialog);
     open->setShortcut(QKeySequence::Open);
+    fileMenu->addAction(tr("Open &folder…"), this, &MainWindow::openFolderDialog);
+    fileMenu->addAction(tr("Open from &Hugging Face cache…"), this, &MainWindow::openFromHubCache);
     m_recentMenu = fileMenu->addMenu(tr("Open &recent"));
     QAction *reloadAction = fileMenu->addAction(tr("&Reload"), this, &MainWindow::reload);
     reloadAction->setShortcut(QKeySequence(Qt::Key_F5));
@@ -299,6 +302,23 @@ void MainWindow::openDialog()
         tr("PyTorch files (*.pt *.pth *.ckpt *.bin *.pkl *.tar);;All files (*)"));
     if (!path.isEmpty())
         openFile(path);
+}
+
+void MainWindow::openFolderDialog()
+{
+    QSettings settings;
+    const QString dir = QFileDialog::getExistingDirectory(
+        this, tr("Open a model folder (config.json and weights)"),
+        settings.value(QStringLiteral("lastFolder"), QDir::homePath()).toString());
+    if (!dir.isEmpty())
+        openFile(dir);
+}
+
+void MainWindow::openFromHubCache()
+{
+    HubCacheDialog dialog(QString::fromStdString(hubCacheRoot()), this);
+    if (dialog.exec() == QDialog::Accepted && !dialog.selectedFolder().isEmpty())
+        openFile(dialog.selectedFolder());
 }
 
 void MainWindow::openFile(const QString &path)

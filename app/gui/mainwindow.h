@@ -72,6 +72,8 @@ private:
     void addRecent(const QString &path);
     void rebuildRecentMenu();
     void openDialog();
+    void openFolderDialog();
+    void openFromHubCache();
     void checkAgainstDialog();
     void updateRunPanel();
     void reload();
