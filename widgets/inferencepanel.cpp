@@ -251,7 +251,11 @@ void InferencePanel::run()
                         job->error = QString::fromStdString(applied.error);
                         return;
                     }
-                    job->note = tr("%1 tensors of the checkpoint applied").arg(applied.applied);
+                    job->note = tr("%1 tensors of the checkpoint applied (%2 at %3 MiB/s)")
+                                    .arg(applied.applied)
+                                    .arg(QString::fromStdString(formatBytes(applied.bytes)))
+                                    .arg(applied.seconds > 0 ? static_cast<double>(applied.bytes) / 1048576.0 / applied.seconds : 0.0,
+                                         0, 'f', 0);
                     if (!applied.report.shapeMismatch.empty())
                         job->note += tr(", %1 skipped for their shape").arg(applied.report.shapeMismatch.size());
                 } catch (const std::exception &e) {

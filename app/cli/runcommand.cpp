@@ -12,6 +12,8 @@
 #include "core/runtime/runtimeloader.h"
 #include "core/runtime/weightapplier.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -140,13 +142,17 @@ int runCommand(const std::vector<std::string> &args)
         std::fprintf(stderr, "torch-explorer-cli: cannot run: %s\n", error.c_str());
         return 2;
     }
+    const auto loadStart = std::chrono::steady_clock::now();
     auto model = runtime->loadModel(o.model, o.device, &error);
+    const double loadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - loadStart).count();
     if (!model) {
         std::fprintf(stderr, "torch-explorer-cli: cannot load %s on %s: %s\n", o.model.c_str(), o.device.c_str(),
                      error.c_str());
         return 2;
     }
-    nlohmann::ordered_json out{{"model", o.model}, {"device", model->device()}};
+    nlohmann::ordered_json out{{"model", o.model}, {"device", model->device()},
+                               {"load_ms", loadSeconds * 1000.0},
+                               {"load_mib_per_s", static_cast<double>(modelDoc->file->size()) / 1048576.0 / std::max(loadSeconds, 1e-9)}};
     if (weightsDoc) {
         if (!o.haveStateDict) {
             auto candidates = candidateStateDicts(*weightsDoc);
@@ -161,7 +167,9 @@ int runCommand(const std::vector<std::string> &args)
             std::fprintf(stderr, "torch-explorer-cli: %s\n", applied.warning.c_str());
         out["weights"] = {{"path", o.weights}, {"state_dict", o.stateDict}, {"applied", applied.applied},
                           {"missing", applied.report.missing}, {"unexpected", applied.report.unexpected},
-                          {"skipped_shape_mismatch", applied.report.shapeMismatch.size()}};
+                          {"skipped_shape_mismatch", applied.report.shapeMismatch.size()},
+                          {"bytes", applied.bytes},
+                          {"transfer_mib_per_s", applied.seconds > 0 ? static_cast<double>(applied.bytes) / 1048576.0 / applied.seconds : 0.0}};
     }
     const auto arguments = model->forwardArguments();
     std::vector<InputSpec> specs = guessInputs(*modelDoc, arguments);

@@ -207,9 +207,15 @@ std::string TorchModel::setTensor(const std::string &key, const TensorSource &so
         if (!value.defined())
             return error;
         torch::NoGradGuard noGrad;
+        value = value.reshape(target.sizes());
+        // One tensor at a time from the mapped file: host memory peaks near the largest
+        // tensor, not the model. For a GPU the bytes go through pinned memory so the copy
+        // can run asynchronously; run() synchronises before timing.
+        if (target.is_cuda())
+            value = value.pin_memory();
         // copy_ casts the dtype as load_state_dict does, and writes in place, so the
         // module keeps its own parameter objects on its device.
-        target.copy_(value.reshape(target.sizes()));
+        target.copy_(value, /*non_blocking=*/target.is_cuda());
         return {};
     } catch (const std::exception &e) {
         return readableError(e.what());

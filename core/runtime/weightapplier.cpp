@@ -1,6 +1,7 @@
 #include "weightapplier.h"
 #include "modelinputs.h"
 
+#include <chrono>
 #include <unordered_map>
 
 namespace te {
@@ -22,6 +23,7 @@ ApplyResult applyWeights(LoadedModel &model, const Document &modelDoc, const Doc
     const std::string prefix = stateDict.empty() ? std::string() : stateDict + ".";
     for (const auto &e : weights.entries)
         byKey.emplace(e.key, e.tensor);
+    const auto start = std::chrono::steady_clock::now();
     for (const auto &[modelKey, checkpointKey] : r.report.sources) {
         auto it = byKey.find(prefix + checkpointKey);
         if (it == byKey.end())
@@ -38,7 +40,9 @@ ApplyResult applyWeights(LoadedModel &model, const Document &modelDoc, const Doc
             return r;
         }
         ++r.applied;
+        r.bytes += weights.tensors[static_cast<size_t>(it->second)].nbytes();
     }
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     r.ok = true;
     return r;
 }

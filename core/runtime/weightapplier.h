@@ -13,6 +13,8 @@ struct ApplyResult {
     std::string warning;  // non-strict: what PyTorch would still have raised about
     LoadReport report;
     size_t applied = 0;
+    uint64_t bytes = 0;     // copied into the model
+    double seconds = 0;     // for the transfer rate
 };
 
 ApplyResult applyWeights(LoadedModel &model, const Document &modelDoc, const Document &weights,
