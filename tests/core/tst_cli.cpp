@@ -1,6 +1,8 @@
 // The headless contract of torch-explorer-cli (DESIGN.md), run as a user would: exit
 // codes, one JSON document on stdout, messages on stderr, and inspecting without the
 // libtorch runtime anywhere near the binary.
+#include "fixtureexpectations.h"
+
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -9,63 +11,28 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cmath>
-#include <fstream>
-
 using nlohmann::json;
+using namespace te::testing;
 
 namespace {
 
 const QString kCli = QStringLiteral(TE_BIN_DIR "/torch-explorer-cli");
 const QString kRuntime = QStringLiteral(TE_BIN_DIR "/libtorchexplorer_runtime.so");
 
-struct Result {
-    int exitCode = -1;
-    bool crashed = false;
-    QByteArray out, err;
-};
-
-Result run(const QString &program, const QStringList &args)
+ProcessResult run(const QString &program, const QStringList &args)
 {
-    QProcess p;
     // The loader honours this variable first; the tests decide where the runtime is.
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.remove(QStringLiteral("TORCH_EXPLORER_RUNTIME"));
-    p.setProcessEnvironment(env);
-    p.start(program, args);
-    Result r;
-    if (!p.waitForFinished(60000)) {
-        p.kill();
-        p.waitForFinished();
-        r.crashed = true;
-    }
-    r.crashed = r.crashed || p.exitStatus() != QProcess::NormalExit;
-    r.exitCode = p.exitCode();
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
+    return runProcess(program, args, env);
 }
 
-QString describe(const Result &r)
+QString describe(const ProcessResult &r)
 {
     return QStringLiteral("exit %1%2\nstdout: %3\nstderr: %4")
         .arg(r.exitCode)
         .arg(r.crashed ? QStringLiteral(" (crashed or timed out)") : QString())
         .arg(QString::fromUtf8(r.out.left(2000)), QString::fromUtf8(r.err.left(2000)));
-}
-
-const json &expected()
-{
-    static const json j = [] {
-        std::ifstream in(TE_FIXTURES_DIR "/expected.json");
-        return in ? json::parse(in, nullptr, false) : json();
-    }();
-    return j;
-}
-
-bool close(double actual, double wanted)
-{
-    return std::fabs(actual - wanted) <= 1e-6 * std::max(std::fabs(actual), std::fabs(wanted)) + 1e-9;
 }
 
 const QString kStateDict = QStringLiteral(TE_FIXTURES_DIR "/state_dict.pt");
@@ -86,7 +53,7 @@ private slots:
 
     void help()
     {
-        const Result r = run(kCli, {QStringLiteral("--help")});
+        const ProcessResult r = run(kCli, {QStringLiteral("--help")});
         EXPECT_EXIT(r, 0);
         QVERIFY(r.out.contains("inspect"));
         QVERIFY(r.out.contains("scan"));
@@ -94,13 +61,13 @@ private slots:
 
     void noArgumentsIsAnError()
     {
-        const Result r = run(kCli, {});
+        const ProcessResult r = run(kCli, {});
         EXPECT_EXIT(r, 2);
     }
 
     void inspectJsonKeys()
     {
-        const Result r = run(kCli, {QStringLiteral("inspect"), kStateDict, QStringLiteral("--json")});
+        const ProcessResult r = run(kCli, {QStringLiteral("inspect"), kStateDict, QStringLiteral("--json")});
         EXPECT_EXIT(r, 0);
         // One JSON document and nothing else: parse() rejects trailing text.
         const json doc = json::parse(r.out.toStdString(), nullptr, false);
@@ -122,8 +89,8 @@ private slots:
 
     void inspectStatsSums()
     {
-        const Result r = run(kCli, {QStringLiteral("inspect"), kStateDict, QStringLiteral("--json"),
-                                    QStringLiteral("--stats")});
+        const ProcessResult r = run(kCli, {QStringLiteral("inspect"), kStateDict, QStringLiteral("--json"),
+                                           QStringLiteral("--stats")});
         EXPECT_EXIT(r, 0);
         const json doc = json::parse(r.out.toStdString(), nullptr, false);
         QVERIFY2(!doc.is_discarded(), qPrintable(describe(r)));
@@ -141,7 +108,7 @@ private slots:
 
     void inspectText()
     {
-        const Result r = run(kCli, {QStringLiteral("inspect"), kStateDict});
+        const ProcessResult r = run(kCli, {QStringLiteral("inspect"), kStateDict});
         EXPECT_EXIT(r, 0);
         QVERIFY(r.out.contains("conv.weight"));
         QVERIFY(r.out.contains("torch_zip"));
@@ -149,13 +116,14 @@ private slots:
 
     void scanDangerous()
     {
-        const Result r = run(kCli, {QStringLiteral("scan"), QStringLiteral(TE_FIXTURES_DIR "/hostile/os_system_zip.pt")});
+        const ProcessResult r =
+            run(kCli, {QStringLiteral("scan"), QStringLiteral(TE_FIXTURES_DIR "/hostile/os_system_zip.pt")});
         EXPECT_EXIT(r, 1);
         QVERIFY2(r.out.contains("os.system"), qPrintable(describe(r)));
         QVERIFY(r.out.contains("dangerous"));
 
-        const Result j = run(kCli, {QStringLiteral("scan"), QStringLiteral(TE_FIXTURES_DIR "/hostile/os_system_zip.pt"),
-                                    QStringLiteral("--json")});
+        const ProcessResult j = run(kCli, {QStringLiteral("scan"), QStringLiteral(TE_FIXTURES_DIR "/hostile/os_system_zip.pt"),
+                                           QStringLiteral("--json")});
         EXPECT_EXIT(j, 1);
         const json doc = json::parse(j.out.toStdString(), nullptr, false);
         QVERIFY2(!doc.is_discarded(), qPrintable(describe(j)));
@@ -164,12 +132,12 @@ private slots:
 
     void scanSafe()
     {
-        const Result r = run(kCli, {QStringLiteral("scan"), kStateDict, QStringLiteral("--json")});
+        const ProcessResult r = run(kCli, {QStringLiteral("scan"), kStateDict, QStringLiteral("--json")});
         EXPECT_EXIT(r, 0);
         const json doc = json::parse(r.out.toStdString(), nullptr, false);
         QVERIFY2(!doc.is_discarded(), qPrintable(describe(r)));
         QCOMPARE(QString::fromStdString(doc["verdict"]), QStringLiteral("safe"));
-        const Result text = run(kCli, {QStringLiteral("scan"), kStateDict});
+        const ProcessResult text = run(kCli, {QStringLiteral("scan"), kStateDict});
         EXPECT_EXIT(text, 0);
         QVERIFY(text.out.contains("safe"));
     }
@@ -183,7 +151,7 @@ private slots:
     void missingFile()
     {
         QFETCH(QString, command);
-        const Result r = run(kCli, {command, QStringLiteral("/nonexistent/no_such_model.pt"), QStringLiteral("--json")});
+        const ProcessResult r = run(kCli, {command, QStringLiteral("/nonexistent/no_such_model.pt"), QStringLiteral("--json")});
         EXPECT_EXIT(r, 2);
         QVERIFY2(!r.err.trimmed().isEmpty(), qPrintable(describe(r)));
         QVERIFY2(r.out.trimmed().isEmpty(), qPrintable(describe(r))); // nothing half-written on stdout
@@ -191,7 +159,7 @@ private slots:
 
     void notAModel()
     {
-        const Result r = run(kCli, {QStringLiteral("inspect"), QStringLiteral(TE_FIXTURES_DIR "/make_fixtures.py")});
+        const ProcessResult r = run(kCli, {QStringLiteral("inspect"), QStringLiteral(TE_FIXTURES_DIR "/make_fixtures.py")});
         EXPECT_EXIT(r, 2);
         QVERIFY(!r.err.trimmed().isEmpty());
     }
@@ -207,7 +175,7 @@ private slots:
     void badArguments()
     {
         QFETCH(QStringList, args);
-        const Result r = run(kCli, args);
+        const ProcessResult r = run(kCli, args);
         EXPECT_EXIT(r, 2);
         QVERIFY2(!r.err.trimmed().isEmpty(), qPrintable(describe(r)));
     }
@@ -228,7 +196,7 @@ private slots:
         QVERIFY(out.open(QIODevice::WriteOnly));
         out.write(bytes);
         out.close();
-        const Result r = run(kCli, {QStringLiteral("inspect"), out.fileName(), QStringLiteral("--json")});
+        const ProcessResult r = run(kCli, {QStringLiteral("inspect"), out.fileName(), QStringLiteral("--json")});
         QVERIFY2(!r.crashed && (r.exitCode == 0 || r.exitCode == 2), qPrintable(describe(r)));
         if (r.exitCode == 0)
             QVERIFY2(!json::parse(r.out.toStdString(), nullptr, false).is_discarded(), qPrintable(describe(r)));
@@ -239,7 +207,7 @@ private slots:
     // Beside the build's runtime library, --version reports libtorch; without one, missing.
     void versionInBuildTree()
     {
-        const Result r = run(kCli, {QStringLiteral("--version")});
+        const ProcessResult r = run(kCli, {QStringLiteral("--version")});
         EXPECT_EXIT(r, 0);
         if (QFile::exists(kRuntime))
             QVERIFY2(r.out.contains("runtime: libtorch"), qPrintable(describe(r)));
@@ -258,22 +226,22 @@ private slots:
         QVERIFY(QFile::setPermissions(copy, QFile::permissions(kCli) | QFileDevice::ExeOwner));
         QVERIFY(!QFile::exists(dir.filePath(QStringLiteral("libtorchexplorer_runtime.so"))));
 
-        const Result help = run(copy, {QStringLiteral("--help")});
+        const ProcessResult help = run(copy, {QStringLiteral("--help")});
         EXPECT_EXIT(help, 0);
 
-        const Result inspect = run(copy, {QStringLiteral("inspect"), kStateDict, QStringLiteral("--json"),
-                                          QStringLiteral("--stats")});
+        const ProcessResult inspect = run(copy, {QStringLiteral("inspect"), kStateDict, QStringLiteral("--json"),
+                                                 QStringLiteral("--stats")});
         EXPECT_EXIT(inspect, 0);
         QVERIFY(!json::parse(inspect.out.toStdString(), nullptr, false).is_discarded());
 
-        const Result scan = run(copy, {QStringLiteral("scan"), kStateDict});
+        const ProcessResult scan = run(copy, {QStringLiteral("scan"), kStateDict});
         EXPECT_EXIT(scan, 0);
 
-        const Result version = run(copy, {QStringLiteral("--version")});
+        const ProcessResult version = run(copy, {QStringLiteral("--version")});
         EXPECT_EXIT(version, 0);
         QVERIFY2(version.out.contains("runtime: missing"), qPrintable(describe(version)));
 
-        const Result devices = run(copy, {QStringLiteral("devices")});
+        const ProcessResult devices = run(copy, {QStringLiteral("devices")});
         EXPECT_EXIT(devices, 2);
         QVERIFY(!devices.err.trimmed().isEmpty());
     }

@@ -5,30 +5,21 @@
 #include "core/diagnose/documentdiff.h"
 #include "core/formats/documentreader.h"
 #include "core/model/valuejson.h"
+#include "fixtureexpectations.h"
 
-#include <QProcess>
 #include <QtTest>
 
 #include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <limits>
 
 using namespace te;
 using nlohmann::json;
+using namespace te::testing;
 
 namespace {
-
-const json &expected()
-{
-    static const json j = [] {
-        std::ifstream in(TE_FIXTURES_DIR "/expected.json");
-        return in ? json::parse(in, nullptr, false) : json();
-    }();
-    return j;
-}
 
 std::string fixture(const std::string &name)
 {
@@ -123,27 +114,9 @@ DocumentDiff diffOne(MemoryDocument &a, MemoryDocument &b)
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 const double kInf = std::numeric_limits<double>::infinity();
 
-struct Run {
-    int exitCode = -1;
-    bool crashed = false;
-    QByteArray out, err;
-};
-
-Run cli(const QStringList &args)
+ProcessResult cli(const QStringList &args)
 {
-    QProcess p;
-    p.start(QStringLiteral(TE_BIN_DIR "/torch-explorer-cli"), args);
-    Run r;
-    if (!p.waitForFinished(60000)) {
-        p.kill();
-        p.waitForFinished();
-        r.crashed = true;
-    }
-    r.crashed = r.crashed || p.exitStatus() != QProcess::NormalExit;
-    r.exitCode = p.exitCode();
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
+    return runProcess(QStringLiteral(TE_BIN_DIR "/torch-explorer-cli"), args);
 }
 
 QString fx(const char *name) { return QString::fromStdString(fixture(name)); }
@@ -405,7 +378,8 @@ private slots:
 
     void cliJson()
     {
-        const Run r = cli({QStringLiteral("diff"), fx("state_dict.pt"), fx("state_dict.pt"), QStringLiteral("--json")});
+        const ProcessResult r =
+            cli({QStringLiteral("diff"), fx("state_dict.pt"), fx("state_dict.pt"), QStringLiteral("--json")});
         EXPECT_EXIT(r, 0);
         const json j = json::parse(r.out.toStdString(), nullptr, false);
         QVERIFY(j.is_object());
@@ -417,23 +391,25 @@ private slots:
 
     void cliDiffers()
     {
-        const Run r = cli({QStringLiteral("diff"), fx("state_dict.pt"), fx("dataparallel_state_dict.pt")});
+        const ProcessResult r = cli({QStringLiteral("diff"), fx("state_dict.pt"), fx("dataparallel_state_dict.pt")});
         EXPECT_EXIT(r, 1);
         QVERIFY(r.out.contains("module.conv.weight"));
-        const Run j = cli({QStringLiteral("diff"), fx("mismatch_weights.pt"), fx("state_dict.pt"), QStringLiteral("--json")});
+        const ProcessResult j =
+            cli({QStringLiteral("diff"), fx("mismatch_weights.pt"), fx("state_dict.pt"), QStringLiteral("--json")});
         EXPECT_EXIT(j, 1);
         QVERIFY(json::parse(j.out.toStdString(), nullptr, false)["changed"].size() > 0);
     }
 
     void cliErrors()
     {
-        const Run missing = cli({QStringLiteral("diff"), fx("state_dict.pt"), fx("no_such_file.pt")});
+        const ProcessResult missing = cli({QStringLiteral("diff"), fx("state_dict.pt"), fx("no_such_file.pt")});
         EXPECT_EXIT(missing, 2);
         QVERIFY(missing.out.isEmpty());
         QVERIFY(missing.err.contains("no_such_file.pt"));
-        const Run oneFile = cli({QStringLiteral("diff"), fx("state_dict.pt")});
+        const ProcessResult oneFile = cli({QStringLiteral("diff"), fx("state_dict.pt")});
         EXPECT_EXIT(oneFile, 2);
-        const Run badOption = cli({QStringLiteral("diff"), fx("state_dict.pt"), fx("state_dict.pt"), QStringLiteral("--nope")});
+        const ProcessResult badOption =
+            cli({QStringLiteral("diff"), fx("state_dict.pt"), fx("state_dict.pt"), QStringLiteral("--nope")});
         EXPECT_EXIT(badOption, 2);
     }
 };

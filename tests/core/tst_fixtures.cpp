@@ -5,59 +5,18 @@
 #include "core/formats/documentreader.h"
 #include "core/io/readerror.h"
 #include "core/model/tensorstats.h"
+#include "fixtureexpectations.h"
 
 #include <QtTest>
 
-#include <cmath>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
 
 using nlohmann::json;
+using namespace te::testing;
 
 namespace {
-
-json loadJson(const std::string &path)
-{
-    std::ifstream in(path);
-    if (!in)
-        return json();
-    return json::parse(in, nullptr, false);
-}
-
-const json &expected()
-{
-    static const json j = loadJson(TE_FIXTURES_DIR "/expected.json");
-    return j;
-}
-
-// The tolerance of the brief: PyTorch summed in float64 too, but in another order.
-bool close(double actual, double wanted)
-{
-    if (std::isnan(wanted))
-        return std::isnan(actual);
-    if (std::isinf(wanted))
-        return actual == wanted;
-    return std::fabs(actual - wanted) <= 1e-6 * std::max(std::fabs(actual), std::fabs(wanted)) + 1e-9;
-}
-
-// expected.json writes non-finite values as strings, since JSON has no NaN.
-double number(const json &v)
-{
-    if (v.is_string()) {
-        const std::string s = v.get<std::string>();
-        if (s == "nan")
-            return std::nan("");
-        if (s == "inf")
-            return INFINITY;
-        if (s == "-inf")
-            return -INFINITY;
-    }
-    if (v.is_boolean())
-        return v.get<bool>() ? 1.0 : 0.0;
-    return v.get<double>();
-}
 
 std::vector<int64_t> ints(const json &v)
 {

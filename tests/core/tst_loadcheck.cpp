@@ -4,25 +4,17 @@
 #include "core/diagnose/loadcheck.h"
 #include "core/diagnose/loadreportjson.h"
 #include "core/formats/documentreader.h"
+#include "fixtureexpectations.h"
 
 #include <QProcess>
 #include <QtTest>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 using namespace te;
 using json = nlohmann::json;
+using namespace te::testing;
 
 namespace {
-
-const json &expected()
-{
-    static const json j = [] {
-        std::ifstream in(TE_FIXTURES_DIR "/expected.json");
-        return json::parse(in);
-    }();
-    return j;
-}
 
 std::unique_ptr<Document> open(const std::string &name)
 {

@@ -2,25 +2,18 @@
 // outputs equal what PyTorch computed for the same inputs, weights go through the
 // doctor (non-strict runs, strict fails with PyTorch's text), and without the runtime
 // library `run` says why it cannot run.
+#include "fixtureexpectations.h"
+
 #include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 using json = nlohmann::json;
+using namespace te::testing;
 
 namespace {
-
-const json &expected()
-{
-    static const json j = [] {
-        std::ifstream in(TE_FIXTURES_DIR "/expected.json");
-        return json::parse(in);
-    }();
-    return j;
-}
 
 QString cli()
 {
