@@ -6,6 +6,7 @@
 #include "core/formats/documentreader.h"
 #include "core/formats/hubcache.h"
 #include "core/io/readerror.h"
+#include "fixtureexpectations.h"
 
 #include <QDir>
 #include <QFile>
@@ -16,18 +17,10 @@
 #include <nlohmann/json.hpp>
 
 using namespace te;
+using namespace te::testing;
 using json = nlohmann::json;
 
 namespace {
-
-const json &expected()
-{
-    static const json j = [] {
-        std::ifstream in(TE_FIXTURES_DIR "/expected.json");
-        return json::parse(in);
-    }();
-    return j;
-}
 
 std::string fixture(const std::string &name)
 {
