@@ -5,6 +5,7 @@
 #include "../io/readerror.h"
 
 #include <cstring>
+#include <unordered_map>
 
 namespace te {
 namespace {
@@ -26,13 +27,14 @@ void resolveLegacyStorages(Document &doc, Value *keys, uint64_t pos)
     const uint64_t size = doc.file->size();
     if (!keys || keys->kind != ValueKind::List)
         throw ReadError("legacy format: the storage key list is not a list", "storage keys");
+    std::unordered_map<std::string, size_t> byKey;
+    for (size_t i = 0; i < doc.storages.size(); ++i)
+        byKey.emplace(doc.storages[i].key, i);
     for (const Value *k : keys->items) {
         if (!k->isString())
             throw ReadError("legacy format: a storage key is not a string", "storage keys", static_cast<int64_t>(pos));
-        StorageInfo *s = nullptr;
-        for (auto &candidate : doc.storages)
-            if (candidate.key == k->text)
-                s = &candidate;
+        auto found = byKey.find(k->text);
+        StorageInfo *s = found == byKey.end() ? nullptr : &doc.storages[found->second];
         if (!s)
             throw ReadError("legacy format: storage " + k->text + " is listed but never used", "storage keys");
         if (size - pos < 8)

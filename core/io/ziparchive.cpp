@@ -110,7 +110,6 @@ ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file)
     if (info.number_entry > m_file->size() / 46 + 1)
         throw ReadError("zip claims " + std::to_string(info.number_entry) + " entries, more than the file can hold");
 
-    std::set<std::string> seen;
     int rc = unzGoToFirstFile(zip.get());
     while (rc == UNZ_OK) {
         unz_file_info64 fi{};
@@ -137,7 +136,7 @@ ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file)
             throw ReadError("unsupported zip compression method " + std::to_string(e.method), e.name);
         if (e.method == 0 && e.compressedSize != e.size)
             throw ReadError("stored member with different compressed and uncompressed sizes", e.name);
-        if (!seen.insert(e.name).second)
+        if (!m_index.emplace(e.name, m_entries.size()).second)
             m_duplicates.push_back(e.name);
         m_entries.push_back(std::move(e));
         rc = unzGoToNextFile(zip.get());
@@ -148,10 +147,8 @@ ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file)
 
 const ZipEntry *ZipArchive::find(std::string_view name) const
 {
-    for (const auto &e : m_entries)
-        if (e.name == name)
-            return &e;
-    return nullptr;
+    auto it = m_index.find(std::string(name));
+    return it == m_index.end() ? nullptr : &m_entries[it->second];
 }
 
 std::string_view ZipArchive::read(const ZipEntry &entry, uint64_t maxSize) const

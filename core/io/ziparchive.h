@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace te {
@@ -42,6 +43,7 @@ private:
     std::shared_ptr<const MappedFile> m_file;
     std::vector<ZipEntry> m_entries;
     std::vector<std::string> m_duplicates;
+    std::unordered_map<std::string, size_t> m_index; // name -> first entry of that name
     mutable std::vector<std::unique_ptr<std::string>> m_inflated;
 };
 

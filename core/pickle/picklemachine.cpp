@@ -271,6 +271,8 @@ std::vector<Value *> PickleMachine::popMark()
 
 Value *PickleMachine::memoGet(uint64_t index)
 {
+    if (index < m_memoDense.size() && m_memoDense[index])
+        return m_memoDense[index];
     auto it = m_memo.find(index);
     if (it == m_memo.end())
         fail("memo key " + std::to_string(index) + " was never stored");
@@ -279,9 +281,20 @@ Value *PickleMachine::memoGet(uint64_t index)
 
 void PickleMachine::memoPut(uint64_t index, Value *v)
 {
-    if (m_memo.size() >= m_limits.maxMemo && !m_memo.count(index))
+    const bool fresh = !(index < m_memoDense.size() && m_memoDense[index]) && !m_memo.count(index);
+    if (fresh && m_memoCount >= m_limits.maxMemo)
         fail("more than " + std::to_string(m_limits.maxMemo) + " memo entries: limit exceeded");
-    m_memo[index] = v;
+    if (fresh)
+        ++m_memoCount;
+    // Dense growth only: an index far beyond what has been stored goes to the map.
+    if (index < m_memoDense.size() + 1024 && index < m_limits.maxMemo) {
+        if (index >= m_memoDense.size())
+            m_memoDense.resize(index + 1, nullptr);
+        m_memoDense[index] = v;
+        m_memo.erase(index);
+    } else {
+        m_memo[index] = v;
+    }
 }
 
 Value *PickleMachine::makeGlobal(std::string module, std::string name, bool computed)

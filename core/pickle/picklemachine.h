@@ -99,7 +99,11 @@ private:
     bool m_stopped = false;
     std::vector<Value *> m_stack;
     std::vector<size_t> m_marks;
+    // Pickles number their memo densely from 0: a vector for those, a map for the rest
+    // (a hostile LONG_BINPUT 0xFFFFFFFF must not allocate four billion slots).
+    std::vector<Value *> m_memoDense;
     std::unordered_map<uint64_t, Value *> m_memo;
+    uint64_t m_memoCount = 0;
     std::vector<GlobalRef> m_globals;
 };
 

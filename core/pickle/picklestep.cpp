@@ -245,7 +245,7 @@ void PickleMachine::step(uint8_t op)
     }
     case 'q': memoPut(uLE(1), top()); break;
     case 'r': memoPut(uLE(4), top()); break;
-    case 0x94: memoPut(m_memo.size(), top()); break; // MEMOIZE
+    case 0x94: memoPut(m_memoCount, top()); break; // MEMOIZE: the next index is len(memo)
     case 'g': {
         uint64_t idx = 0;
         if (!parseMemoIndex(line(), &idx))
