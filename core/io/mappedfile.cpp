@@ -41,7 +41,7 @@ std::shared_ptr<const MappedFile> MappedFile::open(const std::string &path)
         static const uint8_t empty = 0;
         file->m_data = &empty;
     }
-    ::close(fd);
+    file->m_fd = fd;
     return file;
 }
 
@@ -59,6 +59,8 @@ MappedFile::~MappedFile()
 {
     if (m_mapping)
         ::munmap(m_mapping, m_size);
+    if (m_fd >= 0)
+        ::close(m_fd);
 }
 
 } // namespace te

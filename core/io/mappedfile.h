@@ -24,12 +24,16 @@ public:
     uint64_t size() const { return m_size; }
     const std::string &path() const { return m_path; }
     std::string_view view() const { return {reinterpret_cast<const char *>(m_data), m_size}; }
+    // The open file for pread (-1 for bytes in memory): reading small records this way does
+    // not map the pages around them, so opening stays cheap in resident memory.
+    int descriptor() const { return m_fd; }
 
 private:
     MappedFile() = default;
     const uint8_t *m_data = nullptr;
     uint64_t m_size = 0;
     void *m_mapping = nullptr;
+    int m_fd = -1;
     std::string m_owned;
     std::string m_path;
 };

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <set>
+#include <unistd.h>
 #include <unzip.h>
 #include <zlib.h>
 
@@ -16,12 +17,13 @@ struct MemStream {
     const uint8_t *data;
     uint64_t size;
     uint64_t pos;
+    int fd; // when >= 0, read with pread instead of touching the map
 };
 
 voidpf ZCALLBACK memOpen(voidpf opaque, const void *, int)
 {
     auto *base = static_cast<const MemStream *>(opaque);
-    return new MemStream{base->data, base->size, 0};
+    return new MemStream{base->data, base->size, 0, base->fd};
 }
 
 uLong ZCALLBACK memRead(voidpf, voidpf stream, void *buf, uLong size)
@@ -29,8 +31,14 @@ uLong ZCALLBACK memRead(voidpf, voidpf stream, void *buf, uLong size)
     auto *s = static_cast<MemStream *>(stream);
     uint64_t left = s->pos < s->size ? s->size - s->pos : 0;
     uLong n = static_cast<uLong>(std::min<uint64_t>(left, size));
-    if (n)
+    if (n && s->fd >= 0) {
+        // The directory and local headers sit next to the tensor data; reading them
+        // through the map would fault in (and keep resident) the pages around each one.
+        ssize_t got = ::pread(s->fd, buf, n, static_cast<off_t>(s->pos));
+        n = got > 0 ? static_cast<uLong>(got) : 0;
+    } else if (n) {
         std::memcpy(buf, s->data + s->pos, n);
+    }
     s->pos += n;
     return n;
 }
@@ -88,7 +96,7 @@ bool ZipArchive::looksLikeZip(const MappedFile &file)
 ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file)
     : m_file(std::move(file))
 {
-    MemStream base{m_file->data(), m_file->size(), 0};
+    MemStream base{m_file->data(), m_file->size(), 0, m_file->descriptor()};
     zlib_filefunc64_def funcs{};
     funcs.zopen64_file = memOpen;
     funcs.zread_file = memRead;
