@@ -119,12 +119,127 @@ const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string 
     return (s.file ? s.file : doc.file)->data() + s.fileOffset;
 }
 
+namespace {
+
+bool isContiguous(const TensorInfo &t)
+{
+    int64_t expected = 1;
+    for (size_t i = t.shape.size(); i-- > 0;) {
+        if (t.shape[i] != 1 && t.strides[i] != expected)
+            return false;
+        expected *= t.shape[i];
+    }
+    return true;
+}
+
+// Statistics of a contiguous run of one real dtype, block by block: each block of 4096
+// values is summed plainly and its mean and squared deviations taken in a second pass
+// while it is in cache; blocks are merged with Neumaier's sum and Chan's formula. This
+// keeps float64 accuracy at memory speed, where a per-element compensated update is
+// several times slower.
+template <typename Load>
+bool linearStats(const uint8_t *p, int64_t n, int64_t item, Load load, TensorStats &st,
+                 const std::atomic<bool> *cancel)
+{
+    constexpr int64_t kBlock = 4096;
+    double values[kBlock];
+    double sum = 0, comp = 0, finiteSum = 0, finiteComp = 0, mean = 0, m2 = 0;
+    uint64_t finite = 0;
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    auto add = [](double &acc, double &c, double v) {
+        double y = acc + v;
+        c += std::fabs(acc) >= std::fabs(v) ? (acc - y) + v : (v - y) + acc;
+        acc = y;
+    };
+    for (int64_t start = 0; start < n; start += kBlock) {
+        if (cancel && (start & 0xFFFFF) == 0 && cancel->load())
+            return false;
+        const int64_t len = std::min(kBlock, n - start);
+        double blockSum = 0;
+        int64_t blockFinite = 0;
+        bool special = false;
+        for (int64_t i = 0; i < len; ++i) {
+            const double v = load(p + (start + i) * item);
+            values[i] = v;
+            blockSum += v;
+            special |= !std::isfinite(v);
+        }
+        add(sum, comp, blockSum);
+        double blockFiniteSum = 0;
+        for (int64_t i = 0; i < len; ++i) {
+            const double v = values[i];
+            if (special && !std::isfinite(v)) {
+                if (std::isnan(v))
+                    ++st.nans;
+                else
+                    ++(v > 0 ? st.posInfs : st.negInfs);
+                continue;
+            }
+            values[blockFinite++] = v;
+            blockFiniteSum += v;
+            st.zeros += v == 0;
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+        }
+        if (blockFinite == 0)
+            continue;
+        add(finiteSum, finiteComp, blockFiniteSum);
+        const double blockMean = blockFiniteSum / static_cast<double>(blockFinite);
+        double blockM2 = 0;
+        for (int64_t i = 0; i < blockFinite; ++i)
+            blockM2 += (values[i] - blockMean) * (values[i] - blockMean);
+        const double total = static_cast<double>(finite + static_cast<uint64_t>(blockFinite));
+        const double delta = blockMean - mean;
+        mean += delta * static_cast<double>(blockFinite) / total;
+        m2 += blockM2 + delta * delta * static_cast<double>(finite) * static_cast<double>(blockFinite) / total;
+        finite += static_cast<uint64_t>(blockFinite);
+    }
+    st.count = static_cast<uint64_t>(n);
+    st.sum = std::isfinite(sum + comp) ? sum + comp : sum;
+    st.finiteSum = finiteSum + finiteComp;
+    st.min = finite ? lo : std::numeric_limits<double>::quiet_NaN();
+    st.max = finite ? hi : std::numeric_limits<double>::quiet_NaN();
+    st.mean = finite ? st.finiteSum / static_cast<double>(finite) : std::numeric_limits<double>::quiet_NaN();
+    st.std = finite > 1 ? std::sqrt(m2 / static_cast<double>(finite - 1)) : std::numeric_limits<double>::quiet_NaN();
+    st.ok = true;
+    return true;
+}
+
+template <typename T>
+double loadAs(const uint8_t *p)
+{
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return static_cast<double>(v);
+}
+
+} // namespace
+
 TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::atomic<bool> *cancel)
 {
     TensorStats st;
     const uint8_t *base = tensorBase(doc, t, &st.error);
     if (!base)
         return st;
+    if (isContiguous(t) && !dtypeIsComplex(t.dtype) && t.numel() > 0) {
+        const uint8_t *p = base + t.storageOffset * dtypeItemSize(t.dtype);
+        const int64_t n = t.numel();
+        const int64_t item = dtypeItemSize(t.dtype);
+        bool done = false;
+        switch (t.dtype) {
+        case DType::Float32: done = linearStats(p, n, item, loadAs<float>, st, cancel); break;
+        case DType::Float64: done = linearStats(p, n, item, loadAs<double>, st, cancel); break;
+        case DType::Int64: done = linearStats(p, n, item, loadAs<int64_t>, st, cancel); break;
+        case DType::Int32: done = linearStats(p, n, item, loadAs<int32_t>, st, cancel); break;
+        default: {
+            const DType type = t.dtype;
+            done = linearStats(p, n, item, [type](const uint8_t *q) { return decodeElement(type, q); }, st, cancel);
+        }
+        }
+        if (!done)
+            st.error = "cancelled";
+        return st;
+    }
     double mean = 0, m2 = 0, comp = 0, finiteComp = 0;
     uint64_t finite = 0;
     st.min = std::numeric_limits<double>::infinity();
