@@ -1,0 +1,130 @@
+#!/usr/bin/python3
+"""Big-model benchmark: how opening and reading compare with PyTorch and with the floor.
+
+    /usr/bin/python3 tests/bench/bench.py [--cli build/bin/torch-explorer-cli] [--scratch DIR] [--quick]
+
+Makes its inputs with Debian's python3-torch in a scratch folder (not the repository),
+then prints one table. Every figure is a ratio against a baseline measured in the same run,
+because these machines are noisy. --quick uses a 256 MiB "big" file instead of 2 GiB.
+"""
+import argparse
+import collections
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+
+import torch
+
+
+def best_of(n, fn):
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def run_process(cmd):
+    """Wall time and peak RSS (KiB) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit("failed: %s" % " ".join(cmd))
+    return elapsed, usage.ru_maxrss
+
+
+def process_time(cmd, n=3):
+    return min(run_process(cmd)[0] for _ in range(n))
+
+
+def make_inputs(scratch, total_bytes):
+    paths = {}
+    count = 1000
+    per = total_bytes // count // 4
+    big = collections.OrderedDict()
+    tiny = collections.OrderedDict()
+    for i in range(count):
+        key = "layers.%d.block.%d.weight" % (i // 10, i % 10)
+        big[key] = torch.empty(per).uniform_(-1, 1)
+        tiny[key] = torch.zeros(1)
+    paths["big"] = os.path.join(scratch, "big.pt")
+    torch.save(big, paths["big"])
+    paths["tiny"] = os.path.join(scratch, "tiny.pt")
+    torch.save(tiny, paths["tiny"])
+    paths["legacy"] = os.path.join(scratch, "legacy.pt")
+    torch.save(big, paths["legacy"], _use_new_zipfile_serialization=False)
+    del big
+    many = {"model": {}, "epoch": 3}
+    for i in range(100000):
+        many["model"].setdefault("group%d" % (i // 1000), {})["t%d" % (i % 1000)] = torch.full((4,), float(i))
+    paths["many"] = os.path.join(scratch, "many.pt")
+    torch.save(many, paths["many"])
+    return paths
+
+
+def pickle_floor(path):
+    with zipfile.ZipFile(path) as z:
+        name = [n for n in z.namelist() if n.endswith("/data.pkl")][0]
+        return best_of(3, lambda: z.read(name))
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cli", default=os.path.join(here, "..", "..", "build", "bin", "torch-explorer-cli"))
+    parser.add_argument("--scratch", default=None)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    cli = os.path.abspath(args.cli)
+    scratch = args.scratch or tempfile.mkdtemp(prefix="te-bench-")
+    os.makedirs(scratch, exist_ok=True)
+    total = (256 if args.quick else 2048) * 1024 * 1024
+    print("machine: %s, %d cores; torch %s; big = %d MiB" % (os.uname().machine, os.cpu_count(), torch.__version__,
+                                                             total >> 20))
+    paths = make_inputs(scratch, total)
+    rows = []
+
+    def row(name, ours, base, base_name, target):
+        rows.append((name, ours, base, base_name, base / ours if ours > 0 else float("inf"), target))
+
+    inspect = lambda p, *extra: [cli, "inspect", p, "--json", *extra]
+    for name in ("big", "many", "legacy"):
+        ours = process_time(inspect(paths[name]))
+        theirs = best_of(1 if name != "many" else 2, lambda: torch.load(paths[name], map_location="cpu"))
+        row("open %s: inspect vs torch.load" % name, ours, theirs, "torch.load (in Python)",
+            ">= 50x" if name == "big" else ">= 5x" if name == "many" else "")
+    row("open big: inspect vs reading data.pkl alone", process_time(inspect(paths["big"])), pickle_floor(paths["big"]),
+        "the pickle bytes (floor)", "")
+    big_open = process_time(inspect(paths["big"]))
+    tiny_open = process_time(inspect(paths["tiny"]))
+    rows.append(("open big vs same keys with tiny tensors", big_open, tiny_open, "tiny", tiny_open / big_open,
+                 "big/tiny < 1.5 (shown as tiny/big > 0.67)"))
+    subprocess.run(["cat", paths["big"]], stdout=subprocess.DEVNULL, check=True)  # warm the page cache
+    cat = process_time(["cat", paths["big"]], 2)
+    stats = process_time(inspect(paths["big"], "--stats"), 1)
+    row("read all weights: inspect --stats vs cat", stats, cat, "cat FILE > /dev/null", ">= 0.33 (within 3x)")
+    _, rss = run_process(inspect(paths["big"]))
+    small = os.path.join(here, "..", "fixtures", "state_dict.pt")
+    small_time = process_time(inspect(small), 5)
+    true_time = process_time(["true"], 5)
+    row("inspect of a small file vs process start-up", small_time, true_time, "true", "< 30 ms absolute")
+
+    print()
+    print("%-48s %12s %12s  %-26s %9s  %s" % ("measure", "ours (s)", "base (s)", "base", "ratio", "target"))
+    for name, ours, base, base_name, ratio, target in rows:
+        print("%-48s %12.4f %12.4f  %-26s %8.2fx  %s" % (name, ours, base, base_name, ratio, target))
+    print("%-48s %12.1f MiB (target < 64 MiB)" % ("peak RSS of inspect on big", rss / 1024.0))
+    print("%-48s %12.1f ms (target < 30 ms)" % ("small inspect, whole process", small_time * 1000))
+    if not args.scratch:
+        shutil.rmtree(scratch)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
