@@ -18,12 +18,22 @@ struct MemStream {
     uint64_t size;
     uint64_t pos;
     int fd; // when >= 0, read with pread instead of touching the map
+    // A small window of the file: minizip reads the directory a few bytes at a time, and
+    // one pread per field would cost a system call each.
+    uint8_t window[4096];
+    uint64_t windowStart = 0;
+    uint64_t windowSize = 0;
 };
 
 voidpf ZCALLBACK memOpen(voidpf opaque, const void *, int)
 {
     auto *base = static_cast<const MemStream *>(opaque);
-    return new MemStream{base->data, base->size, 0, base->fd};
+    auto *s = new MemStream;
+    s->data = base->data;
+    s->size = base->size;
+    s->pos = 0;
+    s->fd = base->fd;
+    return s;
 }
 
 uLong ZCALLBACK memRead(voidpf, voidpf stream, void *buf, uLong size)
@@ -34,8 +44,18 @@ uLong ZCALLBACK memRead(voidpf, voidpf stream, void *buf, uLong size)
     if (n && s->fd >= 0) {
         // The directory and local headers sit next to the tensor data; reading them
         // through the map would fault in (and keep resident) the pages around each one.
-        ssize_t got = ::pread(s->fd, buf, n, static_cast<off_t>(s->pos));
-        n = got > 0 ? static_cast<uLong>(got) : 0;
+        if (n > sizeof s->window) {
+            ssize_t got = ::pread(s->fd, buf, n, static_cast<off_t>(s->pos));
+            n = got > 0 ? static_cast<uLong>(got) : 0;
+        } else {
+            if (s->pos < s->windowStart || s->pos + n > s->windowStart + s->windowSize) {
+                ssize_t got = ::pread(s->fd, s->window, sizeof s->window, static_cast<off_t>(s->pos));
+                s->windowStart = s->pos;
+                s->windowSize = got > 0 ? static_cast<uint64_t>(got) : 0;
+            }
+            n = static_cast<uLong>(std::min<uint64_t>(n, s->windowStart + s->windowSize - std::min(s->pos, s->windowStart + s->windowSize)));
+            std::memcpy(buf, s->window + (s->pos - s->windowStart), n);
+        }
     } else if (n) {
         std::memcpy(buf, s->data + s->pos, n);
     }
@@ -96,7 +116,11 @@ bool ZipArchive::looksLikeZip(const MappedFile &file)
 ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file)
     : m_file(std::move(file))
 {
-    MemStream base{m_file->data(), m_file->size(), 0, m_file->descriptor()};
+    MemStream base;
+    base.data = m_file->data();
+    base.size = m_file->size();
+    base.pos = 0;
+    base.fd = m_file->descriptor();
     zlib_filefunc64_def funcs{};
     funcs.zopen64_file = memOpen;
     funcs.zread_file = memRead;
