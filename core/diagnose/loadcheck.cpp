@@ -189,11 +189,15 @@ ExpectedModel expectedModelFrom(const Document &ref, const std::string &stateDic
 std::vector<std::string> candidateStateDicts(const Document &doc)
 {
     std::vector<std::string> out;
-    // Modules not inside another module: their state_dict() is a candidate.
+    // Modules not inside another module: their state_dict() is a candidate. A module is
+    // inside another when the root module exists or one of its path's prefixes is a module.
+    std::unordered_set<std::string> paths;
+    for (const auto &m : doc.modules)
+        paths.insert(m.path);
     for (const auto &m : doc.modules) {
-        bool nested = false;
-        for (const auto &o : doc.modules)
-            nested = nested || (o.path != m.path && (o.path.empty() || m.path.compare(0, o.path.size() + 1, o.path + ".") == 0));
+        bool nested = !m.path.empty() && paths.count("");
+        for (size_t dot = m.path.find('.'); !nested && dot != std::string::npos; dot = m.path.find('.', dot + 1))
+            nested = paths.count(m.path.substr(0, dot)) > 0;
         if (!nested)
             out.push_back(m.path);
     }
