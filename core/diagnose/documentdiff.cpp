@@ -58,17 +58,6 @@ private:
     int64_t m_offset = 0;
 };
 
-bool isContiguous(const TensorInfo &t)
-{
-    int64_t expected = 1;
-    for (size_t d = t.shape.size(); d-- > 0;) {
-        if (t.shape[d] != 1 && t.strides[d] != expected)
-            return false;
-        expected *= t.shape[d];
-    }
-    return true;
-}
-
 bool is64BitInteger(DType t) { return t == DType::Int64 || t == DType::UInt64; }
 
 // |a - b| of two 64-bit integers without the rounding of converting each to double first.
@@ -143,7 +132,7 @@ bool compareValues(const uint8_t *baseA, const TensorInfo &ta, const uint8_t *ba
     acc.itemA = dtypeItemSize(ta.dtype);
     acc.itemB = dtypeItemSize(tb.dtype);
     const int64_t numel = ta.numel();
-    const bool flat = ta.dtype == tb.dtype && isContiguous(ta) && isContiguous(tb);
+    const bool flat = ta.dtype == tb.dtype && ta.isContiguous() && tb.isContiguous();
     const uint8_t *pa = baseA + ta.storageOffset * acc.itemA, *pb = baseB + tb.storageOffset * acc.itemB;
     ElementCursor ca(baseA, ta), cb(baseB, tb);
     bool complete = true;

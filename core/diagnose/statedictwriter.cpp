@@ -121,27 +121,6 @@ std::vector<Source> checkSources(const std::vector<NamedTensor> &tensors, const 
     return out;
 }
 
-std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape)
-{
-    // As torch computes them: a dimension of size 0 counts as 1.
-    std::vector<int64_t> strides(shape.size());
-    int64_t step = 1;
-    for (size_t d = shape.size(); d-- > 0;) {
-        strides[d] = step;
-        step *= std::max<int64_t>(shape[d], 1);
-    }
-    return strides;
-}
-
-bool isContiguous(const TensorInfo &t)
-{
-    const std::vector<int64_t> c = contiguousStrides(t.shape);
-    for (size_t d = 0; d < t.shape.size(); ++d)
-        if (t.shape[d] > 1 && t.strides[d] != c[d])
-            return false;
-    return true;
-}
-
 // Hands the tensor's elements in row-major order to sink(pointer, bytes), in chunks.
 template <typename Sink>
 void copyContiguous(const Source &s, Sink &&sink)
@@ -150,7 +129,7 @@ void copyContiguous(const Source &s, Sink &&sink)
     const size_t item = static_cast<size_t>(dtypeItemSize(t.dtype));
     const uint64_t total = static_cast<uint64_t>(s.numel) * item;
     constexpr size_t kChunk = size_t(1) << 24;
-    if (isContiguous(t)) {
+    if (t.isContiguous()) {
         const uint8_t *p = s.base + static_cast<uint64_t>(t.storageOffset) * item;
         for (uint64_t done = 0; done < total;) {
             const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, total - done));

@@ -1,5 +1,6 @@
 #include "document.h"
 
+#include <algorithm>
 #include <map>
 
 namespace te {
@@ -27,6 +28,28 @@ int64_t TensorInfo::numel() const
             return -1;
     }
     return n;
+}
+
+std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape)
+{
+    std::vector<int64_t> strides(shape.size());
+    int64_t step = 1;
+    for (size_t d = shape.size(); d-- > 0;) {
+        strides[d] = step;
+        step *= std::max<int64_t>(shape[d], 1);
+    }
+    return strides;
+}
+
+bool TensorInfo::isContiguous() const
+{
+    if (strides.size() != shape.size())
+        return false;
+    const std::vector<int64_t> c = contiguousStrides(shape);
+    for (size_t d = 0; d < shape.size(); ++d)
+        if (shape[d] > 1 && strides[d] != c[d])
+            return false;
+    return true;
 }
 
 uint64_t TensorInfo::nbytes() const

@@ -47,8 +47,14 @@ struct TensorInfo {
     Value *value = nullptr;
 
     int64_t numel() const;          // -1 on overflow
+    // Row-major without gaps (dimensions of size 0 or 1 may have any stride).
+    bool isContiguous() const;
     uint64_t nbytes() const;        // numel * item size (0 when unknown)
 };
+
+// The strides of a row-major tensor of this shape, as torch computes them (a dimension
+// of size 0 counts as 1).
+std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape);
 
 struct TensorEntry {
     std::string key;  // dotted path from the root object

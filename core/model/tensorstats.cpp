@@ -121,17 +121,6 @@ const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string 
 
 namespace {
 
-bool isContiguous(const TensorInfo &t)
-{
-    int64_t expected = 1;
-    for (size_t i = t.shape.size(); i-- > 0;) {
-        if (t.shape[i] != 1 && t.strides[i] != expected)
-            return false;
-        expected *= t.shape[i];
-    }
-    return true;
-}
-
 // Statistics of a contiguous run of one real dtype, block by block: each block of 4096
 // values is summed plainly and its mean and squared deviations taken in a second pass
 // while it is in cache; blocks are merged with Neumaier's sum and Chan's formula. This
@@ -221,7 +210,7 @@ TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::at
     const uint8_t *base = tensorBase(doc, t, &st.error);
     if (!base)
         return st;
-    if (isContiguous(t) && !dtypeIsComplex(t.dtype) && t.numel() > 0) {
+    if (t.isContiguous() && !dtypeIsComplex(t.dtype) && t.numel() > 0) {
         const uint8_t *p = base + t.storageOffset * dtypeItemSize(t.dtype);
         const int64_t n = t.numel();
         const int64_t item = dtypeItemSize(t.dtype);

@@ -53,7 +53,7 @@ void addFixtureRows()
         QTest::newRow(fixture.c_str()) << QString::fromStdString(fixture) << QString::fromStdString(prefix);
 }
 
-std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape)
+std::vector<int64_t> rowMajorStrides(const std::vector<int64_t> &shape)
 {
     std::vector<int64_t> strides(shape.size());
     int64_t step = 1;
@@ -255,7 +255,7 @@ private slots:
             QVERIFY2(b.error.empty(), (what + ": " + QByteArray::fromStdString(b.error)).constData());
             QVERIFY2(b.shape == a.shape, what);
             QVERIFY2(b.dtype == a.dtype, what);
-            QVERIFY2(b.strides == contiguousStrides(a.shape), (what + " " + shapeText(b.strides).c_str()).constData());
+            QVERIFY2(b.strides == rowMajorStrides(a.shape), (what + " " + shapeText(b.strides).c_str()).constData());
             QCOMPARE(b.storageOffset, int64_t(0));
             QVERIFY2(storages.insert(b.storage).second, what + " shares a storage");
             const StorageInfo &s = back->storages[size_t(b.storage)];
