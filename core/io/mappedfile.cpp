@@ -1,6 +1,7 @@
 #include "mappedfile.h"
 #include "readerror.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -53,6 +54,27 @@ std::shared_ptr<const MappedFile> MappedFile::fromBytes(std::string bytes, std::
     file->m_data = reinterpret_cast<const uint8_t *>(file->m_owned.data());
     file->m_size = file->m_owned.size();
     return file;
+}
+
+size_t MappedFile::readAt(uint64_t offset, void *out, size_t n) const
+{
+    if (offset >= m_size)
+        return 0;
+    n = static_cast<size_t>(std::min<uint64_t>(n, m_size - offset));
+    if (m_fd < 0) {
+        std::memcpy(out, m_data + offset, n);
+        return n;
+    }
+    size_t done = 0;
+    while (done < n) {
+        ssize_t got = ::pread(m_fd, static_cast<char *>(out) + done, n - done, static_cast<off_t>(offset + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break; // the file shrank underneath: report what was read
+        done += static_cast<size_t>(got);
+    }
+    return done;
 }
 
 MappedFile::~MappedFile()

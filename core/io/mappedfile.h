@@ -27,6 +27,9 @@ public:
     // The open file for pread (-1 for bytes in memory): reading small records this way does
     // not map the pages around them, so opening stays cheap in resident memory.
     int descriptor() const { return m_fd; }
+    // Copies up to n bytes at offset into out with pread (or from memory), without mapping
+    // the pages around them; returns how many were copied (fewer at the end of the file).
+    size_t readAt(uint64_t offset, void *out, size_t n) const;
 
 private:
     MappedFile() = default;

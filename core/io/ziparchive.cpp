@@ -3,97 +3,96 @@
 
 #include <algorithm>
 #include <cstring>
-#include <set>
-#include <unistd.h>
-#include <unzip.h>
+#include <numeric>
 #include <zlib.h>
 
 namespace te {
 namespace {
 
-// minizip reads through these callbacks from the map, so the archive and the tensor
-// views see exactly the same bytes and nothing is read twice from disk.
-struct MemStream {
-    const uint8_t *data;
-    uint64_t size;
-    uint64_t pos;
-    int fd; // when >= 0, read with pread instead of touching the map
-    // A small window of the file: minizip reads the directory a few bytes at a time, and
-    // one pread per field would cost a system call each.
-    uint8_t window[4096];
-    uint64_t windowStart = 0;
-    uint64_t windowSize = 0;
-};
+// Zip record layouts (APPNOTE.TXT): all little-endian, fixed parts then variable names.
+constexpr uint32_t kEndSignature = 0x06054b50;
+constexpr uint32_t kEnd64Signature = 0x06064b50;
+constexpr uint32_t kEnd64LocatorSignature = 0x07064b50;
+constexpr uint32_t kCentralSignature = 0x02014b50;
+constexpr uint32_t kLocalSignature = 0x04034b50;
+constexpr size_t kEndSize = 22;
+constexpr size_t kEnd64Size = 56;
+constexpr size_t kLocatorSize = 20;
+constexpr size_t kCentralSize = 46;
+constexpr size_t kLocalSize = 30;
+constexpr size_t kMaxComment = 65535;
 
-voidpf ZCALLBACK memOpen(voidpf opaque, const void *, int)
+uint16_t le16(const uint8_t *p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
+uint32_t le32(const uint8_t *p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24; }
+uint64_t le64(const uint8_t *p) { return uint64_t(le32(p)) | uint64_t(le32(p + 4)) << 32; }
+
+std::string readBytes(const MappedFile &file, uint64_t offset, uint64_t n, const char *what)
 {
-    auto *base = static_cast<const MemStream *>(opaque);
-    auto *s = new MemStream;
-    s->data = base->data;
-    s->size = base->size;
-    s->pos = 0;
-    s->fd = base->fd;
-    return s;
+    if (offset > file.size() || n > file.size() - offset)
+        throw ReadError(std::string(what) + " lies past the end of the file", "", static_cast<int64_t>(offset));
+    std::string out(static_cast<size_t>(n), '\0');
+    if (file.readAt(offset, out.data(), out.size()) != out.size())
+        throw ReadError(std::string("the file shrank while reading the ") + what, "", static_cast<int64_t>(offset));
+    return out;
 }
 
-uLong ZCALLBACK memRead(voidpf, voidpf stream, void *buf, uLong size)
+// Position of the end-of-central-directory record: the last signature in the tail whose
+// comment ends inside the file, or -1. Reads the tail with pread, never through the map.
+int64_t findEnd(const MappedFile &file, std::string *tailOut = nullptr, uint64_t *tailStartOut = nullptr)
 {
-    auto *s = static_cast<MemStream *>(stream);
-    uint64_t left = s->pos < s->size ? s->size - s->pos : 0;
-    uLong n = static_cast<uLong>(std::min<uint64_t>(left, size));
-    if (n && s->fd >= 0) {
-        // The directory and local headers sit next to the tensor data; reading them
-        // through the map would fault in (and keep resident) the pages around each one.
-        if (n > sizeof s->window) {
-            ssize_t got = ::pread(s->fd, buf, n, static_cast<off_t>(s->pos));
-            n = got > 0 ? static_cast<uLong>(got) : 0;
-        } else {
-            if (s->pos < s->windowStart || s->pos + n > s->windowStart + s->windowSize) {
-                ssize_t got = ::pread(s->fd, s->window, sizeof s->window, static_cast<off_t>(s->pos));
-                s->windowStart = s->pos;
-                s->windowSize = got > 0 ? static_cast<uint64_t>(got) : 0;
-            }
-            n = static_cast<uLong>(std::min<uint64_t>(n, s->windowStart + s->windowSize - std::min(s->pos, s->windowStart + s->windowSize)));
-            std::memcpy(buf, s->window + (s->pos - s->windowStart), n);
-        }
-    } else if (n) {
-        std::memcpy(buf, s->data + s->pos, n);
-    }
-    s->pos += n;
-    return n;
-}
-
-uLong ZCALLBACK memWrite(voidpf, voidpf, const void *, uLong) { return 0; }
-
-ZPOS64_T ZCALLBACK memTell(voidpf, voidpf stream) { return static_cast<MemStream *>(stream)->pos; }
-
-long ZCALLBACK memSeek(voidpf, voidpf stream, ZPOS64_T offset, int origin)
-{
-    auto *s = static_cast<MemStream *>(stream);
-    uint64_t base = 0;
-    switch (origin) {
-    case ZLIB_FILEFUNC_SEEK_SET: base = 0; break;
-    case ZLIB_FILEFUNC_SEEK_CUR: base = s->pos; break;
-    case ZLIB_FILEFUNC_SEEK_END: base = s->size; break;
-    default: return -1;
-    }
-    if (offset > s->size || base + offset > s->size)
+    uint64_t n = file.size();
+    if (n < kEndSize)
         return -1;
-    s->pos = base + offset;
-    return 0;
+    uint64_t start = n > kEndSize + kMaxComment ? n - kEndSize - kMaxComment : 0;
+    std::string tail(static_cast<size_t>(n - start), '\0');
+    tail.resize(file.readAt(start, tail.data(), tail.size()));
+    const auto *d = reinterpret_cast<const uint8_t *>(tail.data());
+    for (size_t i = tail.size() >= kEndSize ? tail.size() - kEndSize + 1 : 0; i-- > 0;) {
+        if (le32(d + i) == kEndSignature) {
+            if (tailOut) {
+                *tailOut = std::move(tail);
+                *tailStartOut = start;
+            }
+            return static_cast<int64_t>(start + i);
+        }
+    }
+    return -1;
 }
 
-int ZCALLBACK memClose(voidpf, voidpf stream)
+// The ZIP64 extended-information extra field replaces whichever 32-bit fields are
+// saturated, in a fixed order.
+void applyZip64Extra(const uint8_t *extra, size_t len, ZipEntry &e, uint64_t &localOffset, bool needSize,
+                     bool needCompressed, bool needOffset)
 {
-    delete static_cast<MemStream *>(stream);
-    return 0;
+    size_t pos = 0;
+    while (pos + 4 <= len) {
+        uint16_t id = le16(extra + pos);
+        uint16_t size = le16(extra + pos + 2);
+        pos += 4;
+        if (size > len - pos)
+            throw ReadError("zip extra field runs past its record", e.name);
+        if (id == 0x0001) {
+            const uint8_t *p = extra + pos;
+            size_t left = size;
+            auto take = [&](uint64_t &field) {
+                if (left < 8)
+                    throw ReadError("ZIP64 extra field too short", e.name);
+                field = le64(p);
+                p += 8;
+                left -= 8;
+            };
+            if (needSize)
+                take(e.size);
+            if (needCompressed)
+                take(e.compressedSize);
+            if (needOffset)
+                take(localOffset);
+            return;
+        }
+        pos += size;
+    }
+    throw ReadError("member needs a ZIP64 extra field but has none", e.name);
 }
-
-int ZCALLBACK memError(voidpf, voidpf) { return 0; }
-
-struct UnzCloser {
-    void operator()(void *f) const { unzClose(f); }
-};
 
 } // namespace
 
@@ -101,90 +100,132 @@ bool ZipArchive::looksLikeZip(const MappedFile &file)
 {
     // A zip is identified by its end-of-central-directory record, like every reader does;
     // a local header at byte 0 is not required (torch.save always has one, though).
-    const uint8_t *d = file.data();
-    uint64_t n = file.size();
-    if (n < 22)
-        return false;
-    uint64_t lowest = n > 22 + 65535 ? n - 22 - 65535 : 0;
-    for (uint64_t i = n - 22 + 1; i-- > lowest;) {
-        if (d[i] == 'P' && d[i + 1] == 'K' && d[i + 2] == 5 && d[i + 3] == 6)
-            return true;
-    }
-    return false;
+    return findEnd(file) >= 0;
 }
 
 ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file)
     : m_file(std::move(file))
 {
-    MemStream base;
-    base.data = m_file->data();
-    base.size = m_file->size();
-    base.pos = 0;
-    base.fd = m_file->descriptor();
-    zlib_filefunc64_def funcs{};
-    funcs.zopen64_file = memOpen;
-    funcs.zread_file = memRead;
-    funcs.zwrite_file = memWrite;
-    funcs.ztell64_file = memTell;
-    funcs.zseek64_file = memSeek;
-    funcs.zclose_file = memClose;
-    funcs.zerror_file = memError;
-    funcs.opaque = &base;
+    const MappedFile &f = *m_file;
+    std::string tail;
+    uint64_t tailStart = 0;
+    int64_t endAt = findEnd(f, &tail, &tailStart);
+    if (endAt < 0)
+        throw ReadError("not a readable zip archive (no end of central directory record)", "", 0);
+    const auto *end = reinterpret_cast<const uint8_t *>(tail.data()) + (uint64_t(endAt) - tailStart);
+    uint64_t count = le16(end + 10);
+    uint64_t dirSize = le32(end + 12);
+    uint64_t dirOffset = le32(end + 16);
+    uint64_t dirLimit = static_cast<uint64_t>(endAt); // the directory ends before this
 
-    std::unique_ptr<void, UnzCloser> zip(unzOpen2_64("", &funcs));
-    if (!zip)
-        throw ReadError("not a readable zip archive (no valid central directory)", "", 0);
-
-    unz_global_info64 info{};
-    if (unzGetGlobalInfo64(zip.get(), &info) != UNZ_OK)
-        throw ReadError("unreadable zip central directory");
+    if (count == 0xFFFF || dirSize == 0xFFFFFFFF || dirOffset == 0xFFFFFFFF) {
+        if (uint64_t(endAt) < kLocatorSize)
+            throw ReadError("ZIP64 archive without its locator", "", endAt);
+        std::string loc = readBytes(f, uint64_t(endAt) - kLocatorSize, kLocatorSize, "ZIP64 locator");
+        const auto *l = reinterpret_cast<const uint8_t *>(loc.data());
+        if (le32(l) != kEnd64LocatorSignature)
+            throw ReadError("ZIP64 archive without its locator", "", endAt - int64_t(kLocatorSize));
+        uint64_t end64At = le64(l + 8);
+        std::string rec = readBytes(f, end64At, kEnd64Size, "ZIP64 end of central directory");
+        const auto *r = reinterpret_cast<const uint8_t *>(rec.data());
+        if (le32(r) != kEnd64Signature)
+            throw ReadError("bad ZIP64 end of central directory signature", "", static_cast<int64_t>(end64At));
+        count = le64(r + 32);
+        dirSize = le64(r + 40);
+        dirOffset = le64(r + 48);
+        dirLimit = end64At;
+    }
+    if (dirOffset > dirLimit || dirSize > dirLimit - dirOffset)
+        throw ReadError("zip central directory (" + std::to_string(dirSize) + " bytes at " + std::to_string(dirOffset) +
+                            ") lies outside the file",
+                        "", static_cast<int64_t>(dirOffset));
     // Each central record is at least 46 bytes: a count beyond that is a lie.
-    if (info.number_entry > m_file->size() / 46 + 1)
-        throw ReadError("zip claims " + std::to_string(info.number_entry) + " entries, more than the file can hold");
+    if (count > dirSize / kCentralSize)
+        throw ReadError("zip claims " + std::to_string(count) + " entries, more than the file can hold", "",
+                        static_cast<int64_t>(dirOffset));
 
-    int rc = unzGoToFirstFile(zip.get());
-    while (rc == UNZ_OK) {
-        unz_file_info64 fi{};
-        char name[4096];
-        if (unzGetCurrentFileInfo64(zip.get(), &fi, name, sizeof name, nullptr, 0, nullptr, 0) != UNZ_OK)
-            throw ReadError("unreadable zip central directory record", "", static_cast<int64_t>(unzGetOffset64(zip.get())));
+    std::string dir = readBytes(f, dirOffset, dirSize, "zip central directory");
+    const auto *d = reinterpret_cast<const uint8_t *>(dir.data());
+    std::vector<uint64_t> localOffsets;
+    m_entries.reserve(static_cast<size_t>(count));
+    localOffsets.reserve(static_cast<size_t>(count));
+    size_t pos = 0;
+    for (uint64_t i = 0; i < count; ++i) {
+        int64_t at = static_cast<int64_t>(dirOffset + pos);
+        if (dir.size() - pos < kCentralSize || le32(d + pos) != kCentralSignature)
+            throw ReadError("zip central directory is corrupt after " + std::to_string(i) + " entries", "", at);
+        const uint8_t *c = d + pos;
+        size_t nameLen = le16(c + 28), extraLen = le16(c + 30), commentLen = le16(c + 32);
+        if (dir.size() - pos - kCentralSize < nameLen + extraLen + commentLen)
+            throw ReadError("zip central directory record runs past the directory", "", at);
         ZipEntry e;
-        e.name.assign(name, std::min<size_t>(fi.size_filename, sizeof name - 1));
-        e.compressedSize = fi.compressed_size;
-        e.size = fi.uncompressed_size;
-        e.crc = static_cast<uint32_t>(fi.crc);
-        e.method = static_cast<int>(fi.compression_method);
-        // Opening the member makes minizip check the local header against the central
-        // one and tells us where the data starts.
-        if (unzOpenCurrentFile(zip.get()) != UNZ_OK)
-            throw ReadError("local header does not match the central directory", e.name,
-                            static_cast<int64_t>(unzGetOffset64(zip.get())));
-        e.dataOffset = unzGetCurrentFileZStreamPos64(zip.get());
-        unzCloseCurrentFile(zip.get());
-        if (e.dataOffset > m_file->size() || e.compressedSize > m_file->size() - e.dataOffset)
+        e.flags = le16(c + 8);
+        e.method = le16(c + 10);
+        e.crc = le32(c + 16);
+        e.compressedSize = le32(c + 20);
+        e.size = le32(c + 24);
+        e.name.assign(reinterpret_cast<const char *>(c + kCentralSize), nameLen);
+        uint64_t local = le32(c + 42);
+        bool bigSize = e.size == 0xFFFFFFFF, bigCompressed = e.compressedSize == 0xFFFFFFFF, bigOffset = local == 0xFFFFFFFF;
+        if (bigSize || bigCompressed || bigOffset)
+            applyZip64Extra(c + kCentralSize + nameLen, extraLen, e, local, bigSize, bigCompressed, bigOffset);
+        if (e.method != 0 && e.method != 8)
+            throw ReadError("unsupported zip compression method " + std::to_string(e.method), e.name, at);
+        if (e.method == 0 && e.compressedSize != e.size)
+            throw ReadError("stored member with different compressed and uncompressed sizes", e.name, at);
+        m_entries.push_back(std::move(e));
+        localOffsets.push_back(local);
+        pos += kCentralSize + nameLen + extraLen + commentLen;
+    }
+
+    // Where each member's data starts depends on its local header's name and extra
+    // lengths; like miniz (PyTorch's reader) everything else is taken from the central
+    // directory. Headers are read in file order through a small pread window, so that
+    // neither the map nor the page cache around big tensors is touched.
+    std::vector<size_t> order(m_entries.size());
+    std::iota(order.begin(), order.end(), size_t(0));
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return localOffsets[a] < localOffsets[b]; });
+    std::string window;
+    uint64_t windowStart = 0;
+    for (size_t k = 0; k < order.size(); ++k) {
+        ZipEntry &e = m_entries[order[k]];
+        uint64_t local = localOffsets[order[k]];
+        if (local < windowStart || local + kLocalSize > windowStart + window.size()) {
+            // Dense archives (many small tensors) read 64 KiB at a time, sparse ones 4 KiB.
+            bool dense = k + 1 < order.size() && localOffsets[order[k + 1]] - local < 16384;
+            window.resize(dense ? 65536 : 4096);
+            window.resize(f.readAt(local, window.data(), window.size()));
+            windowStart = local;
+        }
+        if (local + kLocalSize > windowStart + window.size())
+            throw ReadError("local header lies past the end of the file", e.name, static_cast<int64_t>(local));
+        const auto *h = reinterpret_cast<const uint8_t *>(window.data()) + (local - windowStart);
+        if (le32(h) != kLocalSignature)
+            throw ReadError("local header does not match the central directory (no signature)", e.name,
+                            static_cast<int64_t>(local));
+        e.dataOffset = local + kLocalSize + le16(h + 26) + le16(h + 28);
+        if (e.dataOffset > f.size() || e.compressedSize > f.size() - e.dataOffset)
             throw ReadError("member data runs past the end of the file (" + std::to_string(e.compressedSize) + " bytes)",
                             e.name, static_cast<int64_t>(e.dataOffset));
-        if (e.method != 0 && e.method != 8)
-            throw ReadError("unsupported zip compression method " + std::to_string(e.method), e.name);
-        if (e.method == 0 && e.compressedSize != e.size)
-            throw ReadError("stored member with different compressed and uncompressed sizes", e.name);
-        if (!m_index.emplace(e.name, m_entries.size()).second)
-            m_duplicates.push_back(e.name);
-        m_entries.push_back(std::move(e));
-        rc = unzGoToNextFile(zip.get());
     }
-    if (rc != UNZ_END_OF_LIST_OF_FILE)
-        throw ReadError("zip central directory is corrupt after " + std::to_string(m_entries.size()) + " entries");
+
+    m_index.reserve(m_entries.size());
+    for (size_t i = 0; i < m_entries.size(); ++i) {
+        if (!m_index.emplace(std::string_view(m_entries[i].name), i).second)
+            m_duplicates.push_back(m_entries[i].name);
+    }
 }
 
 const ZipEntry *ZipArchive::find(std::string_view name) const
 {
-    auto it = m_index.find(std::string(name));
+    auto it = m_index.find(name);
     return it == m_index.end() ? nullptr : &m_entries[it->second];
 }
 
 std::string_view ZipArchive::read(const ZipEntry &entry, uint64_t maxSize) const
 {
+    if (entry.flags & 1)
+        throw ReadError("member is encrypted", entry.name, static_cast<int64_t>(entry.dataOffset));
     const char *begin = reinterpret_cast<const char *>(m_file->data() + entry.dataOffset);
     if (entry.method == 0)
         return {begin, entry.compressedSize};

@@ -1,8 +1,9 @@
 #pragma once
-// Read access to a zip container held in a MappedFile, through Debian's minizip: it reads
-// the central directory (ZIP64 included) and checks each local header against it. Stored
-// members are exposed as spans into the map (torch.save never compresses tensor data);
-// deflated ones (TorchScript code/) are inflated on request, within a size limit.
+// Read access to a zip container held in a MappedFile. The central directory (ZIP64
+// included) is read with one pread and each local header only for where its data starts,
+// as PyTorch's miniz does. Stored members are exposed as spans into the map (torch.save
+// never compresses tensor data); deflated ones (TorchScript code/) are inflated on
+// request, within a size limit.
 #include "mappedfile.h"
 
 #include <cstdint>
@@ -21,6 +22,7 @@ struct ZipEntry {
     uint64_t dataOffset = 0; // offset of the member's bytes in the file
     uint32_t crc = 0;
     int method = 0;          // 0 stored, 8 deflate
+    int flags = 0;           // general purpose bits; bit 0: encrypted
 };
 
 class ZipArchive {
@@ -43,7 +45,7 @@ private:
     std::shared_ptr<const MappedFile> m_file;
     std::vector<ZipEntry> m_entries;
     std::vector<std::string> m_duplicates;
-    std::unordered_map<std::string, size_t> m_index; // name -> first entry of that name
+    std::unordered_map<std::string_view, size_t> m_index; // name (in m_entries) -> first entry
     mutable std::vector<std::unique_ptr<std::string>> m_inflated;
 };
 
