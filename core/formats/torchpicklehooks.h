@@ -20,8 +20,8 @@ public:
     const std::map<std::string, std::string> &classSources() const { return m_sources; }
 
 private:
-    Value *rebuildTensor(ValueArena &arena, const std::vector<Value *> &a, int version, int64_t offset);
-    Value *unsupported(ValueArena &arena, const std::string &kind, int64_t offset);
+    Value *rebuildTensor(ValueArena &arena, const std::vector<Value *> &a, int version);
+    Value *unsupported(ValueArena &arena, const std::string &kind);
     [[noreturn]] void fail(const std::string &message, int64_t offset) const;
 
     Document &m_doc;

@@ -230,7 +230,19 @@ Value *PickleMachine::make(ValueKind kind)
 {
     if (++m_made > m_limits.maxValues)
         fail("more than " + std::to_string(m_limits.maxValues) + " values: limit exceeded");
-    return m_arena.make(kind, static_cast<int64_t>(m_opOffset));
+    return m_arena.make(kind);
+}
+
+Value *PickleMachine::shared(Value *&slot, ValueKind kind, int64_t integer)
+{
+    // None, booleans, small ints and the empty tuple are immutable: one value each serves
+    // every occurrence, as in Python. A checkpoint of many tensors makes millions of them.
+    if (!slot) {
+        slot = make(kind);
+        slot->integer = integer;
+        slot->boolean = kind == ValueKind::Bool && integer != 0;
+    }
+    return slot;
 }
 
 void PickleMachine::push(Value *v)
@@ -479,6 +491,14 @@ Value *PickleMachine::parseIntText(std::string_view text, bool isLong)
         (void)negative;
         return b;
     }
+    return smallInt(v);
+}
+
+Value *PickleMachine::smallInt(int64_t v)
+{
+    if (v >= 0 && v < int64_t(kSharedInts)) {
+        return shared(m_ints[v], ValueKind::Int, v);
+    }
     Value *i = make(ValueKind::Int);
     i->integer = v;
     return i;
@@ -492,9 +512,7 @@ Value *PickleMachine::parseLongBytes(std::string_view bytes)
             v |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[i])) << (8 * i);
         if (!bytes.empty() && bytes.size() < 8 && (static_cast<uint8_t>(bytes.back()) & 0x80))
             v |= ~uint64_t(0) << (8 * bytes.size()); // sign extension
-        Value *i = make(ValueKind::Int);
-        i->integer = static_cast<int64_t>(v);
-        return i;
+        return smallInt(static_cast<int64_t>(v));
     }
     // Wider than 64 bits: keep it symbolic as hex, little-endian two's complement.
     Value *b = make(ValueKind::BigInt);

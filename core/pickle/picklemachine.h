@@ -69,6 +69,8 @@ private:
     std::string_view take(uint64_t n);
     std::string_view line();
     Value *make(ValueKind kind);
+    Value *shared(Value *&slot, ValueKind kind, int64_t integer = 0);
+    Value *smallInt(int64_t v);
     void push(Value *v);
     Value *pop();
     Value *top();
@@ -105,6 +107,12 @@ private:
     std::unordered_map<uint64_t, Value *> m_memo;
     uint64_t m_memoCount = 0;
     std::vector<GlobalRef> m_globals;
+    static constexpr size_t kSharedInts = 256;
+    Value *m_ints[kSharedInts] = {};
+    Value *m_none = nullptr;
+    Value *m_true = nullptr;
+    Value *m_false = nullptr;
+    Value *m_emptyTuple = nullptr;
 };
 
 // Decoders shared with tests: Python's quoted STRING and raw-unicode-escape UNICODE text.

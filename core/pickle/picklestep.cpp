@@ -67,13 +67,9 @@ void PickleMachine::step(uint8_t op)
         break;
     case '1': popMark(); break; // POP_MARK
     case '2': push(top()); break; // DUP
-    case 'N': push(make(ValueKind::None)); break;
-    case 0x88: case 0x89: { // NEWTRUE / NEWFALSE
-        Value *v = make(ValueKind::Bool);
-        v->boolean = op == 0x88;
-        push(v);
-        break;
-    }
+    case 'N': push(shared(m_none, ValueKind::None)); break;
+    case 0x88: push(shared(m_true, ValueKind::Bool, 1)); break;  // NEWTRUE
+    case 0x89: push(shared(m_false, ValueKind::Bool, 0)); break; // NEWFALSE
     case 'I': push(parseIntText(line(), false)); break;
     case 'L': push(parseIntText(line(), true)); break;
     case 'J': {
@@ -83,9 +79,7 @@ void PickleMachine::step(uint8_t op)
         break;
     }
     case 'K': case 'M': {
-        Value *v = make(ValueKind::Int);
-        v->integer = static_cast<int64_t>(uLE(op == 'K' ? 1 : 2));
-        push(v);
+        push(smallInt(static_cast<int64_t>(uLE(op == 'K' ? 1 : 2))));
         break;
     }
     case 0x8a: { // LONG1
@@ -168,7 +162,7 @@ void PickleMachine::step(uint8_t op)
     }
     case ']': push(make(ValueKind::List)); break;
     case '}': push(make(ValueKind::Dict)); break;
-    case ')': push(make(ValueKind::Tuple)); break;
+    case ')': push(shared(m_emptyTuple, ValueKind::Tuple)); break;
     case 0x8f: push(make(ValueKind::Set)); break;
     case 'l': { // LIST
         auto items = popMark();

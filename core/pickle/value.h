@@ -3,7 +3,7 @@
 // arena owned by the document, so shared references (the pickle memo) stay shared and
 // cycles (a list containing itself) cost nothing and leak nothing.
 #include <cstdint>
-#include <deque>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,7 +44,6 @@ struct Value {
     Value *callee = nullptr;       // Call: the callable; Object: the class
     Value *args = nullptr;         // Call/Object: the argument tuple
     Value *state = nullptr;        // Object/Call: what BUILD set
-    int64_t offset = -1;           // byte offset in the pickle where it was made
 
     bool isString() const { return kind == ValueKind::String; }
     bool isGlobal(const char *module, const char *qualname) const
@@ -58,18 +57,31 @@ struct Value {
 
 class ValueArena {
 public:
-    Value *make(ValueKind kind, int64_t offset = -1)
+    ValueArena() = default;
+    ~ValueArena();
+    ValueArena(const ValueArena &) = delete;
+    ValueArena &operator=(const ValueArena &) = delete;
+
+    Value *make(ValueKind kind)
     {
-        m_values.emplace_back();
-        Value *v = &m_values.back();
+        if (m_chunks.empty() || m_chunks.back().used == m_chunks.back().capacity)
+            grow();
+        Chunk &c = m_chunks.back();
+        Value *v = new (c.values + c.used++) Value;
         v->kind = kind;
-        v->offset = offset;
         return v;
     }
-    size_t size() const { return m_values.size(); }
+    size_t size() const;
 
 private:
-    std::deque<Value> m_values; // deque: stable addresses while growing
+    struct Chunk {
+        Value *values = nullptr;
+        size_t capacity = 0;
+        size_t used = 0;
+        size_t bytes = 0;   // of the mapping, when mapped
+    };
+    void grow();
+    std::vector<Chunk> m_chunks; // stable addresses: chunks never move
 };
 
 const char *kindName(ValueKind kind);

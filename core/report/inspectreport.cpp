@@ -78,7 +78,53 @@ nlohmann::ordered_json securityJson(const SecurityReport &r)
     return s;
 }
 
-nlohmann::ordered_json inspectJson(const Document &doc, bool withStats)
+namespace {
+
+nlohmann::ordered_json tensorJson(const Document &doc, const TensorEntry &e, bool withStats)
+{
+    using J = nlohmann::ordered_json;
+    const TensorInfo &t = doc.tensors[static_cast<size_t>(e.tensor)];
+    J j;
+    j["key"] = e.key;
+    j["shape"] = t.shape;
+    j["dtype"] = dtypeName(t.dtype);
+    j["saved_device"] = savedDevice(doc, t);
+    j["nbytes"] = t.nbytes();
+    j["stride"] = t.strides;
+    j["storage_offset"] = t.storageOffset;
+    if (t.isParameter)
+        j["is_parameter"] = true;
+    if (t.requiresGrad)
+        j["requires_grad"] = true;
+    if (t.layout != "strided")
+        j["layout"] = t.layout;
+    if (!t.error.empty())
+        j["error"] = t.error;
+    if (withStats && t.error.empty()) {
+        TensorStats st = computeStats(doc, t);
+        if (st.ok) {
+            j["sum"] = number(st.sum);
+            if (dtypeIsComplex(t.dtype))
+                j["sum_imag"] = number(st.sumImag);
+            j["min"] = number(st.min);
+            j["max"] = number(st.max);
+            j["mean"] = number(st.mean);
+            j["std"] = number(st.std);
+            j["zeros"] = st.zeros;
+            if (st.nans || st.posInfs || st.negInfs) {
+                j["nan_count"] = st.nans;
+                j["posinf_count"] = st.posInfs;
+                j["neginf_count"] = st.negInfs;
+                j["finite_sum"] = number(st.finiteSum);
+            }
+        } else {
+            j["error"] = st.error;
+        }
+    }
+    return j;
+}
+
+nlohmann::ordered_json inspectJsonImpl(const Document &doc, bool withStats, bool withTensors)
 {
     using J = nlohmann::ordered_json;
     J out;
@@ -87,47 +133,9 @@ nlohmann::ordered_json inspectJson(const Document &doc, bool withStats)
     out["producer"] = doc.producer;
     out["pickle_protocol"] = doc.pickleProtocol;
     J tensors = J::array();
-    for (const auto &e : doc.entries) {
-        const TensorInfo &t = doc.tensors[static_cast<size_t>(e.tensor)];
-        J j;
-        j["key"] = e.key;
-        j["shape"] = t.shape;
-        j["dtype"] = dtypeName(t.dtype);
-        j["saved_device"] = savedDevice(doc, t);
-        j["nbytes"] = t.nbytes();
-        j["stride"] = t.strides;
-        j["storage_offset"] = t.storageOffset;
-        if (t.isParameter)
-            j["is_parameter"] = true;
-        if (t.requiresGrad)
-            j["requires_grad"] = true;
-        if (t.layout != "strided")
-            j["layout"] = t.layout;
-        if (!t.error.empty())
-            j["error"] = t.error;
-        if (withStats && t.error.empty()) {
-            TensorStats st = computeStats(doc, t);
-            if (st.ok) {
-                j["sum"] = number(st.sum);
-                if (dtypeIsComplex(t.dtype))
-                    j["sum_imag"] = number(st.sumImag);
-                j["min"] = number(st.min);
-                j["max"] = number(st.max);
-                j["mean"] = number(st.mean);
-                j["std"] = number(st.std);
-                j["zeros"] = st.zeros;
-                if (st.nans || st.posInfs || st.negInfs) {
-                    j["nan_count"] = st.nans;
-                    j["posinf_count"] = st.posInfs;
-                    j["neginf_count"] = st.negInfs;
-                    j["finite_sum"] = number(st.finiteSum);
-                }
-            } else {
-                j["error"] = st.error;
-            }
-        }
-        tensors.push_back(std::move(j));
-    }
+    if (withTensors)
+        for (const auto &e : doc.entries)
+            tensors.push_back(tensorJson(doc, e, withStats));
     out["tensors"] = std::move(tensors);
     J modules = J::array();
     for (const auto &m : doc.modules) {
@@ -161,6 +169,43 @@ nlohmann::ordered_json inspectJson(const Document &doc, bool withStats)
     if (!doc.error.empty())
         out["error"] = doc.error;
     return out;
+}
+
+} // namespace
+
+nlohmann::ordered_json inspectJson(const Document &doc, bool withStats)
+{
+    return inspectJsonImpl(doc, withStats, true);
+}
+
+void writeInspectJson(std::ostream &os, const Document &doc, bool withStats)
+{
+    // The same text as jsonText(inspectJson(doc), 2), written one tensor at a time: a
+    // document of every tensor at once costs more than reading the file did.
+    const std::string whole = jsonText(inspectJsonImpl(doc, withStats, false), 2);
+    const std::string marker = "\n  \"tensors\": []";
+    size_t at = whole.find(marker); // the first: only path/format/producer come before
+    if (doc.entries.empty() || at == std::string::npos) {
+        os << whole;
+        return;
+    }
+    os.write(whole.data(), static_cast<std::streamsize>(at));
+    os << "\n  \"tensors\": [";
+    std::string piece;
+    bool first = true;
+    for (const auto &e : doc.entries) {
+        piece = jsonText(tensorJson(doc, e, withStats), 2);
+        os << (first ? "\n    " : ",\n    ");
+        first = false;
+        size_t from = 0;
+        for (size_t nl; (nl = piece.find('\n', from)) != std::string::npos; from = nl + 1) {
+            os.write(piece.data() + from, static_cast<std::streamsize>(nl + 1 - from));
+            os << "    ";
+        }
+        os.write(piece.data() + from, static_cast<std::streamsize>(piece.size() - from));
+    }
+    os << "\n  ]";
+    os.write(whole.data() + at + marker.size(), static_cast<std::streamsize>(whole.size() - at - marker.size()));
 }
 
 std::string inspectText(const Document &doc, bool withStats)

@@ -4,11 +4,14 @@
 #include "../model/document.h"
 
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 
 namespace te {
 
 nlohmann::ordered_json inspectJson(const Document &doc, bool withStats);
+// Writes jsonText(inspectJson(doc, withStats), 2) without building the whole document.
+void writeInspectJson(std::ostream &os, const Document &doc, bool withStats);
 nlohmann::ordered_json securityJson(const SecurityReport &report);
 std::string inspectText(const Document &doc, bool withStats);
 std::string scanText(const Document &doc);

@@ -5,6 +5,8 @@
 #include "core/formats/documentreader.h"
 #include "core/io/readerror.h"
 #include "core/model/tensorstats.h"
+#include "core/model/valuejson.h"
+#include "core/report/inspectreport.h"
 #include "fixtureexpectations.h"
 
 #include <QtTest>
@@ -12,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 
 using nlohmann::json;
 using namespace te::testing;
@@ -119,6 +122,21 @@ private slots:
             QVERIFY2(t.error.empty(), t.error.c_str());
         for (const auto &s : doc->storages)
             QVERIFY2(s.resolved && s.error.empty(), (s.key + ": " + s.error).c_str());
+    }
+
+    // The CLI writes the inspect document tensor by tensor; it must be the same text as the
+    // whole document dumped at once, with and without statistics.
+    void streamedInspectJson_data() { addRows(); }
+    void streamedInspectJson()
+    {
+        OPEN_DOCUMENT();
+        Q_UNUSED(w);
+        for (bool stats : {false, true}) {
+            std::ostringstream streamed;
+            te::writeInspectJson(streamed, *doc, stats);
+            const std::string whole = te::jsonText(te::inspectJson(*doc, stats), 2);
+            QCOMPARE(QString::fromStdString(streamed.str()), QString::fromStdString(whole));
+        }
     }
 
     void format_data() { addRows(); }

@@ -307,7 +307,10 @@ private slots:
         QTest::newRow("maxMemo") << QByteArray::fromStdString("Nq\x00q\x01q\x02q\x01."s)
                                  << QByteArray::fromStdString("Nq\x00q\x01q\x02q\x03."s)
                                  << QStringLiteral("memo");
-        QTest::newRow("maxValues") << QByteArray("NN\x86.") << QByteArray("NNN\x86.") << QStringLiteral("values");
+        // Strings, not None: None, booleans and small ints are shared and count once.
+        QTest::newRow("maxValues") << QByteArray::fromStdString("X\0\0\0\0X\0\0\0\0\x86."s)
+                                   << QByteArray::fromStdString("X\0\0\0\0X\0\0\0\0X\0\0\0\0\x86."s)
+                                   << QStringLiteral("values");
         QTest::newRow("maxDigits INT") << QByteArray("I-12345\n.") << QByteArray("I-123456\n.")
                                        << QStringLiteral("digits");
         QTest::newRow("maxDigits LONG") << QByteArray("L123456L\n.") << QByteArray("L1234567L\n.")
