@@ -63,16 +63,25 @@ uint64_t TensorInfo::nbytes() const
 
 std::vector<std::vector<std::string>> Document::sharedStorageGroups() const
 {
+    // Count first: most storages have one key, and only shared ones need their keys.
+    std::vector<uint32_t> uses(storages.size(), 0);
+    bool any = false;
+    for (const auto &e : entries) {
+        int s = tensors[static_cast<size_t>(e.tensor)].storage;
+        if (s >= 0 && static_cast<size_t>(s) < uses.size())
+            any |= ++uses[static_cast<size_t>(s)] == 2;
+    }
+    if (!any)
+        return {};
     std::map<int, std::vector<std::string>> byStorage;
     for (const auto &e : entries) {
-        const TensorInfo &t = tensors[static_cast<size_t>(e.tensor)];
-        if (t.storage >= 0)
-            byStorage[t.storage].push_back(e.key);
+        int s = tensors[static_cast<size_t>(e.tensor)].storage;
+        if (s >= 0 && static_cast<size_t>(s) < uses.size() && uses[static_cast<size_t>(s)] > 1)
+            byStorage[s].push_back(e.key);
     }
     std::vector<std::vector<std::string>> groups;
     for (auto &[storage, keys] : byStorage)
-        if (keys.size() > 1)
-            groups.push_back(std::move(keys));
+        groups.push_back(std::move(keys));
     return groups;
 }
 

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <system_error>
+#include <thread>
 
 namespace te {
 
@@ -125,72 +127,223 @@ namespace {
 // values is summed plainly and its mean and squared deviations taken in a second pass
 // while it is in cache; blocks are merged with Neumaier's sum and Chan's formula. This
 // keeps float64 accuracy at memory speed, where a per-element compensated update is
-// several times slower.
+// several times slower. Inside a block every running quantity is split over kLanes
+// independent accumulators, so the additions do not wait on each other and the
+// compiler can use vector instructions without reordering anything itself.
+constexpr int64_t kLanes = 8;
+
+void addCompensated(double &acc, double &c, double v)
+{
+    double y = acc + v;
+    c += std::fabs(acc) >= std::fabs(v) ? (acc - y) + v : (v - y) + acc;
+    acc = y;
+}
+
+// What a run of values contributes; runs are merged in order.
+struct Partial {
+    double sum = 0, comp = 0, finiteSum = 0, finiteComp = 0, mean = 0, m2 = 0;
+    uint64_t finite = 0, zeros = 0, nans = 0, posInfs = 0, negInfs = 0;
+    double lo = std::numeric_limits<double>::infinity(), hi = -std::numeric_limits<double>::infinity();
+
+    // Chan's formula for the squared deviations of two runs together.
+    void merge(const Partial &o)
+    {
+        addCompensated(sum, comp, o.sum);
+        addCompensated(sum, comp, o.comp);
+        addCompensated(finiteSum, finiteComp, o.finiteSum);
+        addCompensated(finiteSum, finiteComp, o.finiteComp);
+        if (o.finite) {
+            const double count = static_cast<double>(finite + o.finite);
+            const double delta = o.mean - mean;
+            mean += delta * static_cast<double>(o.finite) / count;
+            m2 += o.m2 + delta * delta * static_cast<double>(finite) * static_cast<double>(o.finite) / count;
+            finite += o.finite;
+        }
+        zeros += o.zeros;
+        nans += o.nans;
+        posInfs += o.posInfs;
+        negInfs += o.negInfs;
+        lo = std::min(lo, o.lo);
+        hi = std::max(hi, o.hi);
+    }
+
+    void finish(TensorStats &st, uint64_t n) const
+    {
+        st.count = n;
+        st.zeros = zeros;
+        st.nans = nans;
+        st.posInfs = posInfs;
+        st.negInfs = negInfs;
+        st.sum = std::isfinite(sum + comp) ? sum + comp : sum;
+        st.finiteSum = finiteSum + finiteComp;
+        st.min = finite ? lo : std::numeric_limits<double>::quiet_NaN();
+        st.max = finite ? hi : std::numeric_limits<double>::quiet_NaN();
+        st.mean = finite ? st.finiteSum / static_cast<double>(finite) : std::numeric_limits<double>::quiet_NaN();
+        st.std = finite > 1 ? std::sqrt(m2 / static_cast<double>(finite - 1)) : std::numeric_limits<double>::quiet_NaN();
+        st.ok = true;
+    }
+};
+
 template <typename Load>
-bool linearStats(const uint8_t *p, int64_t n, int64_t item, Load load, TensorStats &st,
-                 const std::atomic<bool> *cancel)
+bool linearStats(const uint8_t *p, int64_t n, int64_t item, Load load, Partial &out,
+                 const std::atomic<bool> *cancel, std::atomic<uint64_t> *progress)
 {
     constexpr int64_t kBlock = 4096;
     double values[kBlock];
     double sum = 0, comp = 0, finiteSum = 0, finiteComp = 0, mean = 0, m2 = 0;
     uint64_t finite = 0;
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-    auto add = [](double &acc, double &c, double v) {
-        double y = acc + v;
-        c += std::fabs(acc) >= std::fabs(v) ? (acc - y) + v : (v - y) + acc;
-        acc = y;
+    Partial &st = out;
+    const auto add = addCompensated;
+    auto total = [](const double *lanes) {
+        return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
     };
     for (int64_t start = 0; start < n; start += kBlock) {
-        if (cancel && (start & 0xFFFFF) == 0 && cancel->load())
-            return false;
-        const int64_t len = std::min(kBlock, n - start);
-        double blockSum = 0;
-        int64_t blockFinite = 0;
-        bool special = false;
-        for (int64_t i = 0; i < len; ++i) {
-            const double v = load(p + (start + i) * item);
-            values[i] = v;
-            blockSum += v;
-            special |= !std::isfinite(v);
+        if ((start & 0xFFFFF) == 0) {
+            if (cancel && cancel->load())
+                return false;
+            if (progress && start > 0)
+                progress->fetch_add(0x100000, std::memory_order_relaxed);
         }
-        add(sum, comp, blockSum);
-        double blockFiniteSum = 0;
-        for (int64_t i = 0; i < len; ++i) {
-            const double v = values[i];
-            if (special && !std::isfinite(v)) {
-                if (std::isnan(v))
-                    ++st.nans;
-                else
-                    ++(v > 0 ? st.posInfs : st.negInfs);
-                continue;
+        const int64_t len = std::min(kBlock, n - start);
+        const int64_t whole = len - len % kLanes;
+        const uint8_t *q = p + start * item;
+        // Pass 1: decode, sum, and notice non-finite values (v - v is NaN only for them).
+        double acc[kLanes] = {}, check[kLanes] = {};
+        for (int64_t i = 0; i < whole; i += kLanes) {
+            for (int64_t k = 0; k < kLanes; ++k) {
+                const double v = load(q + (i + k) * item);
+                values[i + k] = v;
+                acc[k] += v;
+                check[k] += v - v;
             }
-            values[blockFinite++] = v;
-            blockFiniteSum += v;
-            st.zeros += v == 0;
-            lo = std::min(lo, v);
-            hi = std::max(hi, v);
+        }
+        for (int64_t i = whole; i < len; ++i) {
+            const double v = load(q + i * item);
+            values[i] = v;
+            acc[i - whole] += v;
+            check[i - whole] += v - v;
+        }
+        const double blockSum = total(acc);
+        add(sum, comp, blockSum);
+        bool special = false;
+        for (double c : check)
+            special |= c != 0;
+        // Pass 2: extremes and zeros over the finite values.
+        int64_t blockFinite = len;
+        double blockFiniteSum = blockSum;
+        if (!special) {
+            double mn[kLanes], mx[kLanes];
+            int64_t zeros[kLanes] = {};
+            std::fill(mn, mn + kLanes, lo);
+            std::fill(mx, mx + kLanes, hi);
+            for (int64_t i = 0; i < whole; i += kLanes) {
+                for (int64_t k = 0; k < kLanes; ++k) {
+                    const double v = values[i + k];
+                    mn[k] = v < mn[k] ? v : mn[k];
+                    mx[k] = v > mx[k] ? v : mx[k];
+                    zeros[k] += v == 0;
+                }
+            }
+            for (int64_t i = whole; i < len; ++i) {
+                const double v = values[i];
+                mn[0] = v < mn[0] ? v : mn[0];
+                mx[0] = v > mx[0] ? v : mx[0];
+                zeros[0] += v == 0;
+            }
+            for (int64_t k = 0; k < kLanes; ++k) {
+                lo = std::min(lo, mn[k]);
+                hi = std::max(hi, mx[k]);
+                st.zeros += static_cast<uint64_t>(zeros[k]);
+            }
+        } else {
+            blockFinite = 0;
+            blockFiniteSum = 0;
+            for (int64_t i = 0; i < len; ++i) {
+                const double v = values[i];
+                if (!std::isfinite(v)) {
+                    if (std::isnan(v))
+                        ++st.nans;
+                    else
+                        ++(v > 0 ? st.posInfs : st.negInfs);
+                    continue;
+                }
+                values[blockFinite++] = v;
+                blockFiniteSum += v;
+                st.zeros += v == 0;
+                lo = std::min(lo, v);
+                hi = std::max(hi, v);
+            }
         }
         if (blockFinite == 0)
             continue;
         add(finiteSum, finiteComp, blockFiniteSum);
+        // Pass 3: squared deviations from the block's mean.
         const double blockMean = blockFiniteSum / static_cast<double>(blockFinite);
-        double blockM2 = 0;
-        for (int64_t i = 0; i < blockFinite; ++i)
-            blockM2 += (values[i] - blockMean) * (values[i] - blockMean);
-        const double total = static_cast<double>(finite + static_cast<uint64_t>(blockFinite));
+        const int64_t wholeFinite = blockFinite - blockFinite % kLanes;
+        double dev[kLanes] = {};
+        for (int64_t i = 0; i < wholeFinite; i += kLanes)
+            for (int64_t k = 0; k < kLanes; ++k)
+                dev[k] += (values[i + k] - blockMean) * (values[i + k] - blockMean);
+        for (int64_t i = wholeFinite; i < blockFinite; ++i)
+            dev[i - wholeFinite] += (values[i] - blockMean) * (values[i] - blockMean);
+        const double blockM2 = total(dev);
+        const double count = static_cast<double>(finite + static_cast<uint64_t>(blockFinite));
         const double delta = blockMean - mean;
-        mean += delta * static_cast<double>(blockFinite) / total;
-        m2 += blockM2 + delta * delta * static_cast<double>(finite) * static_cast<double>(blockFinite) / total;
+        mean += delta * static_cast<double>(blockFinite) / count;
+        m2 += blockM2 + delta * delta * static_cast<double>(finite) * static_cast<double>(blockFinite) / count;
         finite += static_cast<uint64_t>(blockFinite);
     }
-    st.count = static_cast<uint64_t>(n);
-    st.sum = std::isfinite(sum + comp) ? sum + comp : sum;
-    st.finiteSum = finiteSum + finiteComp;
-    st.min = finite ? lo : std::numeric_limits<double>::quiet_NaN();
-    st.max = finite ? hi : std::numeric_limits<double>::quiet_NaN();
-    st.mean = finite ? st.finiteSum / static_cast<double>(finite) : std::numeric_limits<double>::quiet_NaN();
-    st.std = finite > 1 ? std::sqrt(m2 / static_cast<double>(finite - 1)) : std::numeric_limits<double>::quiet_NaN();
-    st.ok = true;
+    if (progress)
+        progress->fetch_add(static_cast<uint64_t>(n) & 0xFFFFF, std::memory_order_relaxed);
+    out.sum = sum;
+    out.comp = comp;
+    out.finiteSum = finiteSum;
+    out.finiteComp = finiteComp;
+    out.mean = mean;
+    out.m2 = m2;
+    out.finite = finite;
+    out.lo = lo;
+    out.hi = hi;
+    return true;
+}
+
+// Splits a long run over threads (each takes whole blocks) and merges their partials in
+// order, so the result does not depend on the scheduling.
+template <typename Load>
+bool parallelStats(const uint8_t *p, int64_t n, int64_t item, Load load, TensorStats &st,
+                   const std::atomic<bool> *cancel, std::atomic<uint64_t> *progress)
+{
+    constexpr int64_t kMinPerThread = int64_t(1) << 18;
+    const int64_t hardware = std::max<int64_t>(1, std::thread::hardware_concurrency());
+    const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(hardware, n / kMinPerThread));
+    std::vector<Partial> partials(static_cast<size_t>(parts));
+    std::vector<char> done(static_cast<size_t>(parts), 0);
+    const int64_t per = (n / parts + 4095) / 4096 * 4096;
+    auto work = [&](int64_t k) {
+        const int64_t from = std::min(n, k * per), to = k + 1 == parts ? n : std::min(n, (k + 1) * per);
+        done[static_cast<size_t>(k)] =
+            linearStats(p + from * item, to - from, item, load, partials[static_cast<size_t>(k)], cancel, progress);
+    };
+    std::vector<std::thread> threads;
+    try {
+        for (int64_t k = 1; k < parts; ++k)
+            threads.emplace_back(work, k);
+    } catch (const std::system_error &) {
+        // No threads to be had: the rest runs on this one.
+        for (int64_t k = static_cast<int64_t>(threads.size()) + 1; k < parts; ++k)
+            work(k);
+    }
+    work(0);
+    for (auto &t : threads)
+        t.join();
+    Partial all;
+    for (int64_t k = 0; k < parts; ++k) {
+        if (!done[static_cast<size_t>(k)])
+            return false;
+        all.merge(partials[static_cast<size_t>(k)]);
+    }
+    all.finish(st, static_cast<uint64_t>(n));
     return true;
 }
 
@@ -204,7 +357,8 @@ double loadAs(const uint8_t *p)
 
 } // namespace
 
-TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::atomic<bool> *cancel)
+TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::atomic<bool> *cancel,
+                         std::atomic<uint64_t> *progress)
 {
     TensorStats st;
     const uint8_t *base = tensorBase(doc, t, &st.error);
@@ -216,13 +370,14 @@ TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::at
         const int64_t item = dtypeItemSize(t.dtype);
         bool done = false;
         switch (t.dtype) {
-        case DType::Float32: done = linearStats(p, n, item, loadAs<float>, st, cancel); break;
-        case DType::Float64: done = linearStats(p, n, item, loadAs<double>, st, cancel); break;
-        case DType::Int64: done = linearStats(p, n, item, loadAs<int64_t>, st, cancel); break;
-        case DType::Int32: done = linearStats(p, n, item, loadAs<int32_t>, st, cancel); break;
+        case DType::Float32: done = parallelStats(p, n, item, loadAs<float>, st, cancel, progress); break;
+        case DType::Float64: done = parallelStats(p, n, item, loadAs<double>, st, cancel, progress); break;
+        case DType::Int64: done = parallelStats(p, n, item, loadAs<int64_t>, st, cancel, progress); break;
+        case DType::Int32: done = parallelStats(p, n, item, loadAs<int32_t>, st, cancel, progress); break;
         default: {
             const DType type = t.dtype;
-            done = linearStats(p, n, item, [type](const uint8_t *q) { return decodeElement(type, q); }, st, cancel);
+            done = parallelStats(p, n, item, [type](const uint8_t *q) { return decodeElement(type, q); }, st, cancel,
+                                 progress);
         }
         }
         if (!done)
@@ -238,9 +393,13 @@ TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::at
         double im = 0;
         double v = decodeElement(t.dtype, p, &im);
         ++st.count;
-        if ((st.count & 0xFFFFF) == 0 && cancel && cancel->load()) {
-            cancelled = true;
-            return false;
+        if ((st.count & 0xFFFFF) == 0) {
+            if (cancel && cancel->load()) {
+                cancelled = true;
+                return false;
+            }
+            if (progress)
+                progress->fetch_add(0x100000, std::memory_order_relaxed);
         }
         st.sumImag += im;
         // Neumaier summation: the sums are compared with PyTorch's to many digits.
@@ -272,6 +431,8 @@ TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::at
         st.error = "cancelled";
         return st;
     }
+    if (progress)
+        progress->fetch_add(st.count & 0xFFFFF, std::memory_order_relaxed);
     if (std::isfinite(st.sum + comp))
         st.sum += comp;
     st.finiteSum += finiteComp;
@@ -281,6 +442,32 @@ TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::at
     st.std = finite > 1 ? std::sqrt(m2 / static_cast<double>(finite - 1)) : std::numeric_limits<double>::quiet_NaN();
     st.ok = true;
     return st;
+}
+
+std::vector<TensorStats> computeStatsOfEntries(const Document &doc, size_t from, size_t to,
+                                               const std::atomic<bool> *cancel)
+{
+    to = std::min(to, doc.entries.size());
+    std::vector<TensorStats> out(to > from ? to - from : 0);
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+        for (size_t i; (i = next.fetch_add(1)) < out.size();) {
+            const TensorInfo &t = doc.tensors[static_cast<size_t>(doc.entries[from + i].tensor)];
+            out[i] = computeStats(doc, t, cancel);
+        }
+    };
+    const size_t hardware = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::thread> threads;
+    try {
+        for (size_t k = 1; k < std::min(hardware, out.size()); ++k)
+            threads.emplace_back(work);
+    } catch (const std::system_error &) {
+        // Fewer threads than asked for: the ones running share the work.
+    }
+    work();
+    for (auto &t : threads)
+        t.join();
+    return out;
 }
 
 std::vector<uint64_t> computeHistogram(const Document &doc, const TensorInfo &t, double lo, double hi, int bins,

@@ -26,7 +26,13 @@ double float8ToDouble(uint8_t bits, DType t);
 // The bytes of a tensor's storage in the mapped file; null with *error set when unreadable.
 const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string *error);
 
-TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::atomic<bool> *cancel = nullptr);
+// Contiguous tensors are read block by block, long ones split over the cores; `progress`,
+// when given, grows by the number of elements read (for a progress bar on big tensors).
+TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::atomic<bool> *cancel = nullptr,
+                         std::atomic<uint64_t> *progress = nullptr);
+// Statistics of doc.entries[from, to), a tensor per core at a time.
+std::vector<TensorStats> computeStatsOfEntries(const Document &doc, size_t from, size_t to,
+                                               const std::atomic<bool> *cancel = nullptr);
 // The first `limit` values in row-major order (imaginary parts into *imag when given).
 std::vector<double> readValues(const Document &doc, const TensorInfo &t, size_t limit,
                                std::vector<double> *imag = nullptr, std::string *error = nullptr);

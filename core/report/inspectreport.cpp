@@ -267,7 +267,8 @@ private:
 };
 
 // The same fields in the same order as tensorJson.
-void writeTensor(std::string &out, const Document &doc, const TensorEntry &e, bool withStats)
+void writeTensor(std::string &out, const Document &doc, const TensorEntry &e, bool withStats,
+                 const TensorStats *precomputed)
 {
     const TensorInfo &t = doc.tensors[static_cast<size_t>(e.tensor)];
     ObjectWriter w(out, 2);
@@ -287,7 +288,7 @@ void writeTensor(std::string &out, const Document &doc, const TensorEntry &e, bo
     if (!t.error.empty())
         w.string("error", t.error);
     if (withStats && t.error.empty()) {
-        TensorStats st = computeStats(doc, t);
+        const TensorStats st = precomputed ? *precomputed : computeStats(doc, t);
         if (st.ok) {
             w.real("sum", st.sum);
             if (dtypeIsComplex(t.dtype))
@@ -325,12 +326,16 @@ void writeInspectJson(std::ostream &os, const Document &doc, bool withStats)
     }
     os.write(whole.data(), static_cast<std::streamsize>(at));
     os << "\n  \"tensors\": [";
+    // Statistics are computed a batch of tensors at a time, one tensor per core.
+    constexpr size_t kBatch = 256;
+    std::vector<TensorStats> stats;
     std::string piece;
-    bool first = true;
-    for (const auto &e : doc.entries) {
-        piece.assign(first ? "\n    " : ",\n    ");
-        first = false;
-        writeTensor(piece, doc, e, withStats);
+    for (size_t i = 0; i < doc.entries.size(); ++i) {
+        if (withStats && i % kBatch == 0)
+            stats = computeStatsOfEntries(doc, i, std::min(doc.entries.size(), i + kBatch));
+        const TensorEntry &e = doc.entries[i];
+        piece.assign(i == 0 ? "\n    " : ",\n    ");
+        writeTensor(piece, doc, e, withStats, withStats ? &stats[i % kBatch] : nullptr);
         os.write(piece.data(), static_cast<std::streamsize>(piece.size()));
     }
     os << "\n  ]";
@@ -354,7 +359,12 @@ std::string inspectText(const Document &doc, bool withStats)
     }
     os << "\ntensors:\n";
     std::map<std::string, uint64_t> bytesByDtype;
-    for (const auto &e : doc.entries) {
+    std::vector<TensorStats> stats;
+    constexpr size_t kBatch = 256;
+    for (size_t i = 0; i < doc.entries.size(); ++i) {
+        const TensorEntry &e = doc.entries[i];
+        if (withStats && i % kBatch == 0)
+            stats = computeStatsOfEntries(doc, i, std::min(doc.entries.size(), i + kBatch));
         const TensorInfo &t = doc.tensors[static_cast<size_t>(e.tensor)];
         bytesByDtype[dtypeName(t.dtype)] += t.nbytes();
         os << "  " << e.key << "  " << dtypeName(t.dtype) << " " << shapeText(t.shape);
@@ -364,7 +374,7 @@ std::string inspectText(const Document &doc, bool withStats)
         if (!t.error.empty())
             os << "  [error: " << t.error << "]";
         else if (withStats) {
-            TensorStats st = computeStats(doc, t);
+            const TensorStats &st = stats[i % kBatch];
             if (st.ok) {
                 char buf[160];
                 std::snprintf(buf, sizeof buf, "  sum=%.6g min=%.4g max=%.4g mean=%.4g std=%.4g", st.sum, st.min,

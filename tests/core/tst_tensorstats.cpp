@@ -5,6 +5,7 @@
 
 #include <QtTest>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 using namespace te;
@@ -75,6 +76,79 @@ private slots:
             return true;
         });
         QCOMPARE(seen, (std::vector<double>{0, 2, 4, 1, 3, 5}));
+    }
+
+    // A contiguous tensor long enough to be split over threads and lanes, with an odd
+    // length and non-finite values in it: the fast path must agree with a plain
+    // element-by-element computation in long double, and report progress up to n.
+    void longContiguousMatchesPlainSum_data()
+    {
+        QTest::addColumn<bool>("specials");
+        QTest::newRow("finite") << false;
+        QTest::newRow("nan and inf") << true;
+    }
+
+    void longContiguousMatchesPlainSum()
+    {
+        QFETCH(bool, specials);
+        const int64_t n = 3 * (int64_t(1) << 18) + 4097;
+        std::string bytes(static_cast<size_t>(n) * 4, '\0');
+        long double sum = 0, sq = 0, lo = INFINITY, hi = -INFINITY;
+        uint64_t zeros = 0, nans = 0;
+        for (int64_t i = 0; i < n; ++i) {
+            float v = static_cast<float>(std::sin(static_cast<double>(i) * 0.37) * 1000.0 + 3.0);
+            if (i % 1000 == 7)
+                v = 0;
+            if (specials && i % 100003 == 11)
+                v = std::numeric_limits<float>::quiet_NaN();
+            std::memcpy(&bytes[static_cast<size_t>(i) * 4], &v, 4);
+            if (std::isnan(v)) {
+                ++nans;
+                continue;
+            }
+            sum += v;
+            sq += static_cast<long double>(v) * v;
+            zeros += v == 0;
+            lo = std::min<long double>(lo, v);
+            hi = std::max<long double>(hi, v);
+        }
+        const double finite = static_cast<double>(static_cast<uint64_t>(n) - nans);
+        const double mean = static_cast<double>(sum / finite);
+        const double var = static_cast<double>((sq - sum * sum / finite) / (finite - 1));
+
+        Document doc;
+        doc.file = MappedFile::fromBytes(bytes, "long");
+        StorageInfo storage;
+        storage.dtype = DType::Float32;
+        storage.numel = static_cast<uint64_t>(n);
+        storage.nbytes = bytes.size();
+        storage.resolved = true;
+        doc.storages.push_back(storage);
+        TensorInfo t;
+        t.storage = 0;
+        t.dtype = DType::Float32;
+        t.shape = {n};
+        t.strides = {1};
+        TensorInfo column = t;
+        column.shape = {n, 1};
+        column.strides = {1, 1}; // a size-1 dimension's stride does not matter
+        for (const TensorInfo &view : {t, column}) {
+            std::atomic<uint64_t> progress{0};
+            TensorStats st = computeStats(doc, view, nullptr, &progress);
+            QVERIFY2(st.ok, st.error.c_str());
+            QCOMPARE(st.count, static_cast<uint64_t>(n));
+            QCOMPARE(progress.load(), static_cast<uint64_t>(n));
+            QCOMPARE(st.nans, nans);
+            QCOMPARE(st.zeros, zeros);
+            QCOMPARE(st.min, static_cast<double>(lo));
+            QCOMPARE(st.max, static_cast<double>(hi));
+            QVERIFY(std::fabs(st.finiteSum - static_cast<double>(sum)) <= 1e-9 * std::fabs(static_cast<double>(sum)) + 1e-6);
+            QVERIFY(std::fabs(st.mean - mean) <= 1e-9 * std::fabs(mean) + 1e-9);
+            QVERIFY(std::fabs(st.std - std::sqrt(var)) <= 1e-9 * std::sqrt(var));
+            QCOMPARE(std::isnan(st.sum), specials);
+        }
+        std::atomic<bool> cancel{true};
+        QCOMPARE(computeStats(doc, t, &cancel).error, std::string("cancelled"));
     }
 };
 
