@@ -124,13 +124,12 @@ const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string 
 namespace {
 
 // Statistics of a contiguous run of one real dtype, block by block: each block of 4096
-// values is summed plainly and its mean and squared deviations taken in a second pass
-// while it is in cache; blocks are merged with Neumaier's sum and Chan's formula. This
+// values is summed plainly in one pass; blocks are merged with Neumaier's sum and Chan's formula. This
 // keeps float64 accuracy at memory speed, where a per-element compensated update is
 // several times slower. Inside a block every running quantity is split over kLanes
 // independent accumulators, so the additions do not wait on each other and the
 // compiler can use vector instructions without reordering anything itself.
-constexpr int64_t kLanes = 8;
+constexpr int64_t kLanes = 4;
 
 void addCompensated(double &acc, double &c, double v)
 {
@@ -196,7 +195,7 @@ bool linearStats(const uint8_t *p, int64_t n, int64_t item, Load load, Partial &
     Partial &st = out;
     const auto add = addCompensated;
     auto total = [](const double *lanes) {
-        return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+        return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
     };
     for (int64_t start = 0; start < n; start += kBlock) {
         if ((start & 0xFFFFF) == 0) {
@@ -208,59 +207,62 @@ bool linearStats(const uint8_t *p, int64_t n, int64_t item, Load load, Partial &
         const int64_t len = std::min(kBlock, n - start);
         const int64_t whole = len - len % kLanes;
         const uint8_t *q = p + start * item;
-        // Pass 1: decode, sum, and notice non-finite values (v - v is NaN only for them).
-        double acc[kLanes] = {}, check[kLanes] = {};
+        // One pass for a block of finite values: the sum, extremes, zeros, and the sum and
+        // squares of deviations from the block's first value (a shift close to the data
+        // keeps the squares accurate). v - v is NaN only for NaN and infinities.
+        const double shift = load(q);
+        double acc[kLanes] = {}, check[kLanes] = {}, dev[kLanes] = {}, dev2[kLanes] = {};
+        double mn[kLanes], mx[kLanes];
+        int64_t zeros[kLanes] = {};
+        std::fill(mn, mn + kLanes, shift);
+        std::fill(mx, mx + kLanes, shift);
         for (int64_t i = 0; i < whole; i += kLanes) {
             for (int64_t k = 0; k < kLanes; ++k) {
                 const double v = load(q + (i + k) * item);
-                values[i + k] = v;
                 acc[k] += v;
                 check[k] += v - v;
+                mn[k] = v < mn[k] ? v : mn[k];
+                mx[k] = v > mx[k] ? v : mx[k];
+                zeros[k] += v == 0;
+                const double d = v - shift;
+                dev[k] += d;
+                dev2[k] += d * d;
             }
         }
         for (int64_t i = whole; i < len; ++i) {
             const double v = load(q + i * item);
-            values[i] = v;
             acc[i - whole] += v;
             check[i - whole] += v - v;
+            mn[0] = v < mn[0] ? v : mn[0];
+            mx[0] = v > mx[0] ? v : mx[0];
+            zeros[0] += v == 0;
+            const double d = v - shift;
+            dev[i - whole] += d;
+            dev2[i - whole] += d * d;
         }
         const double blockSum = total(acc);
         add(sum, comp, blockSum);
         bool special = false;
         for (double c : check)
             special |= c != 0;
-        // Pass 2: extremes and zeros over the finite values.
         int64_t blockFinite = len;
-        double blockFiniteSum = blockSum;
+        double blockFiniteSum = blockSum, blockMean, blockM2;
         if (!special) {
-            double mn[kLanes], mx[kLanes];
-            int64_t zeros[kLanes] = {};
-            std::fill(mn, mn + kLanes, lo);
-            std::fill(mx, mx + kLanes, hi);
-            for (int64_t i = 0; i < whole; i += kLanes) {
-                for (int64_t k = 0; k < kLanes; ++k) {
-                    const double v = values[i + k];
-                    mn[k] = v < mn[k] ? v : mn[k];
-                    mx[k] = v > mx[k] ? v : mx[k];
-                    zeros[k] += v == 0;
-                }
-            }
-            for (int64_t i = whole; i < len; ++i) {
-                const double v = values[i];
-                mn[0] = v < mn[0] ? v : mn[0];
-                mx[0] = v > mx[0] ? v : mx[0];
-                zeros[0] += v == 0;
-            }
             for (int64_t k = 0; k < kLanes; ++k) {
                 lo = std::min(lo, mn[k]);
                 hi = std::max(hi, mx[k]);
                 st.zeros += static_cast<uint64_t>(zeros[k]);
             }
+            const double d = total(dev);
+            blockMean = shift + d / static_cast<double>(len);
+            blockM2 = std::max(0.0, total(dev2) - d * d / static_cast<double>(len));
         } else {
+            // NaN or infinities in this block: classify element by element, then take the
+            // finite values' mean and squared deviations in two passes.
             blockFinite = 0;
             blockFiniteSum = 0;
             for (int64_t i = 0; i < len; ++i) {
-                const double v = values[i];
+                const double v = load(q + i * item);
                 if (!std::isfinite(v)) {
                     if (std::isnan(v))
                         ++st.nans;
@@ -274,20 +276,14 @@ bool linearStats(const uint8_t *p, int64_t n, int64_t item, Load load, Partial &
                 lo = std::min(lo, v);
                 hi = std::max(hi, v);
             }
+            if (blockFinite == 0)
+                continue;
+            blockMean = blockFiniteSum / static_cast<double>(blockFinite);
+            blockM2 = 0;
+            for (int64_t i = 0; i < blockFinite; ++i)
+                blockM2 += (values[i] - blockMean) * (values[i] - blockMean);
         }
-        if (blockFinite == 0)
-            continue;
         add(finiteSum, finiteComp, blockFiniteSum);
-        // Pass 3: squared deviations from the block's mean.
-        const double blockMean = blockFiniteSum / static_cast<double>(blockFinite);
-        const int64_t wholeFinite = blockFinite - blockFinite % kLanes;
-        double dev[kLanes] = {};
-        for (int64_t i = 0; i < wholeFinite; i += kLanes)
-            for (int64_t k = 0; k < kLanes; ++k)
-                dev[k] += (values[i + k] - blockMean) * (values[i + k] - blockMean);
-        for (int64_t i = wholeFinite; i < blockFinite; ++i)
-            dev[i - wholeFinite] += (values[i] - blockMean) * (values[i] - blockMean);
-        const double blockM2 = total(dev);
         const double count = static_cast<double>(finite + static_cast<uint64_t>(blockFinite));
         const double delta = blockMean - mean;
         mean += delta * static_cast<double>(blockFinite) / count;
@@ -347,13 +343,16 @@ bool parallelStats(const uint8_t *p, int64_t n, int64_t item, Load load, TensorS
     return true;
 }
 
+// A type per dtype (not a function pointer), so the load is inlined into the kernel.
 template <typename T>
-double loadAs(const uint8_t *p)
-{
-    T v;
-    std::memcpy(&v, p, sizeof v);
-    return static_cast<double>(v);
-}
+struct LoadAs {
+    double operator()(const uint8_t *p) const
+    {
+        T v;
+        std::memcpy(&v, p, sizeof v);
+        return static_cast<double>(v);
+    }
+};
 
 } // namespace
 
@@ -370,10 +369,10 @@ TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::at
         const int64_t item = dtypeItemSize(t.dtype);
         bool done = false;
         switch (t.dtype) {
-        case DType::Float32: done = parallelStats(p, n, item, loadAs<float>, st, cancel, progress); break;
-        case DType::Float64: done = parallelStats(p, n, item, loadAs<double>, st, cancel, progress); break;
-        case DType::Int64: done = parallelStats(p, n, item, loadAs<int64_t>, st, cancel, progress); break;
-        case DType::Int32: done = parallelStats(p, n, item, loadAs<int32_t>, st, cancel, progress); break;
+        case DType::Float32: done = parallelStats(p, n, item, LoadAs<float>{}, st, cancel, progress); break;
+        case DType::Float64: done = parallelStats(p, n, item, LoadAs<double>{}, st, cancel, progress); break;
+        case DType::Int64: done = parallelStats(p, n, item, LoadAs<int64_t>{}, st, cancel, progress); break;
+        case DType::Int32: done = parallelStats(p, n, item, LoadAs<int32_t>{}, st, cancel, progress); break;
         default: {
             const DType type = t.dtype;
             done = parallelStats(p, n, item, [type](const uint8_t *q) { return decodeElement(type, q); }, st, cancel,
