@@ -20,6 +20,7 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFileSystemWatcher>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -128,9 +129,22 @@ void MainWindow::buildLayout()
     m_banner = new QLabel(page);
     m_banner->setWordWrap(true);
     m_banner->setMargin(8);
-    m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::LinksAccessibleByMouse);
     m_banner->hide();
+    connect(m_banner, &QLabel::linkActivated, this, [this](const QString &link) {
+        if (link == QLatin1String("reload"))
+            reload();
+    });
     layout->addWidget(m_banner);
+
+    // A file rewritten while it is shown (a training run saving its checkpoint again):
+    // say so, since the values read from now on are not the ones that were opened.
+    m_watcher = new QFileSystemWatcher(this);
+    m_changeTimer = new QTimer(this);
+    m_changeTimer->setSingleShot(true);
+    m_changeTimer->setInterval(300);
+    connect(m_watcher, &QFileSystemWatcher::fileChanged, m_changeTimer, qOverload<>(&QTimer::start));
+    connect(m_changeTimer, &QTimer::timeout, this, &MainWindow::checkFileChanged);
 
     m_splitter = new QSplitter(Qt::Horizontal, page);
     m_tree = new QTreeView(m_splitter);
@@ -332,6 +346,54 @@ void MainWindow::openFile(const QString &path)
     m_loader->load(m_currentPath);
 }
 
+void MainWindow::watchDocumentFiles()
+{
+    if (!m_watcher->files().isEmpty())
+        m_watcher->removePaths(m_watcher->files());
+    if (!m_doc)
+        return;
+    QStringList files;
+    if (m_doc->file && !m_doc->file->path().empty())
+        files << QString::fromStdString(m_doc->file->path());
+    for (const auto &part : m_doc->parts)
+        if (part && part->file)
+            files << QString::fromStdString(part->file->path());
+    files.removeDuplicates();
+    for (const QString &f : files)
+        if (QFileInfo(f).isFile())
+            m_watcher->addPath(f);
+}
+
+bool MainWindow::documentChangedOnDisk() const
+{
+    if (!m_doc)
+        return false;
+    if (m_doc->file && m_doc->file->changedOnDisk())
+        return true;
+    for (const auto &part : m_doc->parts)
+        if (part && part->file && part->file->changedOnDisk())
+            return true;
+    return false;
+}
+
+void MainWindow::checkFileChanged()
+{
+    if (m_doc && m_doc->file && !m_doc->file->path().empty() &&
+        !QFileInfo::exists(QString::fromStdString(m_doc->file->path()))) {
+        // The open file keeps its bytes until it is closed: everything still works.
+        showBanner(tr("%1 was deleted or moved on disk; what is shown stays readable until another file is opened.")
+                       .arg(QFileInfo(m_currentPath).fileName()),
+                   false);
+        return;
+    }
+    if (!documentChangedOnDisk())
+        return;
+    showBanner(tr("%1 changed on disk after it was opened; values read from now on may not match what is shown. "
+                  "<a href=\"reload\" style=\"color:white\">Reload</a> (F5)")
+                   .arg(QFileInfo(m_currentPath).fileName().toHtmlEscaped()),
+               true, true);
+}
+
 void MainWindow::reload()
 {
     if (!m_currentPath.isEmpty())
@@ -379,6 +441,7 @@ void MainWindow::showDocument(std::shared_ptr<const Document> doc, std::shared_p
     m_cancel->hide();
     statusBar()->clearMessage();
     m_doc = std::move(doc);
+    watchDocumentFiles();
     m_model->setDocument(m_doc, std::move(tree));
     m_tensorPanel->setDocument(m_doc);
     m_filePanel->setDocument(m_doc);
@@ -439,8 +502,10 @@ void MainWindow::showError(const QString &path, const QString &message)
     emit idle();
 }
 
-void MainWindow::showBanner(const QString &text, bool danger)
+void MainWindow::showBanner(const QString &text, bool danger, bool rich)
 {
+    // File names and messages from files are plain text; only our own links are HTML.
+    m_banner->setTextFormat(rich ? Qt::RichText : Qt::PlainText);
     m_banner->setText(text);
     m_banner->setStyleSheet(danger ? QStringLiteral("background:#dc322f; color:white; font-weight:bold;")
                                    : QStringLiteral("background:palette(highlight); color:palette(highlighted-text);"));

@@ -9,6 +9,7 @@
 #include <QStringList>
 #include <memory>
 
+class QFileSystemWatcher;
 class QLabel;
 class QLineEdit;
 class QMenu;
@@ -67,7 +68,7 @@ private:
     void buildLayout();
     void showDocument(std::shared_ptr<const Document> doc, std::shared_ptr<const TreeNode> tree);
     void showError(const QString &path, const QString &message);
-    void showBanner(const QString &text, bool danger);
+    void showBanner(const QString &text, bool danger, bool rich = false);
     void updateStatus();
     void addRecent(const QString &path);
     void rebuildRecentMenu();
@@ -77,6 +78,9 @@ private:
     void checkAgainstDialog();
     void updateRunPanel();
     void reload();
+    void watchDocumentFiles();
+    bool documentChangedOnDisk() const;
+    void checkFileChanged();
     void exportReport(bool markdown);
     void copySelectedKeys();
     void onCurrentChanged();
@@ -99,6 +103,8 @@ private:
     InferencePanel *m_runPanel;
     DevicePicker *m_devices;
     QLabel *m_banner;
+    QFileSystemWatcher *m_watcher;
+    QTimer *m_changeTimer;
     QLineEdit *m_filter;
     QTimer *m_filterTimer;
     QProgressBar *m_progress;

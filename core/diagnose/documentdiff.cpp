@@ -272,6 +272,12 @@ DocumentDiff diffDocuments(const Document &a, const Document &b, const std::atom
                     d.valuesCompared = true;
                 else
                     stopped = true;
+                for (const std::string &damage : {tensorDamage(a, *ta), tensorDamage(b, *tb)}) {
+                    if (!damage.empty()) {
+                        d.valuesCompared = false;
+                        addNote(d, "values not compared: " + damage);
+                    }
+                }
             }
             if (d.valuesCompared && (ta->layout == "quantized" || tb->layout == "quantized"))
                 addNote(d, "quantized: integer values compared, not scales or zero points");

@@ -121,6 +121,14 @@ std::vector<Source> checkSources(const std::vector<NamedTensor> &tensors, const 
     return out;
 }
 
+// After copying: bytes from a file cut short underneath are zeros, not the tensor.
+void checkIntact(const Source &s)
+{
+    std::string damage = tensorDamage(*s.doc, *s.tensor);
+    if (!damage.empty())
+        fail(*s.key, damage);
+}
+
 // Hands the tensor's elements in row-major order to sink(pointer, bytes), in chunks.
 template <typename Sink>
 void copyContiguous(const Source &s, Sink &&sink)
@@ -414,6 +422,7 @@ void writeTorchStateDict(const std::string &path, const std::vector<NamedTensor>
         const Source &s = sources[i];
         zip.open(prefix + "/data/" + std::to_string(i), s.tensor->nbytes());
         copyContiguous(s, [&](const uint8_t *p, size_t n) { zip.write(p, n); });
+        checkIntact(s);
         zip.close();
     }
     zip.member(prefix + "/version", "3\n");
@@ -459,8 +468,10 @@ void writeSafetensors(const std::string &path, const std::vector<NamedTensor> &t
         length[i] = static_cast<uint8_t>(static_cast<uint64_t>(text.size()) >> (8 * i));
     writeAll(temp.file(), length, sizeof length, path);
     writeAll(temp.file(), text.data(), text.size(), path);
-    for (const Source &s : sources)
+    for (const Source &s : sources) {
         copyContiguous(s, [&](const uint8_t *p, size_t n) { writeAll(temp.file(), p, n, path); });
+        checkIntact(s);
+    }
     temp.commit();
 }
 

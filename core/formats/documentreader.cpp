@@ -125,6 +125,8 @@ std::unique_ptr<Document> readDocument(std::shared_ptr<const MappedFile> file, c
         throw ReadError("not a PyTorch file: it looks like " + d.description, doc->path);
     }
     checkCancel(options);
+    if (doc->file->damaged())
+        throw ReadError("the file was cut short on disk while it was being read", doc->path);
     reportProgress(options, 0.8, "understanding the structure");
     analyzeDocument(*doc);
     scanSecurity(*doc);

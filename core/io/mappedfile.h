@@ -31,12 +31,22 @@ public:
     // the pages around them; returns how many were copied (fewer at the end of the file).
     size_t readAt(uint64_t offset, void *out, size_t n) const;
 
+    // A file cut short while it is mapped makes the pages past its new end raise SIGBUS
+    // when touched. Every map is registered with a SIGBUS handler that puts zero pages in
+    // their place and marks the map damaged, so a reader sees zeros instead of the process
+    // dying; whoever read bytes checks damaged() afterwards and reports the change.
+    bool damaged() const;
+    // Whether the file on disk is no longer what was mapped (size or modification time).
+    bool changedOnDisk() const;
+
 private:
     MappedFile() = default;
     const uint8_t *m_data = nullptr;
     uint64_t m_size = 0;
     void *m_mapping = nullptr;
     int m_fd = -1;
+    int m_slot = -1;          // in the SIGBUS registry, -1 when not registered
+    int64_t m_mtimeNs = 0;
     std::string m_owned;
     std::string m_path;
 };

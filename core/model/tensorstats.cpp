@@ -121,6 +121,18 @@ const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string 
     return (s.file ? s.file : doc.file)->data() + s.fileOffset;
 }
 
+std::string tensorDamage(const Document &doc, const TensorInfo &t)
+{
+    if (t.storage < 0 || static_cast<size_t>(t.storage) >= doc.storages.size())
+        return {};
+    const StorageInfo &s = doc.storages[static_cast<size_t>(t.storage)];
+    const MappedFile *f = s.file ? s.file.get() : doc.file.get();
+    if (!f || !f->damaged())
+        return {};
+    return "the file was cut short on disk while it was open (" + f->path() +
+           "): the values read are not the file's; reopen it";
+}
+
 namespace {
 
 // Statistics of a contiguous run of one real dtype, block by block: each block of 4096
@@ -356,8 +368,10 @@ struct LoadAs {
 
 } // namespace
 
-TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::atomic<bool> *cancel,
-                         std::atomic<uint64_t> *progress)
+namespace {
+
+TensorStats computeStatsUnchecked(const Document &doc, const TensorInfo &t, const std::atomic<bool> *cancel,
+                                  std::atomic<uint64_t> *progress)
 {
     TensorStats st;
     const uint8_t *base = tensorBase(doc, t, &st.error);
@@ -443,6 +457,20 @@ TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::at
     return st;
 }
 
+} // namespace
+
+TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::atomic<bool> *cancel,
+                         std::atomic<uint64_t> *progress)
+{
+    TensorStats st = computeStatsUnchecked(doc, t, cancel, progress);
+    std::string damage = tensorDamage(doc, t);
+    if (!damage.empty()) {
+        st = TensorStats();
+        st.error = std::move(damage);
+    }
+    return st;
+}
+
 std::vector<TensorStats> computeStatsOfEntries(const Document &doc, size_t from, size_t to,
                                                const std::atomic<bool> *cancel)
 {
@@ -490,6 +518,8 @@ std::vector<uint64_t> computeHistogram(const Document &doc, const TensorInfo &t,
         ++counts[static_cast<size_t>(bin)];
         return true;
     });
+    if (!tensorDamage(doc, t).empty())
+        std::fill(counts.begin(), counts.end(), 0);
     return counts;
 }
 
@@ -513,6 +543,14 @@ std::vector<double> readValues(const Document &doc, const TensorInfo &t, size_t 
             imag->push_back(im);
         return true;
     });
+    std::string damage = tensorDamage(doc, t);
+    if (!damage.empty()) {
+        out.clear();
+        if (imag)
+            imag->clear();
+        if (error)
+            *error = std::move(damage);
+    }
     return out;
 }
 

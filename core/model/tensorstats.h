@@ -28,6 +28,10 @@ const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string 
 
 // Contiguous tensors are read block by block, long ones split over the cores; `progress`,
 // when given, grows by the number of elements read (for a progress bar on big tensors).
+// Empty when the tensor's bytes are still what was mapped; otherwise why its values just
+// read cannot be trusted (the file was cut short on disk while open). Check after reading.
+std::string tensorDamage(const Document &doc, const TensorInfo &t);
+
 TensorStats computeStats(const Document &doc, const TensorInfo &t, const std::atomic<bool> *cancel = nullptr,
                          std::atomic<uint64_t> *progress = nullptr);
 // Statistics of doc.entries[from, to), a tensor per core at a time.

@@ -1,5 +1,6 @@
 #include "weightapplier.h"
 #include "modelinputs.h"
+#include "../model/tensorstats.h"
 
 #include <chrono>
 #include <unordered_map>
@@ -39,8 +40,14 @@ ApplyResult applyWeights(LoadedModel &model, const Document &modelDoc, const Doc
             r.error = modelKey + ": " + error;
             return r;
         }
+        const TensorInfo &t = weights.tensors[static_cast<size_t>(it->second)];
+        error = tensorDamage(weights, t);
+        if (!error.empty()) {
+            r.error = checkpointKey + ": " + error;
+            return r;
+        }
         ++r.applied;
-        r.bytes += weights.tensors[static_cast<size_t>(it->second)].nbytes();
+        r.bytes += t.nbytes();
     }
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     r.ok = true;

@@ -249,6 +249,80 @@ private slots:
         QVERIFY(!w.isBusy());
     }
 
+    // A checkpoint rewritten (truncated) while it is shown: a banner says so, reading its
+    // tensors afterwards reports the damage instead of dying of SIGBUS, and Reload then
+    // reports the file as unreadable.
+    void fileTruncatedWhileOpen()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("changing.pt"));
+        QVERIFY(QFile::copy(fixture("torchvision_traced.pt"), path));
+        MainWindow w;
+        w.show();
+        QSignalSpy shown(&w, &MainWindow::documentShown);
+        w.openFile(path);
+        QVERIFY(shown.wait(10000));
+        QVERIFY(w.document());
+        QVERIFY(QFile(path).resize(4096));
+        QTRY_VERIFY_WITH_TIMEOUT(labelShows(w, QStringLiteral("changed on disk")), 5000);
+        // Visit every row: the Tensor tab computes statistics from the damaged map.
+        QAbstractItemModel *model = w.treeView()->model();
+        int visited = 0;
+        std::vector<QModelIndex> pending{model->index(0, 0)};
+        while (!pending.empty() && visited < 300) {
+            const QModelIndex i = pending.back();
+            pending.pop_back();
+            if (!i.isValid())
+                continue;
+            w.treeView()->setCurrentIndex(i);
+            QCoreApplication::processEvents();
+            ++visited;
+            pending.push_back(i.siblingAtRow(i.row() + 1));
+            if (model->rowCount(i))
+                pending.push_back(model->index(0, 0, i));
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(!w.isBusy(), 10000);
+        QVERIFY(visited > 5);
+        QTRY_VERIFY_WITH_TIMEOUT(labelShows(w, QStringLiteral("cut short")), 5000);
+        shown.clear();
+        for (QLabel *l : w.findChildren<QLabel *>())
+            if (l->isVisible() && l->text().contains(QStringLiteral("Reload")))
+                emit l->linkActivated(QStringLiteral("reload"));
+        QVERIFY(shown.wait(10000));
+        QVERIFY(labelShows(w, QStringLiteral("Could not open")));
+    }
+
+    void fileDeletedWhileOpen()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("gone.pt"));
+        QVERIFY(QFile::copy(fixture("checkpoint.pt"), path));
+        MainWindow w;
+        w.show();
+        QSignalSpy shown(&w, &MainWindow::documentShown);
+        w.openFile(path);
+        QVERIFY(shown.wait(10000));
+        QVERIFY(QFile::remove(path));
+        QTRY_VERIFY_WITH_TIMEOUT(labelShows(w, QStringLiteral("was deleted")), 5000);
+        QVERIFY(w.document()->entries.size() > 0);
+    }
+
+    // Closing (destroying) the window while a file is still being read must neither crash
+    // nor leave the worker touching a dead window.
+    void closeWhileLoading()
+    {
+        QTemporaryDir dir;
+        const QString path = writeSlowPickle(dir);
+        auto *w = new MainWindow;
+        w->show();
+        w->openFile(path);
+        QTest::qWait(50);
+        QVERIFY(w->isBusy());
+        w->close();
+        delete w;
+        QTest::qWait(100);
+    }
+
     void screenshotFromTheBinary()
     {
         QTemporaryDir dir;
