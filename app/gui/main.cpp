@@ -1,13 +1,18 @@
 // torch-explorer: the desktop program. Files to open come on the command line;
 // --screenshot renders the window once everything has loaded, saves a PNG and exits.
 #include "mainwindow.h"
+#include "core/runtime/runtimeloader.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <QTreeView>
 #include <QPalette>
 #include <QStyleFactory>
 #include <QTimer>
 #include <cstdio>
+#include <map>
+#include <string>
 
 namespace {
 
@@ -37,6 +42,38 @@ void applyDarkPalette()
 
 } // namespace
 
+// --timing: when the window showed, when the reader finished, how long showing the
+// document and drawing it took, and how long a filter took to apply and draw.
+void reportTiming(te::MainWindow &window, QElapsedTimer &clock, const QString &filter)
+{
+    auto *marks = new std::map<std::string, qint64>;
+    (*marks)["window_shown_ms"] = clock.elapsed();
+    (*marks)["runtime_loaded"] = te::runtimeLoaded() ? 1 : 0;
+    QObject::connect(&window, &te::MainWindow::documentArriving, &window,
+                     [marks, &clock] { (*marks)["read_done_ms"] = clock.elapsed(); });
+    QObject::connect(&window, &te::MainWindow::documentShown, &window, [marks, &clock, &window, filter] {
+        (*marks)["shown_ms"] = clock.elapsed();
+        QTimer::singleShot(0, &window, [marks, &clock, &window, filter] {
+            (void)window.grab(); // one full paint of the window as it is now
+            (*marks)["painted_ms"] = clock.elapsed();
+            QElapsedTimer f;
+            f.start();
+            window.setFilterNow(filter);
+            (void)window.grab();
+            (*marks)["filter_ms"] = f.elapsed();
+            (*marks)["filter_rows"] = window.treeView()->model()->rowCount();
+            (*marks)["tensors"] = window.document() ? static_cast<qint64>(window.document()->entries.size()) : -1;
+            std::string out = "{";
+            for (const auto &[k, v] : *marks)
+                out += (out.size() > 1 ? ", \"" : "\"") + k + "\": " + std::to_string(v);
+            std::printf("%s}\n", out.c_str());
+            std::fflush(stdout);
+            delete marks;
+            QApplication::exit(window.document() ? 0 : 1);
+        });
+    });
+}
+
 int main(int argc, char **argv)
 {
     QApplication app(argc, argv);
@@ -58,6 +95,11 @@ int main(int argc, char **argv)
     QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use a dark colour scheme."));
     QCommandLineOption runOption(QStringLiteral("run"),
                                  QStringLiteral("Run the model once it is open (runs its TorchScript code)."));
+    QCommandLineOption timing(QStringLiteral("timing"),
+                              QStringLiteral("Open the file, filter the tree for TEXT, print how long each step took "
+                                             "as JSON and exit (for the benchmark)."),
+                              QStringLiteral("TEXT"));
+    parser.addOption(timing);
     parser.addOption(runOption);
     parser.addOption(against);
     parser.addOption(screenshot);
@@ -66,8 +108,12 @@ int main(int argc, char **argv)
     if (parser.isSet(dark))
         applyDarkPalette();
 
+    QElapsedTimer clock;
+    clock.start();
     te::MainWindow window;
     window.show();
+    if (parser.isSet(timing))
+        reportTiming(window, clock, parser.value(timing));
     const QStringList files = parser.positionalArguments();
     if (!files.isEmpty())
         window.openFile(files.first());

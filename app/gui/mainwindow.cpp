@@ -257,6 +257,13 @@ void MainWindow::buildActions()
     connect(m_filterTimer, &QTimer::timeout, this, &MainWindow::applyFilter);
 }
 
+void MainWindow::setFilterNow(const QString &text)
+{
+    m_filter->setText(text);
+    m_filterTimer->stop();
+    applyFilter();
+}
+
 void MainWindow::applyFilter()
 {
     m_proxy->setFilterFixedString(m_filter->text());
@@ -437,6 +444,7 @@ void MainWindow::exportReport(bool markdown)
 
 void MainWindow::showDocument(std::shared_ptr<const Document> doc, std::shared_ptr<const TreeNode> tree)
 {
+    emit documentArriving();
     m_progress->hide();
     m_cancel->hide();
     statusBar()->clearMessage();

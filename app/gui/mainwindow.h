@@ -54,7 +54,11 @@ public:
     // Writes the inspect document (JSON) or its Markdown form; false with *error set.
     bool writeReport(const QString &path, bool markdown, QString *error) const;
 
+    // Filters the tree at once, without the typing delay (used by --timing and tests).
+    void setFilterNow(const QString &text);
+
 signals:
+    void documentArriving(); // the reader has finished; the window is about to show it
     void documentShown(); // loaded and displayed, or failed with a message
     void idle();          // nothing loading and no statistics computing
 

@@ -93,15 +93,23 @@ ModuleTree moduleTree(const ExpectedModel &model)
         }
         t.locals[parentOf(k.key)].push_back(lastOf(k.key));
     }
-    // Pre-order: a module's subtree follows it directly.
+    // Pre-order: a module's subtree follows it directly; siblings keep their first-seen
+    // order. Children are listed once, so this stays linear at a hundred thousand modules.
+    std::unordered_map<std::string, std::vector<const std::string *>> kids;
+    for (const auto &c : t.order)
+        if (!c.empty())
+            kids[parentOf(c)].push_back(&c);
     std::vector<std::string> sorted;
-    std::function<void(const std::string &)> visit = [&](const std::string &m) {
-        sorted.push_back(m);
-        for (const auto &c : t.order)
-            if (!c.empty() && parentOf(c) == m)
-                visit(c);
-    };
-    visit("");
+    sorted.reserve(t.order.size());
+    std::vector<const std::string *> stack{&t.order.front()}; // "" was added first
+    while (!stack.empty()) {
+        const std::string *m = stack.back();
+        stack.pop_back();
+        sorted.push_back(*m);
+        auto it = kids.find(*m);
+        if (it != kids.end())
+            stack.insert(stack.end(), it->second.rbegin(), it->second.rend());
+    }
     t.order = std::move(sorted);
     return t;
 }
@@ -329,10 +337,39 @@ LoadReport checkLoad(const WeightsSource &weights, const ExpectedModel &model, c
         r.expectedElements += k.elements;
     }
 
+    ModuleTree tree = moduleTree(model);
+    // Which module flags each checkpoint key as unexpected: walk the key's segments down
+    // the module tree; the module where the next segment is neither a child nor one of
+    // its own names reports it. One walk per key instead of every key per module.
+    std::unordered_map<std::string, std::unordered_set<std::string>> localSets;
+    for (const auto &[m, names] : tree.locals)
+        localSets[m].insert(names.begin(), names.end());
+    std::unordered_map<std::string, std::vector<size_t>> unexpectedBy;
+    for (size_t i = 0; i < order.size(); ++i) {
+        const std::string &key = order[i];
+        std::string m;
+        size_t pos = 0;
+        for (;;) {
+            const size_t dot = key.find('.', pos);
+            const std::string first = key.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
+            auto kids = tree.children.find(m);
+            if (kids != tree.children.end() && kids->second.count(first)) {
+                if (dot == std::string::npos)
+                    break; // the key names a child module itself: no module sees it
+                m = m.empty() ? first : m + "." + first;
+                pos = dot + 1;
+                continue;
+            }
+            auto own = localSets.find(m);
+            if (own == localSets.end() || !own->second.count(first))
+                unexpectedBy[m].push_back(i);
+            break;
+        }
+    }
+
     // Module by module in pre-order, as load_state_dict's recursion does: each module
     // checks its own parameters and buffers, then flags keys under its prefix that name
     // neither one of them nor a child module.
-    ModuleTree tree = moduleTree(model);
     std::vector<std::string> sizeMessages;
     for (const auto &m : tree.order) {
         const std::string prefix = m.empty() ? std::string() : m + ".";
@@ -361,16 +398,11 @@ LoadReport checkLoad(const WeightsSource &weights, const ExpectedModel &model, c
             r.sources.emplace_back(key, original[it->second]);
             r.loadedElements += want->elements;
         }
-        const auto &children = tree.children[m];
-        std::unordered_set<std::string> localSet(locals.begin(), locals.end());
-        for (const auto &key : order) {
-            if (key.compare(0, prefix.size(), prefix) != 0)
-                continue;
-            std::string first = key.substr(prefix.size());
-            first = first.substr(0, first.find('.'));
-            if (!children.count(first) && !localSet.count(first)) {
-                r.unexpected.push_back(key);
-                r.checkpointStatus[original[index.at(key)]] = "unexpected";
+        auto flagged = unexpectedBy.find(m);
+        if (flagged != unexpectedBy.end()) {
+            for (size_t i : flagged->second) {
+                r.unexpected.push_back(order[i]);
+                r.checkpointStatus[original[i]] = "unexpected";
             }
         }
     }

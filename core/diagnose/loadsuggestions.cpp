@@ -3,6 +3,7 @@
 #include "loadcheck.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <set>
@@ -165,32 +166,55 @@ LoadReport diagnoseLoad(const Document &weightsDoc, const std::string &stateDict
     for (const auto &k : model.keys)
         expected.emplace(k.key, &k);
     auto last = [](const std::string &k) { return k.substr(k.rfind('.') == std::string::npos ? 0 : k.rfind('.') + 1); };
-    auto synonyms = [&](const std::string &a, const std::string &b) {
-        static const std::pair<const char *, const char *> pairs[] = {
-            {"gamma", "weight"}, {"beta", "bias"}, {"moving_mean", "running_mean"}, {"moving_variance", "running_var"},
-            {"kernel", "weight"}};
-        for (const auto &[x, y] : pairs)
-            if ((a == x && b == y) || (a == y && b == x))
-                return true;
-        return a == b;
+    // Unexpected keys by shape, in their order, and by shape and last name: each missing
+    // key finds its partner without looking at every unexpected key.
+    auto shapeId = [](const std::vector<int64_t> &shape) {
+        std::string id;
+        for (int64_t d : shape)
+            id += std::to_string(d) + ",";
+        return id;
     };
+    std::unordered_map<std::string, std::vector<size_t>> unexpectedByShape;
+    std::unordered_map<std::string, size_t> unexpectedByShapeAndName; // first of each
+    for (size_t i = 0; i < report.unexpected.size(); ++i) {
+        auto it = byKey.find(report.unexpected[i]);
+        if (it == byKey.end())
+            continue;
+        const std::string id = shapeId(it->second->shape);
+        unexpectedByShape[id].push_back(i);
+        unexpectedByShapeAndName.emplace(id + "\n" + last(report.unexpected[i]), i);
+    }
+    static const std::pair<const char *, const char *> kSynonyms[] = {
+        {"gamma", "weight"}, {"beta", "bias"}, {"moving_mean", "running_mean"}, {"moving_variance", "running_var"},
+        {"kernel", "weight"}};
     size_t pairsTried = 0;
     for (const auto &m : report.missing) {
-        const KeySpec *want = expected.at(m);
-        const std::string *best = nullptr;
-        int bestScore = -1;
-        for (const auto &u : report.unexpected) {
-            const KeySpec *have = byKey.count(u) ? byKey.at(u) : nullptr;
-            if (!have || have->shape != want->shape)
-                continue;
-            int score = synonyms(last(u), last(m)) ? 2 : 0;
-            if (score > bestScore) {
-                bestScore = score;
-                best = &u;
-            }
+        if (pairsTried >= 64)
+            break;
+        const std::string id = shapeId(expected.at(m)->shape);
+        auto sameShape = unexpectedByShape.find(id);
+        if (sameShape == unexpectedByShape.end())
+            continue;
+        // The first unexpected key of that shape with the same last name or a synonym of
+        // it, else the first of that shape.
+        size_t best = sameShape->second.front();
+        size_t named = SIZE_MAX;
+        std::vector<std::string> names{last(m)};
+        for (const auto &[x, y] : kSynonyms) {
+            if (names.front() == x)
+                names.push_back(y);
+            else if (names.front() == y)
+                names.push_back(x);
         }
-        if (best && ++pairsTried <= 64)
-            consider("rename", ruleBetween(*best, m));
+        for (const auto &n : names) {
+            auto it = unexpectedByShapeAndName.find(id + "\n" + n);
+            if (it != unexpectedByShapeAndName.end())
+                named = std::min(named, it->second);
+        }
+        if (named != SIZE_MAX)
+            best = named;
+        ++pairsTried;
+        consider("rename", ruleBetween(report.unexpected[best], m));
     }
 
     std::sort(found.begin(), found.end(), [](const Suggestion &a, const Suggestion &b) { return a.fixes > b.fixes; });
@@ -217,22 +241,21 @@ LoadReport diagnoseLoad(const Document &weightsDoc, const std::string &stateDict
     });
     // Drop what a better suggestion already covers ('module.bn.' after 'module.').
     std::vector<Suggestion> kept;
+    std::vector<size_t> keptLoads; // keys loaded with each kept rule alone
     for (auto &s : found) {
         bool covered = false;
-        for (const auto &k : kept) {
-            if (s.kind == "state_dict" || k.kind == "state_dict")
+        for (size_t i = 0; i < kept.size() && !covered; ++i) {
+            if (s.kind == "state_dict" || kept[i].kind == "state_dict")
                 continue;
             std::vector<RemapRule> withBetter = rules;
-            withBetter.push_back(k.rule);
-            const size_t better = checkLoad(weights, model, withBetter).loaded.size();
+            withBetter.push_back(kept[i].rule);
             withBetter.push_back(s.rule);
-            if (checkLoad(weights, model, withBetter).loaded.size() <= better) {
-                covered = true;
-                break;
-            }
+            covered = checkLoad(weights, model, withBetter).loaded.size() <= keptLoads[i];
         }
-        if (!covered)
-            kept.push_back(std::move(s));
+        if (covered)
+            continue;
+        keptLoads.push_back(static_cast<size_t>(base + s.fixes));
+        kept.push_back(std::move(s));
         if (kept.size() >= 10)
             break;
     }
