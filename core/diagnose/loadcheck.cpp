@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <regex>
 #include <set>
 #include <stdexcept>
@@ -139,22 +140,50 @@ std::string RemapRule::text() const
     return (from.empty() ? std::string("(start)") : from) + " -> " + (to.empty() ? std::string("(nothing)") : to);
 }
 
-std::string applyRules(const std::string &key, const std::vector<RemapRule> &rules)
-{
-    std::string k = key;
-    for (const auto &r : rules) {
-        if (r.kind == RemapRule::Kind::Prefix) {
-            if (k.compare(0, r.from.size(), r.from) == 0)
-                k = r.to + k.substr(r.from.size());
-        } else {
-            try {
-                k = std::regex_replace(k, std::regex(r.from), r.to);
-            } catch (const std::regex_error &) {
-                // an invalid pattern changes nothing; the rule editor says why
+namespace {
+
+// Rules with their patterns compiled once, for applying them to every key.
+class CompiledRules {
+public:
+    explicit CompiledRules(const std::vector<RemapRule> &rules) : m_rules(rules)
+    {
+        for (const auto &r : rules) {
+            m_patterns.emplace_back();
+            if (r.kind != RemapRule::Kind::Prefix) {
+                try {
+                    m_patterns.back() = std::make_unique<std::regex>(r.from);
+                } catch (const std::regex_error &) {
+                    // an invalid pattern changes nothing; the rule editor says why
+                }
             }
         }
     }
-    return k;
+
+    std::string apply(const std::string &key) const
+    {
+        std::string k = key;
+        for (size_t i = 0; i < m_rules.size(); ++i) {
+            const RemapRule &r = m_rules[i];
+            if (r.kind == RemapRule::Kind::Prefix) {
+                if (k.compare(0, r.from.size(), r.from) == 0)
+                    k = r.to + k.substr(r.from.size());
+            } else if (m_patterns[i]) {
+                k = std::regex_replace(k, *m_patterns[i], r.to);
+            }
+        }
+        return k;
+    }
+
+private:
+    const std::vector<RemapRule> &m_rules;
+    std::vector<std::unique_ptr<std::regex>> m_patterns;
+};
+
+} // namespace
+
+std::string applyRules(const std::string &key, const std::vector<RemapRule> &rules)
+{
+    return CompiledRules(rules).apply(key);
 }
 
 ExpectedModel expectedModelFrom(const Document &ref, const std::string &stateDict)
@@ -280,8 +309,35 @@ WeightsSource weightsFrom(const Document &doc, const std::string &stateDict)
     return w;
 }
 
+// What checkLoad needs to know about the model, worked out once for many checks.
+struct LoadChecker::Prepared {
+    ModuleTree tree;
+    std::unordered_map<std::string, std::unordered_set<std::string>> localSets;
+    std::unordered_map<std::string, const KeySpec *> expected;
+    uint64_t expectedElements = 0;
+};
+
+LoadChecker::LoadChecker(const ExpectedModel &model) : m_model(model), m_prepared(std::make_shared<Prepared>())
+{
+    Prepared &p = *m_prepared;
+    for (const auto &k : model.keys) {
+        p.expected.emplace(k.key, &k);
+        p.expectedElements += k.elements;
+    }
+    p.tree = moduleTree(model);
+    for (const auto &[m, names] : p.tree.locals)
+        p.localSets[m].insert(names.begin(), names.end());
+}
+
 LoadReport checkLoad(const WeightsSource &weights, const ExpectedModel &model, const std::vector<RemapRule> &rules)
 {
+    return LoadChecker(model).check(weights, rules);
+}
+
+LoadReport LoadChecker::check(const WeightsSource &weights, const std::vector<RemapRule> &rules) const
+{
+    const ExpectedModel &model = m_model;
+    Prepared &prepared = *m_prepared;
     LoadReport r;
     r.stateDict = weights.stateDict;
     r.className = model.className;
@@ -291,8 +347,9 @@ LoadReport checkLoad(const WeightsSource &weights, const ExpectedModel &model, c
     std::unordered_map<std::string, size_t> index;
     std::vector<const KeySpec *> value;
     std::vector<std::string> original;
+    const CompiledRules compiled(rules);
     for (const auto &k : weights.keys) {
-        std::string mapped = applyRules(k.key, rules);
+        std::string mapped = compiled.apply(k.key);
         auto it = index.find(mapped);
         if (it == index.end()) {
             index.emplace(mapped, order.size());
@@ -331,19 +388,13 @@ LoadReport checkLoad(const WeightsSource &weights, const ExpectedModel &model, c
         value.push_back(&k);
         original.push_back("(filled in by " + model.className + ")");
     }
-    std::unordered_map<std::string, const KeySpec *> expected;
-    for (const auto &k : model.keys) {
-        expected.emplace(k.key, &k);
-        r.expectedElements += k.elements;
-    }
-
-    ModuleTree tree = moduleTree(model);
+    const auto &expected = prepared.expected;
+    r.expectedElements = prepared.expectedElements;
+    ModuleTree &tree = prepared.tree;
     // Which module flags each checkpoint key as unexpected: walk the key's segments down
     // the module tree; the module where the next segment is neither a child nor one of
     // its own names reports it. One walk per key instead of every key per module.
-    std::unordered_map<std::string, std::unordered_set<std::string>> localSets;
-    for (const auto &[m, names] : tree.locals)
-        localSets[m].insert(names.begin(), names.end());
+    const auto &localSets = prepared.localSets;
     std::unordered_map<std::string, std::vector<size_t>> unexpectedBy;
     for (size_t i = 0; i < order.size(); ++i) {
         const std::string &key = order[i];
@@ -373,7 +424,9 @@ LoadReport checkLoad(const WeightsSource &weights, const ExpectedModel &model, c
     std::vector<std::string> sizeMessages;
     for (const auto &m : tree.order) {
         const std::string prefix = m.empty() ? std::string() : m + ".";
-        const auto &locals = tree.locals[m];
+        static const std::vector<std::string> none;
+        auto localsIt = tree.locals.find(m);
+        const auto &locals = localsIt == tree.locals.end() ? none : localsIt->second;
         for (const auto &name : locals) {
             const std::string key = prefix + name;
             const KeySpec *want = expected.at(key);

@@ -5,6 +5,7 @@
 #include "../model/document.h"
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,7 @@ struct Suggestion {
     int fixes = 0;           // keys that load after applying it, beyond those that load now
     std::string description;
     RemapRule rule;          // for all kinds but state_dict
+    std::vector<uint32_t> fixedKeys; // while ranking: indices of the model keys it fixes
 };
 
 struct LoadReport {
@@ -93,6 +95,18 @@ WeightsSource weightsFrom(const Document &doc, const std::string &stateDict);
 
 std::string applyRules(const std::string &key, const std::vector<RemapRule> &rules);
 LoadReport checkLoad(const WeightsSource &weights, const ExpectedModel &model, const std::vector<RemapRule> &rules);
+// checkLoad for many rule sets against one model: the model's module tree is worked out
+// once. Keeps a reference to the model.
+class LoadChecker {
+public:
+    explicit LoadChecker(const ExpectedModel &model);
+    LoadReport check(const WeightsSource &weights, const std::vector<RemapRule> &rules) const;
+
+private:
+    struct Prepared;
+    const ExpectedModel &m_model;
+    std::shared_ptr<Prepared> m_prepared;
+};
 // checkLoad plus ranked suggestions, including other state dicts of the weights file.
 LoadReport diagnoseLoad(const Document &weightsDoc, const std::string &stateDict, const ExpectedModel &model,
                         const std::vector<RemapRule> &rules);

@@ -101,23 +101,42 @@ LoadReport diagnoseLoad(const Document &weightsDoc, const std::string &stateDict
                         const std::vector<RemapRule> &rules)
 {
     const WeightsSource weights = weightsFrom(weightsDoc, stateDict);
-    LoadReport report = checkLoad(weights, model, rules);
+    const LoadChecker checker(model);
+    LoadReport report = checker.check(weights, rules);
     const int base = static_cast<int>(report.loaded.size());
     std::vector<Suggestion> found;
+    std::vector<std::vector<uint32_t>> fixedBy; // per found rule: model keys it newly loads
     std::set<std::string> tried;
+    std::unordered_map<std::string, uint32_t> modelIndex;
+    for (const auto &k : model.keys)
+        modelIndex.emplace(k.key, static_cast<uint32_t>(modelIndex.size()));
+    std::vector<char> loadedBefore(model.keys.size(), 0);
+    for (const auto &k : report.loaded)
+        loadedBefore[modelIndex.at(k)] = 1;
 
+    // Prefix rules that already make the whole load succeed: a longer prefix of the same
+    // start can add nothing after them, so it is not tried (a checkpoint of a hundred
+    // thousand keys would otherwise be checked again for every one of them).
+    std::vector<std::string> completeFroms;
     auto consider = [&](std::string kind, RemapRule rule) {
         std::string id = std::to_string(static_cast<int>(rule.kind)) + "\n" + rule.from + "\n" + rule.to;
         if (!tried.insert(id).second || (rule.from == rule.to))
             return;
+        if (rule.kind == RemapRule::Kind::Prefix && !rule.from.empty())
+            for (const auto &f : completeFroms)
+                if (rule.from.compare(0, f.size(), f) == 0)
+                    return;
         std::vector<RemapRule> with = rules;
         with.push_back(rule);
-        LoadReport after = checkLoad(weights, model, with);
+        LoadReport after = checker.check(weights, with);
         int fixes = static_cast<int>(after.loaded.size()) - base;
         // A rule that moves a key onto a parameter of another shape trades a missing key
         // for a size mismatch, which fails even a non-strict load: not a fix.
         if (fixes <= 0 || after.shapeMismatch.size() > report.shapeMismatch.size())
             return;
+        if (rule.kind == RemapRule::Kind::Prefix && !rule.from.empty() && after.missing.empty() &&
+            after.unexpected.empty())
+            completeFroms.push_back(rule.from);
         if (kind == "rename" && rule.kind == RemapRule::Kind::Prefix)
             kind = rule.to.empty() ? "strip_prefix" : rule.from.empty() ? "add_prefix" : "replace_prefix";
         Suggestion s;
@@ -128,6 +147,14 @@ LoadReport diagnoseLoad(const Document &weightsDoc, const std::string &stateDict
         s.rule = rule;
         s.description = describe(s);
         found.push_back(std::move(s));
+        std::vector<uint32_t> fixed;
+        for (const auto &k : after.loaded) {
+            const uint32_t i = modelIndex.at(k);
+            if (!loadedBefore[i])
+                fixed.push_back(i);
+        }
+        std::sort(fixed.begin(), fixed.end());
+        fixedBy.push_back(std::move(fixed));
     };
 
     // Prefixes of the keys that do not load, most frequent first.
@@ -217,12 +244,15 @@ LoadReport diagnoseLoad(const Document &weightsDoc, const std::string &stateDict
         consider("rename", ruleBetween(report.unexpected[best], m));
     }
 
+    // Each found rule keeps the keys it fixes with it while sorting.
+    for (size_t i = 0; i < found.size(); ++i)
+        found[i].fixedKeys = std::move(fixedBy[i]);
     std::sort(found.begin(), found.end(), [](const Suggestion &a, const Suggestion &b) { return a.fixes > b.fixes; });
     // Another state dict of the checkpoint that loads more, ranked with the rules.
     for (const auto &other : candidateStateDicts(weightsDoc)) {
         if (other == stateDict)
             continue;
-        int fixes = static_cast<int>(checkLoad(weightsFrom(weightsDoc, other), model, rules).loaded.size()) - base;
+        int fixes = static_cast<int>(checker.check(weightsFrom(weightsDoc, other), rules).loaded.size()) - base;
         if (fixes <= 0)
             continue;
         Suggestion s;
@@ -240,25 +270,24 @@ LoadReport diagnoseLoad(const Document &weightsDoc, const std::string &stateDict
         return a.kind != "state_dict" && b.kind == "state_dict";
     });
     // Drop what a better suggestion already covers ('module.bn.' after 'module.').
+    // A rule whose fixed keys a better one fixes too adds nothing after it.
     std::vector<Suggestion> kept;
-    std::vector<size_t> keptLoads; // keys loaded with each kept rule alone
     for (auto &s : found) {
         bool covered = false;
         for (size_t i = 0; i < kept.size() && !covered; ++i) {
             if (s.kind == "state_dict" || kept[i].kind == "state_dict")
                 continue;
-            std::vector<RemapRule> withBetter = rules;
-            withBetter.push_back(kept[i].rule);
-            withBetter.push_back(s.rule);
-            covered = checkLoad(weights, model, withBetter).loaded.size() <= keptLoads[i];
+            covered = std::includes(kept[i].fixedKeys.begin(), kept[i].fixedKeys.end(), s.fixedKeys.begin(),
+                                    s.fixedKeys.end());
         }
         if (covered)
             continue;
-        keptLoads.push_back(static_cast<size_t>(base + s.fixes));
         kept.push_back(std::move(s));
         if (kept.size() >= 10)
             break;
     }
+    for (auto &s : kept)
+        s.fixedKeys.clear();
     report.suggestions = std::move(kept);
     return report;
 }
