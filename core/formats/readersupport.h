@@ -25,5 +25,7 @@ void readSafetensorsDocument(Document &doc, const ReadOptions &options);
 std::unique_ptr<Document> readFolderDocument(const std::string &folder, const std::string &indexName,
                                              const ReadOptions &options);
 void parseTorchScriptCode(Document &doc, const std::string &prefix);
+// One code/ source file: its classes, their parameter and buffer names and forward signatures.
+void parseTorchScriptSource(Document &doc, const std::string &module, std::string_view text);
 
 } // namespace te

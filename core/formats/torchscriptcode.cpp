@@ -43,7 +43,9 @@ std::string collapseSpaces(const std::string &s)
     return out;
 }
 
-void parseMember(Document &doc, const std::string &module, std::string_view text)
+} // namespace
+
+void parseTorchScriptSource(Document &doc, const std::string &module, std::string_view text)
 {
     std::istringstream in{std::string(text)};
     std::string line, current;
@@ -76,8 +78,6 @@ void parseMember(Document &doc, const std::string &module, std::string_view text
     }
 }
 
-} // namespace
-
 void parseTorchScriptCode(Document &doc, const std::string &prefix)
 {
     const std::string codeDir = prefix + "code/";
@@ -91,7 +91,7 @@ void parseTorchScriptCode(Document &doc, const std::string &prefix)
             if (c == '/')
                 c = '.';
         try {
-            parseMember(doc, module, doc.zip->read(e, uint64_t(16) << 20));
+            parseTorchScriptSource(doc, module, doc.zip->read(e, uint64_t(16) << 20));
         } catch (const ReadError &err) {
             doc.warnings.push_back(std::string("TorchScript code: ") + err.what());
         }
