@@ -185,6 +185,14 @@ int runCommand(const std::vector<std::string> &args)
             specs.push_back(std::move(s));
         }
     }
+    {
+        // Now the inputs are known: refuse those that cannot fit, before allocating them.
+        const std::string tooBig = memoryCheck(*modelDoc, specs, o.device);
+        if (!tooBig.empty()) {
+            std::fprintf(stderr, "torch-explorer-cli: refusing to run %s: %s\n", o.model.c_str(), tooBig.c_str());
+            return 2;
+        }
+    }
     RunResult r = model->run(specs, o.warmup, o.repeat, 1024);
     out["memory"] = {{"parameters_bytes", modelBytes(*modelDoc)}, {"activation_estimate_bytes", activationEstimate(*modelDoc, specs)}};
     nlohmann::ordered_json inputs = nlohmann::ordered_json::array();

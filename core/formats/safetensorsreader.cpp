@@ -58,8 +58,9 @@ void readSafetensorsDocument(Document &doc, const ReadOptions &options)
                 doc.producer += " (format: " + info["format"].get<std::string>() + ")";
             continue;
         }
+        const std::string &tensorKey = key; // a structured binding cannot be captured in C++17
         auto bad = [&](const std::string &why) {
-            throw ReadError("safetensors: tensor '" + key + "': " + why, name, 8);
+            throw ReadError("safetensors: tensor '" + tensorKey + "': " + why, name, 8);
         };
         if (!info.is_object() || !info.contains("dtype") || !info.contains("shape") || !info.contains("data_offsets"))
             bad("needs dtype, shape and data_offsets");

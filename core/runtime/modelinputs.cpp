@@ -2,6 +2,7 @@
 #include "../model/tensorstats.h"
 
 #include <algorithm>
+#include <limits>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -215,16 +216,19 @@ uint64_t modelBytes(const Document &model)
 
 uint64_t activationEstimate(const Document &model, const std::vector<InputSpec> &inputs)
 {
+    // Saturating arithmetic: a made-up shape must not wrap round to a small number.
+    constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+    auto mul = [](uint64_t a, uint64_t b) { return a != 0 && b > kMax / a ? kMax : a * b; };
     uint64_t in = 0;
     for (const auto &s : inputs) {
         if (!s.isTensor)
             continue;
         uint64_t n = static_cast<uint64_t>(std::max(dtypeItemSize(dtypeFromTorchName(s.dtype)), 1));
         for (int64_t d : s.shape)
-            n *= static_cast<uint64_t>(std::max<int64_t>(d, 0));
-        in += n;
+            n = mul(n, static_cast<uint64_t>(std::max<int64_t>(d, 0)));
+        in = in > kMax - n ? kMax : in + n;
     }
-    return in * 4 * std::max<uint64_t>(model.modules.size(), 1);
+    return mul(mul(in, 4), std::max<uint64_t>(model.modules.size(), 1));
 }
 
 uint64_t availableHostMemory()
@@ -245,7 +249,8 @@ std::string memoryCheck(const Document &model, const std::vector<InputSpec> &inp
 {
     if (device != "cpu")
         return {}; // device memory is known to the runtime only where it has CUDA headers
-    const uint64_t need = modelBytes(model) * 2 + activationEstimate(model, inputs); // file copy + model
+    const uint64_t params = modelBytes(model) * 2, acts = activationEstimate(model, inputs); // file copy + model
+    const uint64_t need = acts > std::numeric_limits<uint64_t>::max() - params ? acts : params + acts;
     const uint64_t free = availableHostMemory();
     if (free == 0 || need <= free)
         return {};

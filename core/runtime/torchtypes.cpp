@@ -62,9 +62,19 @@ std::string readableError(const std::string &what)
     size_t rt = s.rfind("RuntimeError: ");
     if (rt != std::string::npos)
         s = s.substr(rt + 14);
-    size_t cut = s.find("\nException raised from");
-    if (cut != std::string::npos)
-        s = s.substr(0, cut);
+    for (const char *tail : {"\nException raised from", "\nframe #"}) {
+        size_t cut = s.find(tail);
+        if (cut != std::string::npos)
+            s = s.substr(0, cut);
+    }
+    // c10's enforce messages start with where the check sits: "[enforce fail at x.cpp:75] err == 0. "
+    if (s.rfind("[enforce fail at ", 0) == 0) {
+        size_t dot = s.find(". ");
+        if (dot != std::string::npos)
+            s = s.substr(dot + 2);
+    }
+    if (s.find("can't allocate memory") != std::string::npos || s == "std::bad_alloc")
+        s = "out of memory: " + s;
     while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
         s.pop_back();
     if (s.size() > 2000)

@@ -141,6 +141,19 @@ private slots:
         QVERIFY(!err.contains("Exception raised from"));
     }
 
+    // Made-up inputs too big for this machine are refused with the sizes, before anything
+    // is allocated, instead of dying in the allocator.
+    void hugeInputsRefused()
+    {
+        QProcess p;
+        p.start(cli(), {QStringLiteral("run"), QStringLiteral(TE_FIXTURES_DIR "/scripted.pt"), QStringLiteral("--input"),
+                        QStringLiteral("randn:100000x100000x3x64")});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 2);
+        const QByteArray err = p.readAllStandardError();
+        QVERIFY2(err.contains("refusing to run") && err.contains("MiB of memory are available"), err.constData());
+    }
+
     void notTorchScript()
     {
         QProcess p;
