@@ -513,9 +513,11 @@ std::vector<uint64_t> computeHistogram(const Document &doc, const TensorInfo &t,
         double v = decodeElement(t.dtype, p);
         if (!std::isfinite(v))
             return true;
-        auto bin = static_cast<int64_t>((v - lo) / width);
-        bin = std::clamp<int64_t>(bin, 0, static_cast<int64_t>(counts.size()) - 1);
-        ++counts[static_cast<size_t>(bin)];
+        // Clamped as a double first: a value far outside [lo, hi] does not fit an integer.
+        const double pos = (v - lo) / width;
+        const size_t bin = !(pos > 0) ? 0 : pos >= static_cast<double>(counts.size()) ? counts.size() - 1
+                                                                                      : static_cast<size_t>(pos);
+        ++counts[bin];
         return true;
     });
     if (!tensorDamage(doc, t).empty())
