@@ -233,7 +233,13 @@ private slots:
         std::vector<te::NamedTensor> all;
         for (const auto &e : doc->entries)
             all.push_back({e.key, doc.get(), e.tensor});
+        // The user's earlier export at that path must survive a failed one untouched.
         const QString out = dir.filePath(QStringLiteral("export.safetensors"));
+        {
+            QFile previous(out);
+            QVERIFY(previous.open(QIODevice::WriteOnly));
+            previous.write("the user's earlier export");
+        }
         bool threw = false;
         try {
             te::writeSafetensors(out.toStdString(), all);
@@ -241,8 +247,11 @@ private slots:
             threw = std::string(e.what()).find("cut short") != std::string::npos;
         }
         QVERIFY2(threw, "the export did not fail on the damaged file");
-        QVERIFY(!QFile::exists(out));
-        QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden), QStringList{QStringLiteral("changing.pt")});
+        QFile previous(out);
+        QVERIFY(previous.open(QIODevice::ReadOnly));
+        QCOMPARE(previous.readAll(), QByteArray("the user's earlier export"));
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden),
+                 (QStringList{QStringLiteral("changing.pt"), QStringLiteral("export.safetensors")}));
 
         // Opening it now is an ordinary truncated file: an error, not a crash.
         bool unreadable = false;
