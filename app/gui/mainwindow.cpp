@@ -4,6 +4,7 @@
 #include "widgets/documenttreemodel.h"
 #include "widgets/filepanel.h"
 #include "widgets/devicepicker.h"
+#include "widgets/documentwatcher.h"
 #include "widgets/hubcachedialog.h"
 #include "widgets/inferencepanel.h"
 #include "widgets/loadreportpanel.h"
@@ -20,7 +21,6 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QFileSystemWatcher>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -137,14 +137,19 @@ void MainWindow::buildLayout()
     });
     layout->addWidget(m_banner);
 
-    // A file rewritten while it is shown (a training run saving its checkpoint again):
-    // say so, since the values read from now on are not the ones that were opened.
-    m_watcher = new QFileSystemWatcher(this);
-    m_changeTimer = new QTimer(this);
-    m_changeTimer->setSingleShot(true);
-    m_changeTimer->setInterval(300);
-    connect(m_watcher, &QFileSystemWatcher::fileChanged, m_changeTimer, qOverload<>(&QTimer::start));
-    connect(m_changeTimer, &QTimer::timeout, this, &MainWindow::checkFileChanged);
+    m_watcher = new DocumentWatcher(this);
+    connect(m_watcher, &DocumentWatcher::deleted, this, [this] {
+        // The open file keeps its bytes until it is closed: everything still works.
+        showBanner(tr("%1 was deleted or moved on disk; what is shown stays readable until another file is opened.")
+                       .arg(QFileInfo(m_currentPath).fileName()),
+                   false);
+    });
+    connect(m_watcher, &DocumentWatcher::changed, this, [this] {
+        showBanner(tr("%1 changed on disk after it was opened; values read from now on may not match what is "
+                      "shown. <a href=\"reload\" style=\"color:white\">Reload</a> (F5)")
+                       .arg(QFileInfo(m_currentPath).fileName().toHtmlEscaped()),
+                   true, true);
+    });
 
     m_splitter = new QSplitter(Qt::Horizontal, page);
     m_tree = new QTreeView(m_splitter);
@@ -353,54 +358,6 @@ void MainWindow::openFile(const QString &path)
     m_loader->load(m_currentPath);
 }
 
-void MainWindow::watchDocumentFiles()
-{
-    if (!m_watcher->files().isEmpty())
-        m_watcher->removePaths(m_watcher->files());
-    if (!m_doc)
-        return;
-    QStringList files;
-    if (m_doc->file && !m_doc->file->path().empty())
-        files << QString::fromStdString(m_doc->file->path());
-    for (const auto &part : m_doc->parts)
-        if (part && part->file)
-            files << QString::fromStdString(part->file->path());
-    files.removeDuplicates();
-    for (const QString &f : files)
-        if (QFileInfo(f).isFile())
-            m_watcher->addPath(f);
-}
-
-bool MainWindow::documentChangedOnDisk() const
-{
-    if (!m_doc)
-        return false;
-    if (m_doc->file && m_doc->file->changedOnDisk())
-        return true;
-    for (const auto &part : m_doc->parts)
-        if (part && part->file && part->file->changedOnDisk())
-            return true;
-    return false;
-}
-
-void MainWindow::checkFileChanged()
-{
-    if (m_doc && m_doc->file && !m_doc->file->path().empty() &&
-        !QFileInfo::exists(QString::fromStdString(m_doc->file->path()))) {
-        // The open file keeps its bytes until it is closed: everything still works.
-        showBanner(tr("%1 was deleted or moved on disk; what is shown stays readable until another file is opened.")
-                       .arg(QFileInfo(m_currentPath).fileName()),
-                   false);
-        return;
-    }
-    if (!documentChangedOnDisk())
-        return;
-    showBanner(tr("%1 changed on disk after it was opened; values read from now on may not match what is shown. "
-                  "<a href=\"reload\" style=\"color:white\">Reload</a> (F5)")
-                   .arg(QFileInfo(m_currentPath).fileName().toHtmlEscaped()),
-               true, true);
-}
-
 void MainWindow::reload()
 {
     if (!m_currentPath.isEmpty())
@@ -449,7 +406,7 @@ void MainWindow::showDocument(std::shared_ptr<const Document> doc, std::shared_p
     m_cancel->hide();
     statusBar()->clearMessage();
     m_doc = std::move(doc);
-    watchDocumentFiles();
+    m_watcher->watch(m_doc);
     m_model->setDocument(m_doc, std::move(tree));
     m_tensorPanel->setDocument(m_doc);
     m_filePanel->setDocument(m_doc);

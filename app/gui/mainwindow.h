@@ -9,7 +9,6 @@
 #include <QStringList>
 #include <memory>
 
-class QFileSystemWatcher;
 class QLabel;
 class QLineEdit;
 class QMenu;
@@ -25,6 +24,7 @@ class QTreeView;
 namespace te {
 
 class DocumentLoader;
+class DocumentWatcher;
 class DocumentTreeModel;
 class FilePanel;
 class LoadReportPanel;
@@ -82,9 +82,6 @@ private:
     void checkAgainstDialog();
     void updateRunPanel();
     void reload();
-    void watchDocumentFiles();
-    bool documentChangedOnDisk() const;
-    void checkFileChanged();
     void exportReport(bool markdown);
     void copySelectedKeys();
     void onCurrentChanged();
@@ -107,8 +104,7 @@ private:
     InferencePanel *m_runPanel;
     DevicePicker *m_devices;
     QLabel *m_banner;
-    QFileSystemWatcher *m_watcher;
-    QTimer *m_changeTimer;
+    DocumentWatcher *m_watcher;
     QLineEdit *m_filter;
     QTimer *m_filterTimer;
     QProgressBar *m_progress;
