@@ -2,6 +2,7 @@
 #include "valuejson.h"
 
 #include <algorithm>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace te {
@@ -9,6 +10,7 @@ namespace {
 
 constexpr int kMaxDepth = 200;
 constexpr uint64_t kMaxVisits = 2'000'000;
+constexpr uint32_t kMaxListingsPerValue = 16;
 
 std::string join(const std::string &prefix, const std::string &name)
 {
@@ -203,6 +205,13 @@ private:
             return;
         if (!m_onPath.insert(v).second)
             return; // a cycle: the value contains itself
+        // A container shared under many keys is listed under each of them, but not
+        // without end: memo sharing nests exponentially many paths into a small file.
+        if (v->kind != ValueKind::Tensor && ++m_timesListed[v] > kMaxListingsPerValue) {
+            m_truncated = true;
+            m_onPath.erase(v);
+            return;
+        }
         switch (v->kind) {
         case ValueKind::Tensor:
             m_doc.entries.push_back({key, static_cast<int>(v->integer)});
@@ -267,6 +276,7 @@ private:
 
     Document &m_doc;
     std::unordered_set<const Value *> m_onPath;
+    std::unordered_map<const Value *, uint32_t> m_timesListed;
     uint64_t m_visits = 0;
     bool m_truncated = false;
 };
