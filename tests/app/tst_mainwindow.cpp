@@ -34,6 +34,19 @@ bool labelShows(const MainWindow &w, const QString &text)
             return true;
     return false;
 }
+// Copies a fixture into dir and opens the copy in w, shown; the copy's path once it is
+// displayed, empty when that failed.
+QString openCopy(MainWindow &w, const QTemporaryDir &dir, const char *name)
+{
+    const QString path = dir.filePath(QString::fromLatin1(name));
+    if (!QFile::copy(fixture(name), path))
+        return {};
+    w.show();
+    QSignalSpy shown(&w, &MainWindow::documentShown);
+    w.openFile(path);
+    return shown.wait(10000) && w.document() ? path : QString();
+}
+
 QString writeSlowPickle(const QTemporaryDir &dir)
 {
     const QString path = dir.filePath(QStringLiteral("slow.pkl"));
@@ -255,14 +268,10 @@ private slots:
     void fileTruncatedWhileOpen()
     {
         QTemporaryDir dir;
-        const QString path = dir.filePath(QStringLiteral("changing.pt"));
-        QVERIFY(QFile::copy(fixture("torchvision_traced.pt"), path));
         MainWindow w;
-        w.show();
         QSignalSpy shown(&w, &MainWindow::documentShown);
-        w.openFile(path);
-        QVERIFY(shown.wait(10000));
-        QVERIFY(w.document());
+        const QString path = openCopy(w, dir, "torchvision_traced.pt");
+        QVERIFY(!path.isEmpty());
         QVERIFY(QFile(path).resize(4096));
         QTRY_VERIFY_WITH_TIMEOUT(labelShows(w, QStringLiteral("changed on disk")), 5000);
         // Visit every row: the Tensor tab computes statistics from the damaged map.
@@ -295,13 +304,9 @@ private slots:
     void fileDeletedWhileOpen()
     {
         QTemporaryDir dir;
-        const QString path = dir.filePath(QStringLiteral("gone.pt"));
-        QVERIFY(QFile::copy(fixture("checkpoint.pt"), path));
         MainWindow w;
-        w.show();
-        QSignalSpy shown(&w, &MainWindow::documentShown);
-        w.openFile(path);
-        QVERIFY(shown.wait(10000));
+        const QString path = openCopy(w, dir, "checkpoint.pt");
+        QVERIFY(!path.isEmpty());
         QVERIFY(QFile::remove(path));
         QTRY_VERIFY_WITH_TIMEOUT(labelShows(w, QStringLiteral("was deleted")), 5000);
         QVERIFY(w.document()->entries.size() > 0);
