@@ -203,14 +203,15 @@ std::string TorchModel::setTensor(const std::string &key, const TensorSource &so
             !(target.dim() == 0 && source.shape == std::vector<int64_t>{1}))
             return "size mismatch for " + key;
         std::string error;
-        at::Tensor value = tensorFromSource(source, &error);
+        at::Tensor value = tensorViewOfSource(source, &error);
         if (!value.defined())
             return error;
         torch::NoGradGuard noGrad;
         value = value.reshape(target.sizes());
-        // One tensor at a time from the mapped file: host memory peaks near the largest
-        // tensor, not the model. For a GPU the bytes go through pinned memory so the copy
-        // can run asynchronously; run() synchronises before timing.
+        // One tensor at a time, read once from the mapped file: on the CPU copy_ reads the
+        // map straight into the parameter. For a GPU the bytes go through pinned memory
+        // (the one read) so the copy to the device can run asynchronously; run()
+        // synchronises before timing.
         if (target.is_cuda())
             value = value.pin_memory();
         // copy_ casts the dtype as load_state_dict does, and writes in place, so the

@@ -29,11 +29,13 @@ public:
         MaterialisedTensor m;
         try {
             std::string error;
-            at::Tensor view = tensorFromSource(src, &error);
+            at::Tensor view = tensorViewOfSource(src, &error);
             if (!view.defined()) {
                 m.error = error;
                 return m;
             }
+            // One read of the bytes: straight from the map to the device (on the CPU a
+            // view; everything below is computed before returning, while the map lives).
             torch::Device dev(device);
             at::Tensor t = view.to(dev);
             m.device = t.device().str();

@@ -39,7 +39,7 @@ std::string scalarTypeName(c10::ScalarType type)
     return c10::toString(type);
 }
 
-at::Tensor tensorFromSource(const TensorSource &src, std::string *error)
+at::Tensor tensorViewOfSource(const TensorSource &src, std::string *error)
 {
     c10::ScalarType type;
     if (!scalarTypeFromName(src.dtype, &type)) {
@@ -49,9 +49,8 @@ at::Tensor tensorFromSource(const TensorSource &src, std::string *error)
     // The caller has checked offset and extent against the storage's bytes.
     auto base = static_cast<const uint8_t *>(src.storage) +
                 src.storageOffset * static_cast<int64_t>(c10::elementSize(type));
-    at::Tensor view = torch::from_blob(const_cast<uint8_t *>(base), src.shape, src.strides,
-                                       torch::TensorOptions().dtype(type));
-    return view.clone();
+    // Read-only in practice: nothing writes through it (the map is PROT_READ).
+    return torch::from_blob(const_cast<uint8_t *>(base), src.shape, src.strides, torch::TensorOptions().dtype(type));
 }
 
 std::string readableError(const std::string &what)

@@ -13,8 +13,9 @@ namespace te {
 
 bool scalarTypeFromName(const std::string &name, c10::ScalarType *out);
 std::string scalarTypeName(c10::ScalarType type);
-// A CPU tensor that owns a copy of the source's bytes (the map may go away).
-at::Tensor tensorFromSource(const TensorSource &source, std::string *error);
+// A CPU tensor over the source's bytes in the map, not a copy: reading it reads the file
+// once. The caller copies what it keeps before the map can go away.
+at::Tensor tensorViewOfSource(const TensorSource &source, std::string *error);
 // The first line of a libtorch or TorchScript error, without the C++ backtrace.
 std::string readableError(const std::string &what);
 
