@@ -10,6 +10,7 @@
 #include <QLabel>
 #include <QSplitter>
 #include <QTableWidget>
+#include <QTimer>
 #include <QVBoxLayout>
 #include <QtConcurrent>
 #include <cmath>
@@ -43,12 +44,15 @@ QString number(double v)
 
 TensorPanel::TensorPanel(QWidget *parent)
     : QWidget(parent)
+    , m_progressTimer(new QTimer(this))
     , m_title(new QLabel(this))
     , m_info(new QLabel(this))
     , m_stats(new QLabel(this))
     , m_plot(new QCustomPlot(this))
     , m_values(new QTableWidget(this))
 {
+    m_progressTimer->setInterval(100);
+    connect(m_progressTimer, &QTimer::timeout, this, &TensorPanel::showProgress);
     auto *layout = new QVBoxLayout(this);
     QFont titleFont = m_title->font();
     titleFont.setBold(true);
@@ -79,6 +83,20 @@ void TensorPanel::setDocument(std::shared_ptr<const Document> doc)
 {
     m_doc = std::move(doc);
     showTensor({}, -1);
+}
+
+void TensorPanel::showProgress()
+{
+    if (!m_computing || !m_progress || m_progressTotal == 0) {
+        m_progressTimer->stop();
+        return;
+    }
+    const uint64_t done = std::min(m_progress->load(), m_progressTotal);
+    m_stats->setText(done >= m_progressTotal
+                         ? tr("Computing the histogram…")
+                         : tr("Computing statistics… %1% of %2 elements read")
+                               .arg(static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(m_progressTotal)))
+                               .arg(QString::fromStdString(formatCount(m_progressTotal))));
 }
 
 void TensorPanel::clearStats(const QString &message)
@@ -138,6 +156,11 @@ void TensorPanel::showTensor(const QString &key, int tensor)
     m_computing = true;
     auto cancel = std::make_shared<std::atomic<bool>>(false);
     m_cancel = cancel;
+    auto progress = std::make_shared<std::atomic<uint64_t>>(0);
+    m_progress = progress;
+    m_progressTotal = static_cast<uint64_t>(std::max<int64_t>(t.numel(), 0));
+    if (m_progressTotal >= (uint64_t(1) << 24))
+        m_progressTimer->start(); // a big tensor: say how far the reading is
     const quint64 generation = m_generation;
     auto doc = m_doc;
     auto *watcher = new QFutureWatcher<Computed>(this);
@@ -147,14 +170,15 @@ void TensorPanel::showTensor(const QString &key, int tensor)
         if (c.generation != m_generation)
             return;
         m_computing = false;
+        m_progressTimer->stop();
         showComputed(c);
         emit statsReady();
     });
-    watcher->setFuture(QtConcurrent::run([doc, tensor, cancel, generation] {
+    watcher->setFuture(QtConcurrent::run([doc, tensor, cancel, progress, generation] {
         Computed c;
         c.generation = generation;
         const TensorInfo &t = doc->tensors[static_cast<size_t>(tensor)];
-        c.stats = computeStats(*doc, t, cancel.get());
+        c.stats = computeStats(*doc, t, cancel.get(), progress.get());
         if (c.stats.ok && std::isfinite(c.stats.min) && std::isfinite(c.stats.max)) {
             c.lo = c.stats.min;
             c.hi = c.stats.max > c.stats.min ? c.stats.max : c.stats.min + 1;

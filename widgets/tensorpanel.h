@@ -10,6 +10,7 @@
 
 class QCustomPlot;
 class QLabel;
+class QTimer;
 class QTableWidget;
 class QFormLayout;
 
@@ -35,11 +36,16 @@ private:
     struct Computed;
     void showComputed(const Computed &c);
     void clearStats(const QString &message);
+    void showProgress();
 
     std::shared_ptr<const Document> m_doc;
     quint64 m_generation = 0;
     bool m_computing = false;
     std::shared_ptr<std::atomic<bool>> m_cancel;
+    // Elements read so far by the running computation, shown on long ones.
+    std::shared_ptr<std::atomic<uint64_t>> m_progress;
+    uint64_t m_progressTotal = 0;
+    QTimer *m_progressTimer;
     QLabel *m_title;
     QLabel *m_info;
     QLabel *m_stats;
