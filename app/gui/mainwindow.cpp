@@ -145,8 +145,8 @@ void MainWindow::buildLayout()
                    false);
     });
     connect(m_watcher, &DocumentWatcher::changed, this, [this] {
-        showBanner(tr("%1 changed on disk after it was opened; values read from now on may not match what is "
-                      "shown. <a href=\"reload\" style=\"color:white\">Reload</a> (F5)")
+        showBanner(tr("%1 changed on disk after it was opened: what is shown may no longer be what the file "
+                      "holds. <a href=\"reload\" style=\"color:white\">Reload</a> (F5)")
                        .arg(QFileInfo(m_currentPath).fileName().toHtmlEscaped()),
                    true, true);
     });

@@ -177,7 +177,13 @@ bool MappedFile::changedOnDisk() const
     if (::fstat(m_fd, &st) != 0)
         return true;
     const int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-    return static_cast<uint64_t>(st.st_size) != m_size || mtime != m_mtimeNs || damaged();
+    if (static_cast<uint64_t>(st.st_size) != m_size || mtime != m_mtimeNs || damaged())
+        return true;
+    // Saved anew under the same name (written elsewhere, then renamed over it): the open
+    // file is intact, but the path now names another one. A path that names nothing was
+    // deleted, which is not a change of what is open.
+    struct stat now {};
+    return !m_path.empty() && ::stat(m_path.c_str(), &now) == 0 && (now.st_ino != st.st_ino || now.st_dev != st.st_dev);
 }
 
 MappedFile::~MappedFile()

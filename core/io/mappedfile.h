@@ -36,7 +36,8 @@ public:
     // their place and marks the map damaged, so a reader sees zeros instead of the process
     // dying; whoever read bytes checks damaged() afterwards and reports the change.
     bool damaged() const;
-    // Whether the file on disk is no longer what was mapped (size or modification time).
+    // Whether the file on disk is no longer what was mapped: its size or modification time
+    // changed, a read hit its new end, or the path now names another file (saved anew).
     bool changedOnDisk() const;
 
 private:

@@ -18,6 +18,7 @@
 #include <QTemporaryDir>
 #include <QTreeView>
 #include <QtTest>
+#include <cstdio>
 
 using namespace te;
 
@@ -309,6 +310,21 @@ private slots:
         QVERIFY(!path.isEmpty());
         QVERIFY(QFile::remove(path));
         QTRY_VERIFY_WITH_TIMEOUT(labelShows(w, QStringLiteral("was deleted")), 5000);
+        QVERIFY(w.document()->entries.size() > 0);
+    }
+
+    // Saved anew under the same name (another file renamed over it): the open one stays
+    // intact, but what is shown is no longer what the path holds.
+    void fileReplacedWhileOpen()
+    {
+        QTemporaryDir dir;
+        MainWindow w;
+        const QString path = openCopy(w, dir, "checkpoint.pt");
+        QVERIFY(!path.isEmpty());
+        const QString newer = dir.filePath(QStringLiteral("newer.pt"));
+        QVERIFY(QFile::copy(fixture("state_dict.pt"), newer));
+        QVERIFY(std::rename(newer.toLocal8Bit().constData(), path.toLocal8Bit().constData()) == 0);
+        QTRY_VERIFY_WITH_TIMEOUT(labelShows(w, QStringLiteral("changed on disk")), 5000);
         QVERIFY(w.document()->entries.size() > 0);
     }
 
