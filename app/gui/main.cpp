@@ -12,6 +12,7 @@
 #include <QTimer>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <string>
 
 namespace {
@@ -46,7 +47,7 @@ void applyDarkPalette()
 // document and drawing it took, and how long a filter took to apply and draw.
 void reportTiming(te::MainWindow &window, QElapsedTimer &clock, const QString &filter)
 {
-    auto *marks = new std::map<std::string, qint64>;
+    auto marks = std::make_shared<std::map<std::string, qint64>>();
     (*marks)["window_shown_ms"] = clock.elapsed();
     (*marks)["runtime_loaded"] = te::runtimeLoaded() ? 1 : 0;
     QObject::connect(&window, &te::MainWindow::documentArriving, &window,
@@ -68,7 +69,6 @@ void reportTiming(te::MainWindow &window, QElapsedTimer &clock, const QString &f
                 out += (out.size() > 1 ? ", \"" : "\"") + k + "\": " + std::to_string(v);
             std::printf("%s}\n", out.c_str());
             std::fflush(stdout);
-            delete marks;
             QApplication::exit(window.document() ? 0 : 1);
         });
     });

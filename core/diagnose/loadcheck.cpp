@@ -337,7 +337,7 @@ LoadReport checkLoad(const WeightsSource &weights, const ExpectedModel &model, c
 LoadReport LoadChecker::check(const WeightsSource &weights, const std::vector<RemapRule> &rules) const
 {
     const ExpectedModel &model = m_model;
-    Prepared &prepared = *m_prepared;
+    const Prepared &prepared = *m_prepared;
     LoadReport r;
     r.stateDict = weights.stateDict;
     r.className = model.className;
@@ -390,7 +390,7 @@ LoadReport LoadChecker::check(const WeightsSource &weights, const std::vector<Re
     }
     const auto &expected = prepared.expected;
     r.expectedElements = prepared.expectedElements;
-    ModuleTree &tree = prepared.tree;
+    const ModuleTree &tree = prepared.tree;
     // Which module flags each checkpoint key as unexpected: walk the key's segments down
     // the module tree; the module where the next segment is neither a child nor one of
     // its own names reports it. One walk per key instead of every key per module.

@@ -105,7 +105,6 @@ LoadReport diagnoseLoad(const Document &weightsDoc, const std::string &stateDict
     LoadReport report = checker.check(weights, rules);
     const int base = static_cast<int>(report.loaded.size());
     std::vector<Suggestion> found;
-    std::vector<std::vector<uint32_t>> fixedBy; // per found rule: model keys it newly loads
     std::set<std::string> tried;
     std::unordered_map<std::string, uint32_t> modelIndex;
     for (const auto &k : model.keys)
@@ -146,15 +145,13 @@ LoadReport diagnoseLoad(const Document &weightsDoc, const std::string &stateDict
         s.fixes = fixes;
         s.rule = rule;
         s.description = describe(s);
-        found.push_back(std::move(s));
-        std::vector<uint32_t> fixed;
         for (const auto &k : after.loaded) {
             const uint32_t i = modelIndex.at(k);
             if (!loadedBefore[i])
-                fixed.push_back(i);
+                s.fixedKeys.push_back(i);
         }
-        std::sort(fixed.begin(), fixed.end());
-        fixedBy.push_back(std::move(fixed));
+        std::sort(s.fixedKeys.begin(), s.fixedKeys.end());
+        found.push_back(std::move(s));
     };
 
     // Prefixes of the keys that do not load, most frequent first.
@@ -244,9 +241,6 @@ LoadReport diagnoseLoad(const Document &weightsDoc, const std::string &stateDict
         consider("rename", ruleBetween(report.unexpected[best], m));
     }
 
-    // Each found rule keeps the keys it fixes with it while sorting.
-    for (size_t i = 0; i < found.size(); ++i)
-        found[i].fixedKeys = std::move(fixedBy[i]);
     std::sort(found.begin(), found.end(), [](const Suggestion &a, const Suggestion &b) { return a.fixes > b.fixes; });
     // Another state dict of the checkpoint that loads more, ranked with the rules.
     for (const auto &other : candidateStateDicts(weightsDoc)) {

@@ -204,8 +204,6 @@ bool linearStats(const uint8_t *p, int64_t n, int64_t item, Load load, Partial &
     double sum = 0, comp = 0, finiteSum = 0, finiteComp = 0, mean = 0, m2 = 0;
     uint64_t finite = 0;
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-    Partial &st = out;
-    const auto add = addCompensated;
     auto total = [](const double *lanes) {
         return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
     };
@@ -253,7 +251,7 @@ bool linearStats(const uint8_t *p, int64_t n, int64_t item, Load load, Partial &
             dev2[i - whole] += d * d;
         }
         const double blockSum = total(acc);
-        add(sum, comp, blockSum);
+        addCompensated(sum, comp, blockSum);
         bool special = false;
         for (double c : check)
             special |= c != 0;
@@ -263,7 +261,7 @@ bool linearStats(const uint8_t *p, int64_t n, int64_t item, Load load, Partial &
             for (int64_t k = 0; k < kLanes; ++k) {
                 lo = std::min(lo, mn[k]);
                 hi = std::max(hi, mx[k]);
-                st.zeros += static_cast<uint64_t>(zeros[k]);
+                out.zeros += static_cast<uint64_t>(zeros[k]);
             }
             const double d = total(dev);
             blockMean = shift + d / static_cast<double>(len);
@@ -277,14 +275,14 @@ bool linearStats(const uint8_t *p, int64_t n, int64_t item, Load load, Partial &
                 const double v = load(q + i * item);
                 if (!std::isfinite(v)) {
                     if (std::isnan(v))
-                        ++st.nans;
+                        ++out.nans;
                     else
-                        ++(v > 0 ? st.posInfs : st.negInfs);
+                        ++(v > 0 ? out.posInfs : out.negInfs);
                     continue;
                 }
                 values[blockFinite++] = v;
                 blockFiniteSum += v;
-                st.zeros += v == 0;
+                out.zeros += v == 0;
                 lo = std::min(lo, v);
                 hi = std::max(hi, v);
             }
@@ -295,7 +293,7 @@ bool linearStats(const uint8_t *p, int64_t n, int64_t item, Load load, Partial &
             for (int64_t i = 0; i < blockFinite; ++i)
                 blockM2 += (values[i] - blockMean) * (values[i] - blockMean);
         }
-        add(finiteSum, finiteComp, blockFiniteSum);
+        addCompensated(finiteSum, finiteComp, blockFiniteSum);
         const double count = static_cast<double>(finite + static_cast<uint64_t>(blockFinite));
         const double delta = blockMean - mean;
         mean += delta * static_cast<double>(blockFinite) / count;

@@ -80,106 +80,6 @@ nlohmann::ordered_json securityJson(const SecurityReport &r)
 
 namespace {
 
-nlohmann::ordered_json tensorJson(const Document &doc, const TensorEntry &e, bool withStats)
-{
-    using J = nlohmann::ordered_json;
-    const TensorInfo &t = doc.tensors[static_cast<size_t>(e.tensor)];
-    J j;
-    j["key"] = e.key;
-    j["shape"] = t.shape;
-    j["dtype"] = dtypeName(t.dtype);
-    j["saved_device"] = savedDevice(doc, t);
-    j["nbytes"] = t.nbytes();
-    j["stride"] = t.strides;
-    j["storage_offset"] = t.storageOffset;
-    if (t.isParameter)
-        j["is_parameter"] = true;
-    if (t.requiresGrad)
-        j["requires_grad"] = true;
-    if (t.layout != "strided")
-        j["layout"] = t.layout;
-    if (!t.error.empty())
-        j["error"] = t.error;
-    if (withStats && t.error.empty()) {
-        TensorStats st = computeStats(doc, t);
-        if (st.ok) {
-            j["sum"] = number(st.sum);
-            if (dtypeIsComplex(t.dtype))
-                j["sum_imag"] = number(st.sumImag);
-            j["min"] = number(st.min);
-            j["max"] = number(st.max);
-            j["mean"] = number(st.mean);
-            j["std"] = number(st.std);
-            j["zeros"] = st.zeros;
-            if (st.nans || st.posInfs || st.negInfs) {
-                j["nan_count"] = st.nans;
-                j["posinf_count"] = st.posInfs;
-                j["neginf_count"] = st.negInfs;
-                j["finite_sum"] = number(st.finiteSum);
-            }
-        } else {
-            j["error"] = st.error;
-        }
-    }
-    return j;
-}
-
-nlohmann::ordered_json inspectJsonImpl(const Document &doc, bool withStats, bool withTensors)
-{
-    using J = nlohmann::ordered_json;
-    J out;
-    out["path"] = doc.path;
-    out["format"] = formatName(doc.format);
-    out["producer"] = doc.producer;
-    out["pickle_protocol"] = doc.pickleProtocol;
-    J tensors = J::array();
-    if (withTensors)
-        for (const auto &e : doc.entries)
-            tensors.push_back(tensorJson(doc, e, withStats));
-    out["tensors"] = std::move(tensors);
-    J modules = J::array();
-    for (const auto &m : doc.modules) {
-        J j;
-        j["path"] = m.path;
-        j["class"] = m.className;
-        if (!m.hyper.empty())
-            j["hyper"] = m.hyper;
-        if (!m.source.empty())
-            j["source"] = m.source;
-        modules.push_back(std::move(j));
-    }
-    out["modules"] = std::move(modules);
-    out["state_dicts"] = doc.stateDicts;
-    out["metadata"] = doc.metadata;
-    if (!doc.optimizers.empty()) {
-        J opts = J::array();
-        for (const auto &o : doc.optimizers)
-            opts.push_back({{"path", o.path}, {"type", o.type}, {"state_entries", o.stateEntries},
-                            {"param_groups", o.paramGroups}});
-        out["optimizers"] = std::move(opts);
-    }
-    auto shared = doc.sharedStorageGroups();
-    if (!shared.empty())
-        out["shared_storage"] = shared;
-    if (doc.format == FileFormat::TorchScript)
-        out["torchscript"] = {{"forward", doc.torchscript.forwardSignature}};
-    out["security"] = securityJson(doc.security);
-    if (!doc.warnings.empty())
-        out["warnings"] = doc.warnings;
-    if (!doc.error.empty())
-        out["error"] = doc.error;
-    return out;
-}
-
-} // namespace
-
-nlohmann::ordered_json inspectJson(const Document &doc, bool withStats)
-{
-    return inspectJsonImpl(doc, withStats, true);
-}
-
-namespace {
-
 // Writes one JSON object exactly as nlohmann's dump(2) lays it out at the given depth,
 // without building it first (that costs more than reading the file did for a checkpoint
 // of a hundred thousand tensors).
@@ -266,7 +166,7 @@ private:
     bool m_first = true;
 };
 
-// The same fields in the same order as tensorJson.
+// One tensor of the inspect document; the only place its fields are listed.
 void writeTensor(std::string &out, const Document &doc, const TensorEntry &e, bool withStats,
                  const TensorStats *precomputed)
 {
@@ -311,7 +211,66 @@ void writeTensor(std::string &out, const Document &doc, const TensorEntry &e, bo
     w.finish();
 }
 
+nlohmann::ordered_json tensorJson(const Document &doc, const TensorEntry &e, bool withStats)
+{
+    std::string text;
+    writeTensor(text, doc, e, withStats, nullptr);
+    return nlohmann::ordered_json::parse(text);
+}
+
+nlohmann::ordered_json inspectJsonImpl(const Document &doc, bool withStats, bool withTensors)
+{
+    using J = nlohmann::ordered_json;
+    J out;
+    out["path"] = doc.path;
+    out["format"] = formatName(doc.format);
+    out["producer"] = doc.producer;
+    out["pickle_protocol"] = doc.pickleProtocol;
+    J tensors = J::array();
+    if (withTensors)
+        for (const auto &e : doc.entries)
+            tensors.push_back(tensorJson(doc, e, withStats));
+    out["tensors"] = std::move(tensors);
+    J modules = J::array();
+    for (const auto &m : doc.modules) {
+        J j;
+        j["path"] = m.path;
+        j["class"] = m.className;
+        if (!m.hyper.empty())
+            j["hyper"] = m.hyper;
+        if (!m.source.empty())
+            j["source"] = m.source;
+        modules.push_back(std::move(j));
+    }
+    out["modules"] = std::move(modules);
+    out["state_dicts"] = doc.stateDicts;
+    out["metadata"] = doc.metadata;
+    if (!doc.optimizers.empty()) {
+        J opts = J::array();
+        for (const auto &o : doc.optimizers)
+            opts.push_back({{"path", o.path}, {"type", o.type}, {"state_entries", o.stateEntries},
+                            {"param_groups", o.paramGroups}});
+        out["optimizers"] = std::move(opts);
+    }
+    auto shared = doc.sharedStorageGroups();
+    if (!shared.empty())
+        out["shared_storage"] = shared;
+    if (doc.format == FileFormat::TorchScript)
+        out["torchscript"] = {{"forward", doc.torchscript.forwardSignature}};
+    out["security"] = securityJson(doc.security);
+    if (!doc.warnings.empty())
+        out["warnings"] = doc.warnings;
+    if (!doc.error.empty())
+        out["error"] = doc.error;
+    return out;
+}
+
 } // namespace
+
+nlohmann::ordered_json inspectJson(const Document &doc, bool withStats)
+{
+    return inspectJsonImpl(doc, withStats, true);
+}
 
 void writeInspectJson(std::ostream &os, const Document &doc, bool withStats)
 {
