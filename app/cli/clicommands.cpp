@@ -63,8 +63,11 @@ int helpCommand()
         "\n"
         "usage:\n"
         "  torch-explorer-cli inspect FILE [--json] [--stats]   tensors, modules, state dicts, metadata\n"
-        "  torch-explorer-cli scan FILE [--json]                security report; exit 1 if dangerous\n"
-        "  torch-explorer-cli check WEIGHTS --against REFERENCE [--json] [--non-strict] [--rename FROM=TO]...\n"
+        "  torch-explorer-cli scan FILE [--json] [--fail-on dangerous|suspicious]\n"
+        "                                                       security report; exit 1 if dangerous (or\n"
+        "                                                       anything weights_only=True would refuse)\n"
+        "  torch-explorer-cli check WEIGHTS --against REFERENCE [--json] [--non-strict] [--min-loaded FRACTION]\n"
+        "                     [--rename FROM=TO]...\n"
         "                     [--rename re:PATTERN=REPLACEMENT]... [--state-dict KEY]\n"
         "                                                       would load_state_dict succeed; exit 1 if not\n"
         "  torch-explorer-cli diff A B [--json]                 keys, shapes, dtypes, value differences\n"
@@ -124,10 +127,29 @@ int inspectCommand(const std::vector<std::string> &args)
 
 int scanCommand(const std::vector<std::string> &args)
 {
-    Parsed p = parse(args, false);
-    if (!p.error.empty() || p.positional.size() != 1) {
-        std::fprintf(stderr, "torch-explorer-cli scan: %s\nusage: scan FILE [--json]\n",
-                     p.error.empty() ? "expected one FILE" : p.error.c_str());
+    // --fail-on takes a value; the shared parser knows only flags, so take it out first.
+    std::vector<std::string> rest;
+    std::string failOn = "dangerous", error;
+    for (size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--fail-on" || args[i].rfind("--fail-on=", 0) == 0) {
+            const bool inline_ = args[i].size() > 9;
+            if (!inline_ && i + 1 >= args.size()) {
+                error = "--fail-on needs dangerous or suspicious";
+                break;
+            }
+            failOn = inline_ ? args[i].substr(10) : args[++i];
+            if (failOn != "dangerous" && failOn != "suspicious")
+                error = "--fail-on takes dangerous or suspicious, not '" + failOn + "'";
+        } else {
+            rest.push_back(args[i]);
+        }
+    }
+    Parsed p = parse(rest, false);
+    if (error.empty())
+        error = p.error;
+    if (!error.empty() || p.positional.size() != 1) {
+        std::fprintf(stderr, "torch-explorer-cli scan: %s\nusage: scan FILE [--json] [--fail-on dangerous|suspicious]\n",
+                     error.empty() ? "expected one FILE" : error.c_str());
         return 2;
     }
     auto doc = openOrReport(p.positional[0]);
@@ -150,6 +172,9 @@ int scanCommand(const std::vector<std::string> &args)
         std::fprintf(stderr, "torch-explorer-cli: not fully scanned: %s\n", doc->error.c_str());
         return 2;
     }
+    // For pipelines that accept only what torch.load(weights_only=True) reads.
+    if (failOn == "suspicious" && !doc->security.weightsOnlyLoadable)
+        return 1;
     return 0;
 }
 

@@ -1,8 +1,10 @@
 #include "documentreader.h"
 #include "formatdetector.h"
 #include "hubcache.h"
+#include "notcheckpoint.h"
 #include "readersupport.h"
 
+#include <algorithm>
 #include <filesystem>
 #include "../io/readerror.h"
 #include "../model/documentanalyzer.h"
@@ -101,28 +103,84 @@ std::unique_ptr<Document> readDocument(const std::string &path, const ReadOption
     return readDocument(MappedFile::open(path), options);
 }
 
-std::unique_ptr<Document> readDocument(std::shared_ptr<const MappedFile> file, const ReadOptions &options)
+namespace {
+
+void readAs(Container container, Document &doc, const ReadOptions &options)
+{
+    switch (container) {
+    case Container::Zip:
+        try {
+            readZipDocument(doc, options);
+        } catch (const ReadError &e) {
+            // A zip that is not torch.save's: say what it is (a .pt2, an .npz, ...).
+            if (doc.zip && e.message().rfind("not a PyTorch file: a zip archive", 0) == 0) {
+                std::vector<std::string> names;
+                for (const auto &entry : doc.zip->entries())
+                    names.push_back(entry.name);
+                throw ReadError("not a PyTorch file: it is " + describeZipWithoutPickle(names), doc.path);
+            }
+            throw;
+        }
+        break;
+    case Container::Pickle:
+        readPickleDocument(doc, options);
+        break;
+    case Container::Tar:
+        readTarDocument(doc, options);
+        break;
+    case Container::Safetensors:
+        readSafetensorsDocument(doc, options);
+        break;
+    case Container::Unknown:
+        throw ReadError("not a PyTorch file: it is " + describeNotCheckpoint(*doc.file), doc.path);
+    }
+}
+
+std::unique_ptr<Document> freshDocument(const std::shared_ptr<const MappedFile> &file)
 {
     auto doc = std::make_unique<Document>();
     doc->path = file->path();
-    doc->file = std::move(file);
+    doc->file = file;
+    return doc;
+}
+
+} // namespace
+
+std::unique_ptr<Document> readDocument(std::shared_ptr<const MappedFile> file, const ReadOptions &options)
+{
     reportProgress(options, 0.0, "detecting the format");
-    Detection d = detectContainer(*doc->file);
-    switch (d.container) {
-    case Container::Zip:
-        readZipDocument(*doc, options);
-        break;
-    case Container::Pickle:
-        readPickleDocument(*doc, options);
-        break;
-    case Container::Tar:
-        readTarDocument(*doc, options);
-        break;
-    case Container::Safetensors:
-        readSafetensorsDocument(*doc, options);
-        break;
-    case Container::Unknown:
-        throw ReadError("not a PyTorch file: it looks like " + d.description, doc->path);
+    const Detection d = detectContainer(*file);
+    auto doc = freshDocument(file);
+    if (d.candidates.empty())
+        readAs(Container::Unknown, *doc, options);
+    // Each candidate's structure checked out; when its reader still fails, the next one
+    // may be right. The first failure is the one reported when none reads.
+    std::unique_ptr<ReadError> firstError;
+    for (size_t i = 0; i < d.candidates.size(); ++i) {
+        try {
+            readAs(d.candidates[i], *doc, options);
+            firstError.reset();
+            break;
+        } catch (const ReadError &e) {
+            if (!firstError)
+                firstError = std::make_unique<ReadError>(e);
+            doc = freshDocument(file);
+        }
+    }
+    if (firstError)
+        throw *firstError;
+    // A file that is also a well-formed pickle is what torch.load would run, whatever
+    // else it is: scan that pickle too (a safetensors/pickle or zip/pickle polyglot).
+    const Container chosen = doc->format == FileFormat::Safetensors ? Container::Safetensors
+                             : doc->zip                             ? Container::Zip
+                                                                    : Container::Unknown;
+    if (chosen != Container::Unknown &&
+        std::find(d.candidates.begin(), d.candidates.end(), Container::Pickle) != d.candidates.end()) {
+        scanExtraPickle(*doc, doc->file->view(), "the whole file read as a pickle", options, false);
+        doc->security.findings.push_back("the file is also a well-formed pickle, which torch.load would read instead "
+                                         "of the " +
+                                         std::string(containerName(chosen)) + " it looks like; its globals are "
+                                         "listed too");
     }
     checkCancel(options);
     if (doc->file->damaged())

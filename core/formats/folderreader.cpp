@@ -3,6 +3,7 @@
 // reader and merged into one state dict; the index and the shards are checked against
 // each other, since a partial download or a hand-edited index is common.
 #include "readersupport.h"
+#include "../io/boundedjson.h"
 #include "../io/readerror.h"
 #include "../model/securityscanner.h"
 
@@ -77,6 +78,68 @@ void merge(Document &doc, std::unique_ptr<Document> part, const std::string &sha
     doc.parts.push_back(std::move(part));
 }
 
+// A JSON file of the folder, bounded in size and nesting like every JSON from a file.
+nlohmann::ordered_json readFolderJson(const fs::path &file)
+{
+    auto mapped = MappedFile::open(file.string());
+    if (mapped->size() > (uint64_t(64) << 20))
+        throw ReadError("over 64 MiB, more than any real " + file.filename().string(), file.filename().string(), 0);
+    return parseBoundedJson(mapped->view(), file.filename().string());
+}
+
+// What a folder holds when it is not a PyTorch or Hugging Face model, for the error.
+std::string otherModelFolder(const fs::path &dir)
+{
+    std::error_code ec;
+    if (fs::exists(dir / "saved_model.pb", ec) || fs::exists(dir / "saved_model.pbtxt", ec))
+        return "a TensorFlow SavedModel folder (saved_model.pb), not a PyTorch model: open it with TensorFlow";
+    for (const auto &e : fs::directory_iterator(dir, ec)) {
+        const std::string ext = e.path().extension().string();
+        if (ext == ".onnx")
+            return "a folder with an ONNX model (" + e.path().filename().string() +
+                   ") but no PyTorch weights: ONNX is not a PyTorch format";
+        if (ext == ".gguf")
+            return "a folder with a GGUF model (" + e.path().filename().string() +
+                   ") but no PyTorch weights: GGUF files are for llama.cpp";
+        if (ext == ".h5" || ext == ".keras")
+            return "a folder with a Keras model (" + e.path().filename().string() + ") but no PyTorch weights";
+    }
+    return {};
+}
+
+} // namespace
+
+void parseHuggingFaceConfig(Document &doc, std::string_view text)
+{
+    try {
+        doc.config = parseBoundedJson(text, "config.json");
+        if (!doc.config.is_object()) {
+            doc.warnings.push_back("config.json is not a JSON object");
+            doc.config = nlohmann::ordered_json();
+            return;
+        }
+        summariseConfig(doc);
+    } catch (const ReadError &e) {
+        doc.config = nlohmann::ordered_json();
+        doc.warnings.push_back(std::string("config.json: ") + e.what());
+    }
+}
+
+std::set<std::string> shardIndexFiles(const nlohmann::ordered_json &index, const std::string &name)
+{
+    if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
+        throw ReadError("the index has no weight_map", name);
+    std::set<std::string> shards;
+    for (const auto &[key, shard] : index["weight_map"].items()) {
+        if (!shard.is_string())
+            throw ReadError("the index maps " + key + " to something other than a file name", name);
+        shards.insert(shard.get<std::string>());
+    }
+    return shards;
+}
+
+namespace {
+
 std::unique_ptr<Document> readShard(const fs::path &file, const ReadOptions &options)
 {
     return readDocument(MappedFile::open(file.string()), options);
@@ -128,11 +191,13 @@ std::unique_ptr<Document> readFolderDocument(const std::string &folder, const st
     std::error_code ec;
     if (fs::exists(dir / "config.json", ec)) {
         try {
-            std::ifstream in(dir / "config.json");
-            doc->config = nlohmann::ordered_json::parse(in);
-            summariseConfig(*doc);
-        } catch (const nlohmann::json::exception &e) {
-            doc->warnings.push_back(std::string("config.json is not valid JSON: ") + e.what());
+            auto mapped = MappedFile::open((dir / "config.json").string());
+            if (mapped->size() > (uint64_t(64) << 20))
+                doc->warnings.push_back("config.json is over 64 MiB and was not read");
+            else
+                parseHuggingFaceConfig(*doc, mapped->view());
+        } catch (const ReadError &e) {
+            doc->warnings.push_back(std::string("config.json: ") + e.what());
         }
     }
     std::string index = indexName;
@@ -154,6 +219,8 @@ std::unique_ptr<Document> readFolderDocument(const std::string &folder, const st
         std::sort(found.begin(), found.end());
         if (found.size() == 1)
             single = found.front();
+        else if (const std::string other = otherModelFolder(dir); !other.empty())
+            throw ReadError("not a PyTorch model: it is " + other, folder);
         else
             throw ReadError("no model weights in this folder (model.safetensors, pytorch_model.bin or an index)",
                             folder);
@@ -163,19 +230,8 @@ std::unique_ptr<Document> readFolderDocument(const std::string &folder, const st
         merge(*doc, readShard(dir / single, options), single);
         kind = single;
     } else {
-        nlohmann::ordered_json idx;
-        try {
-            std::ifstream in(dir / index);
-            idx = nlohmann::ordered_json::parse(in);
-        } catch (const nlohmann::json::exception &e) {
-            throw ReadError(std::string("the index is not valid JSON: ") + e.what(), (dir / index).string());
-        }
-        if (!idx.contains("weight_map") || !idx["weight_map"].is_object())
-            throw ReadError("the index has no weight_map", (dir / index).string());
-        std::set<std::string> shards;
-        for (const auto &[key, shard] : idx["weight_map"].items())
-            if (shard.is_string())
-                shards.insert(shard.get<std::string>());
+        nlohmann::ordered_json idx = readFolderJson(dir / index);
+        const std::set<std::string> shards = shardIndexFiles(idx, (dir / index).string());
         std::map<std::string, std::vector<std::string>> keysByShard;
         uint64_t bytes = 0, done = 0;
         for (const auto &shard : shards) {
@@ -205,7 +261,8 @@ std::unique_ptr<Document> readFolderDocument(const std::string &folder, const st
         checkIndex(*doc, idx, keysByShard, bytes);
         kind = index + ", " + std::to_string(shards.size()) + " shards";
     }
-    std::string type = doc->config.value("model_type", std::string());
+    const auto typeIt = doc->config.is_object() ? doc->config.find("model_type") : doc->config.end();
+    const std::string type = typeIt != doc->config.end() && typeIt->is_string() ? typeIt->get<std::string>() : std::string();
     doc->producer = "Hugging Face model folder" + (type.empty() ? std::string() : " (" + type + ")") + ": " + kind;
     doc->stateDicts.push_back("");
     scanSecurity(*doc);

@@ -1,90 +1,301 @@
 #include "formatdetector.h"
 #include "../io/ziparchive.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 
 namespace te {
 namespace {
 
-bool startsWith(const MappedFile &f, const char *magic, size_t n)
+uint64_t le64(const uint8_t *p)
 {
-    return f.size() >= n && std::memcmp(f.data(), magic, n) == 0;
-}
-
-bool looksLikeSafetensors(const MappedFile &f)
-{
-    if (f.size() < 10)
-        return false;
     uint64_t n = 0;
     for (int i = 0; i < 8; ++i)
-        n |= static_cast<uint64_t>(f.data()[i]) << (8 * i);
-    // A wrong length is for the reader to report; the brace says what the file means to be.
-    return n >= 2 && f.data()[8] == '{';
+        n |= static_cast<uint64_t>(p[i]) << (8 * i);
+    return n;
 }
 
-bool mostlyText(const MappedFile &f)
+bool hasSuffix(const std::string &path, const char *suffix)
 {
-    size_t n = std::min<uint64_t>(f.size(), 512), printable = 0;
-    for (size_t i = 0; i < n; ++i) {
-        uint8_t c = f.data()[i];
-        if (c == '\n' || c == '\r' || c == '\t' || (c >= 32 && c < 127) || c >= 0xC0)
-            ++printable;
-    }
-    return n > 0 && printable * 10 >= n * 9;
+    const size_t n = std::strlen(suffix);
+    if (path.size() < n)
+        return false;
+    for (size_t i = 0; i < n; ++i)
+        if (std::tolower(static_cast<unsigned char>(path[path.size() - n + i])) != suffix[i])
+            return false;
+    return true;
+}
+
+// What the file name suggests, used only to order formats that all confirm.
+Container suggestedByName(const std::string &path)
+{
+    if (hasSuffix(path, ".safetensors"))
+        return Container::Safetensors;
+    if (hasSuffix(path, ".tar"))
+        return Container::Tar;
+    if (hasSuffix(path, ".pkl") || hasSuffix(path, ".pickle"))
+        return Container::Pickle;
+    return Container::Unknown;
+}
+
+// The stack effect of one pickle opcode and how its argument is laid out.
+enum class Arg { None, Fixed, Line, TwoLines, Len1, Len4, Len8 };
+struct OpShape {
+    Arg arg = Arg::None;
+    int fixed = 0;   // bytes of a fixed argument
+    int pops = 0;    // values it needs on the stack (above the top mark)
+    int pushes = 0;
+    bool toMark = false; // pops down to the top mark first
+    bool known = false;
+};
+
+const OpShape *opShapes()
+{
+    static OpShape t[256];
+    static bool init = [] {
+        auto set = [](const char *ops, Arg a, int fixed, int pops, int pushes, bool toMark = false) {
+            for (const char *o = ops; *o; ++o)
+                t[static_cast<uint8_t>(*o)] = {a, fixed, pops, pushes, toMark, true};
+        };
+        auto setByte = [](int op, Arg a, int fixed, int pops, int pushes, bool toMark = false) {
+            t[op] = {a, fixed, pops, pushes, toMark, true};
+        };
+        set("N})]", Arg::None, 0, 0, 1);
+        set("IFLSVg", Arg::Line, 0, 0, 1);
+        set("P", Arg::Line, 0, 0, 1);
+        set("p", Arg::Line, 0, 1, 1);
+        set("c", Arg::TwoLines, 0, 0, 1);
+        set("i", Arg::TwoLines, 0, 0, 1, true);
+        set("Kh", Arg::Fixed, 1, 0, 1);
+        set("q", Arg::Fixed, 1, 1, 1);
+        set("M", Arg::Fixed, 2, 0, 1);
+        set("Jj", Arg::Fixed, 4, 0, 1);
+        set("r", Arg::Fixed, 4, 1, 1);
+        set("G", Arg::Fixed, 8, 0, 1);
+        set("UC", Arg::Len1, 0, 0, 1);
+        set("TXB", Arg::Len4, 0, 0, 1);
+        set("(", Arg::None, 0, 0, 0); // MARK: handled specially
+        set(".", Arg::None, 0, 1, 0); // STOP
+        set("0", Arg::None, 0, 1, 0);
+        set("1", Arg::None, 0, 0, 0, true);
+        set("2", Arg::None, 0, 1, 2);
+        set("Q", Arg::None, 0, 1, 1);
+        set("Rb", Arg::None, 0, 2, 1);
+        set("a", Arg::None, 0, 2, 1);
+        set("s", Arg::None, 0, 3, 1);
+        set("tld", Arg::None, 0, 0, 1, true);
+        set("o", Arg::None, 0, 0, 1, true);
+        set("eu", Arg::None, 0, 0, 0, true); // APPENDS/SETITEMS: the target stays below the mark
+        setByte(0x80, Arg::Fixed, 1, 0, 0);          // PROTO
+        setByte(0x81, Arg::None, 0, 2, 1);           // NEWOBJ
+        setByte(0x82, Arg::Fixed, 1, 0, 1);          // EXT1
+        setByte(0x83, Arg::Fixed, 2, 0, 1);          // EXT2
+        setByte(0x84, Arg::Fixed, 4, 0, 1);          // EXT4
+        setByte(0x85, Arg::None, 0, 1, 1);           // TUPLE1
+        setByte(0x86, Arg::None, 0, 2, 1);           // TUPLE2
+        setByte(0x87, Arg::None, 0, 3, 1);           // TUPLE3
+        setByte(0x88, Arg::None, 0, 0, 1);           // NEWTRUE
+        setByte(0x89, Arg::None, 0, 0, 1);           // NEWFALSE
+        setByte(0x8a, Arg::Len1, 0, 0, 1);           // LONG1
+        setByte(0x8b, Arg::Len4, 0, 0, 1);           // LONG4
+        setByte(0x8c, Arg::Len1, 0, 0, 1);           // SHORT_BINUNICODE
+        setByte(0x8d, Arg::Len8, 0, 0, 1);           // BINUNICODE8
+        setByte(0x8e, Arg::Len8, 0, 0, 1);           // BINBYTES8
+        setByte(0x8f, Arg::None, 0, 0, 1);           // EMPTY_SET
+        setByte(0x90, Arg::None, 0, 0, 0, true);     // ADDITEMS
+        setByte(0x91, Arg::None, 0, 0, 1, true);     // FROZENSET
+        setByte(0x92, Arg::None, 0, 3, 1);           // NEWOBJ_EX
+        setByte(0x93, Arg::None, 0, 2, 1);           // STACK_GLOBAL
+        setByte(0x94, Arg::None, 0, 1, 1);           // MEMOIZE
+        setByte(0x95, Arg::Fixed, 8, 0, 0);          // FRAME
+        setByte(0x96, Arg::Len8, 0, 0, 1);           // BYTEARRAY8
+        setByte(0x97, Arg::None, 0, 0, 1);           // NEXT_BUFFER
+        setByte(0x98, Arg::None, 0, 1, 1);           // READONLY_BUFFER
+        return true;
+    }();
+    (void)init;
+    return t;
 }
 
 } // namespace
 
+bool confirmsZip(const MappedFile &file)
+{
+    return ZipArchive::looksLikeZip(file);
+}
+
+bool confirmsTar(const MappedFile &f)
+{
+    if (f.size() < 512 || std::memcmp(f.data() + 257, "ustar", 5) != 0)
+        return false;
+    // The header checksum: the byte sum of the header with its own field read as spaces.
+    uint64_t sum = 0;
+    for (int i = 0; i < 512; ++i)
+        sum += (i >= 148 && i < 156) ? uint8_t(' ') : f.data()[i];
+    uint64_t stored = 0;
+    int digits = 0;
+    for (int i = 148; i < 156; ++i) {
+        const uint8_t c = f.data()[i];
+        if (c >= '0' && c <= '7') {
+            stored = stored * 8 + (c - '0');
+            ++digits;
+        } else if (c != ' ' && c != 0) {
+            return false;
+        }
+    }
+    return digits > 0 && stored == sum;
+}
+
+bool confirmsSafetensors(const MappedFile &f)
+{
+    if (f.size() < 10)
+        return false;
+    const uint64_t n = le64(f.data());
+    if (n < 2 || n > f.size() - 8)
+        return false;
+    // The header is one JSON object, possibly padded with spaces at the end.
+    const uint8_t *h = f.data() + 8;
+    uint64_t last = n;
+    while (last > 0 && (h[last - 1] == ' ' || h[last - 1] == '\n' || h[last - 1] == '\t' || h[last - 1] == '\r'))
+        --last;
+    return h[0] == '{' && last > 0 && h[last - 1] == '}';
+}
+
+PickleShape pickleShape(const MappedFile &f, uint64_t budget)
+{
+    const OpShape *shapes = opShapes();
+    const uint8_t *p = f.data();
+    const uint64_t size = f.size();
+    const uint64_t limit = std::min(size, budget);
+    uint64_t pos = 0, depth = 0, ops = 0;
+    std::vector<uint64_t> marks;
+    auto ranOut = [&] { return p[0] == 0x80 && ops > 1 ? PickleShape::CutShort : PickleShape::NotPickle; };
+    while (pos < size) {
+        if (pos >= limit)
+            return ops > 0 ? PickleShape::Complete : PickleShape::NotPickle; // well formed as far as we looked
+        const uint8_t op = p[pos++];
+        const OpShape &s = shapes[op];
+        if (!s.known)
+            return PickleShape::NotPickle;
+        if (op == 0x80 && ops > 0)
+            return PickleShape::NotPickle; // PROTO only opens a pickle
+        if (op == 0x80 && (pos >= size || p[pos] > 5))
+            return PickleShape::NotPickle;
+        ++ops;
+        auto need = [&](uint64_t n) { return n <= size - pos; };
+        auto line = [&]() {
+            const void *nl = std::memchr(p + pos, '\n', static_cast<size_t>(size - pos));
+            if (!nl)
+                return false;
+            pos = static_cast<uint64_t>(static_cast<const uint8_t *>(nl) - p) + 1;
+            return true;
+        };
+        switch (s.arg) {
+        case Arg::None: break;
+        case Arg::Fixed:
+            if (!need(static_cast<uint64_t>(s.fixed)))
+                return ranOut();
+            pos += static_cast<uint64_t>(s.fixed);
+            break;
+        case Arg::Line:
+            if (!line())
+                return ranOut();
+            break;
+        case Arg::TwoLines:
+            if (!line() || !line())
+                return ranOut();
+            break;
+        case Arg::Len1: case Arg::Len4: case Arg::Len8: {
+            const int w = s.arg == Arg::Len1 ? 1 : s.arg == Arg::Len4 ? 4 : 8;
+            if (!need(static_cast<uint64_t>(w)))
+                return ranOut();
+            uint64_t len = 0;
+            for (int i = 0; i < w; ++i)
+                len |= static_cast<uint64_t>(p[pos + static_cast<uint64_t>(i)]) << (8 * i);
+            pos += static_cast<uint64_t>(w);
+            if (w == 4 && op == 'T' && (len & 0x80000000u))
+                return PickleShape::NotPickle; // BINSTRING's length is signed
+            if (!need(len))
+                return ranOut();
+            pos += len;
+            break;
+        }
+        }
+        if (op == '(') {
+            marks.push_back(depth);
+            continue;
+        }
+        if (s.toMark) {
+            if (marks.empty())
+                return PickleShape::NotPickle;
+            depth = marks.back();
+            marks.pop_back();
+        } else {
+            const uint64_t floor = marks.empty() ? 0 : marks.back();
+            if (depth - floor < static_cast<uint64_t>(s.pops))
+                return PickleShape::NotPickle;
+            depth -= static_cast<uint64_t>(s.pops);
+        }
+        if ((op == 'e' || op == 'u' || op == 0x90) && depth == 0)
+            return PickleShape::NotPickle; // nothing to add to
+        depth += static_cast<uint64_t>(s.pushes);
+        if (op == '.')
+            return PickleShape::Complete;
+    }
+    return ranOut();
+}
+
+const char *containerName(Container c)
+{
+    switch (c) {
+    case Container::Zip: return "zip";
+    case Container::Tar: return "tar";
+    case Container::Pickle: return "pickle";
+    case Container::Safetensors: return "safetensors";
+    case Container::Unknown: break;
+    }
+    return "unknown";
+}
+
 Detection detectContainer(const MappedFile &f)
 {
     Detection d;
-    if (f.size() == 0) {
-        d.description = "an empty file";
+    if (f.size() == 0)
         return d;
+    const bool zip = confirmsZip(f);
+    // torch.load itself reads a file as a zip only when it starts with a local header;
+    // anything else goes to its pickle reader. Mirror that order.
+    const bool zipMagic = f.size() >= 4 && std::memcmp(f.data(), "PK\x03\x04", 4) == 0;
+    const bool zipFirst = zip && zipMagic;
+    if (zipFirst)
+        d.candidates.push_back(Container::Zip);
+    if (confirmsTar(f))
+        d.candidates.push_back(Container::Tar);
+    if (confirmsSafetensors(f))
+        d.candidates.push_back(Container::Safetensors);
+    // A file that starts like a zip is never unpickled by torch.load (and a stored
+    // data.pkl inside one can make the whole file walk like a pickle).
+    const PickleShape pickle = zipMagic ? PickleShape::NotPickle : pickleShape(f);
+    if (pickle == PickleShape::Complete)
+        d.candidates.push_back(Container::Pickle);
+    if (zip && !zipFirst)
+        d.candidates.push_back(Container::Zip);
+    // The name breaks a tie between formats that all confirm (but never outranks a zip
+    // that torch.load would open as one).
+    const Container named = suggestedByName(f.path());
+    for (size_t i = zipFirst ? 1 : 0; i < d.candidates.size(); ++i) {
+        if (d.candidates[i] == named) {
+            d.candidates.erase(d.candidates.begin() + static_cast<std::ptrdiff_t>(i));
+            d.candidates.insert(d.candidates.begin() + (zipFirst ? 1 : 0), named);
+            break;
+        }
     }
-    const uint8_t *p = f.data();
-    if (ZipArchive::looksLikeZip(f)) {
-        d.container = Container::Zip;
-        return d;
-    }
-    if (f.size() >= 262 && std::memcmp(p + 257, "ustar", 5) == 0) {
-        d.container = Container::Tar;
-        return d;
-    }
-    if (p[0] == 0x80 && f.size() >= 2 && p[1] <= 5) {
-        d.container = Container::Pickle;
-        return d;
-    }
-    if (looksLikeSafetensors(f)) {
-        d.container = Container::Safetensors;
-        return d;
-    }
-    // Protocol 0 and 1 pickles start with an opcode; require the STOP at the end too, so
-    // ordinary text is not mistaken for one.
-    if (p[0] != 0 && std::strchr("(]}cNILFSVdl)K", p[0]) && p[f.size() - 1] == '.' && f.size() >= 2) {
-        d.container = Container::Pickle;
-        return d;
-    }
-    if (startsWith(f, "PK\x03\x04", 4))
-        d.description = "a zip archive whose central directory is missing or damaged";
-    else if (startsWith(f, "\x89PNG", 4))
-        d.description = "a PNG image";
-    else if (startsWith(f, "\x1f\x8b", 2))
-        d.description = "gzip-compressed data";
-    else if (startsWith(f, "\x7f" "ELF", 4))
-        d.description = "an ELF executable or library";
-    else if (startsWith(f, "%PDF", 4))
-        d.description = "a PDF document";
-    else if (startsWith(f, "\x89HDF", 4))
-        d.description = "an HDF5 file (Keras or h5py)";
-    else if (startsWith(f, "GGUF", 4))
-        d.description = "a GGUF model (llama.cpp)";
-    else if (p[0] == 0x08 && f.size() > 4)
-        d.description = "binary data, possibly an ONNX or other protobuf model";
-    else if (mostlyText(f))
-        d.description = p[0] == '{' || p[0] == '[' ? "JSON or other text" : "a text file";
-    else
-        d.description = "binary data of an unknown kind";
+    // A pickle cut short is read last: what it holds up to the cut is still reported.
+    if (pickle == PickleShape::CutShort)
+        d.candidates.push_back(Container::Pickle);
+    if (!d.candidates.empty())
+        d.container = d.candidates.front();
     return d;
 }
 

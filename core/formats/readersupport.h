@@ -2,6 +2,10 @@
 // Internal to the readers: running one pickle of a container and recording what it saw.
 #include "documentreader.h"
 
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string_view>
+
 namespace te {
 
 class PickleHooks;
@@ -24,6 +28,11 @@ void readTarDocument(Document &doc, const ReadOptions &options);
 void readSafetensorsDocument(Document &doc, const ReadOptions &options);
 std::unique_ptr<Document> readFolderDocument(const std::string &folder, const std::string &indexName,
                                              const ReadOptions &options);
+// The bytes-level parts of a Hugging Face folder (also the entry of the folder fuzz
+// target): config.json into doc.config and its summary (a bad one is a warning), and the
+// shard files an *.index.json names (throws ReadError when it is not an index).
+void parseHuggingFaceConfig(Document &doc, std::string_view text);
+std::set<std::string> shardIndexFiles(const nlohmann::ordered_json &index, const std::string &name);
 void parseTorchScriptCode(Document &doc, const std::string &prefix);
 // One code/ source file: its classes, their parameter and buffer names and forward signatures.
 void parseTorchScriptSource(Document &doc, const std::string &module, std::string_view text);

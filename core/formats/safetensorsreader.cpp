@@ -1,7 +1,9 @@
 // safetensors: an 8-byte header length, a JSON header naming every tensor's dtype, shape
 // and byte range, then the data. Nothing in it is code; what can be wrong is the header,
 // so every number in it is checked against the file before a tensor points into it.
+#include "notcheckpoint.h"
 #include "readersupport.h"
+#include "../io/boundedjson.h"
 #include "../io/readerror.h"
 
 #include <algorithm>
@@ -27,15 +29,13 @@ void readSafetensorsDocument(Document &doc, const ReadOptions &options)
         throw ReadError("safetensors: header length " + std::to_string(n) + " is over the format's limit of 100 MB",
                         name, 0);
     if (n > size - 8)
-        throw ReadError("safetensors: header length " + std::to_string(n) + " runs past the end of the file (" +
-                            std::to_string(size) + " bytes)",
-                        name, 0);
+        throw ReadError("safetensors: " + safetensorsCutShort(n, size), name, 0);
     reportProgress(options, 0.1, "reading the safetensors header");
     nlohmann::ordered_json header;
     try {
-        header = nlohmann::ordered_json::parse(doc.file->view().substr(8, n));
-    } catch (const nlohmann::json::exception &e) {
-        throw ReadError(std::string("safetensors: the header is not valid JSON: ") + e.what(), name, 8);
+        header = parseBoundedJson(doc.file->view().substr(8, n), name, 8);
+    } catch (const ReadError &e) {
+        throw ReadError("safetensors: the header is " + e.message(), name, e.offset());
     }
     if (!header.is_object())
         throw ReadError("safetensors: the header is not a JSON object", name, 8);
@@ -43,6 +43,18 @@ void readSafetensorsDocument(Document &doc, const ReadOptions &options)
     const uint64_t dataSize = size - dataStart;
     doc.producer = "safetensors";
 
+    // A download cut short keeps a whole header: say so before any tensor looks broken.
+    uint64_t needed = 0;
+    for (const auto &[key, info] : header.items())
+        if (key != "__metadata__" && info.is_object() && info.contains("data_offsets") &&
+            info["data_offsets"].is_array() && info["data_offsets"].size() == 2 &&
+            info["data_offsets"][1].is_number_unsigned())
+            needed = std::max(needed, info["data_offsets"][1].get<uint64_t>());
+    if (needed > dataSize)
+        throw ReadError("safetensors: the file was cut short: its tensors need " + std::to_string(dataStart + needed) +
+                            " bytes but it has " + std::to_string(size) + " (" +
+                            std::to_string(dataStart + needed - size) + " missing); download it again",
+                        name, static_cast<int64_t>(size));
     struct Range {
         uint64_t begin, end;
         std::string key;
@@ -52,8 +64,15 @@ void readSafetensorsDocument(Document &doc, const ReadOptions &options)
         if (key == "__metadata__") {
             if (!info.is_object())
                 throw ReadError("safetensors: __metadata__ is not an object", name, 8);
-            for (const auto &[k, v] : info.items())
+            // The format maps strings to strings (the safetensors library refuses anything
+            // else), so a nested value is a malformed file, not data to show.
+            for (const auto &[k, v] : info.items()) {
+                if (!v.is_string())
+                    throw ReadError("safetensors: __metadata__ value of '" + k + "' is a " + v.type_name() +
+                                        "; the format allows only strings",
+                                    name, 8);
                 doc.metadata[k] = v;
+            }
             if (info.contains("format") && info["format"].is_string())
                 doc.producer += " (format: " + info["format"].get<std::string>() + ")";
             continue;

@@ -54,6 +54,22 @@ void resolveZipStorages(Document &doc, size_t first, const std::string &dir)
 
 } // namespace
 
+// PyTorch refuses archives whose version record is above what it knows
+// (caffe2/serialize/versions.h: kMaxSupportedFileFormatVersion); so do we, saying why.
+static void checkFormatVersion(const std::string &version, const std::string &member)
+{
+    constexpr uint64_t kMaxKnown = 10;
+    if (version.empty() || version.size() > 18 ||
+        version.find_first_not_of("0123456789") != std::string::npos)
+        return;
+    const uint64_t v = std::stoull(version);
+    if (v > kMaxKnown)
+        throw ReadError("written by a newer PyTorch: the archive's format version is " + version +
+                            ", and the newest this program (like PyTorch of its time) reads is " +
+                            std::to_string(kMaxKnown) + "; a newer Torch Explorer may read it",
+                        member);
+}
+
 void readZipDocument(Document &doc, const ReadOptions &options)
 {
     doc.zip = std::make_unique<ZipArchive>(doc.file);
@@ -82,6 +98,7 @@ void readZipDocument(Document &doc, const ReadOptions &options)
         version = trim(doc.zip->read(*v, 64));
     else if (const ZipEntry *v2 = doc.zip->find(prefix + ".data/version"))
         version = trim(doc.zip->read(*v2, 64));
+    checkFormatVersion(version, prefix + "version");
     std::string byteorder;
     if (const ZipEntry *b = doc.zip->find(prefix + "byteorder"))
         byteorder = trim(doc.zip->read(*b, 64));

@@ -36,8 +36,30 @@ std::string readBytes(const MappedFile &file, uint64_t offset, uint64_t n, const
     return out;
 }
 
-// Position of the end-of-central-directory record: the last signature in the tail whose
-// comment ends inside the file, or -1. Reads the tail with pread, never through the map.
+// Whether a signature at `at` is a real end record: its comment ends inside the file, and
+// the central directory it points to lies before it and starts with a directory header
+// (or, saturated, a ZIP64 locator precedes it). Bytes of another format that happen to
+// spell the signature (tensor data, a safetensors header) fail this.
+bool plausibleEnd(const MappedFile &file, const uint8_t *end, uint64_t at)
+{
+    const uint64_t commentLen = le16(end + 20);
+    if (at + kEndSize + commentLen > file.size())
+        return false;
+    const uint64_t count = le16(end + 10), dirSize = le32(end + 12), dirOffset = le32(end + 16);
+    if (count == 0xFFFF || dirSize == 0xFFFFFFFF || dirOffset == 0xFFFFFFFF) {
+        uint8_t loc[4];
+        return at >= kLocatorSize && file.readAt(at - kLocatorSize, loc, 4) == 4 && le32(loc) == kEnd64LocatorSignature;
+    }
+    if (dirOffset + dirSize > at || (count == 0) != (dirSize == 0))
+        return false;
+    if (count == 0)
+        return true;
+    uint8_t sig[4];
+    return file.readAt(dirOffset, sig, 4) == 4 && le32(sig) == kCentralSignature;
+}
+
+// Position of the end-of-central-directory record: the last plausible signature in the
+// tail, or -1. Reads the tail with pread, never through the map.
 int64_t findEnd(const MappedFile &file, std::string *tailOut = nullptr, uint64_t *tailStartOut = nullptr)
 {
     uint64_t n = file.size();
@@ -48,7 +70,7 @@ int64_t findEnd(const MappedFile &file, std::string *tailOut = nullptr, uint64_t
     tail.resize(file.readAt(start, tail.data(), tail.size()));
     const auto *d = reinterpret_cast<const uint8_t *>(tail.data());
     for (size_t i = tail.size() >= kEndSize ? tail.size() - kEndSize + 1 : 0; i-- > 0;) {
-        if (le32(d + i) == kEndSignature) {
+        if (le32(d + i) == kEndSignature && plausibleEnd(file, d + i, start + i)) {
             if (tailOut) {
                 *tailOut = std::move(tail);
                 *tailStartOut = start;

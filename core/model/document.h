@@ -89,8 +89,9 @@ struct OptimizerInfo {
 
 struct GlobalUse {
     std::string name;        // module.qualname
-    std::string category;    // "tensor", "python_class", "dangerous", "unknown"
+    std::string category;    // "tensor", "torchscript", "python_class", "dangerous"
     bool called = false;
+    size_t count = 1;        // uses of this name in this member
     bool computed = false;
     std::string member;
     int64_t offset = -1;
@@ -99,6 +100,9 @@ struct GlobalUse {
 
 struct SecurityReport {
     std::string verdict = "safe"; // safe | suspicious | dangerous
+    // Why, in one word: weights_only, needs_python_classes, torchscript_code,
+    // not_fully_scanned, container_findings, dangerous_calls.
+    std::string verdictReason = "weights_only";
     bool complete = true;          // every pickle read to its STOP
     bool weightsOnlyLoadable = true;
     std::vector<GlobalUse> globals;

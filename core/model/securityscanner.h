@@ -1,7 +1,9 @@
 #pragma once
 // Judges what a file would do if loaded with Python's pickle: every global it references,
-// in one of four categories, and a verdict. A file that could not be read to the end is
-// never called safe.
+// in one of four categories, and a verdict. The policy is an allow list first (see
+// core/security/global_policy.txt): what is not known to be harmless or a class that
+// checkpoints carry is dangerous. A file that could not be read to the end is never
+// called safe.
 #include "document.h"
 
 namespace te {
@@ -11,7 +13,15 @@ struct GlobalClass {
     std::string reason;
 };
 
-GlobalClass classifyGlobal(const std::string &module, const std::string &name, bool computed);
+// `called`: the pickle calls it (REDUCE, NEWOBJ, OBJ, INST, BUILD on it), rather than
+// only referring to it. `extensionCode` >= 0: reached through EXT1/2/4.
+GlobalClass classifyGlobal(const std::string &module, const std::string &name, bool computed, bool called = true,
+                           int64_t extensionCode = -1);
 void scanSecurity(Document &doc);
+
+// The Python lines that let torch.load(weights_only=True) read this file: imports, the
+// add_safe_globals call and the safe_globals context-manager form. Empty when the file
+// needs nothing, or when it is dangerous (then nothing makes it safe to load).
+std::vector<std::string> safeGlobalsAdvice(const SecurityReport &report);
 
 } // namespace te

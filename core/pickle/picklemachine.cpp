@@ -332,9 +332,44 @@ void PickleMachine::markCalled(Value *callee)
         m_globals[static_cast<size_t>(callee->integer)].called = true;
 }
 
+Value *PickleMachine::extension(uint64_t code)
+{
+    auto it = m_extensions.find(code);
+    Value *g = it != m_extensions.end() ? makeGlobal(it->second.first, it->second.second, false)
+                                        : makeGlobal("copyreg", "extension_code_" + std::to_string(code), true);
+    m_globals.back().extensionCode = static_cast<int64_t>(code);
+    return g;
+}
+
+// Calls that the callee makes with its arguments, which Python would run too: a called
+// value that is not a global (the result of another call) is decided at run time.
+void PickleMachine::noteCallsInside(Value *callee, Value *args)
+{
+    const bool tuple = args && args->kind == ValueKind::Tuple;
+    if (callee->kind != ValueKind::Global) {
+        Value *g = makeGlobal("", std::string("<the result of a ") + kindName(callee->kind) + ">", true);
+        markCalled(g);
+        return;
+    }
+    if (!tuple)
+        return;
+    const auto &a = args->items;
+    // _rebuild_from_type_v2(func, type, args, state) calls func; copyreg._reconstructor
+    // (cls, base, state) calls base.__new__ and base.__init__.
+    if (callee->isGlobal("torch._tensor", "_rebuild_from_type_v2") && !a.empty())
+        markCalled(a[0]);
+    if ((callee->isGlobal("copyreg", "_reconstructor") || callee->isGlobal("copy_reg", "_reconstructor")) &&
+        a.size() >= 2)
+        markCalled(a[1]);
+    if ((callee->isGlobal("copyreg", "add_extension") || callee->isGlobal("copy_reg", "add_extension")) &&
+        a.size() == 3 && a[0]->isString() && a[1]->isString() && a[2]->kind == ValueKind::Int && a[2]->integer > 0)
+        m_extensions[static_cast<uint64_t>(a[2]->integer)] = {a[0]->text, a[1]->text};
+}
+
 Value *PickleMachine::reduce(Value *callee, Value *args)
 {
     markCalled(callee);
+    noteCallsInside(callee, args);
     if (m_hooks) {
         if (Value *v = m_hooks->reduce(m_arena, callee, args, static_cast<int64_t>(m_opOffset)))
             return v;
@@ -396,6 +431,8 @@ Value *PickleMachine::reduce(Value *callee, Value *args)
 Value *PickleMachine::newObject(Value *cls, Value *args)
 {
     markCalled(cls);
+    if (cls->kind != ValueKind::Global)
+        noteCallsInside(cls, args);
     if (cls->isGlobal("collections", "OrderedDict")) {
         Value *d = make(ValueKind::Dict);
         d->ordered = true;
@@ -451,7 +488,9 @@ void PickleMachine::build(Value *target, Value *state)
             target->state = state;
         break;
     case ValueKind::Global:
-        // BUILD on a class would set attributes of the class itself: keep it visible.
+        // BUILD on a class or function sets attributes of it (or calls its __setstate__):
+        // a change to live objects of the loading process, so it counts as a call.
+        markCalled(target);
         target->state = state;
         break;
     default:

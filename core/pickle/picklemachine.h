@@ -34,6 +34,7 @@ struct GlobalRef {
     int64_t offset = -1;
     bool called = false;    // used as the callable of REDUCE/NEWOBJ/OBJ/INST
     bool computed = false;  // STACK_GLOBAL operands were not literal strings
+    int64_t extensionCode = -1; // reached through EXT1/2/4 (resolved when the file registers it)
     std::string member;     // which file member's pickle
     std::string qualified() const { return module.empty() ? name : module + "." + name; }
 };
@@ -79,6 +80,8 @@ private:
     Value *reduce(Value *callee, Value *args);
     Value *newObject(Value *cls, Value *args);
     void markCalled(Value *callee);
+    void noteCallsInside(Value *callee, Value *args);
+    Value *extension(uint64_t code);
     void setItems(Value *target, const std::vector<Value *> &kv);
     void appendItems(Value *target, const std::vector<Value *> &items);
     void build(Value *target, Value *state);
@@ -107,6 +110,9 @@ private:
     std::unordered_map<uint64_t, Value *> m_memo;
     uint64_t m_memoCount = 0;
     std::vector<GlobalRef> m_globals;
+    // copyreg.add_extension(module, name, code) calls seen so far: what EXT codes mean
+    // in a process that ran them (the call itself is rated on its own).
+    std::unordered_map<uint64_t, std::pair<std::string, std::string>> m_extensions;
     static constexpr size_t kSharedInts = 256;
     Value *m_ints[kSharedInts] = {};
     Value *m_none = nullptr;

@@ -269,8 +269,7 @@ void PickleMachine::step(uint8_t op)
         break;
     }
     case 0x82: case 0x83: case 0x84: { // EXT1/2/4: the copyreg extension registry
-        uint64_t code = uLE(op == 0x82 ? 1 : op == 0x83 ? 2 : 4);
-        push(makeGlobal("copyreg", "extension_code_" + std::to_string(code), true));
+        push(extension(uLE(op == 0x82 ? 1 : op == 0x83 ? 2 : 4)));
         break;
     }
     case 'R': { // REDUCE

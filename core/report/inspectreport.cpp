@@ -1,5 +1,6 @@
 #include "inspectreport.h"
 #include "../model/tensorstats.h"
+#include "../model/securityscanner.h"
 #include "../model/valuejson.h"
 
 #include <cmath>
@@ -55,10 +56,39 @@ std::string formatCount(uint64_t n)
     return buf;
 }
 
+std::string securitySummary(const SecurityReport &r)
+{
+    if (r.verdictReason == "dangerous_calls") {
+        std::string names;
+        int n = 0;
+        for (const auto &g : r.globals) {
+            if (g.category != "dangerous" || names.find(g.name) != std::string::npos)
+                continue;
+            if (++n <= 3)
+                names += (names.empty() ? "" : ", ") + g.name;
+        }
+        if (n > 3)
+            names += " and " + std::to_string(n - 3) + " more";
+        return "loading it in Python would run " + names + "; do not torch.load it with weights_only=False";
+    }
+    if (r.verdictReason == "not_fully_scanned")
+        return "not fully scanned: part of it could not be read, so what it would do is unknown";
+    if (r.verdictReason == "needs_python_classes")
+        return "needs trusted Python classes: torch.load(weights_only=True) refuses them";
+    if (r.verdictReason == "torchscript_code")
+        return "TorchScript: torch.jit.load rebuilds it without Python; its own TorchScript code runs when the "
+               "model is called";
+    if (r.verdictReason == "container_findings")
+        return "the container holds something PyTorch's loader would not read: see the findings";
+    return "only tensors and plain data: torch.load(weights_only=True) loads it";
+}
+
 nlohmann::ordered_json securityJson(const SecurityReport &r)
 {
     nlohmann::ordered_json s;
     s["verdict"] = r.verdict;
+    s["verdict_reason"] = r.verdictReason;
+    s["summary"] = securitySummary(r);
     s["complete"] = r.complete;
     s["weights_only_loadable"] = r.weightsOnlyLoadable;
     s["globals"] = nlohmann::ordered_json::array();
@@ -71,9 +101,18 @@ nlohmann::ordered_json securityJson(const SecurityReport &r)
             j["computed"] = true;
         j["member"] = g.member;
         j["offset"] = g.offset;
+        j["count"] = g.count;
         j["reason"] = g.reason;
         s["globals"].push_back(std::move(j));
     }
+    s["safe_globals"] = nlohmann::ordered_json::array();
+    std::vector<std::string> seen;
+    for (const auto &g : r.globals)
+        if (g.category == "python_class" && r.verdict != "dangerous" && g.name[0] != '<' &&
+            std::find(seen.begin(), seen.end(), g.name) == seen.end()) {
+            seen.push_back(g.name);
+            s["safe_globals"].push_back(g.name);
+        }
     s["findings"] = r.findings;
     return s;
 }
@@ -366,7 +405,7 @@ std::string inspectText(const Document &doc, bool withStats)
     os << "\ntotal: " << doc.entries.size() << " tensors, " << formatCount(doc.parameterCount()) << " elements";
     for (const auto &[dtype, bytes] : bytesByDtype)
         os << ", " << formatBytes(bytes) << " " << dtype;
-    os << "\nsecurity: " << doc.security.verdict << "\n";
+    os << "\nsecurity: " << doc.security.verdict << ": " << securitySummary(doc.security) << "\n";
     for (const auto &w : doc.warnings)
         os << "warning: " << w << "\n";
     if (!doc.error.empty())
@@ -378,18 +417,51 @@ std::string scanText(const Document &doc)
 {
     const SecurityReport &r = doc.security;
     std::ostringstream os;
-    os << doc.path << ": " << r.verdict;
-    if (r.verdict == "suspicious" && r.complete)
-        os << " (needs trusted Python classes)";
-    os << "\n  weights_only=True would load it: " << (r.weightsOnlyLoadable ? "yes" : "no") << "\n";
+    os << doc.path << ": " << r.verdict << ": " << securitySummary(r) << "\n";
+    os << "  weights_only=True would load it: " << (r.weightsOnlyLoadable ? "yes" : "no") << "\n";
+    // Each distinct global once, the dangerous ones first; --json keeps every use.
+    struct Line {
+        const GlobalUse *first = nullptr;
+        size_t count = 0;
+        bool called = false;
+        bool dangerous = false;
+    };
+    std::vector<Line> lines;
+    std::map<std::string, size_t> byName;
+    size_t plumbing = 0;
     for (const auto &g : r.globals) {
-        if (g.category == "tensor")
+        if (g.category == "tensor") {
+            plumbing += g.count;
             continue;
-        os << "  " << (g.category == "dangerous" ? "DANGER " : "       ") << g.name << (g.called ? " (called)" : "")
-           << "  [" << g.category << "] " << g.reason << "  (" << g.member << " at byte " << g.offset << ")\n";
+        }
+        auto [it, inserted] = byName.emplace(g.name, lines.size());
+        if (inserted)
+            lines.push_back({&g});
+        Line &l = lines[it->second];
+        l.count += g.count;
+        l.called = l.called || g.called;
+        l.dangerous = l.dangerous || g.category == "dangerous";
+        if (g.category == "dangerous" && l.first->category != "dangerous")
+            l.first = &g;
     }
+    std::stable_sort(lines.begin(), lines.end(), [](const Line &a, const Line &b) { return a.dangerous > b.dangerous; });
+    for (const auto &l : lines) {
+        const GlobalUse &g = *l.first;
+        os << "  " << (l.dangerous ? "DANGER " : "       ") << g.name << "  " << (l.called ? "called" : "referenced")
+           << (l.count > 1 ? " " + std::to_string(l.count) + " times" : std::string()) << ", first in " << g.member
+           << " at byte " << g.offset << "\n          " << g.reason << "\n";
+    }
+    if (plumbing)
+        os << "  (" << plumbing << " uses of tensor rebuild functions that weights_only=True allows are not listed)\n";
     for (const auto &f : r.findings)
         os << "  - " << f << "\n";
+    const auto advice = safeGlobalsAdvice(r);
+    if (!advice.empty()) {
+        os << "\nTo load it with torch.load(weights_only=True), the default since PyTorch 2.6, once you trust "
+              "these classes:\n";
+        for (const auto &a : advice)
+            os << "    " << a << "\n";
+    }
     return os.str();
 }
 
@@ -410,7 +482,7 @@ std::string inspectMarkdown(const Document &doc)
         os << "- forward: `" << doc.torchscript.forwardSignature << "`\n";
     for (const auto &s : doc.stateDicts)
         os << "- state dict: `" << (s.empty() ? "(root)" : s) << "`\n";
-    os << "- security: **" << doc.security.verdict << "**\n";
+    os << "- security: **" << doc.security.verdict << "**: " << securitySummary(doc.security) << "\n";
     if (!doc.modules.empty()) {
         os << "\n## Modules\n\n| path | class |\n|---|---|\n";
         for (const auto &m : doc.modules)

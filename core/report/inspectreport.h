@@ -13,6 +13,8 @@ nlohmann::ordered_json inspectJson(const Document &doc, bool withStats);
 // Writes jsonText(inspectJson(doc, withStats), 2) without building the whole document.
 void writeInspectJson(std::ostream &os, const Document &doc, bool withStats);
 nlohmann::ordered_json securityJson(const SecurityReport &report);
+// One sentence on why the verdict is what it is ("needs trusted Python classes: ...").
+std::string securitySummary(const SecurityReport &report);
 std::string inspectText(const Document &doc, bool withStats);
 std::string scanText(const Document &doc);
 // The inspect document as Markdown: a summary, the tensor table, metadata, security.
