@@ -8,6 +8,7 @@
 #include "core/model/valuejson.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 namespace te::cli {
@@ -16,11 +17,12 @@ int checkCommand(const std::vector<std::string> &args)
 {
     std::string weightsPath, referencePath, stateDict, refStateDict;
     bool json = false, nonStrict = false, haveStateDict = false;
+    double minLoaded = -1;
     std::vector<RemapRule> rules;
     auto usage = [](const std::string &why) {
         std::fprintf(stderr,
                      "torch-explorer-cli check: %s\nusage: check WEIGHTS --against REFERENCE [--json] [--non-strict] "
-                     "[--rename FROM=TO]... [--rename re:PATTERN=REPLACEMENT]... [--state-dict KEY]\n",
+                     "[--min-loaded FRACTION] [--rename FROM=TO]... [--rename re:PATTERN=REPLACEMENT]... [--state-dict KEY]\n",
                      why.c_str());
         return 2;
     };
@@ -39,6 +41,14 @@ int checkCommand(const std::vector<std::string> &args)
         } else if (a == "--against") {
             if (!value(&referencePath))
                 return usage("--against needs a file");
+        } else if (a == "--min-loaded") {
+            std::string text;
+            if (!value(&text))
+                return usage("--min-loaded needs a fraction between 0 and 1");
+            char *end = nullptr;
+            minLoaded = std::strtod(text.c_str(), &end);
+            if (end == text.c_str() || *end || !(minLoaded >= 0 && minLoaded <= 1))
+                return usage("--min-loaded takes a fraction between 0 and 1, not '" + text + "'");
         } else if (a == "--state-dict") {
             if (!value(&stateDict))
                 return usage("--state-dict needs a key");
@@ -84,7 +94,21 @@ int checkCommand(const std::vector<std::string> &args)
         } else {
             std::cout << loadReportText(report, model, nonStrict);
         }
-        return (nonStrict ? report.nonStrictOk : report.strictOk) ? 0 : 1;
+        const std::string warning = partialLoadWarning(report, model);
+        if (json && !warning.empty())
+            std::fprintf(stderr, "torch-explorer-cli: warning: %s\n", warning.c_str());
+        if (!(nonStrict ? report.nonStrictOk : report.strictOk))
+            return 1;
+        // strict=False "succeeds" even when nothing loads; a check must not.
+        const double fraction = loadedFraction(report, model);
+        if (nonStrict && report.loaded.empty() && !model.keys.empty())
+            return 1;
+        if (minLoaded >= 0 && fraction < minLoaded) {
+            std::fprintf(stderr, "torch-explorer-cli: %.1f%% of the model's elements load, below --min-loaded %g\n",
+                         100.0 * fraction, minLoaded);
+            return 1;
+        }
+        return 0;
     } catch (const ReadError &e) {
         std::fprintf(stderr, "torch-explorer-cli: %s\n", e.what());
     } catch (const std::runtime_error &e) {

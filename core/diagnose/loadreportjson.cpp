@@ -1,4 +1,7 @@
 #include "loadreportjson.h"
+
+#include <algorithm>
+#include <cstdio>
 #include "../report/inspectreport.h"
 
 #include <regex>
@@ -30,6 +33,9 @@ nlohmann::ordered_json loadReportJson(const LoadReport &r, const ExpectedModel &
     j["expected"] = model.keys.size();
     j["loaded_elements"] = r.loadedElements;
     j["expected_elements"] = r.expectedElements;
+    j["loaded_fraction"] = loadedFraction(r, model);
+    if (const std::string w = partialLoadWarning(r, model); !w.empty())
+        j["load_warning"] = w;
     J suggestions = J::array();
     for (const auto &s : r.suggestions)
         suggestions.push_back({{"kind", s.kind}, {"from", s.from}, {"to", s.to}, {"fixes", s.fixes},
@@ -38,9 +44,39 @@ nlohmann::ordered_json loadReportJson(const LoadReport &r, const ExpectedModel &
     return j;
 }
 
+double loadedFraction(const LoadReport &r, const ExpectedModel &model)
+{
+    if (r.expectedElements)
+        return static_cast<double>(r.loadedElements) / static_cast<double>(r.expectedElements);
+    return model.keys.empty() ? 1.0 : static_cast<double>(r.loaded.size()) / static_cast<double>(model.keys.size());
+}
+
+std::string partialLoadWarning(const LoadReport &r, const ExpectedModel &model)
+{
+    const double f = loadedFraction(r, model);
+    if (model.keys.empty() || f >= 0.5)
+        return {};
+    char share[32];
+    std::snprintf(share, sizeof share, "%.1f%%", 100.0 * f);
+    std::string w = "only " + std::to_string(r.loaded.size()) + " of " + std::to_string(model.keys.size()) +
+                    " keys would load (" + share + " of the model's elements). ";
+    w += r.loaded.empty() ? "Nothing loads: load_state_dict(strict=False) still reports success, and the model keeps "
+                            "its random initial values. "
+                          : "load_state_dict(strict=False) reports success, but most of the model keeps its random "
+                            "initial values. ";
+    size_t best = 0;
+    for (const auto &sg : r.suggestions)
+        best = std::max(best, static_cast<size_t>(sg.fixes));
+    w += (r.loaded.size() + best) * 2 >= model.keys.size() ? "See the suggestions: a renaming fixes much of it."
+                                                           : "The checkpoint is probably for another model.";
+    return w;
+}
+
 std::string loadReportText(const LoadReport &r, const ExpectedModel &model, bool nonStrict)
 {
     std::ostringstream os;
+    if (const std::string w = partialLoadWarning(r, model); !w.empty())
+        os << "WARNING: " << w << "\n";
     os << "state dict: " << (r.stateDict.empty() ? "(root)" : r.stateDict) << "\n";
     os << "model: " << (model.originalClass.empty() ? model.className : model.originalClass) << ", " << model.keys.size()
        << " keys\n";

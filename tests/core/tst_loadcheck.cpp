@@ -215,6 +215,55 @@ private slots:
         QCOMPARE(p.exitCode(), 2);
     }
 
+    // load_state_dict(strict=False) "succeeds" when nothing loads; the check must not.
+    void nonStrictNeedsSomethingLoaded_data()
+    {
+        QTest::addColumn<QString>("weights");
+        QTest::addColumn<QString>("reference");
+        QTest::addColumn<QStringList>("extra");
+        QTest::addColumn<int>("exitCode");
+        QTest::addColumn<bool>("warns");
+        const QStringList none;
+        QTest::newRow("nothing loads") << "dtypes.pt" << "scripted.pt" << none << 1 << true;
+        QTest::newRow("nothing loads, json") << "dtypes.pt" << "scripted.pt" << QStringList{QStringLiteral("--json")}
+                                             << 1 << true;
+        QTest::newRow("almost everything loads") << "checkpoint.pt" << "scripted.pt" << none << 0 << false;
+        QTest::newRow("below --min-loaded") << "checkpoint.pt" << "scripted.pt"
+                                            << QStringList{QStringLiteral("--min-loaded"), QStringLiteral("0.999")} << 1
+                                            << false;
+        QTest::newRow("above --min-loaded") << "checkpoint.pt" << "scripted.pt"
+                                            << QStringList{QStringLiteral("--min-loaded"), QStringLiteral("0.9")} << 0
+                                            << false;
+        QTest::newRow("--min-loaded out of range") << "checkpoint.pt" << "scripted.pt"
+                                                   << QStringList{QStringLiteral("--min-loaded"), QStringLiteral("2")}
+                                                   << 2 << false;
+    }
+
+    void nonStrictNeedsSomethingLoaded()
+    {
+        QFETCH(QString, weights);
+        QFETCH(QString, reference);
+        QFETCH(QStringList, extra);
+        QFETCH(int, exitCode);
+        QFETCH(bool, warns);
+        const QString dir = QStringLiteral(TE_FIXTURES_DIR "/");
+        QProcess p;
+        p.start(QStringLiteral(TE_BIN_DIR "/torch-explorer-cli"),
+                QStringList{QStringLiteral("check"), dir + weights, QStringLiteral("--against"), dir + reference,
+                            QStringLiteral("--non-strict")} +
+                    extra);
+        QVERIFY(p.waitForFinished(30000));
+        const QByteArray out = p.readAllStandardOutput(), err = p.readAllStandardError();
+        QVERIFY2(p.exitCode() == exitCode, out.constData());
+        const bool json = extra.contains(QStringLiteral("--json"));
+        QCOMPARE((json ? err : out).contains("keys would load"), warns);
+        if (json && warns) {
+            const auto j = json::parse(out.toStdString());
+            QCOMPARE(j["loaded_fraction"].get<double>(), 0.0);
+            QVERIFY(j["load_warning"].get<std::string>().find("Nothing loads") != std::string::npos);
+        }
+    }
+
     void jsonContract()
     {
         auto weights = open("mismatch_weights.pt");
