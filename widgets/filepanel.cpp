@@ -1,5 +1,6 @@
 #include "filepanel.h"
 
+#include "core/model/securityscanner.h"
 #include "core/model/valuejson.h"
 #include "core/report/inspectreport.h"
 
@@ -84,9 +85,20 @@ QString FilePanel::html(const Document &doc)
     }
 
     const SecurityReport &r = doc.security;
-    h += QStringLiteral("<h4>Security: %1</h4>").arg(esc(r.verdict));
+    h += QStringLiteral("<h4>Security: %1</h4><p>%2</p>").arg(esc(r.verdict), esc(securitySummary(r)));
     h += QStringLiteral("<p>weights_only=True in PyTorch would %1 this file.</p>")
              .arg(r.weightsOnlyLoadable ? tr("load") : tr("refuse"));
+    // The way to load it safely, once the user trusts the classes it names.
+    const std::vector<std::string> advice = safeGlobalsAdvice(r);
+    if (!advice.empty()) {
+        QStringList lines;
+        for (const auto &l : advice)
+            lines << esc(l);
+        h += QStringLiteral("<p>%1</p><pre>%2</pre>")
+                 .arg(tr("To load it with torch.load(weights_only=True), the default since PyTorch 2.6, once you "
+                         "trust these classes:"),
+                      lines.join(QLatin1Char('\n')));
+    }
     if (!r.findings.empty()) {
         h += QStringLiteral("<ul>");
         for (const auto &f : r.findings)
@@ -94,14 +106,17 @@ QString FilePanel::html(const Document &doc)
         h += QStringLiteral("</ul>");
     }
     h += QStringLiteral("<table><tr><th align=left>global</th><th align=left>category</th><th align=left>use</th>"
-                        "<th align=left>where</th></tr>");
+                        "<th align=left>where</th><th align=left>why</th></tr>");
     for (const auto &g : r.globals) {
         QString name = esc(g.name);
         if (g.category == "dangerous")
             name = QStringLiteral("<b style='color:#dc322f'>%1</b>").arg(name);
-        h += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4 @ %5</td></tr>")
-                 .arg(name, esc(g.category), g.called ? tr("called") : tr("referenced"), esc(g.member))
-                 .arg(g.offset);
+        const QString use = (g.called ? tr("called") : tr("referenced")) +
+                            (g.count > 1 ? QStringLiteral(" ×%1").arg(g.count) : QString());
+        h += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4 @ %5</td><td>%6</td></tr>")
+                 .arg(name, esc(g.category), use, esc(g.member))
+                 .arg(g.offset)
+                 .arg(esc(g.reason));
     }
     h += QStringLiteral("</table>");
 

@@ -1,5 +1,6 @@
 #include "loadreportpanel.h"
 
+#include "core/diagnose/loadreportjson.h"
 #include "core/diagnose/statedictwriter.h"
 #include "core/report/inspectreport.h"
 
@@ -318,6 +319,12 @@ void LoadReportPanel::show(const Result &r)
                        .arg(100.0 * static_cast<double>(rep.expectedElements - rep.loadedElements) /
                                 static_cast<double>(rep.expectedElements),
                             0, 'f', 1);
+    // strict=False "succeeds" even when nothing loads: say it loudly, above everything.
+    const std::string warning = partialLoadWarning(rep, *r.expected);
+    if (!warning.empty())
+        summary = QStringLiteral("<b style='color:#dc322f'>%1</b> %2<br>")
+                      .arg(tr("Warning:"), QString::fromStdString(warning).toHtmlEscaped()) +
+                  summary;
     m_summary->setText(summary);
     const std::string &message = strict ? rep.strictError : rep.nonStrictError;
     m_message->setPlainText(message.empty() ? tr("load_state_dict(strict=%1) succeeds.").arg(strict ? tr("True") : tr("False"))

@@ -12,7 +12,15 @@ namespace te {
 WelcomePage::WelcomePage(QWidget *parent)
     : QWidget(parent)
     , m_recent(new QListWidget(this))
+    , m_problem(new QLabel(this))
 {
+    m_problem->setObjectName(QStringLiteral("problem"));
+    m_problem->setWordWrap(true);
+    m_problem->setTextFormat(Qt::RichText);
+    m_problem->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_problem->setMargin(10);
+    m_problem->setStyleSheet(QStringLiteral("QLabel#problem { border: 2px solid #dc322f; border-radius: 4px; }"));
+    m_problem->hide();
     auto *outer = new QVBoxLayout(this);
     outer->addStretch(1);
     auto *title = new QLabel(tr("<h1>Torch Explorer</h1>"), this);
@@ -28,6 +36,7 @@ WelcomePage::WelcomePage(QWidget *parent)
     buttons->addWidget(demo);
     buttons->addStretch(1);
     auto *column = new QVBoxLayout;
+    column->addWidget(m_problem);
     column->addWidget(title);
     column->addWidget(hint);
     column->addLayout(buttons);
@@ -44,6 +53,19 @@ WelcomePage::WelcomePage(QWidget *parent)
     connect(demo, &QPushButton::clicked, this, &WelcomePage::demoRequested);
     connect(m_recent, &QListWidget::itemActivated, this,
             [this](QListWidgetItem *item) { emit recentRequested(item->data(Qt::UserRole).toString()); });
+}
+
+void WelcomePage::showProblem(const QString &title, const QString &message)
+{
+    m_problem->setText(QStringLiteral("<b style='color:#dc322f'>%1</b><br>%2")
+                           .arg(title.toHtmlEscaped(), message.toHtmlEscaped()));
+    m_problem->show();
+}
+
+void WelcomePage::clearProblem()
+{
+    m_problem->clear();
+    m_problem->hide();
 }
 
 void WelcomePage::setRecentFiles(const QStringList &files)

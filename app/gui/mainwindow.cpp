@@ -410,6 +410,7 @@ void MainWindow::showDocument(std::shared_ptr<const Document> doc, std::shared_p
     m_model->setDocument(m_doc, std::move(tree));
     m_tensorPanel->setDocument(m_doc);
     m_filePanel->setDocument(m_doc);
+    m_welcome->clearProblem();
     m_loadPanel->setInputs(m_doc, m_referenceDoc);
     updateRunPanel();
     m_stack->setCurrentIndex(1);
@@ -461,8 +462,19 @@ void MainWindow::showError(const QString &path, const QString &message)
 {
     m_progress->hide();
     m_cancel->hide();
-    m_stack->setCurrentIndex(1);
-    showBanner(tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), message), true);
+    // Not the document page: its tree, histogram and status would describe another file
+    // (or nothing). The welcome page says what the file is and what to do.
+    const QString name = QFileInfo(path).fileName();
+    statusBar()->showMessage(tr("Could not open %1").arg(name), 10000);
+    m_statusText->clear();
+    m_banner->hide();
+    // The reader's message starts with the path, which the title already names.
+    QString detail = message;
+    for (const QString &prefix : {path + QStringLiteral(": "), QFileInfo(path).absoluteFilePath() + QStringLiteral(": ")})
+        if (detail.startsWith(prefix))
+            detail = detail.mid(prefix.size());
+    m_welcome->showProblem(tr("Could not open %1").arg(name), detail);
+    m_stack->setCurrentIndex(0);
     emit documentShown();
     emit idle();
 }

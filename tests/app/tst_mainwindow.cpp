@@ -302,6 +302,37 @@ private slots:
         QVERIFY(labelShows(w, QStringLiteral("Could not open")));
     }
 
+    // A file that is not a checkpoint, opened first or after a good file: the window says
+    // what it is and what to do, and leaves neither "Opening..." nor empty plots on screen.
+    void notACheckpointIsExplained_data()
+    {
+        QTest::addColumn<bool>("openGoodFirst");
+        QTest::newRow("first file") << false;
+        QTest::newRow("after a good file") << true;
+    }
+
+    void notACheckpointIsExplained()
+    {
+        QFETCH(bool, openGoodFirst);
+        QTemporaryDir dir;
+        MainWindow w;
+        if (openGoodFirst)
+            QVERIFY(!openCopy(w, dir, "checkpoint.pt").isEmpty());
+        w.show();
+        QSignalSpy shown(&w, &MainWindow::documentShown);
+        w.openFile(fixture("wild/lfs_pointer.pt"));
+        QVERIFY(shown.wait(10000));
+        QVERIFY(labelShows(w, QStringLiteral("Git LFS pointer")));
+        QVERIFY(labelShows(w, QStringLiteral("git lfs pull")));
+        QVERIFY(!w.statusBar()->currentMessage().contains(QStringLiteral("Opening")));
+        QVERIFY(w.statusBar()->currentMessage().contains(QStringLiteral("Could not open lfs_pointer.pt")));
+        for (QWidget *plot : w.findChildren<QWidget *>())
+            QVERIFY2(!plot->isVisible() || !plot->inherits("QCustomPlot"), "a plot is still on screen");
+        // The next good file replaces the explanation.
+        QVERIFY(!openCopy(w, dir, "state_dict.pt").isEmpty());
+        QVERIFY(!labelShows(w, QStringLiteral("Git LFS pointer")));
+    }
+
     void fileDeletedWhileOpen()
     {
         QTemporaryDir dir;
