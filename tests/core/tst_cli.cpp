@@ -142,6 +142,83 @@ private slots:
         QVERIFY(text.out.contains("safe"));
     }
 
+    // --fail-on suspicious: exit 1 for anything torch.load(weights_only=True) refuses.
+    void scanFailOn_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("failOn");
+        QTest::addColumn<int>("exitCode");
+        QTest::addColumn<QString>("reason");
+        QTest::newRow("safe, default") << "state_dict.pt" << QString() << 0 << "weights_only";
+        QTest::newRow("safe, suspicious") << "state_dict.pt" << "suspicious" << 0 << "weights_only";
+        QTest::newRow("pickled model, default") << "model_pickled.pt" << QString() << 0 << "needs_python_classes";
+        QTest::newRow("pickled model, suspicious") << "model_pickled.pt" << "suspicious" << 1 << "needs_python_classes";
+        QTest::newRow("torchscript, suspicious") << "scripted.pt" << "suspicious" << 1 << "torchscript_code";
+        QTest::newRow("dangerous, dangerous") << "hostile/os_system_zip.pt" << "dangerous" << 1 << "dangerous_calls";
+        QTest::newRow("C-module spelling") << "hostile/gadget_operator_attrgetter.pkl" << QString() << 1
+                                           << "dangerous_calls";
+        QTest::newRow("pager in pydoc") << "hostile/gadget_pydoc_pipepager.pt" << QString() << 1 << "dangerous_calls";
+        QTest::newRow("exec wrapper in torch") << "hostile/gadget_torch_jit_execwrapper.pt" << QString() << 1
+                                               << "dangerous_calls";
+    }
+
+    void scanFailOn()
+    {
+        QFETCH(QString, file);
+        QFETCH(QString, failOn);
+        QFETCH(int, exitCode);
+        QFETCH(QString, reason);
+        QStringList args{QStringLiteral("scan"), QStringLiteral(TE_FIXTURES_DIR "/") + file, QStringLiteral("--json")};
+        if (!failOn.isEmpty())
+            args << QStringLiteral("--fail-on") << failOn;
+        const ProcessResult r = run(kCli, args);
+        EXPECT_EXIT(r, exitCode);
+        const json doc = json::parse(r.out.toStdString(), nullptr, false);
+        QVERIFY2(!doc.is_discarded(), qPrintable(describe(r)));
+        QCOMPARE(QString::fromStdString(doc["verdict_reason"]), reason);
+        QVERIFY(doc["summary"].is_string());
+        QVERIFY(doc["safe_globals"].is_array());
+        const ProcessResult bad = run(kCli, {QStringLiteral("scan"), kStateDict, QStringLiteral("--fail-on"),
+                                             QStringLiteral("never")});
+        EXPECT_EXIT(bad, 2);
+    }
+
+    // Text output: the verdict line first, each distinct global once.
+    void scanTextIsShort()
+    {
+        const ProcessResult r = run(kCli, {QStringLiteral("scan"), QStringLiteral(TE_FIXTURES_DIR "/model_pickled.pt")});
+        EXPECT_EXIT(r, 0);
+        const QList<QByteArray> lines = r.out.split('\n');
+        QVERIFY2(lines.first().contains("suspicious: needs trusted Python classes"), qPrintable(describe(r)));
+        QCOMPARE(r.out.count("torch.nn.modules.conv.Conv2d  called"), 1);
+        QVERIFY(r.out.contains("torch.serialization.add_safe_globals(["));
+        QVERIFY(lines.size() < 60);
+    }
+
+    // Files that are not checkpoints: exit 2, what it is and what to do on stderr.
+    void notACheckpoint_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("phrase");
+        QTest::newRow("lfs") << "wild/lfs_pointer.pt" << "git lfs pull";
+        QTest::newRow("html") << "wild/login_page.bin" << "HTML page";
+        QTest::newRow("cut short") << "wild/cut_short_zip.pt" << "cut short";
+        QTest::newRow("gguf") << "wild/model.gguf" << "GGUF";
+        QTest::newRow("pt2") << "wild/exported.pt2" << "torch.export";
+    }
+
+    void notACheckpoint()
+    {
+        QFETCH(QString, file);
+        QFETCH(QString, phrase);
+        for (const char *command : {"inspect", "scan"}) {
+            const ProcessResult r = run(kCli, {QString::fromLatin1(command), QStringLiteral(TE_FIXTURES_DIR "/") + file});
+            EXPECT_EXIT(r, 2);
+            QVERIFY2(r.err.contains(phrase.toUtf8()), qPrintable(describe(r)));
+            QVERIFY(r.out.isEmpty());
+        }
+    }
+
     void missingFile_data()
     {
         QTest::addColumn<QString>("command");
