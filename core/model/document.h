@@ -92,11 +92,14 @@ struct GlobalUse {
     std::string category;    // "tensor", "torchscript", "python_class", "dangerous"
     bool called = false;
     size_t count = 1;        // uses of this name in this member
+    std::vector<int64_t> offsets; // where each use is (the first kMaxUseOffsets of them)
     bool computed = false;
     std::string member;
     int64_t offset = -1;
     std::string reason;
 };
+
+constexpr size_t kMaxUseOffsets = 1000;
 
 struct SecurityReport {
     std::string verdict = "safe"; // safe | suspicious | dangerous

@@ -106,6 +106,8 @@ void addUse(SecurityReport &r, UseIndex &index, const GlobalRef &g, const Global
         GlobalUse &same = r.globals[it->second];
         same.called = same.called || g.called;
         ++same.count;
+        if (same.offsets.size() < kMaxUseOffsets)
+            same.offsets.push_back(g.offset);
         // A later call of a global first seen uncalled may change its rating.
         if (c.category == "dangerous" && same.category != "dangerous") {
             same.category = c.category;
@@ -120,6 +122,7 @@ void addUse(SecurityReport &r, UseIndex &index, const GlobalRef &g, const Global
     u.computed = g.computed;
     u.member = g.member;
     u.offset = g.offset;
+    u.offsets.push_back(g.offset);
     u.reason = c.reason;
     r.globals.push_back(std::move(u));
 }

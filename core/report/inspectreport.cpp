@@ -102,6 +102,7 @@ nlohmann::ordered_json securityJson(const SecurityReport &r)
         j["member"] = g.member;
         j["offset"] = g.offset;
         j["count"] = g.count;
+        j["offsets"] = g.offsets; // every use (up to kMaxUseOffsets); the text lists the first
         j["reason"] = g.reason;
         s["globals"].push_back(std::move(j));
     }
