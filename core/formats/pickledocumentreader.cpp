@@ -129,11 +129,16 @@ void readPickleDocument(Document &doc, const ReadOptions &options)
     try {
         Value *protocol = next("pickle 2 (protocol version)", &hooks, nullptr);
         if (protocol->kind != ValueKind::Int || protocol->integer != 1001)
-            throw ReadError("legacy format: unsupported protocol version", "pickle 2", static_cast<int64_t>(pos));
+            throw ReadError(protocol->kind == ValueKind::Int && protocol->integer > 1001
+                                ? "legacy format: written by a newer PyTorch (protocol version " +
+                                      std::to_string(protocol->integer) +
+                                      "; this program, like every PyTorch so far, reads 1001)"
+                                : std::string("legacy format: unsupported protocol version"),
+                            "pickle 2", static_cast<int64_t>(pos));
         Value *sysInfo = next("pickle 3 (sys_info)", &hooks, nullptr);
         doc.producer = "PyTorch torch.save (legacy format 1001" + sysInfoText(sysInfo) + ")";
         reportProgress(options, 0.2, "reading the object pickle");
-        TorchPickleHooks objectHooks(doc, "pickle 4 (object)");
+        TorchPickleHooks objectHooks(doc, "pickle 4 (object)", StorageIdLayout::Legacy);
         doc.root = next("pickle 4 (object)", &objectHooks, &doc.pickleProtocol);
         doc.classSources = objectHooks.classSources();
         Value *keys = next("pickle 5 (storage keys)", &hooks, nullptr);
