@@ -1,4 +1,6 @@
 #include "hubcache.h"
+#include "readersupport.h"
+#include "../io/boundedjson.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -51,12 +53,10 @@ bool folderComplete(const std::string &folder, std::string *missing)
             continue;
         weights = true;
         try {
-            std::ifstream in(dir / index);
-            const auto j = nlohmann::json::parse(in);
-            std::vector<std::string> shards;
-            for (const auto &[key, shard] : j.at("weight_map").items())
-                if (shard.is_string())
-                    shards.push_back(shard.get<std::string>());
+            auto mapped = MappedFile::open((dir / index).string());
+            const auto j = parseBoundedJson(mapped->view(), index);
+            const std::set<std::string> named = shardIndexFiles(j, index);
+            std::vector<std::string> shards(named.begin(), named.end());
             std::sort(shards.begin(), shards.end());
             shards.erase(std::unique(shards.begin(), shards.end()), shards.end());
             for (const auto &s : shards)
