@@ -156,18 +156,21 @@ std::unique_ptr<Document> readDocument(std::shared_ptr<const MappedFile> file, c
     // Each candidate's structure checked out; when its reader still fails, the next one
     // may be right. The first failure is the one reported when none reads.
     std::unique_ptr<ReadError> firstError;
-    for (size_t i = 0; i < d.candidates.size(); ++i) {
+    bool read = false;
+    for (size_t i = 0; i < d.candidates.size() && !read; ++i) {
         try {
             readAs(d.candidates[i], *doc, options);
-            firstError.reset();
-            break;
+            read = true;
+            if (firstError)
+                doc->warnings.push_back(std::string("read as ") + containerName(d.candidates[i]) + " after reading it as " +
+                                        containerName(d.candidates.front()) + " failed: " + firstError->what());
         } catch (const ReadError &e) {
             if (!firstError)
                 firstError = std::make_unique<ReadError>(e);
             doc = freshDocument(file);
         }
     }
-    if (firstError)
+    if (!read)
         throw *firstError;
     // A file that is also a well-formed pickle is what torch.load would run, whatever
     // else it is: scan that pickle too (a safetensors/pickle or zip/pickle polyglot).

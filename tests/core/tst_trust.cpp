@@ -150,6 +150,22 @@ private slots:
         QVERIFY(!doc->security.weightsOnlyLoadable);
     }
 
+    // Both formats confirm by structure, the first reader fails: the next one reads it,
+    // and the document says so.
+    void fallbackToTheNextCandidateSaysSo()
+    {
+        QTemporaryDir dir;
+        std::string header = "{not json}";
+        header.resize(0x2e4e, ' ');
+        const std::string path = writeFile(dir, "odd.safetensors", le64(0x2e4e) + header);
+        const auto doc = te::readDocument(path);
+        QCOMPARE(doc->format, te::FileFormat::Pickle);
+        bool noted = false;
+        for (const auto &w : doc->warnings)
+            noted = noted || w.find("after reading it as safetensors failed") != std::string::npos;
+        QVERIFY(noted);
+    }
+
     void structuralChecks()
     {
         QTemporaryDir dir;
