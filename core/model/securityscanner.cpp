@@ -62,6 +62,8 @@ GlobalClass classifyGlobal(const std::string &module, const std::string &name, b
     if (computed && extensionCode >= 0)
         return {"dangerous", "extension code " + std::to_string(extensionCode) +
                                  ": resolves to whatever the loading process registered with copyreg"};
+    if (computed && name.rfind("<the result of", 0) == 0)
+        return {"dangerous", "calls what another call returned: what runs is decided while unpickling"};
     if (computed)
         return {"dangerous", "the callable's name is computed while unpickling, so it can be anything"};
     if (extensionCode >= 0)
