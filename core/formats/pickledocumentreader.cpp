@@ -44,18 +44,23 @@ void resolveLegacyStorages(Document &doc, Value *keys, uint64_t pos)
         pos += 8;
         uint64_t item = static_cast<uint64_t>(dtypeItemSize(s->dtype));
         uint64_t bytes = 0;
-        if (item == 0 || __builtin_mul_overflow(count, item, &bytes) || bytes > size - pos)
+        if (item == 0)
+            throw ReadError("legacy format: storage " + k->text + " has an unknown element type, so where the "
+                                "storages after it begin is unknown",
+                            "storage " + k->text, static_cast<int64_t>(pos - 8));
+        if (__builtin_mul_overflow(count, item, &bytes) || bytes > size - pos)
             throw ReadError("legacy format: storage " + k->text + " claims " + std::to_string(count) +
                                 " elements, more than the file holds",
                             "storage " + k->text, static_cast<int64_t>(pos - 8));
         s->member = "storage " + k->text;
         s->fileOffset = pos;
         s->nbytes = bytes;
-        if (count < s->numel)
+        // A storage whose persistent id was malformed keeps its error; its bytes are only
+        // stepped over, to the storages after it.
+        if (s->error.empty() && count < s->numel)
             s->error = "storage record holds " + std::to_string(count) + " elements, the pickle declares " +
                        std::to_string(s->numel);
-        else
-            s->resolved = true;
+        s->resolved = s->error.empty();
         pos += bytes;
     }
     for (auto &s : doc.storages)

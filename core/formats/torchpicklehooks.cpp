@@ -1,13 +1,20 @@
 #include "torchpicklehooks.h"
-#include "../io/readerror.h"
+#include "../model/documentanalyzer.h"
+#include "../model/tensorstats.h"
 
 namespace te {
 namespace {
 
 bool isInt(const Value *v) { return v && (v->kind == ValueKind::Int || v->kind == ValueKind::Bool); }
 
+// Python's bools are ints (True * 4 == 4); protocol 0 writes them as I01 / I00.
+int64_t intOf(const Value *v) { return v->kind == ValueKind::Bool ? (v->boolean ? 1 : 0) : v->integer; }
+
+std::string kindOf(const Value *v) { return v ? kindName(v->kind) : "nothing"; }
+
 bool intList(const Value *v, std::vector<int64_t> *out)
 {
+    out->clear();
     if (!v)
         return false;
     // torch.Size is pickled as torch.Size((...)); the machine leaves it as a Call.
@@ -16,11 +23,12 @@ bool intList(const Value *v, std::vector<int64_t> *out)
         v = v->args->items[0];
     if (v->kind != ValueKind::Tuple && v->kind != ValueKind::List)
         return false;
-    out->clear();
     for (const Value *i : v->items) {
-        if (!isInt(i))
+        if (!isInt(i)) {
+            out->clear();
             return false;
-        out->push_back(i->integer);
+        }
+        out->push_back(intOf(i));
     }
     return true;
 }
@@ -30,25 +38,191 @@ bool isTorchUtils(const Value *callee, const char *name)
     return callee->isGlobal("torch._utils", name);
 }
 
+// The dense tensor rebuilds of torch._utils, by the layout of their arguments; 0 for others.
+int rebuildVersion(const Value *callee)
+{
+    if (isTorchUtils(callee, "_rebuild_tensor"))
+        return 1;
+    if (isTorchUtils(callee, "_rebuild_tensor_v2"))
+        return 2;
+    if (isTorchUtils(callee, "_rebuild_tensor_v3"))
+        return 3;
+    return 0;
+}
+
+// A persistent id's type tag: its first field, a str (bytes when Python 2 wrote it).
+bool persistentIdTag(const Value *pid, std::string *tag)
+{
+    if (!pid || pid->kind != ValueKind::Tuple || pid->items.empty())
+        return false;
+    const Value *t = pid->items[0];
+    if (t->kind != ValueKind::String && t->kind != ValueKind::Bytes)
+        return false;
+    *tag = t->text;
+    return true;
+}
+
+// torch.load names the record f"data/{key}": an int key works as its decimal digits.
+bool storageKey(const Value *v, std::string *key)
+{
+    if (v->kind == ValueKind::String) {
+        *key = v->text;
+        return true;
+    }
+    if (v->kind == ValueKind::Int) {
+        *key = std::to_string(v->integer);
+        return true;
+    }
+    return false;
+}
+
+// Why torch.load would refuse a storage persistent id; empty when it reads it. Odd but
+// accepted fields (a bool numel, an int key, a location that is no string) pass.
+std::string storageIdProblem(const std::vector<Value *> &a, StorageIdLayout layout)
+{
+    const size_t fields = layout == StorageIdLayout::Zip ? 5 : layout == StorageIdLayout::Legacy ? 6 : 0;
+    if (a.size() < 5 || (fields && a.size() != fields))
+        return "it has " + std::to_string(a.size()) + " fields; torch.load expects " +
+               std::to_string(fields ? fields : 5);
+    if (a[1]->kind != ValueKind::Global)
+        return "its storage type is a " + kindOf(a[1]) + ", not a class";
+    std::string key;
+    if (!storageKey(a[2], &key))
+        return "its key is a " + kindOf(a[2]) + ", not a string";
+    if (a[4]->kind == ValueKind::BigInt)
+        return "its element count " + a[4]->text + " does not fit in 64 bits";
+    if (!isInt(a[4]))
+        return "its element count is a " + kindOf(a[4]) + ", not an int";
+    if (intOf(a[4]) < 0)
+        return "its element count " + std::to_string(intOf(a[4])) + " is negative";
+    return {};
+}
+
+// Why legacy view metadata (view_key, offset, size) cannot be used; empty when it can.
+std::string viewProblem(const Value *view)
+{
+    if (view->kind != ValueKind::Tuple || view->items.size() != 3)
+        return "its view metadata is a " + kindOf(view) + ", not (view_key, offset, size)";
+    if (!isInt(view->items[1]) || !isInt(view->items[2]))
+        return "its view offset or size is not an int";
+    if (intOf(view->items[1]) < 0 || intOf(view->items[2]) < 0)
+        return "its view offset or size is negative";
+    return {};
+}
+
+// Why a dense rebuild's arguments are not (storage, offset, size, stride, ...); empty when
+// they are. Too few arguments are a TypeError in Python; extra ones are left alone.
+std::string rebuildProblem(const Value *args, int version)
+{
+    if (args->kind != ValueKind::Tuple)
+        return "its arguments are a " + kindOf(args) + ", not a tuple";
+    const auto &a = args->items;
+    const size_t needed = version == 3 ? 7 : 4;
+    if (a.size() < needed)
+        return "it has " + std::to_string(a.size()) + " arguments, not at least " + std::to_string(needed);
+    if (a[0]->kind != ValueKind::Storage)
+        return "its first argument is a " + kindOf(a[0]) + ", not a storage";
+    if (!isInt(a[1]))
+        return "its storage offset is a " + kindOf(a[1]) + ", not an int";
+    std::vector<int64_t> ints;
+    if (!intList(a[2], &ints))
+        return "its size is not a tuple of ints";
+    if (!intList(a[3], &ints))
+        return "its stride is not a tuple of ints";
+    if (version == 3 && a[6]->kind != ValueKind::Global)
+        return "its dtype is a " + kindOf(a[6]) + ", not a torch dtype";
+    return {};
+}
+
 } // namespace
 
-TorchPickleHooks::TorchPickleHooks(Document &doc, std::string member)
+TorchPickleHooks::TorchPickleHooks(Document &doc, std::string member, StorageIdLayout layout)
     : m_doc(doc)
     , m_member(std::move(member))
+    , m_layout(layout)
 {
 }
 
-void TorchPickleHooks::fail(const std::string &message, int64_t offset) const
+std::string TorchPickleHooks::where(int64_t offset) const
 {
-    throw ReadError("pickle: " + message, m_member, offset);
+    return m_member + " at byte " + std::to_string(offset);
+}
+
+Value *TorchPickleHooks::storageValue(ValueArena &arena, int index)
+{
+    Value *v = arena.make(ValueKind::Storage);
+    v->integer = index;
+    return v;
+}
+
+int TorchPickleHooks::brokenStorage(std::string key, DType dtype, const std::string &problem, int64_t offset)
+{
+    StorageInfo s;
+    s.key = std::move(key);
+    s.dtype = dtype;
+    s.error = "malformed storage persistent id (" + where(offset) + "): " + problem;
+    m_doc.storages.push_back(std::move(s));
+    return static_cast<int>(m_doc.storages.size() - 1);
+}
+
+int TorchPickleHooks::storageFor(const std::vector<Value *> &a, int64_t offset)
+{
+    std::string key;
+    const bool keyed = a.size() > 2 && storageKey(a[2], &key);
+    const DType dtype = a.size() > 1 && a[1]->kind == ValueKind::Global ? dtypeFromStorageClass(a[1]->name)
+                                                                         : DType::Unknown;
+    const std::string problem = storageIdProblem(a, m_layout);
+    if (!problem.empty()) {
+        const int index = brokenStorage(keyed ? key : std::string("?"), dtype, problem, offset);
+        // Known by its key when the key is new, so that the legacy format's storage list
+        // can still step over its bytes to the storages after it.
+        if (keyed)
+            m_storageByKey.emplace(key, index);
+        return index;
+    }
+    auto it = m_storageByKey.find(key);
+    if (it != m_storageByKey.end())
+        return it->second;
+    StorageInfo s;
+    s.key = key;
+    s.dtype = dtype;
+    s.numel = static_cast<uint64_t>(intOf(a[4]));
+    if (a[3]->kind == ValueKind::String || a[3]->kind == ValueKind::Bytes) {
+        s.location = a[3]->text;
+    } else {
+        // torch.load restores such a storage only when map_location says where.
+        s.location = keyText(a[3]);
+        m_doc.warnings.push_back("storage " + key + " (" + where(offset) + "): its location is a " + kindOf(a[3]) +
+                                 ", not a device name; torch.load reads it only with map_location");
+    }
+    if (dtype == DType::Unknown)
+        s.error = "unknown storage type " + a[1]->globalName();
+    const int index = static_cast<int>(m_doc.storages.size());
+    m_doc.storages.push_back(std::move(s));
+    m_storageByKey[key] = index;
+    return index;
+}
+
+Value *TorchPickleHooks::storageView(ValueArena &arena, Value *storage, Value *view, int64_t offset)
+{
+    const std::string problem = viewProblem(view);
+    if (problem.empty()) {
+        storage->args = view;
+        return storage;
+    }
+    const StorageInfo &base = m_doc.storages[static_cast<size_t>(storage->integer)];
+    std::string key = base.key;
+    const DType dtype = base.dtype;
+    return storageValue(arena, brokenStorage(std::move(key), dtype, problem, offset));
 }
 
 Value *TorchPickleHooks::persistentLoad(ValueArena &arena, Value *pid, int64_t offset)
 {
-    if (!pid || pid->kind != ValueKind::Tuple || pid->items.empty() || !pid->items[0]->isString())
-        fail("persistent id is not a tuple starting with a string", offset);
+    std::string tag;
+    if (!persistentIdTag(pid, &tag))
+        return storageValue(arena, brokenStorage("?", DType::Unknown,
+                                                 "a " + kindOf(pid) + ", not a tuple starting with a string", offset));
     const auto &a = pid->items;
-    const std::string &tag = a[0]->text;
     if (tag == "module" && a.size() >= 4) {
         // Legacy files carry the source of every module class: keep it for the user.
         if (a[1]->kind == ValueKind::Global && a[3]->isString())
@@ -66,33 +240,21 @@ Value *TorchPickleHooks::persistentLoad(ValueArena &arena, Value *pid, int64_t o
         c->args = pid;
         return c;
     }
-    if (a.size() < 5)
-        fail("storage persistent id with " + std::to_string(a.size()) + " fields", offset);
-    if (a[1]->kind != ValueKind::Global || !a[2]->isString() || !a[3]->isString() || !isInt(a[4]) || a[4]->integer < 0)
-        fail("malformed storage persistent id", offset);
-    const std::string &key = a[2]->text;
-    auto it = m_storageByKey.find(key);
-    int index;
-    if (it != m_storageByKey.end()) {
-        index = it->second;
-    } else {
-        StorageInfo s;
-        s.key = key;
-        s.dtype = dtypeFromStorageClass(a[1]->name);
-        s.location = a[3]->text;
-        s.numel = static_cast<uint64_t>(a[4]->integer);
-        if (s.dtype == DType::Unknown)
-            s.error = "unknown storage type " + a[1]->globalName();
-        index = static_cast<int>(m_doc.storages.size());
-        m_doc.storages.push_back(std::move(s));
-        m_storageByKey[key] = index;
-    }
-    Value *v = arena.make(ValueKind::Storage);
-    v->integer = index;
-    // Legacy view metadata (view_key, offset, size): a storage view into a bigger one.
-    if (a.size() >= 6 && a[5]->kind == ValueKind::Tuple && a[5]->items.size() == 3 && isInt(a[5]->items[1])) {
-        v->args = a[5];
-    }
+    Value *v = storageValue(arena, storageFor(a, offset));
+    // Legacy view metadata (view_key, offset, size): a storage view into a bigger one. A
+    // storage without an error has exactly the fields of its layout.
+    const bool sound = m_doc.storages[static_cast<size_t>(v->integer)].error.empty();
+    if (sound && m_layout == StorageIdLayout::Legacy && a[5]->kind != ValueKind::None)
+        return storageView(arena, v, a[5], offset);
+    return v;
+}
+
+Value *TorchPickleHooks::tensorValue(ValueArena &arena, TensorInfo t)
+{
+    Value *v = arena.make(ValueKind::Tensor);
+    v->integer = static_cast<int64_t>(m_doc.tensors.size());
+    t.value = v;
+    m_doc.tensors.push_back(std::move(t));
     return v;
 }
 
@@ -101,107 +263,95 @@ Value *TorchPickleHooks::unsupported(ValueArena &arena, const std::string &kind)
     TensorInfo t;
     t.layout = kind;
     t.error = "unsupported tensor kind: " + kind;
-    Value *v = arena.make(ValueKind::Tensor);
-    v->integer = static_cast<int64_t>(m_doc.tensors.size());
-    t.value = v;
-    m_doc.tensors.push_back(std::move(t));
-    return v;
+    return tensorValue(arena, std::move(t));
 }
 
 void validateTensorBounds(TensorInfo &t, const StorageInfo &s)
 {
     if (!t.error.empty())
         return;
-    if (t.shape.size() != t.strides.size()) {
-        t.error = "size has " + std::to_string(t.shape.size()) + " dimensions but stride has " +
-                  std::to_string(t.strides.size());
+    uint64_t need = 0;
+    if (!tensorExtentBytes(t, &need, &t.error))
+        return;
+    const uint64_t item = static_cast<uint64_t>(dtypeItemSize(t.dtype));
+    const uint64_t storageItem = static_cast<uint64_t>(dtypeItemSize(s.dtype));
+    uint64_t have = 0;
+    if (item == 0 || storageItem == 0 || need == 0)
+        return; // nothing to read, or an unknown dtype that is reported elsewhere
+    if (__builtin_mul_overflow(s.numel, storageItem, &have)) {
+        t.error = "its storage's size overflows 64 bits";
         return;
     }
-    if (t.storageOffset < 0) {
-        t.error = "negative storage offset";
+    if (need <= have)
         return;
-    }
-    int64_t numel = 1;
-    int64_t last = 0; // highest element index reached, relative to the offset
-    for (size_t i = 0; i < t.shape.size(); ++i) {
-        int64_t d = t.shape[i], st = t.strides[i];
-        if (d < 0 || st < 0) {
-            t.error = "negative size or stride in dimension " + std::to_string(i);
-            return;
-        }
-        if (__builtin_mul_overflow(numel, d, &numel)) {
-            t.error = "element count overflows 64 bits";
-            return;
-        }
-        int64_t reach = 0;
-        if (d > 0 && (__builtin_mul_overflow(d - 1, st, &reach) || __builtin_add_overflow(last, reach, &last))) {
-            t.error = "extent overflows 64 bits";
-            return;
-        }
-    }
-    if (numel == 0)
-        return;
-    int64_t end = 0;
-    if (__builtin_add_overflow(t.storageOffset, last, &end) || __builtin_add_overflow(end, int64_t(1), &end)) {
-        t.error = "extent overflows 64 bits";
-        return;
-    }
-    if (static_cast<uint64_t>(end) > s.numel) {
-        t.error = "needs " + std::to_string(end) + " elements of its storage, which holds " + std::to_string(s.numel);
-        return;
-    }
+    if (item == storageItem)
+        t.error = "needs " + std::to_string(need / item) + " elements of its storage, which holds " +
+                  std::to_string(s.numel);
+    else
+        t.error = "needs " + std::to_string(need) + " bytes (" + std::to_string(need / item) + " " +
+                  dtypeName(t.dtype) + " elements) of its storage, which holds " + std::to_string(have) + " bytes (" +
+                  std::to_string(s.numel) + " " + dtypeName(s.dtype) + " elements)";
 }
 
-Value *TorchPickleHooks::rebuildTensor(ValueArena &arena, const std::vector<Value *> &a, int version)
+Value *TorchPickleHooks::rebuildTensor(ValueArena &arena, const Value *callee, const Value *args, int version,
+                                       int64_t offset)
 {
     // (storage, storage_offset, size, stride[, requires_grad, hooks[, dtype]][, metadata])
     TensorInfo t;
-    if (a.size() < 4 || a[0]->kind != ValueKind::Storage || !isInt(a[1]) || !intList(a[2], &t.shape) ||
-        !intList(a[3], &t.strides))
-        return nullptr; // not the shape PyTorch writes: stays a symbolic call
-    t.storage = static_cast<int>(a[0]->integer);
-    t.storageOffset = a[1]->integer;
+    const auto &a = args->items;
+    if (args->kind == ValueKind::Tuple && !a.empty() && a[0]->kind == ValueKind::Storage) {
+        t.storage = static_cast<int>(a[0]->integer);
+        t.dtype = m_doc.storages[static_cast<size_t>(t.storage)].dtype;
+    }
+    const std::string problem = rebuildProblem(args, version);
+    if (!problem.empty()) {
+        t.error = "malformed " + callee->globalName() + " call (" + where(offset) + "): " + problem;
+        return tensorValue(arena, std::move(t));
+    }
+    intList(a[2], &t.shape);
+    intList(a[3], &t.strides);
+    t.storageOffset = intOf(a[1]);
     const StorageInfo &s = m_doc.storages[static_cast<size_t>(t.storage)];
-    t.dtype = s.dtype;
-    if (a[0]->args) // legacy storage view: offset into the base storage
-        t.storageOffset += a[0]->args->items[1]->integer;
     if (a.size() > 4 && a[4]->kind == ValueKind::Bool)
         t.requiresGrad = a[4]->boolean;
     if (version == 3) {
-        if (a.size() < 7 || a[6]->kind != ValueKind::Global)
-            return nullptr;
+        // torch.load sets the storage's bytes into a tensor of this dtype: a FloatStorage
+        // may hold float64 elements, as many as its bytes have room for.
         t.dtype = dtypeFromTorchName(a[6]->name);
         if (t.dtype == DType::Unknown)
             t.error = "unknown dtype " + a[6]->globalName();
     }
-    if (t.dtype == DType::Unknown && t.error.empty())
-        t.error = s.error.empty() ? "unknown element type" : s.error;
-    if (version == 3 && s.dtype == DType::UInt8 && t.dtype != DType::UInt8 && t.error.empty()) {
-        // An untyped storage counts bytes; bounds are checked in elements of the tensor.
-        StorageInfo typed = s;
-        typed.numel = s.numel / static_cast<uint64_t>(dtypeItemSize(t.dtype));
-        validateTensorBounds(t, typed);
+    if (t.error.empty() && !s.error.empty())
+        t.error = s.error;
+    if (t.error.empty() && t.dtype == DType::Unknown)
+        t.error = "unknown element type";
+    if (const Value *view = a[0]->args; view && t.error.empty()) {
+        // A legacy storage view: its offset counts from the base storage's start, and
+        // Python slices the base's bytes, so a view past the end is cut short.
+        const int64_t viewOffset = intOf(view->items[1]), viewSize = intOf(view->items[2]);
+        if (__builtin_add_overflow(t.storageOffset, viewOffset, &t.storageOffset)) {
+            t.error = "its storage offset plus the offset of its storage view overflows 64 bits";
+        } else {
+            StorageInfo viewed = s;
+            viewed.numel = std::min<uint64_t>(static_cast<uint64_t>(viewOffset) + static_cast<uint64_t>(viewSize),
+                                              s.numel);
+            validateTensorBounds(t, viewed);
+        }
     } else {
         validateTensorBounds(t, s);
     }
-    Value *v = arena.make(ValueKind::Tensor);
-    v->integer = static_cast<int64_t>(m_doc.tensors.size());
-    t.value = v;
-    m_doc.tensors.push_back(std::move(t));
-    return v;
+    return tensorValue(arena, std::move(t));
 }
 
 Value *TorchPickleHooks::reduce(ValueArena &arena, Value *callee, Value *args, int64_t offset)
 {
-    if (callee->kind != ValueKind::Global || !args || args->kind != ValueKind::Tuple)
+    if (callee->kind != ValueKind::Global || !args)
+        return nullptr;
+    if (int version = rebuildVersion(callee))
+        return rebuildTensor(arena, callee, args, version, offset);
+    if (args->kind != ValueKind::Tuple)
         return nullptr;
     const auto &a = args->items;
-    if (isTorchUtils(callee, "_rebuild_tensor"))
-        return rebuildTensor(arena, a, 1);
-    if (isTorchUtils(callee, "_rebuild_tensor_v2"))
-        return rebuildTensor(arena, a, 2);
-    if (isTorchUtils(callee, "_rebuild_tensor_v3"))
-        return rebuildTensor(arena, a, 3);
     if ((isTorchUtils(callee, "_rebuild_parameter") || isTorchUtils(callee, "_rebuild_parameter_with_state")) &&
         a.size() >= 2 && a[0]->kind == ValueKind::Tensor) {
         TensorInfo &t = m_doc.tensors[static_cast<size_t>(a[0]->integer)];
@@ -212,11 +362,8 @@ Value *TorchPickleHooks::reduce(ValueArena &arena, Value *callee, Value *args, i
     }
     if (isTorchUtils(callee, "_rebuild_qtensor")) {
         // Quantized tensors share the dense layout; qparams stay in the value tree.
-        Value *v = rebuildTensor(arena, a, 2);
-        if (v) {
-            TensorInfo &t = m_doc.tensors[static_cast<size_t>(v->integer)];
-            t.layout = "quantized";
-        }
+        Value *v = rebuildTensor(arena, callee, args, 2, offset);
+        m_doc.tensors[static_cast<size_t>(v->integer)].layout = "quantized";
         return v;
     }
     if (callee->isGlobal("torch._tensor", "_rebuild_from_type_v2") && a.size() >= 3 &&

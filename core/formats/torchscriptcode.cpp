@@ -43,6 +43,30 @@ std::string collapseSpaces(const std::string &s)
     return out;
 }
 
+bool endsSignature(const std::string &line)
+{
+    return line.find("->") != std::string::npos || line.find("):") != std::string::npos;
+}
+
+// `def forward(...)` up to its return type or closing colon, which may be many lines
+// later. Each line is searched once (lines are joined with a space, so the markers never
+// straddle two), and what is kept is capped: a signature of a million blank lines must
+// cost a million lines' time, not their square.
+std::string forwardSignature(std::istream &in, const std::string &first)
+{
+    constexpr size_t kMaxSignature = 64 * 1024;
+    std::string sig = first.substr(4), line;
+    bool ended = endsSignature(first);
+    while (!ended && std::getline(in, line)) {
+        ended = endsSignature(line);
+        if (sig.size() < kMaxSignature)
+            sig += " " + line.substr(0, kMaxSignature);
+    }
+    if (!sig.empty() && sig.back() == ':')
+        sig.pop_back();
+    return collapseSpaces(sig);
+}
+
 } // namespace
 
 void parseTorchScriptSource(Document &doc, const std::string &module, std::string_view text)
@@ -67,13 +91,7 @@ void parseTorchScriptSource(Document &doc, const std::string &module, std::strin
         } else if (t.rfind("__buffers__ = ", 0) == 0) {
             doc.torchscript.classes[current].buffers = parseNameList(t);
         } else if (t.rfind("def forward(", 0) == 0) {
-            std::string sig = t;
-            while (sig.find("->") == std::string::npos && sig.find("):") == std::string::npos && std::getline(in, line))
-                sig += " " + line;
-            sig = sig.substr(4);
-            if (!sig.empty() && sig.back() == ':')
-                sig.pop_back();
-            doc.torchscript.classes[current].forwardSignature = collapseSpaces(sig);
+            doc.torchscript.classes[current].forwardSignature = forwardSignature(in, t);
         }
     }
 }

@@ -110,7 +110,9 @@ void readZipDocument(Document &doc, const ReadOptions &options)
     reportProgress(options, 0.1, "reading " + dataPkl->name);
     checkCancel(options);
     try {
-        TorchPickleHooks hooks(doc, dataPkl->name);
+        // torch.jit.load's reader takes persistent ids field by field and ignores extra
+        // ones; torch.load unpacks exactly five.
+        TorchPickleHooks hooks(doc, dataPkl->name, constants ? StorageIdLayout::Any : StorageIdLayout::Zip);
         doc.root = runPickle(doc, doc.zip->read(*dataPkl), dataPkl->name, &hooks, options, nullptr,
                              &doc.pickleProtocol);
         resolveZipStorages(doc, 0, prefix + "data/");

@@ -1,8 +1,9 @@
 #pragma once
 // Turns the value tree into what a user asks about: tensor keys as PyTorch names them,
 // the module tree of pickled and TorchScript modules, every state dict in a checkpoint,
-// optimizers and scalar metadata. Walks are depth- and budget-limited, so shared
-// references (billion laughs) and cycles cannot make them explode.
+// optimizers and scalar metadata. Walks keep their own stack, so nesting as deep as the
+// unpickler allows costs no C stack, and are budget-limited, so shared references
+// (billion laughs), cycles and keys that grow with depth cannot make them explode.
 #include "document.h"
 
 namespace te {

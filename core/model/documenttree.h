@@ -29,6 +29,12 @@ struct TreeNode {
     int rowInParent = 0;
     std::vector<std::unique_ptr<TreeNode>> children;
 
+    TreeNode() = default;
+    TreeNode(const TreeNode &) = delete;
+    TreeNode &operator=(const TreeNode &) = delete;
+    // Frees the subtree without recursing once per level: a checkpoint may nest thousands.
+    ~TreeNode();
+
     int row() const { return rowInParent; }
 };
 

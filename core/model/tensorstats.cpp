@@ -99,6 +99,47 @@ double decodeElement(DType t, const uint8_t *p, double *imag)
     return std::numeric_limits<double>::quiet_NaN();
 }
 
+bool tensorExtentBytes(const TensorInfo &t, uint64_t *bytes, std::string *error)
+{
+    *bytes = 0;
+    if (t.shape.size() != t.strides.size()) {
+        *error = "size has " + std::to_string(t.shape.size()) + " dimensions but stride has " +
+                 std::to_string(t.strides.size());
+        return false;
+    }
+    if (t.storageOffset < 0) {
+        *error = "negative storage offset";
+        return false;
+    }
+    int64_t numel = 1;
+    int64_t last = 0; // highest element index reached, relative to the offset
+    for (size_t i = 0; i < t.shape.size(); ++i) {
+        const int64_t d = t.shape[i], st = t.strides[i];
+        if (d < 0 || st < 0) {
+            *error = "negative size or stride in dimension " + std::to_string(i);
+            return false;
+        }
+        if (__builtin_mul_overflow(numel, d, &numel)) {
+            *error = "element count overflows 64 bits";
+            return false;
+        }
+        int64_t reach = 0;
+        if (d > 0 && (__builtin_mul_overflow(d - 1, st, &reach) || __builtin_add_overflow(last, reach, &last))) {
+            *error = "extent overflows 64 bits";
+            return false;
+        }
+    }
+    if (numel == 0)
+        return true;
+    int64_t end = 0;
+    if (__builtin_add_overflow(t.storageOffset, last, &end) || __builtin_add_overflow(end, int64_t(1), &end) ||
+        __builtin_mul_overflow(static_cast<uint64_t>(end), static_cast<uint64_t>(dtypeItemSize(t.dtype)), bytes)) {
+        *error = "extent overflows 64 bits";
+        return false;
+    }
+    return true;
+}
+
 const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string *error)
 {
     if (!t.error.empty()) {
@@ -118,7 +159,22 @@ const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string 
         *error = std::string("values of dtype ") + dtypeName(t.dtype) + " are not decoded";
         return nullptr;
     }
-    return (s.file ? s.file : doc.file)->data() + s.fileOffset;
+    // Readers checked the tensor against its storage when they made it; this checks it
+    // again against the bytes actually there, in the tensor's own element size.
+    uint64_t need = 0;
+    if (!tensorExtentBytes(t, &need, error))
+        return nullptr;
+    if (need > s.nbytes) {
+        *error = "the tensor reaches byte " + std::to_string(need) + " of its storage, which has " +
+                 std::to_string(s.nbytes) + " bytes";
+        return nullptr;
+    }
+    const MappedFile *f = s.file ? s.file.get() : doc.file.get();
+    if (!f || s.fileOffset > f->size() || s.nbytes > f->size() - s.fileOffset) {
+        *error = "the storage's bytes lie outside the file";
+        return nullptr;
+    }
+    return f->data() + s.fileOffset;
 }
 
 std::string tensorDamage(const Document &doc, const TensorInfo &t)

@@ -126,7 +126,10 @@ private:
     static void addFileRows()
     {
         QTest::addColumn<QString>("path");
-        const QStringList dirs = {QStringLiteral(TE_FIXTURES_DIR), QStringLiteral(TE_SOURCE_DIR "/resources/demo")};
+        // The malformed fixtures too: each is one broken value away from a good file, so a
+        // mutation of it reaches the paths that degrade per value.
+        const QStringList dirs = {QStringLiteral(TE_FIXTURES_DIR), QStringLiteral(TE_SOURCE_DIR "/resources/demo"),
+                                  QStringLiteral(TE_FIXTURES_DIR "/malformed")};
         for (const QString &dir : dirs)
             for (const QString &name : QDir(dir).entryList({QStringLiteral("*.pt")}, QDir::Files, QDir::Name))
                 QTest::newRow(qPrintable(name)) << dir + QLatin1Char('/') + name;
@@ -138,6 +141,7 @@ private slots:
         // Every real fixture takes part: 17 made by make_fixtures.py and the two demos.
         QVERIFY(QDir(QStringLiteral(TE_FIXTURES_DIR)).entryList({QStringLiteral("*.pt")}, QDir::Files).size() >= 17);
         QVERIFY(QDir(QStringLiteral(TE_SOURCE_DIR "/resources/demo")).entryList({QStringLiteral("*.pt")}).size() >= 2);
+        QVERIFY(QDir(QStringLiteral(TE_FIXTURES_DIR "/malformed")).entryList({QStringLiteral("*.pt")}).size() >= 20);
     }
 
     // Reading, keys, statistics and values of every mutated copy: no crash, no exception

@@ -1,7 +1,10 @@
 // Runs a fuzz target's entry point on files, without libFuzzer: the regression inputs
-// kept from findings and the seed files, as an ordinary test in every build.
+// kept from findings and the seed files, as an ordinary test in every build. An input
+// that takes longer than libFuzzer's -timeout of scripts/fuzz fails the run too: time
+// superlinear in an input's size is a finding like a crash.
 //
 //   tst_fuzz_NAME PATH...   (files, or folders searched recursively)
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -33,11 +36,19 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "no inputs\n");
         return 2;
     }
+    constexpr double kMaxSeconds = 10;
+    int slow = 0;
     for (const auto &f : files) {
         std::ifstream in(f, std::ios::binary);
         const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const auto start = std::chrono::steady_clock::now();
         LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size());
+        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+        if (took.count() > kMaxSeconds) {
+            std::fprintf(stderr, "%s took %.1f s, more than %.0f s\n", f.c_str(), took.count(), kMaxSeconds);
+            ++slow;
+        }
     }
     std::printf("%zu inputs ran without a crash\n", files.size());
-    return 0;
+    return slow ? 1 : 0;
 }
