@@ -468,6 +468,15 @@ void MainWindow::showError(const QString &path, const QString &message)
     statusBar()->showMessage(tr("Could not open %1").arg(name), 10000);
     m_statusText->clear();
     m_banner->hide();
+    // The file shown before is closed: no action may act on it under the new name.
+    m_doc.reset();
+    m_watcher->watch(nullptr);
+    m_model->setDocument(nullptr, nullptr);
+    m_tensorPanel->setDocument(nullptr);
+    m_filePanel->setDocument(nullptr);
+    m_loadPanel->setInputs(nullptr, m_referenceDoc);
+    updateRunPanel();
+    setWindowTitle(tr("Torch Explorer"));
     // The reader's message starts with the path, which the title already names.
     QString detail = message;
     for (const QString &prefix : {path + QStringLiteral(": "), QFileInfo(path).absoluteFilePath() + QStringLiteral(": ")})

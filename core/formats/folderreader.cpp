@@ -62,8 +62,10 @@ void merge(Document &doc, std::unique_ptr<Document> part, const std::string &sha
     }
     for (const auto &w : part->warnings)
         doc.warnings.push_back(shard + ": " + w);
+    // A shard's container findings belong to the folder; its verdict sentences are
+    // decided again for the folder as a whole.
     for (const auto &f : part->security.findings)
-        if (f.find("not fully scanned") == std::string::npos)
+        if (!isVerdictFinding(f))
             doc.security.findings.push_back(shard + ": " + f);
     if (!part->error.empty())
         doc.error += (doc.error.empty() ? "" : "; ") + shard + ": " + part->error;
@@ -79,12 +81,12 @@ void merge(Document &doc, std::unique_ptr<Document> part, const std::string &sha
 }
 
 // A JSON file of the folder, bounded in size and nesting like every JSON from a file.
-nlohmann::ordered_json readFolderJson(const fs::path &file)
+nlohmann::json readFolderJson(const fs::path &file)
 {
     auto mapped = MappedFile::open(file.string());
     if (mapped->size() > (uint64_t(64) << 20))
         throw ReadError("over 64 MiB, more than any real " + file.filename().string(), file.filename().string(), 0);
-    return parseBoundedJson(mapped->view(), file.filename().string());
+    return parseBoundedJsonUnordered(mapped->view(), file.filename().string());
 }
 
 // What a folder holds when it is not a PyTorch or Hugging Face model, for the error.
@@ -125,7 +127,7 @@ void parseHuggingFaceConfig(Document &doc, std::string_view text)
     }
 }
 
-std::set<std::string> shardIndexFiles(const nlohmann::ordered_json &index, const std::string &name)
+std::set<std::string> shardIndexFiles(const nlohmann::json &index, const std::string &name)
 {
     if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
         throw ReadError("the index has no weight_map", name);
@@ -145,7 +147,7 @@ std::unique_ptr<Document> readShard(const fs::path &file, const ReadOptions &opt
     return readDocument(MappedFile::open(file.string()), options);
 }
 
-void checkIndex(Document &doc, const nlohmann::ordered_json &index,
+void checkIndex(Document &doc, const nlohmann::json &index,
                 const std::map<std::string, std::vector<std::string>> &keysByShard, uint64_t bytes)
 {
     std::map<std::string, std::string> foundIn;
@@ -230,7 +232,7 @@ std::unique_ptr<Document> readFolderDocument(const std::string &folder, const st
         merge(*doc, readShard(dir / single, options), single);
         kind = single;
     } else {
-        nlohmann::ordered_json idx = readFolderJson(dir / index);
+        const nlohmann::json idx = readFolderJson(dir / index);
         const std::set<std::string> shards = shardIndexFiles(idx, (dir / index).string());
         std::map<std::string, std::vector<std::string>> keysByShard;
         uint64_t bytes = 0, done = 0;

@@ -50,6 +50,8 @@ struct OpShape {
     bool known = false;
 };
 
+constexpr size_t kMaxWalkMarks = 100'000;
+
 const OpShape *opShapes()
 {
     static OpShape t[256];
@@ -125,26 +127,54 @@ bool confirmsZip(const MappedFile &file)
     return ZipArchive::looksLikeZip(file);
 }
 
+// Python's tarfile (which torch.load tries before unpickling) accepts a header when its
+// checksum field matches the byte sum, signed or unsigned; no magic is needed (old V7
+// headers have none). The field is octal text up to a NUL, or base-256.
 bool confirmsTar(const MappedFile &f)
 {
-    if (f.size() < 512 || std::memcmp(f.data() + 257, "ustar", 5) != 0)
+    if (f.size() < 512)
         return false;
-    // The header checksum: the byte sum of the header with its own field read as spaces.
-    uint64_t sum = 0;
-    for (int i = 0; i < 512; ++i)
-        sum += (i >= 148 && i < 156) ? uint8_t(' ') : f.data()[i];
-    uint64_t stored = 0;
-    int digits = 0;
-    for (int i = 148; i < 156; ++i) {
-        const uint8_t c = f.data()[i];
-        if (c >= '0' && c <= '7') {
-            stored = stored * 8 + (c - '0');
-            ++digits;
-        } else if (c != ' ' && c != 0) {
-            return false;
-        }
+    const uint8_t *h = f.data();
+    if (std::all_of(h, h + 512, [](uint8_t b) { return b == 0; }))
+        return false; // an end-of-archive block: tarfile calls such a file empty
+    int64_t unsignedSum = 256, signedSum = 256; // the checksum field itself counts as 8 spaces
+    for (int i = 0; i < 512; ++i) {
+        if (i >= 148 && i < 156)
+            continue;
+        unsignedSum += h[i];
+        signedSum += static_cast<int8_t>(h[i]);
     }
-    return digits > 0 && stored == sum;
+    int64_t stored = 0;
+    if (h[148] == 0x80 || h[148] == 0xff) {
+        for (int i = 149; i < 156; ++i)
+            stored = stored * 256 + h[i];
+        if (h[148] == 0xff)
+            stored -= int64_t(1) << 56;
+    } else {
+        std::string text;
+        for (int i = 148; i < 156 && h[i] != 0; ++i)
+            text += static_cast<char>(h[i]);
+        const size_t a = text.find_first_not_of(" \t\n\r\v\f"), b = text.find_last_not_of(" \t\n\r\v\f");
+        text = a == std::string::npos ? std::string() : text.substr(a, b - a + 1);
+        bool negative = false;
+        if (!text.empty() && (text[0] == '+' || text[0] == '-')) {
+            negative = text[0] == '-';
+            text.erase(0, 1);
+        }
+        bool digit = false;
+        for (size_t i = 0; i < text.size(); ++i) {
+            const char c = text[i];
+            if (c == '_' && digit && i + 1 < text.size() && text[i + 1] != '_')
+                continue; // Python's int() allows one underscore between digits
+            if (c < '0' || c > '7')
+                return false;
+            stored = stored * 8 + (c - '0');
+            digit = true;
+        }
+        if (negative)
+            stored = -stored;
+    }
+    return stored == unsignedSum || stored == signedSum;
 }
 
 bool confirmsSafetensors(const MappedFile &f)
@@ -164,6 +194,8 @@ bool confirmsSafetensors(const MappedFile &f)
 
 PickleShape pickleShape(const MappedFile &f, uint64_t budget)
 {
+    if (f.size() == 0)
+        return PickleShape::NotPickle;
     const OpShape *shapes = opShapes();
     const uint8_t *p = f.data();
     const uint64_t size = f.size();
@@ -178,9 +210,7 @@ PickleShape pickleShape(const MappedFile &f, uint64_t budget)
         const OpShape &s = shapes[op];
         if (!s.known)
             return PickleShape::NotPickle;
-        if (op == 0x80 && ops > 0)
-            return PickleShape::NotPickle; // PROTO only opens a pickle
-        if (op == 0x80 && (pos >= size || p[pos] > 5))
+        if (op == 0x80 && (pos >= size || p[pos] > 5)) // PROTO may appear anywhere, as in CPython
             return PickleShape::NotPickle;
         ++ops;
         auto need = [&](uint64_t n) { return n <= size - pos; };
@@ -223,7 +253,16 @@ PickleShape pickleShape(const MappedFile &f, uint64_t budget)
         }
         }
         if (op == '(') {
+            // Past the machine's own mark limit the walk stops judging and lets the machine
+            // report it; the walk's memory stays bounded.
+            if (marks.size() >= kMaxWalkMarks)
+                return PickleShape::Complete;
             marks.push_back(depth);
+            continue;
+        }
+        // POP with nothing above the top mark pops the mark (CPython's load_pop).
+        if (op == '0' && !marks.empty() && depth == marks.back()) {
+            marks.pop_back();
             continue;
         }
         if (s.toMark) {
@@ -270,7 +309,8 @@ Detection detectContainer(const MappedFile &f)
     const bool zipFirst = zip && zipMagic;
     if (zipFirst)
         d.candidates.push_back(Container::Zip);
-    if (confirmsTar(f))
+    const bool isTar = !zipMagic && confirmsTar(f);
+    if (isTar)
         d.candidates.push_back(Container::Tar);
     if (confirmsSafetensors(f))
         d.candidates.push_back(Container::Safetensors);
@@ -283,11 +323,13 @@ Detection detectContainer(const MappedFile &f)
         d.candidates.push_back(Container::Zip);
     // The name breaks a tie between formats that all confirm (but never outranks a zip
     // that torch.load would open as one).
+    // torch.load tries a tar before it unpickles, so a confirmed tar keeps its place too.
     const Container named = suggestedByName(f.path());
-    for (size_t i = zipFirst ? 1 : 0; i < d.candidates.size(); ++i) {
+    const size_t fixed = (zipFirst ? 1 : 0) + (isTar ? 1 : 0);
+    for (size_t i = fixed; i < d.candidates.size(); ++i) {
         if (d.candidates[i] == named) {
             d.candidates.erase(d.candidates.begin() + static_cast<std::ptrdiff_t>(i));
-            d.candidates.insert(d.candidates.begin() + (zipFirst ? 1 : 0), named);
+            d.candidates.insert(d.candidates.begin() + static_cast<std::ptrdiff_t>(fixed), named);
             break;
         }
     }

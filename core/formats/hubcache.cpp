@@ -1,6 +1,7 @@
 #include "hubcache.h"
 #include "readersupport.h"
 #include "../io/boundedjson.h"
+#include "../io/readerror.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -54,7 +55,9 @@ bool folderComplete(const std::string &folder, std::string *missing)
         weights = true;
         try {
             auto mapped = MappedFile::open((dir / index).string());
-            const auto j = parseBoundedJson(mapped->view(), index);
+            if (mapped->size() > (uint64_t(64) << 20))
+                throw ReadError("index over 64 MiB", index);
+            const auto j = parseBoundedJsonUnordered(mapped->view(), index);
             const std::set<std::string> named = shardIndexFiles(j, index);
             std::vector<std::string> shards(named.begin(), named.end());
             std::sort(shards.begin(), shards.end());

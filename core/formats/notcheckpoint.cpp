@@ -93,9 +93,8 @@ std::string numpyArray(const MappedFile &f)
 {
     std::string what = "a NumPy array file (.npy)";
     const uint8_t *p = f.data();
-    if (f.size() >= 10) {
-        const int major = p[6];
-        const uint64_t lenBytes = major >= 2 ? 4 : 2;
+    const uint64_t lenBytes = f.size() > 6 && p[6] >= 2 ? 4 : 2;
+    if (f.size() >= 8 + lenBytes) {
         const uint64_t len = le(p + 8, static_cast<int>(lenBytes));
         if (8 + lenBytes + len <= f.size() && len < 4096) {
             const std::string_view dict(reinterpret_cast<const char *>(p + 8 + lenBytes), static_cast<size_t>(len));

@@ -183,6 +183,21 @@ void readTarDocument(Document &doc, const ReadOptions &options)
         uint64_t data = pos + 512;
         if (len > size - data)
             throw ReadError("tar member runs past the end of the file", name, static_cast<int64_t>(pos));
+        if (name == "storages" || name == "tensors" || name == "sys_info") {
+            // torch.load unpickles these too (record counts and headers, between raw
+            // data it does not decode here): scan the pickles that lie back to back at
+            // their start; what follows the first data record is not reached.
+            std::string_view rest = doc.file->view().substr(data, len);
+            for (int i = 0; i < 2 && !rest.empty(); ++i) {
+                const uint64_t end = scanExtraPickle(doc, rest, name, options, false);
+                if (end == 0)
+                    break;
+                rest.remove_prefix(static_cast<size_t>(std::min<uint64_t>(end, rest.size())));
+            }
+            if (name != "sys_info")
+                doc.security.findings.push_back("the tar format's " + name + " member interleaves pickles with raw "
+                                                "data; only its leading pickles were scanned");
+        }
         if (name == "pickle") {
             TorchPickleHooks hooks(doc, "pickle");
             try {

@@ -32,7 +32,7 @@ std::unique_ptr<Document> readFolderDocument(const std::string &folder, const st
 // target): config.json into doc.config and its summary (a bad one is a warning), and the
 // shard files an *.index.json names (throws ReadError when it is not an index).
 void parseHuggingFaceConfig(Document &doc, std::string_view text);
-std::set<std::string> shardIndexFiles(const nlohmann::ordered_json &index, const std::string &name);
+std::set<std::string> shardIndexFiles(const nlohmann::json &index, const std::string &name);
 void parseTorchScriptCode(Document &doc, const std::string &prefix);
 // One code/ source file: its classes, their parameter and buffer names and forward signatures.
 void parseTorchScriptSource(Document &doc, const std::string &module, std::string_view text);

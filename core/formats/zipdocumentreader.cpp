@@ -59,11 +59,10 @@ void resolveZipStorages(Document &doc, size_t first, const std::string &dir)
 static void checkFormatVersion(const std::string &version, const std::string &member)
 {
     constexpr uint64_t kMaxKnown = 10;
-    if (version.empty() || version.size() > 18 ||
-        version.find_first_not_of("0123456789") != std::string::npos)
+    if (version.empty() || version.find_first_not_of("0123456789") != std::string::npos)
         return;
-    const uint64_t v = std::stoull(version);
-    if (v > kMaxKnown)
+    const size_t first = std::min(version.find_first_not_of('0'), version.size());
+    if (version.size() - first > 18 || std::stoull("0" + version.substr(first)) > kMaxKnown)
         throw ReadError("written by a newer PyTorch: the archive's format version is " + version +
                             ", and the newest this program (like PyTorch of its time) reads is " +
                             std::to_string(kMaxKnown) + "; a newer Torch Explorer may read it",

@@ -88,7 +88,8 @@ struct OptimizerInfo {
 };
 
 struct GlobalUse {
-    std::string name;        // module.qualname
+    std::string name;        // module.qualname as the pickle spells it
+    std::string pythonName;  // what Python 3 looks up (Python 2 names renamed)
     std::string category;    // "tensor", "torchscript", "python_class", "dangerous"
     bool called = false;
     size_t count = 1;        // uses of this name in this member
@@ -103,8 +104,8 @@ constexpr size_t kMaxUseOffsets = 1000;
 
 struct SecurityReport {
     std::string verdict = "safe"; // safe | suspicious | dangerous
-    // Why, in one word: weights_only, needs_python_classes, torchscript_code,
-    // not_fully_scanned, container_findings, dangerous_calls.
+    // Why, in one word: weights_only, no_code (safetensors), needs_python_classes,
+    // torchscript_code, not_fully_scanned, container_findings, dangerous_calls.
     std::string verdictReason = "weights_only";
     bool complete = true;          // every pickle read to its STOP
     bool weightsOnlyLoadable = true;

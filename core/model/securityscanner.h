@@ -14,10 +14,14 @@ struct GlobalClass {
 };
 
 // `called`: the pickle calls it (REDUCE, NEWOBJ, OBJ, INST, BUILD on it), rather than
-// only referring to it. `extensionCode` >= 0: reached through EXT1/2/4.
+// only referring to it. `extensionCode` other than kNoExtension: reached through EXT1/2/4.
+// `mutated`: the target of a BUILD, which sets attributes of a live class or function.
 GlobalClass classifyGlobal(const std::string &module, const std::string &name, bool computed, bool called = true,
-                           int64_t extensionCode = -1);
+                           int64_t extensionCode = kNoExtension, bool mutated = false);
 void scanSecurity(Document &doc);
+// Whether a finding is one of the sentences scanSecurity adds for the verdict itself
+// (not something found in the container).
+bool isVerdictFinding(const std::string &finding);
 
 // The Python lines that let torch.load(weights_only=True) read this file: imports, the
 // add_safe_globals call and the safe_globals context-manager form. Empty when the file

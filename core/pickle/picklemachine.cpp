@@ -332,12 +332,12 @@ void PickleMachine::markCalled(Value *callee)
         m_globals[static_cast<size_t>(callee->integer)].called = true;
 }
 
-Value *PickleMachine::extension(uint64_t code)
+Value *PickleMachine::extension(int64_t code)
 {
     auto it = m_extensions.find(code);
     Value *g = it != m_extensions.end() ? makeGlobal(it->second.first, it->second.second, false)
                                         : makeGlobal("copyreg", "extension_code_" + std::to_string(code), true);
-    m_globals.back().extensionCode = static_cast<int64_t>(code);
+    m_globals.back().extensionCode = code;
     return g;
 }
 
@@ -345,25 +345,33 @@ Value *PickleMachine::extension(uint64_t code)
 // value that is not a global (the result of another call) is decided at run time.
 void PickleMachine::noteCallsInside(Value *callee, Value *args)
 {
-    const bool tuple = args && args->kind == ValueKind::Tuple;
+    auto calledValue = [this](Value *v) {
+        if (v->kind == ValueKind::Global) {
+            markCalled(v);
+        } else {
+            Value *g = makeGlobal("", "<the result of another call>", true);
+            markCalled(g);
+        }
+    };
     if (callee->kind != ValueKind::Global) {
-        Value *g = makeGlobal("", std::string("<the result of a ") + kindName(callee->kind) + ">", true);
-        markCalled(g);
+        calledValue(callee);
         return;
     }
-    if (!tuple)
+    if (!args || args->kind != ValueKind::Tuple)
         return;
     const auto &a = args->items;
+    // Names are compared joined: STACK_GLOBAL may split module and qualname anywhere.
+    const std::string name = callee->globalName();
     // _rebuild_from_type_v2(func, type, args, state) calls func; copyreg._reconstructor
-    // (cls, base, state) calls base.__new__ and base.__init__.
-    if (callee->isGlobal("torch._tensor", "_rebuild_from_type_v2") && !a.empty())
-        markCalled(a[0]);
-    if ((callee->isGlobal("copyreg", "_reconstructor") || callee->isGlobal("copy_reg", "_reconstructor")) &&
-        a.size() >= 2)
-        markCalled(a[1]);
-    if ((callee->isGlobal("copyreg", "add_extension") || callee->isGlobal("copy_reg", "add_extension")) &&
-        a.size() == 3 && a[0]->isString() && a[1]->isString() && a[2]->kind == ValueKind::Int && a[2]->integer > 0)
-        m_extensions[static_cast<uint64_t>(a[2]->integer)] = {a[0]->text, a[1]->text};
+    // (cls, base, state) calls base.__new__ and base.__init__; a partial exists to be
+    // called later, so its function counts as called.
+    if ((name == "torch._tensor._rebuild_from_type_v2" || name == "functools.partial") && !a.empty())
+        calledValue(a[0]);
+    if ((name == "copyreg._reconstructor" || name == "copy_reg._reconstructor") && a.size() >= 2)
+        calledValue(a[1]);
+    if ((name == "copyreg.add_extension" || name == "copy_reg.add_extension") && a.size() == 3 && a[0]->isString() &&
+        a[1]->isString() && a[2]->kind == ValueKind::Int && a[2]->integer > 0)
+        m_extensions[a[2]->integer] = {a[0]->text, a[1]->text};
 }
 
 Value *PickleMachine::reduce(Value *callee, Value *args)
@@ -489,8 +497,11 @@ void PickleMachine::build(Value *target, Value *state)
         break;
     case ValueKind::Global:
         // BUILD on a class or function sets attributes of it (or calls its __setstate__):
-        // a change to live objects of the loading process, so it counts as a call.
-        markCalled(target);
+        // it changes live objects of the loading process. No pickler writes this.
+        if (target->integer >= 0 && static_cast<size_t>(target->integer) < m_globals.size()) {
+            m_globals[static_cast<size_t>(target->integer)].called = true;
+            m_globals[static_cast<size_t>(target->integer)].mutated = true;
+        }
         target->state = state;
         break;
     default:

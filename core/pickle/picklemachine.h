@@ -27,6 +27,9 @@ struct PickleLimits {
     uint64_t maxLine = 1 << 20;      // a text argument of protocol 0 (GLOBAL names, STRING)
 };
 
+// GlobalRef::extensionCode of a global not reached through an extension code.
+constexpr int64_t kNoExtension = INT64_MIN;
+
 // One global the pickle references, where, and how it was used.
 struct GlobalRef {
     std::string module;
@@ -34,7 +37,8 @@ struct GlobalRef {
     int64_t offset = -1;
     bool called = false;    // used as the callable of REDUCE/NEWOBJ/OBJ/INST
     bool computed = false;  // STACK_GLOBAL operands were not literal strings
-    int64_t extensionCode = -1; // reached through EXT1/2/4 (resolved when the file registers it)
+    int64_t extensionCode = kNoExtension; // reached through EXT1/2/4 (resolved when the file registers it)
+    bool mutated = false;   // the target of a BUILD: the pickle sets its attributes
     std::string member;     // which file member's pickle
     std::string qualified() const { return module.empty() ? name : module + "." + name; }
 };
@@ -81,7 +85,7 @@ private:
     Value *newObject(Value *cls, Value *args);
     void markCalled(Value *callee);
     void noteCallsInside(Value *callee, Value *args);
-    Value *extension(uint64_t code);
+    Value *extension(int64_t code);
     void setItems(Value *target, const std::vector<Value *> &kv);
     void appendItems(Value *target, const std::vector<Value *> &items);
     void build(Value *target, Value *state);
@@ -112,7 +116,7 @@ private:
     std::vector<GlobalRef> m_globals;
     // copyreg.add_extension(module, name, code) calls seen so far: what EXT codes mean
     // in a process that ran them (the call itself is rated on its own).
-    std::unordered_map<uint64_t, std::pair<std::string, std::string>> m_extensions;
+    std::unordered_map<int64_t, std::pair<std::string, std::string>> m_extensions;
     static constexpr size_t kSharedInts = 256;
     Value *m_ints[kSharedInts] = {};
     Value *m_none = nullptr;

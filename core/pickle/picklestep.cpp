@@ -269,7 +269,11 @@ void PickleMachine::step(uint8_t op)
         break;
     }
     case 0x82: case 0x83: case 0x84: { // EXT1/2/4: the copyreg extension registry
-        push(extension(uLE(op == 0x82 ? 1 : op == 0x83 ? 2 : 4)));
+        // EXT4's code is a signed 32-bit number, as Python reads it.
+        int64_t code = static_cast<int64_t>(uLE(op == 0x82 ? 1 : op == 0x83 ? 2 : 4));
+        if (op == 0x84 && code >= 0x80000000)
+            code -= int64_t(1) << 32;
+        push(extension(code));
         break;
     }
     case 'R': { // REDUCE

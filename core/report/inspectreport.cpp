@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace te {
@@ -56,20 +57,45 @@ std::string formatCount(uint64_t n)
     return buf;
 }
 
+namespace {
+
+// Names come from the file: control characters would forge lines or move the cursor.
+std::string printable(const std::string &s)
+{
+    std::string out;
+    out.reserve(s.size());
+    for (unsigned char c : s) {
+        if (c < 0x20 || c == 0x7f) {
+            static const char *hex = "0123456789abcdef";
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
+} // namespace
+
 std::string securitySummary(const SecurityReport &r)
 {
     if (r.verdictReason == "dangerous_calls") {
+        std::set<std::string> seen;
         std::string names;
-        int n = 0;
+        bool anyCalled = false;
         for (const auto &g : r.globals) {
-            if (g.category != "dangerous" || names.find(g.name) != std::string::npos)
+            if (g.category != "dangerous" || !seen.insert(g.name).second)
                 continue;
-            if (++n <= 3)
-                names += (names.empty() ? "" : ", ") + g.name;
+            anyCalled = anyCalled || g.called;
+            if (seen.size() <= 3)
+                names += (names.empty() ? "" : ", ") + printable(g.name);
         }
-        if (n > 3)
-            names += " and " + std::to_string(n - 3) + " more";
-        return "loading it in Python would run " + names + "; do not torch.load it with weights_only=False";
+        if (seen.size() > 3)
+            names += " and " + std::to_string(seen.size() - 3) + " more";
+        return std::string(anyCalled ? "loading it in Python would run " : "loading it in Python would reach ") +
+               names + "; do not torch.load it with weights_only=False";
     }
     if (r.verdictReason == "not_fully_scanned")
         return "not fully scanned: part of it could not be read, so what it would do is unknown";
@@ -80,6 +106,10 @@ std::string securitySummary(const SecurityReport &r)
                "model is called";
     if (r.verdictReason == "container_findings")
         return "the container holds something PyTorch's loader would not read: see the findings";
+    if (r.verdictReason == "no_code")
+        return "only tensors and text metadata, in a format that cannot hold code";
+    if (!r.weightsOnlyLoadable)
+        return "only tensors and plain data, but torch.load would refuse the file: see the findings";
     return "only tensors and plain data: torch.load(weights_only=True) loads it";
 }
 
@@ -107,13 +137,10 @@ nlohmann::ordered_json securityJson(const SecurityReport &r)
         s["globals"].push_back(std::move(j));
     }
     s["safe_globals"] = nlohmann::ordered_json::array();
-    std::vector<std::string> seen;
+    std::set<std::string> seen;
     for (const auto &g : r.globals)
-        if (g.category == "python_class" && r.verdict != "dangerous" && g.name[0] != '<' &&
-            std::find(seen.begin(), seen.end(), g.name) == seen.end()) {
-            seen.push_back(g.name);
-            s["safe_globals"].push_back(g.name);
-        }
+        if (g.category == "python_class" && r.verdict != "dangerous" && !g.computed && seen.insert(g.pythonName).second)
+            s["safe_globals"].push_back(g.pythonName);
     s["findings"] = r.findings;
     return s;
 }
@@ -350,8 +377,10 @@ std::string inspectText(const Document &doc, bool withStats)
     if (!doc.modules.empty()) {
         os << "\nmodules:\n";
         for (const auto &m : doc.modules) {
-            int depth = m.path.empty() ? 0 : 1 + static_cast<int>(std::count(m.path.begin(), m.path.end(), '.'));
-            os << "  " << std::string(static_cast<size_t>(depth) * 2, ' ')
+            // Indent by depth, up to a point: a module nested thousands deep must not make
+            // the text quadratic.
+            const size_t depth = m.path.empty() ? 0 : 1 + static_cast<size_t>(std::count(m.path.begin(), m.path.end(), '.'));
+            os << "  " << std::string(std::min<size_t>(depth, 32) * 2, ' ')
                << (m.path.empty() ? "(root)" : m.path.substr(m.path.rfind('.') == std::string::npos ? 0 : m.path.rfind('.') + 1))
                << "  " << m.className << "\n";
         }
@@ -448,8 +477,9 @@ std::string scanText(const Document &doc)
     std::stable_sort(lines.begin(), lines.end(), [](const Line &a, const Line &b) { return a.dangerous > b.dangerous; });
     for (const auto &l : lines) {
         const GlobalUse &g = *l.first;
-        os << "  " << (l.dangerous ? "DANGER " : "       ") << g.name << "  " << (l.called ? "called" : "referenced")
-           << (l.count > 1 ? " " + std::to_string(l.count) + " times" : std::string()) << ", first in " << g.member
+        os << "  " << (l.dangerous ? "DANGER " : "       ") << printable(g.name) << "  "
+           << (l.called ? "called" : "referenced")
+           << (l.count > 1 ? " " + std::to_string(l.count) + " times" : std::string()) << ", first in " << printable(g.member)
            << " at byte " << g.offset << "\n          " << g.reason << "\n";
     }
     if (plumbing)

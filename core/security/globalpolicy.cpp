@@ -1,5 +1,6 @@
 #include "globalpolicy.h"
 
+#include <map>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -8,12 +9,15 @@ namespace te {
 
 extern const char kGlobalPolicyText[];
 extern const char kStdlibModulesText[];
+extern const char kPython2NamesText[];
 
 namespace {
 
 struct Policy {
     std::vector<PolicyEntry> entries; // in file order: the first match wins
     std::set<std::string, std::less<>> stdlib;
+    std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> renamedNames;
+    std::map<std::string, std::string> renamedModules;
 };
 
 const Policy &policy()
@@ -32,12 +36,27 @@ const Policy &policy()
             if (e.pattern.empty())
                 continue;
             e.wildcard = e.pattern.find('*') != std::string::npos;
+            // `numpy.**` names a namespace (classes only); `x.__pyx_unpickle_*` names
+            // functions by their spelling.
+            const size_t lastDot = e.pattern.rfind('.');
+            const std::string last = e.pattern.substr(lastDot == std::string::npos ? 0 : lastDot + 1);
+            e.classesOnly = e.wildcard && last.find_first_not_of('*') == std::string::npos;
             out.entries.push_back(std::move(e));
         }
         std::istringstream names(kStdlibModulesText);
         while (std::getline(names, line))
             if (!line.empty() && line[0] != '#')
                 out.stdlib.insert(line);
+        std::istringstream py2(kPython2NamesText);
+        while (std::getline(py2, line)) {
+            std::istringstream fields(line);
+            std::string kind, a, b, c, d;
+            fields >> kind >> a >> b >> c >> d;
+            if (kind == "name" && !d.empty())
+                out.renamedNames[{a, b}] = {c, d};
+            else if (kind == "module" && !b.empty())
+                out.renamedModules[a] = b;
+        }
         return out;
     }();
     return p;
@@ -73,6 +92,20 @@ bool matchFrom(std::string_view p, std::string_view t)
 
 } // namespace
 
+void normalizePython2Name(std::string &module, std::string &name)
+{
+    const Policy &p = policy();
+    auto n = p.renamedNames.find({module, name});
+    if (n != p.renamedNames.end()) {
+        module = n->second.first;
+        name = n->second.second;
+        return;
+    }
+    auto m = p.renamedModules.find(module);
+    if (m != p.renamedModules.end())
+        module = m->second;
+}
+
 bool policyPatternMatches(std::string_view pattern, std::string_view text)
 {
     return matchFrom(pattern, text);
@@ -99,7 +132,8 @@ const PolicyEntry *findPolicyEntry(const std::string &qualified)
         if (!e.wildcard) {
             if (e.pattern == qualified)
                 return &e;
-        } else if ((classLike || e.verdict != "suspicious") && policyPatternMatches(e.pattern, qualified)) {
+        } else if ((classLike || !e.classesOnly || e.verdict != "suspicious") &&
+                   policyPatternMatches(e.pattern, qualified)) {
             return &e;
         }
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Write core/security/stdlib_modules.txt: every top-level module name of Python's
-standard library, as Python itself lists it.
+"""Write core/security/stdlib_modules.txt, every top-level module name of Python's
+standard library as Python itself lists it, and core/security/python2_names.txt, how
+Python 3's unpickler renames the Python 2 names a protocol 0-2 pickle spells.
 
     /usr/bin/python3 core/security/make_stdlib_modules.py
 
@@ -13,7 +14,10 @@ The scanner rates any global of these modules that is not on the allow list
   * top-level modules of newer Pythons than the one running this script, so that the
     list does not depend on which Python generated it (EXTRA below, checked by hand
     against the "What's new" pages of Python 3.12 to 3.14).
-The output is sorted and deterministic.
+The renames are `_compat_pickle.NAME_MAPPING` (a module and name) and IMPORT_MAPPING (a
+whole module), which `pickle.Unpickler.find_class` applies with fix_imports=True, as
+torch.load does: `__builtin__ xrange` is `builtins range` to it, and must be to the
+scanner. The output is sorted and deterministic.
 """
 
 import os
@@ -47,6 +51,19 @@ def main():
         f.write("# plus Python 2 names and newer modules; do not edit by hand.\n")
         for n in sorted(names):
             f.write(n + "\n")
+    write_python2_names()
+
+
+def write_python2_names():
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "python2_names.txt")
+    with open(out, "w") as f:
+        f.write("# How Python 3 unpickles Python 2 names (_compat_pickle, Python %d.%d):\n" % sys.version_info[:2])
+        f.write("#   name MODULE NAME NEW_MODULE NEW_NAME   or   module MODULE NEW_MODULE\n")
+        f.write("# Written by make_stdlib_modules.py; do not edit by hand.\n")
+        for (module, name), (new_module, new_name) in sorted(_compat_pickle.NAME_MAPPING.items()):
+            f.write("name %s %s %s %s\n" % (module, name, new_module, new_name))
+        for module, new_module in sorted(_compat_pickle.IMPORT_MAPPING.items()):
+            f.write("module %s %s\n" % (module, new_module))
 
 
 if __name__ == "__main__":
