@@ -399,20 +399,26 @@ void MainWindow::exportReport(bool markdown)
         showBanner(tr("Could not write %1: %2").arg(path, error), true);
 }
 
+// Every view of the document gets the same one (or none).
+void MainWindow::setDocument(std::shared_ptr<const Document> doc, std::shared_ptr<const TreeNode> tree)
+{
+    m_doc = std::move(doc);
+    m_watcher->watch(m_doc);
+    m_model->setDocument(m_doc, std::move(tree));
+    m_tensorPanel->setDocument(m_doc);
+    m_filePanel->setDocument(m_doc);
+    m_loadPanel->setInputs(m_doc, m_referenceDoc);
+    updateRunPanel();
+}
+
 void MainWindow::showDocument(std::shared_ptr<const Document> doc, std::shared_ptr<const TreeNode> tree)
 {
     emit documentArriving();
     m_progress->hide();
     m_cancel->hide();
     statusBar()->clearMessage();
-    m_doc = std::move(doc);
-    m_watcher->watch(m_doc);
-    m_model->setDocument(m_doc, std::move(tree));
-    m_tensorPanel->setDocument(m_doc);
-    m_filePanel->setDocument(m_doc);
+    setDocument(std::move(doc), std::move(tree));
     m_welcome->clearProblem();
-    m_loadPanel->setInputs(m_doc, m_referenceDoc);
-    updateRunPanel();
     m_stack->setCurrentIndex(1);
     setWindowTitle(tr("%1 — Torch Explorer").arg(QFileInfo(m_currentPath).fileName()));
     addRecent(m_currentPath);
@@ -462,26 +468,18 @@ void MainWindow::showError(const QString &path, const QString &message)
 {
     m_progress->hide();
     m_cancel->hide();
-    // Not the document page: its tree, histogram and status would describe another file
-    // (or nothing). The welcome page says what the file is and what to do.
+    // The file shown before is closed (no action may act on it under the new name), and
+    // the welcome page, not an empty document page, says what the file is and what to do.
     const QString name = QFileInfo(path).fileName();
     statusBar()->showMessage(tr("Could not open %1").arg(name), 10000);
-    m_statusText->clear();
     m_banner->hide();
-    // The file shown before is closed: no action may act on it under the new name.
-    m_doc.reset();
-    m_watcher->watch(nullptr);
-    m_model->setDocument(nullptr, nullptr);
-    m_tensorPanel->setDocument(nullptr);
-    m_filePanel->setDocument(nullptr);
-    m_loadPanel->setInputs(nullptr, m_referenceDoc);
-    updateRunPanel();
+    setDocument(nullptr, nullptr);
+    updateStatus();
     setWindowTitle(tr("Torch Explorer"));
     // The reader's message starts with the path, which the title already names.
     QString detail = message;
-    for (const QString &prefix : {path + QStringLiteral(": "), QFileInfo(path).absoluteFilePath() + QStringLiteral(": ")})
-        if (detail.startsWith(prefix))
-            detail = detail.mid(prefix.size());
+    if (detail.startsWith(path + QStringLiteral(": ")))
+        detail.remove(0, path.size() + 2);
     m_welcome->showProblem(tr("Could not open %1").arg(name), detail);
     m_stack->setCurrentIndex(0);
     emit documentShown();

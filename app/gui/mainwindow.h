@@ -71,6 +71,7 @@ private:
     void buildActions();
     void buildLayout();
     void showDocument(std::shared_ptr<const Document> doc, std::shared_ptr<const TreeNode> tree);
+    void setDocument(std::shared_ptr<const Document> doc, std::shared_ptr<const TreeNode> tree);
     void showError(const QString &path, const QString &message);
     void showBanner(const QString &text, bool danger, bool rich = false);
     void updateStatus();

@@ -94,7 +94,7 @@ std::string otherModelFolder(const fs::path &dir)
 {
     std::error_code ec;
     if (fs::exists(dir / "saved_model.pb", ec) || fs::exists(dir / "saved_model.pbtxt", ec))
-        return "a TensorFlow SavedModel folder (saved_model.pb), not a PyTorch model: open it with TensorFlow";
+        return "a TensorFlow SavedModel folder (saved_model.pb): open it with TensorFlow";
     for (const auto &e : fs::directory_iterator(dir, ec)) {
         const std::string ext = e.path().extension().string();
         if (ext == ".onnx")

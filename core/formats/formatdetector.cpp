@@ -60,9 +60,6 @@ const OpShape *opShapes()
             for (const char *o = ops; *o; ++o)
                 t[static_cast<uint8_t>(*o)] = {a, fixed, pops, pushes, toMark, true};
         };
-        auto setByte = [](int op, Arg a, int fixed, int pops, int pushes, bool toMark = false) {
-            t[op] = {a, fixed, pops, pushes, toMark, true};
-        };
         set("N})]", Arg::None, 0, 0, 1);
         set("IFLSVg", Arg::Line, 0, 0, 1);
         set("P", Arg::Line, 0, 0, 1);
@@ -89,31 +86,31 @@ const OpShape *opShapes()
         set("tld", Arg::None, 0, 0, 1, true);
         set("o", Arg::None, 0, 0, 1, true);
         set("eu", Arg::None, 0, 0, 0, true); // APPENDS/SETITEMS: the target stays below the mark
-        setByte(0x80, Arg::Fixed, 1, 0, 0);          // PROTO
-        setByte(0x81, Arg::None, 0, 2, 1);           // NEWOBJ
-        setByte(0x82, Arg::Fixed, 1, 0, 1);          // EXT1
-        setByte(0x83, Arg::Fixed, 2, 0, 1);          // EXT2
-        setByte(0x84, Arg::Fixed, 4, 0, 1);          // EXT4
-        setByte(0x85, Arg::None, 0, 1, 1);           // TUPLE1
-        setByte(0x86, Arg::None, 0, 2, 1);           // TUPLE2
-        setByte(0x87, Arg::None, 0, 3, 1);           // TUPLE3
-        setByte(0x88, Arg::None, 0, 0, 1);           // NEWTRUE
-        setByte(0x89, Arg::None, 0, 0, 1);           // NEWFALSE
-        setByte(0x8a, Arg::Len1, 0, 0, 1);           // LONG1
-        setByte(0x8b, Arg::Len4, 0, 0, 1);           // LONG4
-        setByte(0x8c, Arg::Len1, 0, 0, 1);           // SHORT_BINUNICODE
-        setByte(0x8d, Arg::Len8, 0, 0, 1);           // BINUNICODE8
-        setByte(0x8e, Arg::Len8, 0, 0, 1);           // BINBYTES8
-        setByte(0x8f, Arg::None, 0, 0, 1);           // EMPTY_SET
-        setByte(0x90, Arg::None, 0, 0, 0, true);     // ADDITEMS
-        setByte(0x91, Arg::None, 0, 0, 1, true);     // FROZENSET
-        setByte(0x92, Arg::None, 0, 3, 1);           // NEWOBJ_EX
-        setByte(0x93, Arg::None, 0, 2, 1);           // STACK_GLOBAL
-        setByte(0x94, Arg::None, 0, 1, 1);           // MEMOIZE
-        setByte(0x95, Arg::Fixed, 8, 0, 0);          // FRAME
-        setByte(0x96, Arg::Len8, 0, 0, 1);           // BYTEARRAY8
-        setByte(0x97, Arg::None, 0, 0, 1);           // NEXT_BUFFER
-        setByte(0x98, Arg::None, 0, 1, 1);           // READONLY_BUFFER
+        set("\x80", Arg::Fixed, 1, 0, 0);          // PROTO
+        set("\x81", Arg::None, 0, 2, 1);           // NEWOBJ
+        set("\x82", Arg::Fixed, 1, 0, 1);          // EXT1
+        set("\x83", Arg::Fixed, 2, 0, 1);          // EXT2
+        set("\x84", Arg::Fixed, 4, 0, 1);          // EXT4
+        set("\x85", Arg::None, 0, 1, 1);           // TUPLE1
+        set("\x86", Arg::None, 0, 2, 1);           // TUPLE2
+        set("\x87", Arg::None, 0, 3, 1);           // TUPLE3
+        set("\x88", Arg::None, 0, 0, 1);           // NEWTRUE
+        set("\x89", Arg::None, 0, 0, 1);           // NEWFALSE
+        set("\x8a", Arg::Len1, 0, 0, 1);           // LONG1
+        set("\x8b", Arg::Len4, 0, 0, 1);           // LONG4
+        set("\x8c", Arg::Len1, 0, 0, 1);           // SHORT_BINUNICODE
+        set("\x8d", Arg::Len8, 0, 0, 1);           // BINUNICODE8
+        set("\x8e", Arg::Len8, 0, 0, 1);           // BINBYTES8
+        set("\x8f", Arg::None, 0, 0, 1);           // EMPTY_SET
+        set("\x90", Arg::None, 0, 0, 0, true);     // ADDITEMS
+        set("\x91", Arg::None, 0, 0, 1, true);     // FROZENSET
+        set("\x92", Arg::None, 0, 3, 1);           // NEWOBJ_EX
+        set("\x93", Arg::None, 0, 2, 1);           // STACK_GLOBAL
+        set("\x94", Arg::None, 0, 1, 1);           // MEMOIZE
+        set("\x95", Arg::Fixed, 8, 0, 0);          // FRAME
+        set("\x96", Arg::Len8, 0, 0, 1);           // BYTEARRAY8
+        set("\x97", Arg::None, 0, 0, 1);           // NEXT_BUFFER
+        set("\x98", Arg::None, 0, 1, 1);           // READONLY_BUFFER
         return true;
     }();
     (void)init;

@@ -111,7 +111,7 @@ std::string numpyArray(const MappedFile &f)
                 what += " of dtype " + descr + ", shape " + shape;
         }
     }
-    return what + ", not a PyTorch file: read it with numpy.load (then torch.from_numpy)";
+    return what + ": read it with numpy.load (then torch.from_numpy)";
 }
 
 // An ONNX ModelProto starts with ir_version (field 1, a small varint), then other fields
@@ -149,18 +149,18 @@ std::string otherFormat(const MappedFile &f)
     const uint8_t *p = f.data();
     if (startsWith(h, "GGUF") && f.size() >= 8)
         return "a GGUF model (llama.cpp, GGUF version " + std::to_string(le(p + 4, 4)) +
-               "), not a PyTorch file: open it with llama.cpp or the gguf Python package";
+               "): open it with llama.cpp or the gguf Python package";
     if (hasHdf5Signature(f))
-        return "an HDF5 file (a Keras .h5 model or h5py data), not a PyTorch file: open it with Keras or h5py";
+        return "an HDF5 file (a Keras .h5 model or h5py data): open it with Keras or h5py";
     if (startsWith(h, "\x93NUMPY"))
         return numpyArray(f);
     if (h.size() >= 8 && h.substr(4, 4) == "TFL3")
-        return "a TensorFlow Lite model (.tflite), not a PyTorch file";
+        return "a TensorFlow Lite model (.tflite)";
     if (looksLikeOnnx(f))
-        return "an ONNX model (a protobuf ModelProto), not a PyTorch file: open it with onnxruntime or Netron; "
+        return "an ONNX model (a protobuf ModelProto): open it with onnxruntime or Netron; "
                "PyTorch writes these with torch.onnx.export but cannot load them back";
     if (f.path().size() >= 14 && f.path().compare(f.path().size() - 14, 14, "saved_model.pb") == 0)
-        return "a TensorFlow SavedModel graph (saved_model.pb), not a PyTorch file";
+        return "a TensorFlow SavedModel graph (saved_model.pb)";
     if (startsWith(h, "\x89PNG") || startsWith(h, "\xff\xd8\xff") || startsWith(h, "GIF8"))
         return "an image, not a model";
     if (startsWith(h, "\x1f\x8b"))
@@ -234,9 +234,9 @@ std::string describeZipWithoutPickle(const std::vector<std::string> &names)
             return n.size() > 4 && n.compare(n.size() - 4, 4, ".npy") == 0;
         }))
         return "a NumPy .npz archive of " + plural(names.size(), "array") +
-               ", not a PyTorch file: read it with numpy.load";
+               ": read it with numpy.load";
     if (has("model.weights.h5") || (has("metadata.json") && has("config.json") && has(".h5")))
-        return "a Keras 3 model (.keras), not a PyTorch file: open it with keras.saving.load_model";
+        return "a Keras 3 model (.keras): open it with keras.saving.load_model";
     std::string list;
     for (size_t i = 0; i < names.size() && i < 5; ++i)
         list += (i ? ", " : "") + names[i];

@@ -20,6 +20,47 @@ const char *formatName(FileFormat f)
     return "unknown";
 }
 
+bool tensorExtentBytes(const TensorInfo &t, uint64_t *bytes, std::string *error)
+{
+    *bytes = 0;
+    if (t.shape.size() != t.strides.size()) {
+        *error = "size has " + std::to_string(t.shape.size()) + " dimensions but stride has " +
+                 std::to_string(t.strides.size());
+        return false;
+    }
+    if (t.storageOffset < 0) {
+        *error = "negative storage offset";
+        return false;
+    }
+    int64_t numel = 1;
+    int64_t last = 0; // highest element index reached, relative to the offset
+    for (size_t i = 0; i < t.shape.size(); ++i) {
+        const int64_t d = t.shape[i], st = t.strides[i];
+        if (d < 0 || st < 0) {
+            *error = "negative size or stride in dimension " + std::to_string(i);
+            return false;
+        }
+        if (__builtin_mul_overflow(numel, d, &numel)) {
+            *error = "element count overflows 64 bits";
+            return false;
+        }
+        int64_t reach = 0;
+        if (d > 0 && (__builtin_mul_overflow(d - 1, st, &reach) || __builtin_add_overflow(last, reach, &last))) {
+            *error = "extent overflows 64 bits";
+            return false;
+        }
+    }
+    if (numel == 0)
+        return true;
+    int64_t end = 0;
+    if (__builtin_add_overflow(t.storageOffset, last, &end) || __builtin_add_overflow(end, int64_t(1), &end) ||
+        __builtin_mul_overflow(static_cast<uint64_t>(end), static_cast<uint64_t>(dtypeItemSize(t.dtype)), bytes)) {
+        *error = "extent overflows 64 bits";
+        return false;
+    }
+    return true;
+}
+
 int64_t TensorInfo::numel() const
 {
     int64_t n = 1;

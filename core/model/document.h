@@ -52,6 +52,12 @@ struct TensorInfo {
     uint64_t nbytes() const;        // numel * item size (0 when unknown)
 };
 
+// How many bytes of its storage a tensor reaches: (storage offset + furthest element + 1)
+// times the item size of the tensor's own dtype, which is what every reader reads; 0 for
+// no elements. False with *error set when sizes, strides or offset are invalid or the
+// arithmetic overflows.
+bool tensorExtentBytes(const TensorInfo &t, uint64_t *bytes, std::string *error);
+
 // The strides of a row-major tensor of this shape, as torch computes them (a dimension
 // of size 0 counts as 1).
 std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape);

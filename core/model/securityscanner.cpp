@@ -212,8 +212,6 @@ void scanSecurity(Document &doc)
     SecurityReport &r = doc.security;
     bool anyDangerous = false, anyPython = false, anyTorchScript = false;
     UseIndex index;
-    for (size_t i = 0; i < r.globals.size(); ++i)
-        index.emplace(r.globals[i].name + '\n' + r.globals[i].member + (r.globals[i].computed ? "\n*" : ""), i);
     // One rating per distinct use: a pickle may spell the same global a million times.
     std::unordered_map<std::string, GlobalClass> ratings;
     for (const GlobalRef &g : doc.globals) {

@@ -23,12 +23,6 @@ double decodeElement(DType t, const uint8_t *p, double *imag = nullptr);
 double halfToDouble(uint16_t bits);
 double float8ToDouble(uint8_t bits, DType t);
 
-// How many bytes of its storage a tensor reaches: (storage offset + furthest element + 1)
-// times the item size of the tensor's own dtype, which is what every reader reads; 0 for
-// no elements. False with *error set when sizes, strides or offset are invalid or the
-// arithmetic overflows.
-bool tensorExtentBytes(const TensorInfo &t, uint64_t *bytes, std::string *error);
-
 // The bytes of a tensor's storage in the mapped file; null with *error set when unreadable,
 // including when the tensor reaches past the bytes its storage has in the file.
 const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string *error);
