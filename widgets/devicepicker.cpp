@@ -1,6 +1,6 @@
-#include "devicepicker.h"
+#include "widgets/devicepicker.h"
 
-#include "core/report/inspectreport.h"
+#include "core/report/units.h"
 #include "core/runtime/runtimeloader.h"
 
 #include <QFutureWatcher>

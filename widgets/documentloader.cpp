@@ -1,4 +1,4 @@
-#include "documentloader.h"
+#include "widgets/documentloader.h"
 
 #include "core/formats/documentreader.h"
 #include "core/io/readerror.h"

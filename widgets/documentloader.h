@@ -1,8 +1,8 @@
 #pragma once
 // Reads a document on a worker thread: progress, cancel, and a generation counter so a
 // result from a file the user already left is dropped instead of shown.
-#include "core/model/document.h"
-#include "core/model/documenttree.h"
+#include "core/document/document.h"
+#include "core/document/documenttree.h"
 
 #include <QFutureWatcher>
 #include <QObject>

@@ -1,7 +1,7 @@
-#include "documenttreemodel.h"
+#include "widgets/documenttreemodel.h"
 
-#include "core/model/valuejson.h"
-#include "core/report/inspectreport.h"
+#include "core/report/valuejson.h"
+#include "core/report/units.h"
 
 #include <QApplication>
 #include <QPalette>

@@ -2,8 +2,8 @@
 // The document tree of the main window: modules, state dicts, tensors and values with
 // shape, dtype, element count, size and saved device, and totals for every subtree.
 // It wraps a finished core tree and resets in one step when a new document arrives.
-#include "core/model/document.h"
-#include "core/model/documenttree.h"
+#include "core/document/document.h"
+#include "core/document/documenttree.h"
 
 #include <QAbstractItemModel>
 #include <map>

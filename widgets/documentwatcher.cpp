@@ -1,4 +1,4 @@
-#include "documentwatcher.h"
+#include "widgets/documentwatcher.h"
 
 #include <QFileInfo>
 #include <QFileSystemWatcher>

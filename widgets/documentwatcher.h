@@ -2,7 +2,7 @@
 // Watches the files an open document maps (the file, or a folder's shards) and says when
 // one is deleted or rewritten underneath it: a training run saving its checkpoint again
 // truncates the file, and the values read after that are not the ones that were opened.
-#include "core/model/document.h"
+#include "core/document/document.h"
 
 #include <QObject>
 #include <memory>

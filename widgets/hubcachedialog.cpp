@@ -1,6 +1,6 @@
-#include "hubcachedialog.h"
+#include "widgets/hubcachedialog.h"
 
-#include "core/report/inspectreport.h"
+#include "core/report/units.h"
 
 #include <QDialogButtonBox>
 #include <QFutureWatcher>

@@ -1,6 +1,6 @@
-#include "loadreportmodel.h"
+#include "widgets/loadreportmodel.h"
 
-#include "core/model/valuejson.h"
+#include "core/report/valuejson.h"
 
 #include <QColor>
 #include <unordered_map>

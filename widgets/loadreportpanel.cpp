@@ -1,7 +1,8 @@
-#include "loadreportpanel.h"
+#include "widgets/loadreportpanel.h"
 
-#include "core/diagnose/loadreportjson.h"
-#include "core/diagnose/statedictwriter.h"
+#include "core/diagnose/loaddiagnosis.h"
+#include "core/report/loadreportjson.h"
+#include "core/export/statedictwriter.h"
 #include "core/report/inspectreport.h"
 
 #include <QApplication>

@@ -4,7 +4,7 @@
 // fixes with one-click apply, an editor for renaming rules, and export of the renamed
 // state dict. Reports are computed on a worker thread; the newest request wins.
 #include "core/diagnose/loadcheck.h"
-#include "loadreportmodel.h"
+#include "widgets/loadreportmodel.h"
 
 #include <QWidget>
 #include <map>

@@ -1,4 +1,4 @@
-#include "plotlayout.h"
+#include "widgets/plotlayout.h"
 
 #include <QHeaderView>
 #include <QSplitter>

@@ -1,9 +1,10 @@
-#include "tensorpanel.h"
+#include "widgets/tensorpanel.h"
 
-#include "core/model/tensorstats.h"
-#include "core/model/valuejson.h"
-#include "core/report/inspectreport.h"
-#include "plotlayout.h"
+#include "core/stats/tensorstats.h"
+#include "core/report/valuejson.h"
+#include "core/report/units.h"
+#include "widgets/histogramplot.h"
+#include "widgets/plotlayout.h"
 
 #include <QFutureWatcher>
 #include <QHeaderView>
@@ -14,7 +15,6 @@
 #include <QVBoxLayout>
 #include <QtConcurrent>
 #include <cmath>
-#include <qcustomplot.h>
 
 namespace te {
 
@@ -48,7 +48,7 @@ TensorPanel::TensorPanel(QWidget *parent)
     , m_title(new QLabel(this))
     , m_info(new QLabel(this))
     , m_stats(new QLabel(this))
-    , m_plot(new QCustomPlot(this))
+    , m_histogram(new HistogramPlot(this))
     , m_values(new QTableWidget(this))
 {
     m_progressTimer->setInterval(100);
@@ -67,9 +67,7 @@ TensorPanel::TensorPanel(QWidget *parent)
     layout->addWidget(m_info);
     layout->addWidget(m_stats);
 
-    m_plot->xAxis->setLabel(tr("value"));
-    m_plot->yAxis->setLabel(tr("count"));
-    layout->addWidget(plotAboveValues(this, m_plot, m_values), 1);
+    layout->addWidget(plotAboveValues(this, m_histogram, m_values), 1);
     showTensor({}, -1);
 }
 
@@ -102,8 +100,7 @@ void TensorPanel::showProgress()
 void TensorPanel::clearStats(const QString &message)
 {
     m_stats->setText(message);
-    m_plot->clearPlottables();
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    m_histogram->clear();
     m_values->clear();
     m_values->setRowCount(0);
     m_values->setColumnCount(0);
@@ -205,25 +202,7 @@ void TensorPanel::showComputed(const Computed &c)
                        .arg(s.negInfs);
     m_stats->setText(text);
 
-    m_plot->clearPlottables();
-    if (!c.histogram.empty()) {
-        auto *bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
-        QVector<double> keys, counts;
-        const double width = (c.hi - c.lo) / static_cast<double>(c.histogram.size());
-        double top = 0;
-        for (size_t i = 0; i < c.histogram.size(); ++i) {
-            keys << c.lo + (static_cast<double>(i) + 0.5) * width;
-            counts << static_cast<double>(c.histogram[i]);
-            top = std::max(top, static_cast<double>(c.histogram[i]));
-        }
-        bars->setWidth(width);
-        bars->setData(keys, counts, true);
-        bars->setPen(Qt::NoPen);
-        bars->setBrush(palette().color(QPalette::Highlight));
-        m_plot->xAxis->setRange(c.lo - width, c.hi + width);
-        m_plot->yAxis->setRange(0, top * 1.08 + 1);
-    }
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    m_histogram->setCounts(c.histogram, c.lo, c.hi);
 
     const int cols = c.columns;
     const int rows = static_cast<int>((c.values.size() + static_cast<size_t>(cols) - 1) / static_cast<size_t>(cols));

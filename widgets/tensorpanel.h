@@ -2,19 +2,20 @@
 // The Tensor tab: what one tensor is (shape, strides, dtype, storage and who shares it,
 // saved device), its statistics, a histogram of its values and a table of the first
 // values. Statistics are computed on a worker thread; a newer selection wins.
-#include "core/model/document.h"
+#include "core/document/document.h"
 
 #include <QWidget>
 #include <atomic>
 #include <memory>
 
-class QCustomPlot;
 class QLabel;
 class QTimer;
 class QTableWidget;
 class QFormLayout;
 
 namespace te {
+
+class HistogramPlot;
 
 struct TensorStats;
 
@@ -49,7 +50,7 @@ private:
     QLabel *m_title;
     QLabel *m_info;
     QLabel *m_stats;
-    QCustomPlot *m_plot;
+    HistogramPlot *m_histogram;
     QTableWidget *m_values;
 };
 

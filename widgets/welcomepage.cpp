@@ -1,4 +1,4 @@
-#include "welcomepage.h"
+#include "widgets/welcomepage.h"
 
 #include <QFileInfo>
 #include <QHBoxLayout>

@@ -1,10 +1,10 @@
 // torch-explorer-cli cache: the models in the local Hugging Face hub cache, with their
 // revisions, sizes and whether each snapshot is complete; open one as hf:org/name[@rev].
-#include "clicommands.h"
+#include "app/cli/clicommands.h"
 
 #include "core/formats/hubcache.h"
-#include "core/model/valuejson.h"
-#include "core/report/inspectreport.h"
+#include "core/report/valuejson.h"
+#include "core/report/units.h"
 
 #include <cstdio>
 #include <iostream>

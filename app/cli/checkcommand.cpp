@@ -1,11 +1,12 @@
 // torch-explorer-cli check WEIGHTS --against REFERENCE: would load_state_dict succeed,
 // in PyTorch's words, and which renaming would make it.
-#include "clicommands.h"
+#include "app/cli/clicommands.h"
 
-#include "core/diagnose/loadreportjson.h"
+#include "core/diagnose/loaddiagnosis.h"
+#include "core/report/loadreportjson.h"
 #include "core/formats/documentreader.h"
 #include "core/io/readerror.h"
-#include "core/model/valuejson.h"
+#include "core/report/valuejson.h"
 
 #include <cstdio>
 #include <cstdlib>

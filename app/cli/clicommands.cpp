@@ -1,9 +1,10 @@
-#include "clicommands.h"
+#include "app/cli/clicommands.h"
 
 #include "core/formats/documentreader.h"
 #include "core/io/readerror.h"
-#include "core/model/valuejson.h"
+#include "core/report/valuejson.h"
 #include "core/report/inspectreport.h"
+#include "core/report/units.h"
 #include "core/runtime/runtimeloader.h"
 
 #include <cstdio>

@@ -1,12 +1,12 @@
 // `diff A B [--json]`: keys, shapes, dtypes and value differences of two files, read with
 // the core reader only (no libtorch). Exit 0 when they hold the same tensors, 1 when they
 // differ, 2 when either cannot be read or the arguments are wrong.
-#include "clicommands.h"
+#include "app/cli/clicommands.h"
 
 #include "core/diagnose/documentdiff.h"
 #include "core/formats/documentreader.h"
 #include "core/io/readerror.h"
-#include "core/model/valuejson.h"
+#include "core/report/valuejson.h"
 
 #include <cstdio>
 #include <iostream>

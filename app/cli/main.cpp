@@ -1,6 +1,6 @@
 // torch-explorer-cli: the headless front end. It links core only; libtorch is loaded by
 // the commands that need it (devices), never for inspect and scan.
-#include "clicommands.h"
+#include "app/cli/clicommands.h"
 
 #include <cstdio>
 #include <string>

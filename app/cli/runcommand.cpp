@@ -1,12 +1,12 @@
 // torch-explorer-cli run MODEL: loads TorchScript through the runtime library (the only
 // command besides devices that loads libtorch), optionally applies weights through the
 // loading doctor, and runs forward on made-up inputs with timing.
-#include "clicommands.h"
+#include "app/cli/clicommands.h"
 
-#include "core/diagnose/loadreportjson.h"
+#include "core/report/loadreportjson.h"
 #include "core/formats/documentreader.h"
 #include "core/io/readerror.h"
-#include "core/model/valuejson.h"
+#include "core/report/valuejson.h"
 #include "core/report/inspectreport.h"
 #include "core/runtime/modelinputs.h"
 #include "core/runtime/runtimeloader.h"

@@ -1,6 +1,6 @@
 // torch-explorer: the desktop program. Files to open come on the command line;
 // --screenshot renders the window once everything has loaded, saves a PNG and exits.
-#include "mainwindow.h"
+#include "app/gui/mainwindow.h"
 #include "core/runtime/runtimeloader.h"
 
 #include <QApplication>

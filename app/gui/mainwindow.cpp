@@ -1,17 +1,18 @@
-#include "mainwindow.h"
+#include "app/gui/mainwindow.h"
 
 #include "widgets/documentloader.h"
 #include "widgets/documenttreemodel.h"
-#include "widgets/filepanel.h"
+#include "widgets/fileinfopanel.h"
 #include "widgets/devicepicker.h"
 #include "widgets/documentwatcher.h"
 #include "widgets/hubcachedialog.h"
-#include "widgets/inferencepanel.h"
+#include "widgets/runpanel.h"
 #include "widgets/loadreportpanel.h"
 #include "widgets/tensorpanel.h"
 #include "widgets/welcomepage.h"
-#include "core/model/valuejson.h"
+#include "core/report/valuejson.h"
 #include "core/report/inspectreport.h"
+#include "core/report/units.h"
 
 #include <QAction>
 #include <QApplication>
@@ -97,7 +98,7 @@ MainWindow::MainWindow(QWidget *parent)
         if (!isBusy())
             emit idle();
     });
-    connect(m_runPanel, &InferencePanel::runFinished, this, [this] {
+    connect(m_runPanel, &RunPanel::runFinished, this, [this] {
         if (!isBusy())
             emit idle();
     });
@@ -162,13 +163,13 @@ void MainWindow::buildLayout()
     m_tree->header()->setStretchLastSection(false);
     m_tabs = new QTabWidget(m_splitter);
     m_tensorPanel = new TensorPanel(m_tabs);
-    m_filePanel = new FilePanel(m_tabs);
+    m_fileInfoPanel = new FileInfoPanel(m_tabs);
     m_loadPanel = new LoadReportPanel(m_tabs);
-    m_runPanel = new InferencePanel(m_tabs);
+    m_runPanel = new RunPanel(m_tabs);
     m_tabs->addTab(m_tensorPanel, tr("Tensor"));
     m_tabs->addTab(m_loadPanel, tr("Load report"));
     m_tabs->addTab(m_runPanel, tr("Run"));
-    m_tabs->addTab(m_filePanel, tr("File"));
+    m_tabs->addTab(m_fileInfoPanel, tr("File"));
     m_splitter->addWidget(m_tree);
     m_splitter->addWidget(m_tabs);
     m_splitter->setStretchFactor(0, 3);
@@ -239,7 +240,7 @@ void MainWindow::buildActions()
     tools->addWidget(new QLabel(tr(" Device "), this));
     m_devices = new DevicePicker(this);
     tools->addWidget(m_devices);
-    connect(m_devices, &DevicePicker::deviceChanged, m_runPanel, &InferencePanel::setDevice);
+    connect(m_devices, &DevicePicker::deviceChanged, m_runPanel, &RunPanel::setDevice);
     QAction *runAction = tools->addAction(tr("Run ▶"), this, &MainWindow::runModel);
     runAction->setToolTip(tr("Run the TorchScript model on made-up inputs (Ctrl+R)"));
     runAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
@@ -406,7 +407,7 @@ void MainWindow::setDocument(std::shared_ptr<const Document> doc, std::shared_pt
     m_watcher->watch(m_doc);
     m_model->setDocument(m_doc, std::move(tree));
     m_tensorPanel->setDocument(m_doc);
-    m_filePanel->setDocument(m_doc);
+    m_fileInfoPanel->setDocument(m_doc);
     m_loadPanel->setInputs(m_doc, m_referenceDoc);
     updateRunPanel();
 }
@@ -439,7 +440,7 @@ void MainWindow::showDocument(std::shared_ptr<const Document> doc, std::shared_p
                       "File tab.")
                        .arg(names.join(QStringLiteral(", "))),
                    true);
-        m_tabs->setCurrentWidget(m_filePanel);
+        m_tabs->setCurrentWidget(m_fileInfoPanel);
     } else if (!m_doc->error.empty()) {
         showBanner(tr("Only part of the file could be read: %1").arg(QString::fromStdString(m_doc->error)), true);
     } else {
@@ -525,7 +526,7 @@ void MainWindow::onCurrentChanged()
     const int tensor = current.isValid() ? m_proxy->data(current, DocumentTreeModel::TensorRole).toInt() : -1;
     m_tensorPanel->showTensor(m_proxy->data(current, DocumentTreeModel::KeyRole).toString(), tensor);
     // Follow the selection to the Tensor tab, unless the user is reading a report.
-    if (tensor >= 0 && m_doc && m_doc->security.verdict != "dangerous" && m_tabs->currentWidget() == m_filePanel)
+    if (tensor >= 0 && m_doc && m_doc->security.verdict != "dangerous" && m_tabs->currentWidget() == m_fileInfoPanel)
         m_tabs->setCurrentWidget(m_tensorPanel);
 }
 

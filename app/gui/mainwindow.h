@@ -2,8 +2,8 @@
 // The main window: toolbar, banner, document tree beside the Tensor and File tabs, and a
 // status bar with the totals. It assembles widgets and routes signals; reading happens
 // in DocumentLoader on a worker thread.
-#include "core/model/document.h"
-#include "core/model/documenttree.h"
+#include "core/document/document.h"
+#include "core/document/documenttree.h"
 
 #include <QMainWindow>
 #include <QStringList>
@@ -26,9 +26,9 @@ namespace te {
 class DocumentLoader;
 class DocumentWatcher;
 class DocumentTreeModel;
-class FilePanel;
+class FileInfoPanel;
 class LoadReportPanel;
-class InferencePanel;
+class RunPanel;
 class DevicePicker;
 class TensorPanel;
 class WelcomePage;
@@ -44,7 +44,7 @@ public:
     void setReference(const QString &path);
     std::shared_ptr<const Document> referenceDocument() const { return m_referenceDoc; }
     LoadReportPanel *loadReportPanel() const { return m_loadPanel; }
-    InferencePanel *inferencePanel() const { return m_runPanel; }
+    RunPanel *runPanel() const { return m_runPanel; }
     std::shared_ptr<const Document> document() const { return m_doc; }
     bool isBusy() const;
     QTreeView *treeView() const { return m_tree; }
@@ -100,9 +100,9 @@ private:
     QTreeView *m_tree;
     QTabWidget *m_tabs;
     TensorPanel *m_tensorPanel;
-    FilePanel *m_filePanel;
+    FileInfoPanel *m_fileInfoPanel;
     LoadReportPanel *m_loadPanel;
-    InferencePanel *m_runPanel;
+    RunPanel *m_runPanel;
     DevicePicker *m_devices;
     QLabel *m_banner;
     DocumentWatcher *m_watcher;

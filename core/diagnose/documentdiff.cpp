@@ -1,7 +1,7 @@
-#include "documentdiff.h"
+#include "core/diagnose/documentdiff.h"
 
-#include "../model/tensorstats.h"
-#include "../model/valuejson.h"
+#include "core/document/tensorbytes.h"
+#include "core/report/valuejson.h"
 
 #include <algorithm>
 #include <cmath>

@@ -2,7 +2,7 @@
 // Compares two opened files tensor by tensor: keys only in one of them, shape and dtype
 // changes, and for tensors present in both with readable values the largest absolute and
 // relative difference, computed in float64 from the bytes.
-#include "../model/document.h"
+#include "core/document/document.h"
 
 #include <atomic>
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-#include "loadcheck.h"
+#include "core/diagnose/loadcheck.h"
 
 #include <algorithm>
 #include <cstring>

@@ -2,7 +2,7 @@
 // The loading doctor: what nn.Module.load_state_dict would do with a checkpoint's state
 // dict and a reference model, key by key, with PyTorch's own error text, and the remapping
 // rules (prefixes, renames, another state dict) that would make it load.
-#include "../model/document.h"
+#include "core/document/document.h"
 
 #include <map>
 #include <memory>
@@ -107,9 +107,6 @@ private:
     const ExpectedModel &m_model;
     std::shared_ptr<Prepared> m_prepared;
 };
-// checkLoad plus ranked suggestions, including other state dicts of the weights file.
-LoadReport diagnoseLoad(const Document &weightsDoc, const std::string &stateDict, const ExpectedModel &model,
-                        const std::vector<RemapRule> &rules);
 
 // "torch.Size([16, 8])"
 std::string torchSizeText(const std::vector<int64_t> &shape);

@@ -1,14 +1,19 @@
-#include "documentreader.h"
-#include "formatdetector.h"
-#include "hubcache.h"
-#include "notcheckpoint.h"
-#include "readersupport.h"
+#include "core/formats/documentreader.h"
+#include "core/formats/formatdetector.h"
+#include "core/formats/hubcache.h"
+#include "core/formats/notcheckpoint.h"
+#include "core/formats/readersupport.h"
+#include "core/formats/folderreader.h"
+#include "core/formats/safetensorsreader.h"
+#include "core/formats/tardocumentreader.h"
+#include "core/formats/pickledocumentreader.h"
+#include "core/formats/zipdocumentreader.h"
 
 #include <algorithm>
 #include <filesystem>
-#include "../io/readerror.h"
-#include "../model/documentanalyzer.h"
-#include "../model/securityscanner.h"
+#include "core/io/readerror.h"
+#include "core/document/documentanalyzer.h"
+#include "core/security/securityscanner.h"
 
 namespace te {
 

@@ -2,7 +2,7 @@
 // Opens any file PyTorch writes and returns the understood Document. The container is
 // decided by content; each container has its reader; the analysis (keys, modules, state
 // dicts, metadata) and the security report run on every result.
-#include "../model/document.h"
+#include "core/document/document.h"
 
 #include <atomic>
 #include <functional>

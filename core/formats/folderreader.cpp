@@ -2,10 +2,11 @@
 // pytorch_model.bin, or shards listed by an *.index.json. Every shard is read by its own
 // reader and merged into one state dict; the index and the shards are checked against
 // each other, since a partial download or a hand-edited index is common.
-#include "readersupport.h"
-#include "../io/boundedjson.h"
-#include "../io/readerror.h"
-#include "../model/securityscanner.h"
+#include "core/formats/readersupport.h"
+#include "core/formats/folderreader.h"
+#include "core/io/boundedjson.h"
+#include "core/io/readerror.h"
+#include "core/security/securityscanner.h"
 
 #include <algorithm>
 #include <filesystem>

@@ -1,5 +1,5 @@
-#include "formatdetector.h"
-#include "../io/ziparchive.h"
+#include "core/formats/formatdetector.h"
+#include "core/io/ziparchive.h"
 
 #include <algorithm>
 #include <cctype>

@@ -3,7 +3,7 @@
 // structure before a reader commits to it (a safetensors header length can spell a pickle
 // opcode, tensor bytes can spell a zip signature); the file name only breaks a tie
 // between formats that both confirm, because an attacker chooses the name.
-#include "../io/mappedfile.h"
+#include "core/io/mappedfile.h"
 
 #include <string>
 #include <vector>

@@ -1,7 +1,7 @@
-#include "hubcache.h"
-#include "readersupport.h"
-#include "../io/boundedjson.h"
-#include "../io/readerror.h"
+#include "core/formats/hubcache.h"
+#include "core/formats/folderreader.h"
+#include "core/io/boundedjson.h"
+#include "core/io/readerror.h"
 
 #include <algorithm>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-#include "notcheckpoint.h"
+#include "core/formats/notcheckpoint.h"
 
 #include <algorithm>
 #include <cctype>

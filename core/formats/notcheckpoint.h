@@ -2,7 +2,7 @@
 // What a file is when it is not a checkpoint, and what to do about it: the files users
 // meet every day instead of a model (a Git LFS pointer, a saved login page, a download
 // cut short) and other model formats recognised by their magic.
-#include "../io/mappedfile.h"
+#include "core/io/mappedfile.h"
 
 #include <string>
 #include <vector>

@@ -1,10 +1,11 @@
 // safetensors: an 8-byte header length, a JSON header naming every tensor's dtype, shape
 // and byte range, then the data. Nothing in it is code; what can be wrong is the header,
 // so every number in it is checked against the file before a tensor points into it.
-#include "notcheckpoint.h"
-#include "readersupport.h"
-#include "../io/boundedjson.h"
-#include "../io/readerror.h"
+#include "core/formats/notcheckpoint.h"
+#include "core/formats/readersupport.h"
+#include "core/formats/safetensorsreader.h"
+#include "core/io/boundedjson.h"
+#include "core/io/readerror.h"
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
-#include "torchpicklehooks.h"
-#include "../model/documentanalyzer.h"
-#include "../model/tensorstats.h"
+#include "core/formats/torchpicklehooks.h"
+#include "core/document/documentanalyzer.h"
+#include "core/stats/tensorstats.h"
 
 namespace te {
 namespace {

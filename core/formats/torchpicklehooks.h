@@ -4,8 +4,8 @@
 // Nothing is called; arguments are checked, not trusted. A malformed persistent id or
 // rebuild never stops the pickle: it becomes a storage or tensor that carries the error,
 // so its key is listed as unreadable and the rest of the file (and the scan) goes on.
-#include "../model/document.h"
-#include "../pickle/picklemachine.h"
+#include "core/document/document.h"
+#include "core/pickle/picklemachine.h"
 
 #include <map>
 

@@ -1,8 +1,8 @@
 // TorchScript stores each class as Python-like source in code/. The lines
 // `__parameters__ = [...]` and `__buffers__ = [...]` say which attributes are parameters
 // and buffers, and `def forward(...)` gives the signature; nothing else is interpreted.
-#include "readersupport.h"
-#include "../io/readerror.h"
+#include "core/formats/torchscriptcode.h"
+#include "core/io/readerror.h"
 
 #include <sstream>
 

@@ -1,8 +1,10 @@
 // torch.save zip archives and TorchScript archives: the same container, told apart by
 // constants.pkl, read by the same non-executing pickle machine (never torch::jit::load).
-#include "readersupport.h"
-#include "torchpicklehooks.h"
-#include "../io/readerror.h"
+#include "core/formats/readersupport.h"
+#include "core/formats/torchscriptcode.h"
+#include "core/formats/zipdocumentreader.h"
+#include "core/formats/torchpicklehooks.h"
+#include "core/io/readerror.h"
 
 namespace te {
 namespace {

@@ -1,5 +1,5 @@
-#include "boundedjson.h"
-#include "readerror.h"
+#include "core/io/boundedjson.h"
+#include "core/io/readerror.h"
 
 namespace te {
 

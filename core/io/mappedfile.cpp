@@ -1,5 +1,5 @@
-#include "mappedfile.h"
-#include "readerror.h"
+#include "core/io/mappedfile.h"
+#include "core/io/readerror.h"
 
 #include <algorithm>
 #include <atomic>

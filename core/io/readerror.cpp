@@ -1,4 +1,4 @@
-#include "readerror.h"
+#include "core/io/readerror.h"
 
 namespace te {
 

@@ -1,5 +1,5 @@
-#include "ziparchive.h"
-#include "readerror.h"
+#include "core/io/ziparchive.h"
+#include "core/io/readerror.h"
 
 #include <algorithm>
 #include <cstring>

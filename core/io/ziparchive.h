@@ -4,7 +4,7 @@
 // as PyTorch's miniz does. Stored members are exposed as spans into the map (torch.save
 // never compresses tensor data); deflated ones (TorchScript code/) are inflated on
 // request, within a size limit.
-#include "mappedfile.h"
+#include "core/io/mappedfile.h"
 
 #include <cstdint>
 #include <memory>

@@ -1,5 +1,5 @@
-#include "picklemachine.h"
-#include "../io/readerror.h"
+#include "core/pickle/picklemachine.h"
+#include "core/io/readerror.h"
 
 #include <cmath>
 #include <cstdlib>

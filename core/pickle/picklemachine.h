@@ -5,7 +5,7 @@
 // recognised by exact name and argument shape; everything container-specific (storages,
 // tensor rebuilds) is delegated to PickleHooks. Every length is checked against the bytes
 // left before anything is allocated, and every resource has a limit.
-#include "value.h"
+#include "core/pickle/value.h"
 
 #include <atomic>
 #include <cstdint>

@@ -1,6 +1,6 @@
 // The opcode dispatcher of PickleMachine: one case per opcode of protocols 0 to 5.
-#include "picklemachine.h"
-#include "../io/readerror.h"
+#include "core/pickle/picklemachine.h"
+#include "core/io/readerror.h"
 
 #include <cmath>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-#include "value.h"
+#include "core/pickle/value.h"
 
 #include <algorithm>
 #include <cstdlib>

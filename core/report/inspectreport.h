@@ -1,7 +1,7 @@
 #pragma once
 // The headless contract's documents (DESIGN.md): inspect and scan as JSON, and the same
 // information as readable text for a terminal.
-#include "../model/document.h"
+#include "core/document/document.h"
 
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -19,7 +19,5 @@ std::string inspectText(const Document &doc, bool withStats);
 std::string scanText(const Document &doc);
 // The inspect document as Markdown: a summary, the tensor table, metadata, security.
 std::string inspectMarkdown(const Document &doc);
-std::string formatBytes(uint64_t bytes);   // "4.6 MiB"
-std::string formatCount(uint64_t count);   // "1.2 M"
 
 } // namespace te

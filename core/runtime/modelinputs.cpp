@@ -1,5 +1,5 @@
-#include "modelinputs.h"
-#include "../model/tensorstats.h"
+#include "core/runtime/modelinputs.h"
+#include "core/document/tensorbytes.h"
 
 #include <algorithm>
 #include <limits>

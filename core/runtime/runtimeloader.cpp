@@ -1,4 +1,4 @@
-#include "runtimeloader.h"
+#include "core/runtime/runtimeloader.h"
 
 #include <cstdlib>
 #include <dlfcn.h>

@@ -1,7 +1,7 @@
 #pragma once
 // Finds and loads the libtorch runtime library on first use. Inspecting, scanning and
 // diagnosing never call this, so they never pay for libtorch.
-#include "runtimeapi.h"
+#include "core/runtime/runtimeapi.h"
 
 #include <string>
 

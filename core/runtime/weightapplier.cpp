@@ -1,6 +1,6 @@
-#include "weightapplier.h"
-#include "modelinputs.h"
-#include "../model/tensorstats.h"
+#include "core/runtime/weightapplier.h"
+#include "core/runtime/modelinputs.h"
+#include "core/document/tensorbytes.h"
 
 #include <chrono>
 #include <unordered_map>

@@ -2,8 +2,8 @@
 // Puts a checkpoint's tensors into a loaded TorchScript model the way load_state_dict
 // would: the doctor decides which key goes where (after the user's renaming rules), and
 // shapes are checked here because libtorch's own assignment does not check them.
-#include "runtimeapi.h"
-#include "../diagnose/loadcheck.h"
+#include "core/runtime/runtimeapi.h"
+#include "core/diagnose/loadcheck.h"
 
 namespace te {
 

@@ -1,4 +1,4 @@
-#include "globalpolicy.h"
+#include "core/security/globalpolicy.h"
 
 #include <map>
 #include <set>

@@ -1,7 +1,7 @@
 // The real main window: opening files off the GUI thread, what the user sees for a good,
 // a dangerous and an unreadable file, that opening never loads libtorch, and that the
 // torch-explorer binary writes a screenshot.
-#include "mainwindow.h"
+#include "app/gui/mainwindow.h"
 
 #include "core/runtime/runtimeloader.h"
 #include "widgets/loadreportpanel.h"

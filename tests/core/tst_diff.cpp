@@ -4,8 +4,8 @@
 // command of the CLI as a script would run it.
 #include "core/diagnose/documentdiff.h"
 #include "core/formats/documentreader.h"
-#include "core/model/valuejson.h"
-#include "fixtureexpectations.h"
+#include "core/report/valuejson.h"
+#include "tests/support/fixtureexpectations.h"
 
 #include <QtTest>
 

@@ -1,10 +1,10 @@
 // Exports of state dicts as torch.save zips and safetensors files: read back by our own
 // reader with identical values, read by PyTorch itself (when python3-torch is installed)
 // with the values expected.json recorded, and failures that leave nothing behind.
-#include "core/diagnose/picklewriter.h"
-#include "core/diagnose/statedictwriter.h"
+#include "core/export/picklewriter.h"
+#include "core/export/statedictwriter.h"
 #include "core/formats/documentreader.h"
-#include "core/model/tensorstats.h"
+#include "core/stats/tensorstats.h"
 
 #include <QProcess>
 #include <QTemporaryDir>

@@ -4,10 +4,10 @@
 // tied storages and metadata. These files come from torch.save, so nothing may fail.
 #include "core/formats/documentreader.h"
 #include "core/io/readerror.h"
-#include "core/model/tensorstats.h"
-#include "core/model/valuejson.h"
+#include "core/stats/tensorstats.h"
+#include "core/report/valuejson.h"
 #include "core/report/inspectreport.h"
-#include "fixtureexpectations.h"
+#include "tests/support/fixtureexpectations.h"
 
 #include <QtTest>
 

@@ -4,7 +4,7 @@
 // file may take long. A file the reader could not finish never counts as "safe".
 #include "core/formats/documentreader.h"
 #include "core/io/readerror.h"
-#include "core/model/tensorstats.h"
+#include "core/stats/tensorstats.h"
 
 #include <QElapsedTimer>
 #include <QtTest>

@@ -2,11 +2,11 @@
 // pytorch_model.bin, the hub cache. The sharded and unsharded folders are one state dict;
 // an index that disagrees with its shards is reported; tied weights show as shared.
 #include "core/diagnose/documentdiff.h"
-#include "core/diagnose/loadcheck.h"
+#include "core/diagnose/loaddiagnosis.h"
 #include "core/formats/documentreader.h"
 #include "core/formats/hubcache.h"
 #include "core/io/readerror.h"
-#include "fixtureexpectations.h"
+#include "tests/support/fixtureexpectations.h"
 
 #include <QDir>
 #include <QFile>

@@ -1,10 +1,10 @@
 // The loading doctor against PyTorch itself: for every mismatch pair in expected.json the
 // missing, unexpected and size-mismatch sets and the strict and non-strict error texts
 // equal what load_state_dict reported, and the top suggestion makes prefixed state dicts load.
-#include "core/diagnose/loadcheck.h"
-#include "core/diagnose/loadreportjson.h"
+#include "core/diagnose/loaddiagnosis.h"
+#include "core/report/loadreportjson.h"
 #include "core/formats/documentreader.h"
-#include "fixtureexpectations.h"
+#include "tests/support/fixtureexpectations.h"
 
 #include <QProcess>
 #include <QtTest>

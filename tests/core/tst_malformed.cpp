@@ -5,11 +5,11 @@
 // thousands of levels deep is read as torch.load reads it, in bounded time and memory, and
 // nothing that renders values, keys or code takes time quadratic in the input.
 #include "core/formats/documentreader.h"
-#include "core/formats/readersupport.h"
+#include "core/formats/torchscriptcode.h"
 #include "core/io/readerror.h"
-#include "core/model/documenttree.h"
-#include "core/model/tensorstats.h"
-#include "core/model/valuejson.h"
+#include "core/document/documenttree.h"
+#include "core/stats/tensorstats.h"
+#include "core/report/valuejson.h"
 #include "core/report/inspectreport.h"
 
 #include <QElapsedTimer>

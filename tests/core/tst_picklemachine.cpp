@@ -1,6 +1,6 @@
 // Unit tests of the pickle machine's memo, stack, symbolic globals and calls, errors and
 // limits, on small hand-written byte strings compared with what CPython's unpickler does.
-#include "picklebytes.h"
+#include "tests/support/picklebytes.h"
 
 class PickleMachineTest : public QObject {
     Q_OBJECT

@@ -2,7 +2,7 @@
 // hand-written byte strings, compared with what CPython's unpickler does with the same
 // bytes: protocol 0 text, binary numbers, strings and bytes, tuples, lists, sets, dicts.
 // Real pickles are covered by tst_fixtures.
-#include "picklebytes.h"
+#include "tests/support/picklebytes.h"
 
 class PickleValuesTest : public QObject {
     Q_OBJECT

@@ -3,11 +3,11 @@
 // with that document afterwards (keys, statistics, the JSON report) must not crash.
 // Built to run under AddressSanitizer, where an out-of-bounds read fails the run.
 #include "core/diagnose/documentdiff.h"
-#include "core/diagnose/statedictwriter.h"
+#include "core/export/statedictwriter.h"
 #include "core/formats/documentreader.h"
 #include "core/io/readerror.h"
-#include "core/model/tensorstats.h"
-#include "core/model/valuejson.h"
+#include "core/stats/tensorstats.h"
+#include "core/report/valuejson.h"
 #include "core/report/inspectreport.h"
 
 #include <QDir>

@@ -6,7 +6,7 @@
 #include "core/io/readerror.h"
 #include "core/runtime/modelinputs.h"
 #include "core/runtime/runtimeloader.h"
-#include "fixtureexpectations.h"
+#include "tests/support/fixtureexpectations.h"
 
 #include <QFile>
 #include <QtTest>

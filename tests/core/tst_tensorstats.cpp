@@ -1,7 +1,7 @@
 // Element decoding for the dtypes the fixtures of this PyTorch cannot hold (float8, uint16..64,
 // complex32), checked against values from the formats' definitions, and the statistics
 // walk over a strided view.
-#include "core/model/tensorstats.h"
+#include "core/stats/tensorstats.h"
 
 #include <QtTest>
 #include <cmath>

@@ -6,7 +6,7 @@
 #include "core/formats/formatdetector.h"
 #include "core/io/boundedjson.h"
 #include "core/io/readerror.h"
-#include "core/model/securityscanner.h"
+#include "core/security/securityscanner.h"
 #include "core/report/inspectreport.h"
 #include "core/security/globalpolicy.h"
 

@@ -2,7 +2,7 @@
 // folder reader's bytes-level entry), then as a shard index; then it is written as the
 // config.json and the model.safetensors.index.json / pytorch_model.bin.index.json of a
 // scratch folder next to two small shards, which is opened as `inspect FOLDER` opens one.
-#include "fuzzcommon.h"
+#include "tests/fuzz/fuzzcommon.h"
 #include "core/formats/documentreader.h"
 #include "core/io/boundedjson.h"
 

@@ -1,6 +1,6 @@
 // libFuzzer target: the legacy (pre-1.6) torch.save format: magic, protocol and system
 // pickles, the main pickle, storage keys and the raw storages after them; and tar files.
-#include "fuzzcommon.h"
+#include "tests/fuzz/fuzzcommon.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,6 +1,6 @@
 // libFuzzer target: the pickle machine alone, then with PyTorch's tensor hooks on a
 // document whose storages are the input itself.
-#include "fuzzcommon.h"
+#include "tests/fuzz/fuzzcommon.h"
 #include "core/formats/torchpicklehooks.h"
 #include "core/pickle/picklemachine.h"
 

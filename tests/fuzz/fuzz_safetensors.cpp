@@ -1,6 +1,6 @@
 // libFuzzer target: the safetensors reader: header length, JSON header, dtypes, shapes
 // and data offsets checked against each other and the file.
-#include "fuzzcommon.h"
+#include "tests/fuzz/fuzzcommon.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,6 +1,6 @@
 // libFuzzer target: the TorchScript structure reader, which takes classes, parameter and
 // buffer names and forward signatures from the code/ sources without running them.
-#include "fuzzcommon.h"
+#include "tests/fuzz/fuzzcommon.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,6 +1,6 @@
 // libFuzzer target: the torch.save zip container (and TorchScript archives, which are
 // zips too): the central directory, every member, the pickles and storages in them.
-#include "fuzzcommon.h"
+#include "tests/fuzz/fuzzcommon.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -3,12 +3,18 @@
 // work the CLI and the window do (reports, security scan, statistics, values), so that a
 // crash anywhere behind the reader is found too. Readers may reject bytes only with
 // ReadError; any other exception escapes and counts as a finding.
+#include "core/formats/folderreader.h"
+#include "core/formats/pickledocumentreader.h"
 #include "core/formats/readersupport.h"
+#include "core/formats/safetensorsreader.h"
+#include "core/formats/tardocumentreader.h"
+#include "core/formats/torchscriptcode.h"
+#include "core/formats/zipdocumentreader.h"
 #include "core/io/readerror.h"
-#include "core/model/documentanalyzer.h"
-#include "core/model/securityscanner.h"
-#include "core/model/tensorstats.h"
-#include "core/model/valuejson.h"
+#include "core/document/documentanalyzer.h"
+#include "core/security/securityscanner.h"
+#include "core/stats/tensorstats.h"
+#include "core/report/valuejson.h"
 #include "core/report/inspectreport.h"
 
 #include <cstdint>

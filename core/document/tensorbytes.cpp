@@ -1,0 +1,147 @@
+#include "core/document/tensorbytes.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace te {
+
+double halfToDouble(uint16_t h)
+{
+    int sign = (h >> 15) & 1, exp = (h >> 10) & 0x1F, frac = h & 0x3FF;
+    double v;
+    if (exp == 0)
+        v = std::ldexp(static_cast<double>(frac), -24);
+    else if (exp == 31)
+        v = frac ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
+    else
+        v = std::ldexp(static_cast<double>(frac | 0x400), exp - 25);
+    return sign ? -v : v;
+}
+
+double float8ToDouble(uint8_t b, DType t)
+{
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    int sign = b >> 7;
+    int expBits = (t == DType::Float8E5M2 || t == DType::Float8E5M2FNUZ) ? 5 : 4;
+    int manBits = 7 - expBits;
+    int exp = (b >> manBits) & ((1 << expBits) - 1);
+    int man = b & ((1 << manBits) - 1);
+    int bias = 0;
+    switch (t) {
+    case DType::Float8E4M3FN:
+        bias = 7;
+        if (exp == 15 && man == 7)
+            return nan; // no infinities in e4m3fn
+        break;
+    case DType::Float8E5M2:
+        bias = 15;
+        if (exp == 31)
+            return man ? nan : (sign ? -INFINITY : INFINITY);
+        break;
+    case DType::Float8E4M3FNUZ:
+    case DType::Float8E5M2FNUZ:
+        bias = t == DType::Float8E4M3FNUZ ? 8 : 16;
+        if (b == 0x80)
+            return nan; // the only NaN; there is no negative zero
+        break;
+    default:
+        return nan;
+    }
+    double v = exp == 0 ? std::ldexp(static_cast<double>(man), 1 - bias - manBits)
+                        : std::ldexp(static_cast<double>(man | (1 << manBits)), exp - bias - manBits);
+    return sign ? -v : v;
+}
+
+namespace {
+template <typename T>
+T load(const uint8_t *p)
+{
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+} // namespace
+
+double decodeElement(DType t, const uint8_t *p, double *imag)
+{
+    switch (t) {
+    case DType::Bool: return p[0] ? 1.0 : 0.0;
+    case DType::UInt8: case DType::QUInt8: case DType::QUInt4x2: case DType::QUInt2x4: return p[0];
+    case DType::Int8: case DType::QInt8: return static_cast<int8_t>(p[0]);
+    case DType::Int16: return load<int16_t>(p);
+    case DType::Int32: case DType::QInt32: return load<int32_t>(p);
+    case DType::Int64: return static_cast<double>(load<int64_t>(p));
+    case DType::UInt16: return load<uint16_t>(p);
+    case DType::UInt32: return load<uint32_t>(p);
+    case DType::UInt64: return static_cast<double>(load<uint64_t>(p));
+    case DType::Float16: return halfToDouble(load<uint16_t>(p));
+    case DType::BFloat16: return static_cast<double>(load<float>(std::array<uint8_t, 4>{0, 0, p[0], p[1]}.data()));
+    case DType::Float32: return load<float>(p);
+    case DType::Float64: return load<double>(p);
+    case DType::Complex32:
+        if (imag) *imag = halfToDouble(load<uint16_t>(p + 2));
+        return halfToDouble(load<uint16_t>(p));
+    case DType::Complex64:
+        if (imag) *imag = load<float>(p + 4);
+        return load<float>(p);
+    case DType::Complex128:
+        if (imag) *imag = load<double>(p + 8);
+        return load<double>(p);
+    case DType::Float8E4M3FN: case DType::Float8E5M2: case DType::Float8E4M3FNUZ: case DType::Float8E5M2FNUZ:
+        return float8ToDouble(p[0], t);
+    case DType::Unknown: break;
+    }
+    return std::numeric_limits<double>::quiet_NaN();
+}
+
+const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string *error)
+{
+    if (!t.error.empty()) {
+        *error = t.error;
+        return nullptr;
+    }
+    if (t.storage < 0 || static_cast<size_t>(t.storage) >= doc.storages.size()) {
+        *error = "tensor has no storage";
+        return nullptr;
+    }
+    const StorageInfo &s = doc.storages[static_cast<size_t>(t.storage)];
+    if (!s.resolved) {
+        *error = s.error.empty() ? "storage bytes not found" : s.error;
+        return nullptr;
+    }
+    if (dtypeItemSize(t.dtype) == 0 || t.dtype == DType::QUInt4x2 || t.dtype == DType::QUInt2x4) {
+        *error = std::string("values of dtype ") + dtypeName(t.dtype) + " are not decoded";
+        return nullptr;
+    }
+    // Readers checked the tensor against its storage when they made it; this checks it
+    // again against the bytes actually there, in the tensor's own element size.
+    uint64_t need = 0;
+    if (!tensorExtentBytes(t, &need, error))
+        return nullptr;
+    if (need > s.nbytes) {
+        *error = "the tensor reaches byte " + std::to_string(need) + " of its storage, which has " +
+                 std::to_string(s.nbytes) + " bytes";
+        return nullptr;
+    }
+    const MappedFile *f = s.file ? s.file.get() : doc.file.get();
+    if (!f || s.fileOffset > f->size() || s.nbytes > f->size() - s.fileOffset) {
+        *error = "the storage's bytes lie outside the file";
+        return nullptr;
+    }
+    return f->data() + s.fileOffset;
+}
+
+std::string tensorDamage(const Document &doc, const TensorInfo &t)
+{
+    if (t.storage < 0 || static_cast<size_t>(t.storage) >= doc.storages.size())
+        return {};
+    const StorageInfo &s = doc.storages[static_cast<size_t>(t.storage)];
+    const MappedFile *f = s.file ? s.file.get() : doc.file.get();
+    if (!f || !f->damaged())
+        return {};
+    return "the file was cut short on disk while it was open (" + f->path() +
+           "): the values read are not the file's; reopen it";
+}
+
+} // namespace te

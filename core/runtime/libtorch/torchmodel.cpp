@@ -1,0 +1,271 @@
+// A TorchScript model on a device: its forward arguments, its parameters and buffers for
+// applying weights (shapes checked here), and timed runs with inputs made from specs.
+#include "core/runtime/libtorch/torchmodel.h"
+
+#include <torch/cuda.h>
+
+#include <algorithm>
+#include <chrono>
+#include <sstream>
+
+namespace te {
+namespace {
+
+std::vector<int64_t> parseInts(const std::string &text)
+{
+    std::vector<int64_t> out;
+    std::stringstream ss(text);
+    std::string part;
+    while (std::getline(ss, part, ','))
+        if (!part.empty())
+            out.push_back(std::stoll(part));
+    return out;
+}
+
+std::vector<double> parseDoubles(const std::string &text)
+{
+    std::vector<double> out;
+    std::stringstream ss(text);
+    std::string part;
+    while (std::getline(ss, part, ','))
+        if (!part.empty())
+            out.push_back(std::stod(part));
+    return out;
+}
+
+double arg(const InputSpec &s, size_t i, double fallback)
+{
+    return i < s.fillArgs.size() ? s.fillArgs[i] : fallback;
+}
+
+at::Tensor makeTensor(const InputSpec &s, const torch::Device &device)
+{
+    c10::ScalarType type;
+    if (!scalarTypeFromName(s.dtype, &type))
+        throw std::runtime_error("input " + s.name + ": unknown dtype " + s.dtype);
+    int64_t numel = 1;
+    for (int64_t d : s.shape) {
+        if (d < 0)
+            throw std::runtime_error("input " + s.name + ": negative dimension");
+        numel *= d;
+    }
+    // Values are made in float64 on the CPU, so every fill gives the same numbers on
+    // every device, then cast and moved.
+    auto f64 = torch::TensorOptions().dtype(torch::kDouble);
+    at::Tensor t;
+    if (s.fill == "ones")
+        t = torch::ones(s.shape, f64);
+    else if (s.fill == "zeros")
+        t = torch::zeros(s.shape, f64);
+    else if (s.fill == "full")
+        t = torch::full(s.shape, arg(s, 0, 0.0), f64);
+    else if (s.fill == "randn") {
+        auto gen = at::detail::createCPUGenerator(static_cast<uint64_t>(arg(s, 0, 0.0)));
+        t = at::randn(s.shape, gen, f64);
+    } else if (s.fill == "arange")
+        t = (torch::arange(numel, f64) * arg(s, 1, 1.0) + arg(s, 0, 0.0)).reshape(s.shape);
+    else if (s.fill == "linspace")
+        t = torch::linspace(arg(s, 0, 0.0), arg(s, 1, 1.0), numel, f64).reshape(s.shape);
+    else
+        throw std::runtime_error("input " + s.name + ": unknown fill " + s.fill);
+    return t.to(type).to(device);
+}
+
+c10::IValue makeValue(const InputSpec &s, const torch::Device &device)
+{
+    if (s.isTensor)
+        return makeTensor(s, device);
+    const std::string &t = s.type;
+    if (t == "int")
+        return static_cast<int64_t>(std::stoll(s.text));
+    if (t == "float")
+        return std::stod(s.text);
+    if (t == "bool")
+        return s.text == "true" || s.text == "True" || s.text == "1";
+    if (t == "str")
+        return s.text;
+    if (t == "List[int]")
+        return c10::List<int64_t>(parseInts(s.text));
+    if (t == "List[float]")
+        return c10::List<double>(parseDoubles(s.text));
+    if (t.rfind("Optional", 0) == 0 && (s.text.empty() || s.text == "None"))
+        return c10::IValue();
+    throw std::runtime_error("input " + s.name + ": arguments of type " + t + " cannot be made here");
+}
+
+void flatten(const c10::IValue &v, const std::string &path, size_t maxValues, std::vector<OutputValue> *out)
+{
+    auto join = [&](const std::string &name) { return path.empty() ? name : path + "." + name; };
+    if (v.isTensor()) {
+        at::Tensor t = v.toTensor().detach();
+        OutputValue o;
+        o.path = path;
+        o.shape = t.sizes().vec();
+        o.dtype = scalarTypeName(t.scalar_type());
+        o.numel = static_cast<uint64_t>(t.numel());
+        at::Tensor flat = (t.is_complex() ? torch::real(t) : t).reshape({-1}).to(torch::kCPU, torch::kDouble);
+        o.sum = flat.numel() ? flat.sum().item<double>() : 0.0;
+        const int64_t n = std::min<int64_t>(static_cast<int64_t>(maxValues), flat.numel());
+        at::Tensor head = flat.slice(0, 0, n).contiguous();
+        o.values.assign(head.data_ptr<double>(), head.data_ptr<double>() + n);
+        out->push_back(std::move(o));
+    } else if (v.isTuple()) {
+        const auto &elements = v.toTupleRef().elements();
+        for (size_t i = 0; i < elements.size(); ++i)
+            flatten(elements[i], join(std::to_string(i)), maxValues, out);
+    } else if (v.isList()) {
+        auto list = v.toListRef();
+        for (size_t i = 0; i < list.size(); ++i)
+            flatten(list[i], join(std::to_string(i)), maxValues, out);
+    } else if (v.isGenericDict()) {
+        for (const auto &item : v.toGenericDict()) {
+            std::ostringstream key;
+            key << item.key();
+            std::string k = key.str();
+            if (item.key().isString())
+                k = item.key().toStringRef();
+            flatten(item.value(), join(k), maxValues, out);
+        }
+    } else {
+        OutputValue o;
+        o.path = path;
+        o.isTensor = false;
+        std::ostringstream text;
+        text << v;
+        o.text = text.str();
+        out->push_back(std::move(o));
+    }
+}
+
+void synchronize(const torch::Device &device)
+{
+    if (device.is_cuda())
+        torch::cuda::synchronize(device.index());
+}
+
+} // namespace
+
+TorchModel::TorchModel(torch::jit::script::Module module, torch::Device device)
+    : m_module(std::move(module))
+    , m_device(device)
+{
+    m_module.eval();
+}
+
+std::string TorchModel::device() const
+{
+    return m_device.str();
+}
+
+std::vector<ArgumentInfo> TorchModel::forwardArguments() const
+{
+    std::vector<ArgumentInfo> out;
+    const auto &schema = m_module.get_method("forward").function().getSchema();
+    const auto &args = schema.arguments();
+    for (size_t i = 1; i < args.size(); ++i) { // argument 0 is self
+        ArgumentInfo a;
+        a.name = args[i].name();
+        a.type = args[i].type()->annotation_str();
+        if (args[i].default_value()) {
+            std::ostringstream d;
+            d << *args[i].default_value();
+            a.defaultValue = d.str();
+        }
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+std::vector<std::pair<std::string, std::vector<int64_t>>> TorchModel::stateShapes() const
+{
+    std::vector<std::pair<std::string, std::vector<int64_t>>> out;
+    for (const auto &p : m_module.named_parameters(true))
+        out.emplace_back(p.name, p.value.sizes().vec());
+    for (const auto &b : m_module.named_buffers(true))
+        out.emplace_back(b.name, b.value.sizes().vec());
+    return out;
+}
+
+std::string TorchModel::setTensor(const std::string &key, const TensorSource &source)
+{
+    try {
+        at::Tensor target;
+        for (const auto &p : m_module.named_parameters(true))
+            if (p.name == key)
+                target = p.value;
+        if (!target.defined())
+            for (const auto &b : m_module.named_buffers(true))
+                if (b.name == key)
+                    target = b.value;
+        if (!target.defined())
+            return "the model has no parameter or buffer " + key;
+        if (target.sizes().vec() != source.shape &&
+            !(target.dim() == 0 && source.shape == std::vector<int64_t>{1}))
+            return "size mismatch for " + key;
+        std::string error;
+        at::Tensor value = tensorViewOfSource(source, &error);
+        if (!value.defined())
+            return error;
+        torch::NoGradGuard noGrad;
+        value = value.reshape(target.sizes());
+        // One tensor at a time, read once from the mapped file: on the CPU copy_ reads the
+        // map straight into the parameter. For a GPU the bytes go through pinned memory
+        // (the one read) so the copy to the device can run asynchronously; run()
+        // synchronises before timing.
+        if (target.is_cuda())
+            value = value.pin_memory();
+        // copy_ casts the dtype as load_state_dict does, and writes in place, so the
+        // module keeps its own parameter objects on its device.
+        target.copy_(value, /*non_blocking=*/target.is_cuda());
+        return {};
+    } catch (const std::exception &e) {
+        return readableError(e.what());
+    }
+}
+
+std::string TorchModel::moveTo(const std::string &device)
+{
+    try {
+        torch::Device d(device);
+        m_module.to(d);
+        m_device = d;
+        return {};
+    } catch (const std::exception &e) {
+        return readableError(e.what());
+    }
+}
+
+RunResult TorchModel::run(const std::vector<InputSpec> &specs, int warmup, int repeats, size_t maxValues)
+{
+    RunResult r;
+    r.device = m_device.str();
+    try {
+        torch::NoGradGuard noGrad;
+        std::vector<c10::IValue> inputs;
+        for (const auto &s : specs)
+            inputs.push_back(makeValue(s, m_device));
+        c10::IValue output;
+        for (int i = 0; i < warmup; ++i)
+            output = m_module.forward(inputs);
+        synchronize(m_device);
+        for (int i = 0; i < std::max(repeats, 1); ++i) {
+            auto start = std::chrono::steady_clock::now();
+            output = m_module.forward(inputs);
+            synchronize(m_device);
+            auto end = std::chrono::steady_clock::now();
+            r.latenciesMs.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+        }
+        std::vector<double> sorted = r.latenciesMs;
+        std::sort(sorted.begin(), sorted.end());
+        r.minMs = sorted.front();
+        r.medianMs = sorted[sorted.size() / 2];
+        r.p95Ms = sorted[std::min(sorted.size() - 1, static_cast<size_t>(0.95 * static_cast<double>(sorted.size())))];
+        flatten(output, "", maxValues, &r.outputs);
+        r.ok = true;
+    } catch (const std::exception &e) {
+        r.error = readableError(e.what());
+    }
+    return r;
+}
+
+} // namespace te

@@ -1,0 +1,71 @@
+// The Run tab runs a fixture model offscreen through the real runtime library and plots
+// the output's points; a model error is shown, not thrown.
+#include "widgets/runpanel.h"
+
+#include "core/formats/documentreader.h"
+
+#include <QFile>
+#include <QLabel>
+#include <QSignalSpy>
+#include <QTableWidget>
+#include <QtTest>
+#include <qcustomplot.h>
+
+using namespace te;
+
+class TestRunPanel : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase()
+    {
+        const QByteArray runtime = TE_BIN_DIR "/libtorchexplorer_runtime.so";
+        if (!QFile::exists(QString::fromLatin1(runtime)))
+            QSKIP("this build has no runtime library (TE_BUILD_RUNTIME=OFF)");
+        qputenv("TORCH_EXPLORER_RUNTIME", runtime);
+    }
+
+    void runsAndPlots()
+    {
+        std::shared_ptr<const Document> model = readDocument(std::string(TE_FIXTURES_DIR) + "/scripted.pt");
+        RunPanel panel;
+        panel.setModel(model, nullptr, {}, {});
+        auto *inputs = panel.findChild<QTableWidget *>();
+        QVERIFY(inputs);
+        QCOMPARE(inputs->rowCount(), 1);
+        QCOMPARE(inputs->item(0, 0)->text(), QStringLiteral("x"));
+        QCOMPARE(inputs->item(0, 1)->text(), QStringLiteral("1x3x224x224")); // guessed from the first conv
+        inputs->item(0, 1)->setText(QStringLiteral("1x3x16x16"));
+        QSignalSpy finished(&panel, &RunPanel::runFinished);
+        panel.run();
+        QVERIFY(panel.isRunning());
+        QVERIFY(finished.wait(60000));
+        QVERIFY(panel.lastResult());
+        QVERIFY(panel.lastResult()->ok);
+        QCOMPARE(panel.lastResult()->outputs.front().shape, (std::vector<int64_t>{1, 4}));
+        // Four logits: a bar per class.
+        auto *bars = qobject_cast<QCPBars *>(panel.plot()->plottable(0));
+        QVERIFY(bars);
+        QCOMPARE(bars->data()->size(), 4);
+        QVERIFY(panel.valuesCsv().startsWith(QStringLiteral("output,index,value\n,0,")));
+    }
+
+    void modelErrorIsShown()
+    {
+        std::shared_ptr<const Document> model = readDocument(std::string(TE_FIXTURES_DIR) + "/scripted.pt");
+        RunPanel panel;
+        panel.setModel(model, nullptr, {}, {});
+        auto *inputs = panel.findChild<QTableWidget *>();
+        inputs->item(0, 1)->setText(QStringLiteral("1x5x16x16"));
+        QSignalSpy finished(&panel, &RunPanel::runFinished);
+        panel.run();
+        QVERIFY(finished.wait(60000));
+        QVERIFY(!panel.lastResult());
+        bool shown = false;
+        for (QLabel *l : panel.findChildren<QLabel *>())
+            shown = shown || l->text().contains(QStringLiteral("to have 3 channels"));
+        QVERIFY(shown);
+    }
+};
+
+QTEST_MAIN(TestRunPanel)
+#include "tst_runpanel.moc"

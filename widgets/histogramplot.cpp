@@ -1,0 +1,43 @@
+#include "widgets/histogramplot.h"
+
+#include <algorithm>
+
+namespace te {
+
+HistogramPlot::HistogramPlot(QWidget *parent)
+    : QCustomPlot(parent)
+{
+    xAxis->setLabel(tr("value"));
+    yAxis->setLabel(tr("count"));
+}
+
+void HistogramPlot::setCounts(const std::vector<uint64_t> &counts, double lo, double hi)
+{
+    clearPlottables();
+    if (!counts.empty()) {
+        auto *bars = new QCPBars(xAxis, yAxis);
+        QVector<double> keys, heights;
+        const double width = (hi - lo) / static_cast<double>(counts.size());
+        double top = 0;
+        for (size_t i = 0; i < counts.size(); ++i) {
+            keys << lo + (static_cast<double>(i) + 0.5) * width;
+            heights << static_cast<double>(counts[i]);
+            top = std::max(top, static_cast<double>(counts[i]));
+        }
+        bars->setWidth(width);
+        bars->setData(keys, heights, true);
+        bars->setPen(Qt::NoPen);
+        bars->setBrush(palette().color(QPalette::Highlight));
+        xAxis->setRange(lo - width, hi + width);
+        yAxis->setRange(0, top * 1.08 + 1);
+    }
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+void HistogramPlot::clear()
+{
+    clearPlottables();
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+} // namespace te

@@ -1,0 +1,20 @@
+#pragma once
+// A histogram of a tensor's values: equal bins over [lo, hi] drawn as bars in the
+// palette's highlight colour, the value axis padded by a bin on each side.
+#include <qcustomplot.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace te {
+
+class HistogramPlot : public QCustomPlot {
+    Q_OBJECT
+public:
+    explicit HistogramPlot(QWidget *parent = nullptr);
+    // counts[i] is the number of values in bin i of `counts.size()` equal bins over [lo, hi].
+    void setCounts(const std::vector<uint64_t> &counts, double lo, double hi);
+    void clear();
+};
+
+} // namespace te

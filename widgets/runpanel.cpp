@@ -1,0 +1,416 @@
+#include "widgets/runpanel.h"
+
+#include "core/report/valuejson.h"
+#include "core/report/units.h"
+#include "core/runtime/modelinputs.h"
+#include "core/runtime/runtimeloader.h"
+#include "core/runtime/weightapplier.h"
+#include "widgets/plotlayout.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QComboBox>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QVBoxLayout>
+#include <QtConcurrent>
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <qcustomplot.h>
+
+namespace te {
+
+struct RunPanel::Job {
+    std::shared_ptr<LoadedModel> loaded;
+    QString loadedKey;
+    RunResult result;
+    QString error;
+    QString note;
+};
+
+namespace {
+
+QString shapeString(const std::vector<int64_t> &shape)
+{
+    QStringList dims;
+    for (int64_t d : shape)
+        dims << QString::number(d);
+    return dims.join(QLatin1Char('x'));
+}
+
+QString fillString(const InputSpec &s)
+{
+    std::string t = inputSpecText(s);
+    return QString::fromStdString(t.substr(0, t.find(':')));
+}
+
+} // namespace
+
+RunPanel::RunPanel(QWidget *parent)
+    : QWidget(parent)
+    , m_title(new QLabel(this))
+    , m_notice(new QLabel(this))
+    , m_inputs(new QTableWidget(0, 4, this))
+    , m_repeats(new QSpinBox(this))
+    , m_run(new QPushButton(tr("Run ▶"), this))
+    , m_latency(new QLabel(this))
+    , m_outputPicker(new QComboBox(this))
+    , m_plot(new QCustomPlot(this))
+    , m_values(new QTableWidget(this))
+{
+    auto *layout = new QVBoxLayout(this);
+    m_title->setWordWrap(true);
+    layout->addWidget(m_title);
+    m_notice->setWordWrap(true);
+    m_notice->setText(tr("Running executes the model's TorchScript code (not Python): only run models you trust."));
+    layout->addWidget(m_notice);
+    m_inputs->setHorizontalHeaderLabels({tr("Input"), tr("Shape or value"), tr("DType"), tr("Fill")});
+    m_inputs->horizontalHeader()->setStretchLastSection(true);
+    m_inputs->verticalHeader()->hide();
+    m_inputs->setMaximumHeight(110);
+    m_inputs->setToolTip(tr("Fill: ones, zeros, randn(seed), arange(start,step), linspace(low,high), full(value)"));
+    layout->addWidget(m_inputs);
+    auto *row = new QHBoxLayout;
+    row->addWidget(new QLabel(tr("Repeats:"), this));
+    m_repeats->setRange(1, 1000);
+    m_repeats->setValue(10);
+    row->addWidget(m_repeats);
+    row->addWidget(m_run);
+    row->addWidget(m_latency, 1);
+    layout->addLayout(row);
+    auto *outputRow = new QHBoxLayout;
+    outputRow->addWidget(new QLabel(tr("Output:"), this));
+    outputRow->addWidget(m_outputPicker, 1);
+    auto *copy = new QPushButton(tr("Copy CSV"), this);
+    outputRow->addWidget(copy);
+    layout->addLayout(outputRow);
+
+    layout->addWidget(plotAboveValues(this, m_plot, m_values), 1);
+
+    connect(m_run, &QPushButton::clicked, this, &RunPanel::run);
+    connect(m_outputPicker, &QComboBox::currentIndexChanged, this, &RunPanel::plotOutput);
+    connect(copy, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(valuesCsv()); });
+    setModel(nullptr, nullptr, {}, {});
+}
+
+RunPanel::~RunPanel() = default;
+
+void RunPanel::setModel(std::shared_ptr<const Document> model, std::shared_ptr<const Document> weights,
+                              const std::string &stateDict, const std::vector<RemapRule> &rules)
+{
+    const bool sameModel = model && m_model && model->path == m_model->path;
+    m_model = std::move(model);
+    m_weights = std::move(weights);
+    m_stateDict = stateDict;
+    m_rules = rules;
+    if (!sameModel)
+        m_warned = false;
+    m_run->setEnabled(m_model && !m_running);
+    if (!m_model) {
+        m_title->setText(tr("Open a TorchScript model, or check a checkpoint against one, to run it."));
+        m_inputs->setRowCount(0);
+        return;
+    }
+    QString title = tr("<b>%1</b>: %2").arg(QFileInfo(QString::fromStdString(m_model->path)).fileName(),
+                                            QString::fromStdString(m_model->torchscript.forwardSignature).toHtmlEscaped());
+    title += tr("<br>parameters and buffers: %1").arg(QString::fromStdString(formatBytes(modelBytes(*m_model))));
+    if (const uint64_t free = availableHostMemory())
+        title += tr(", %1 of memory available").arg(QString::fromStdString(formatBytes(free)));
+    if (m_weights)
+        title += tr("<br>with the weights of %1").arg(QFileInfo(QString::fromStdString(m_weights->path)).fileName());
+    m_title->setText(title);
+    if (!sameModel)
+        fillInputs(guessInputs(*m_model, parseForwardSignature(m_model->torchscript.forwardSignature)));
+}
+
+void RunPanel::setDevice(const QString &device)
+{
+    m_device = device;
+}
+
+void RunPanel::fillInputs(const std::vector<InputSpec> &specs)
+{
+    m_inputs->setRowCount(static_cast<int>(specs.size()));
+    for (size_t i = 0; i < specs.size(); ++i) {
+        const InputSpec &s = specs[i];
+        const int r = static_cast<int>(i);
+        auto *name = new QTableWidgetItem(QString::fromStdString(s.name));
+        name->setFlags(name->flags() & ~Qt::ItemIsEditable);
+        name->setData(Qt::UserRole, s.isTensor);
+        name->setData(Qt::UserRole + 1, QString::fromStdString(s.type));
+        m_inputs->setItem(r, 0, name);
+        m_inputs->setItem(r, 1, new QTableWidgetItem(s.isTensor ? shapeString(s.shape) : QString::fromStdString(s.text)));
+        m_inputs->setItem(r, 2, new QTableWidgetItem(s.isTensor ? QString::fromStdString(s.dtype) : QString::fromStdString(s.type)));
+        m_inputs->setItem(r, 3, new QTableWidgetItem(s.isTensor ? fillString(s) : QString()));
+    }
+    m_inputs->resizeColumnsToContents();
+}
+
+std::vector<InputSpec> RunPanel::inputsFromTable(QString *error) const
+{
+    std::vector<InputSpec> specs;
+    for (int r = 0; r < m_inputs->rowCount(); ++r) {
+        InputSpec s;
+        const bool tensor = m_inputs->item(r, 0)->data(Qt::UserRole).toBool();
+        const QString value = m_inputs->item(r, 1)->text().trimmed();
+        std::string why;
+        const std::string text = tensor ? (m_inputs->item(r, 3)->text().trimmed() + QLatin1Char(':') + value +
+                                           QLatin1Char(':') + m_inputs->item(r, 2)->text().trimmed())
+                                              .toStdString()
+                                        : "value:" + value.toStdString();
+        if (!parseInputSpec(text, &s, &why)) {
+            *error = tr("input %1: %2").arg(m_inputs->item(r, 0)->text(), QString::fromStdString(why));
+            return {};
+        }
+        s.name = m_inputs->item(r, 0)->text().toStdString();
+        if (!tensor)
+            s.type = m_inputs->item(r, 0)->data(Qt::UserRole + 1).toString().toStdString();
+        specs.push_back(std::move(s));
+    }
+    return specs;
+}
+
+void RunPanel::run()
+{
+    if (!m_model || m_running)
+        return;
+    QString error;
+    const std::vector<InputSpec> specs = inputsFromTable(&error);
+    if (!error.isEmpty()) {
+        m_latency->setText(error);
+        return;
+    }
+    const std::string tooBig = memoryCheck(*m_model, specs, m_device.toStdString());
+    if (!tooBig.empty()) {
+        m_latency->setText(tr("Not run: %1").arg(QString::fromStdString(tooBig)));
+        return;
+    }
+    if (!m_warned) {
+        // Said once per model, before its code first runs.
+        m_notice->setText(tr("Running %1's TorchScript code on %2.")
+                              .arg(QFileInfo(QString::fromStdString(m_model->path)).fileName(), m_device));
+        m_warned = true;
+    }
+    m_running = true;
+    m_run->setEnabled(false);
+    m_latency->setText(tr("Running on %1…").arg(m_device));
+    QString key = QString::fromStdString(m_model->path) + QLatin1Char('|') +
+                  (m_weights ? QString::fromStdString(m_weights->path + "|" + m_stateDict) : QString());
+    for (const auto &r : m_rules)
+        key += QString::fromStdString("|" + r.text());
+    auto job = std::make_shared<Job>();
+    job->loaded = m_loadedKey == key ? m_loaded : nullptr;
+    job->loadedKey = key;
+    auto model = m_model, weights = m_weights;
+    const std::string stateDict = m_stateDict, device = m_device.toStdString();
+    const std::vector<RemapRule> rules = m_rules;
+    const int repeats = m_repeats->value();
+    auto *watcher = new QFutureWatcher<void>(this);
+    connect(watcher, &QFutureWatcher<void>::finished, this, [this, watcher, job] {
+        watcher->deleteLater();
+        m_running = false;
+        m_run->setEnabled(m_model != nullptr);
+        m_loaded = job->loaded;
+        m_loadedKey = job->loaded ? job->loadedKey : QString();
+        if (!job->error.isEmpty()) {
+            m_result.reset();
+            m_latency->setText(job->error);
+        } else {
+            m_result = std::make_unique<RunResult>(job->result);
+            showResult();
+            if (!job->note.isEmpty())
+                m_latency->setText(m_latency->text() + QLatin1Char('\n') + job->note);
+        }
+        emit runFinished();
+    });
+    watcher->setFuture(QtConcurrent::run([job, model, weights, stateDict, rules, device, specs, repeats] {
+        std::string why;
+        Runtime *runtime = loadRuntime(&why);
+        if (!runtime) {
+            job->error = tr("Running is unavailable: %1").arg(QString::fromStdString(why));
+            return;
+        }
+        if (!job->loaded) {
+            std::unique_ptr<LoadedModel> loaded = runtime->loadModel(model->path, device, &why);
+            if (!loaded) {
+                job->error = tr("Cannot load the model: %1").arg(QString::fromStdString(why));
+                return;
+            }
+            if (weights) {
+                try {
+                    ApplyResult applied = applyWeights(*loaded, *model, *weights, stateDict, rules, false);
+                    if (!applied.ok) {
+                        job->error = QString::fromStdString(applied.error);
+                        return;
+                    }
+                    job->note = tr("%1 tensors of the checkpoint applied (%2 at %3 MiB/s)")
+                                    .arg(applied.applied)
+                                    .arg(QString::fromStdString(formatBytes(applied.bytes)))
+                                    .arg(applied.seconds > 0 ? static_cast<double>(applied.bytes) / 1048576.0 / applied.seconds : 0.0,
+                                         0, 'f', 0);
+                    if (!applied.report.shapeMismatch.empty())
+                        job->note += tr(", %1 skipped for their shape").arg(applied.report.shapeMismatch.size());
+                } catch (const std::exception &e) {
+                    job->error = QString::fromStdString(e.what());
+                    return;
+                }
+            }
+            job->loaded = std::move(loaded);
+        } else if (job->loaded->device() != device) {
+            why = job->loaded->moveTo(device);
+            if (!why.empty()) {
+                job->error = tr("Cannot move the model to %1: %2").arg(QString::fromStdString(device),
+                                                                         QString::fromStdString(why));
+                return;
+            }
+        }
+        job->result = job->loaded->run(specs, 1, repeats, 4096);
+        if (!job->result.ok)
+            job->error = tr("The model raised an error: %1").arg(QString::fromStdString(job->result.error));
+    }));
+}
+
+void RunPanel::showResult()
+{
+    const RunResult &r = *m_result;
+    m_medianByDevice[QString::fromStdString(r.device)] = r.medianMs;
+    QStringList perDevice;
+    for (const auto &[device, median] : m_medianByDevice)
+        perDevice << tr("%1 median %2 ms").arg(device).arg(median, 0, 'f', 3);
+    m_latency->setText(tr("min %1 ms · median %2 ms · p95 %3 ms over %4 runs on %5")
+                           .arg(r.minMs, 0, 'f', 3)
+                           .arg(r.medianMs, 0, 'f', 3)
+                           .arg(r.p95Ms, 0, 'f', 3)
+                           .arg(r.latenciesMs.size())
+                           .arg(QString::fromStdString(r.device)) +
+                       (perDevice.size() > 1 ? QStringLiteral("\n") + perDevice.join(QStringLiteral(" · ")) : QString()));
+    m_outputPicker->blockSignals(true);
+    m_outputPicker->clear();
+    for (const auto &o : r.outputs)
+        m_outputPicker->addItem(QStringLiteral("%1 %2 %3")
+                                    .arg(o.path.empty() ? tr("(result)") : QString::fromStdString(o.path),
+                                         QString::fromStdString(o.dtype), QString::fromStdString(shapeText(o.shape))));
+    m_outputPicker->blockSignals(false);
+    plotOutput(0);
+}
+
+void RunPanel::plotOutput(int index)
+{
+    m_plot->clearPlottables();
+    m_plot->clearItems();
+    m_plot->plotLayout()->simplify();
+    m_values->clear();
+    if (!m_result || index < 0 || index >= static_cast<int>(m_result->outputs.size())) {
+        m_plot->replot();
+        return;
+    }
+    const OutputValue &o = m_result->outputs[static_cast<size_t>(index)];
+    if (!o.isTensor) {
+        m_values->setRowCount(1);
+        m_values->setColumnCount(1);
+        m_values->setItem(0, 0, new QTableWidgetItem(QString::fromStdString(o.text)));
+        m_plot->replot();
+        return;
+    }
+    std::vector<int64_t> dims;
+    for (int64_t d : o.shape)
+        if (d != 1)
+            dims.push_back(d);
+    const auto &v = o.values;
+    const QColor accent = palette().color(QPalette::Highlight);
+    if (dims.size() == 2 && v.size() == static_cast<size_t>(dims[0] * dims[1])) {
+        // A 2-D output (an image, attention, a mask): a heatmap.
+        auto *map = new QCPColorMap(m_plot->xAxis, m_plot->yAxis);
+        map->data()->setSize(static_cast<int>(dims[1]), static_cast<int>(dims[0]));
+        map->data()->setRange(QCPRange(0, static_cast<double>(dims[1] - 1)), QCPRange(0, static_cast<double>(dims[0] - 1)));
+        for (int64_t y = 0; y < dims[0]; ++y)
+            for (int64_t x = 0; x < dims[1]; ++x)
+                map->data()->setCell(static_cast<int>(x), static_cast<int>(y), v[static_cast<size_t>(y * dims[1] + x)]);
+        map->setGradient(QCPColorGradient::gpThermal);
+        map->rescaleDataRange();
+        m_plot->rescaleAxes();
+    } else if (dims.size() == 1 && dims[0] <= 1000 && dims[0] >= 2 && o.dtype.rfind("float", 0) == 0 &&
+               static_cast<size_t>(dims[0]) == v.size()) {
+        // Classifier logits: softmax, and the five most likely classes marked.
+        const double top = *std::max_element(v.begin(), v.end());
+        std::vector<double> p(v.size());
+        double z = 0;
+        for (size_t i = 0; i < v.size(); ++i)
+            z += (p[i] = std::exp(v[i] - top));
+        std::vector<size_t> order(v.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] > p[b]; });
+        auto *bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
+        QVector<double> keys, probs;
+        for (size_t i = 0; i < p.size(); ++i) {
+            keys << static_cast<double>(i);
+            probs << p[i] / z;
+        }
+        bars->setData(keys, probs, true);
+        bars->setBrush(accent);
+        bars->setPen(Qt::NoPen);
+        bars->setWidth(0.8);
+        m_plot->yAxis->setLabel(tr("softmax"));
+        m_plot->xAxis->setLabel(tr("class"));
+        for (size_t k = 0; k < std::min<size_t>(5, order.size()); ++k) {
+            auto *label = new QCPItemText(m_plot);
+            label->position->setCoords(static_cast<double>(order[k]), p[order[k]] / z);
+            label->setPositionAlignment(Qt::AlignBottom | Qt::AlignHCenter);
+            label->setText(QString::number(order[k]));
+            label->setColor(palette().color(QPalette::Text));
+        }
+        m_plot->rescaleAxes();
+        m_plot->yAxis->setRange(0, 1.1 * probs.at(static_cast<int>(order[0])));
+        m_plot->xAxis->setRange(-1, static_cast<double>(p.size()));
+    } else {
+        QVector<double> keys, values;
+        for (size_t i = 0; i < v.size(); ++i) {
+            keys << static_cast<double>(i);
+            values << v[i];
+        }
+        if (v.size() <= 64) {
+            auto *bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
+            bars->setData(keys, values, true);
+            bars->setBrush(accent);
+            bars->setPen(Qt::NoPen);
+        } else {
+            QCPGraph *g = m_plot->addGraph();
+            g->setData(keys, values, true);
+            g->setPen(QPen(accent));
+            g->setAdaptiveSampling(true);
+        }
+        m_plot->yAxis->setLabel(tr("value"));
+        m_plot->xAxis->setLabel(tr("index"));
+        m_plot->rescaleAxes();
+    }
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+
+    const int cols = o.shape.empty() ? 1 : static_cast<int>(std::clamp<int64_t>(o.shape.back(), 1, 32));
+    const int rows = static_cast<int>((v.size() + static_cast<size_t>(cols) - 1) / static_cast<size_t>(cols));
+    m_values->setColumnCount(cols);
+    m_values->setRowCount(rows);
+    for (size_t i = 0; i < v.size(); ++i)
+        m_values->setItem(static_cast<int>(i) / cols, static_cast<int>(i) % cols,
+                          new QTableWidgetItem(QString::number(v[i], 'g', 6)));
+}
+
+QString RunPanel::valuesCsv() const
+{
+    if (!m_result)
+        return {};
+    QString csv = QStringLiteral("output,index,value\n");
+    for (const auto &o : m_result->outputs)
+        for (size_t i = 0; i < o.values.size(); ++i)
+            csv += QStringLiteral("%1,%2,%3\n").arg(QString::fromStdString(o.path)).arg(i).arg(o.values[i], 0, 'g', 17);
+    return csv;
+}
+
+} // namespace te

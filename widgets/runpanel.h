@@ -1,0 +1,71 @@
+#pragma once
+// The Run tab: a TorchScript model (the open file, or the reference a checkpoint is
+// checked against, with the checkpoint's weights applied through the doctor) run on
+// made-up inputs on the chosen device. Inputs are an editable table; outputs are plotted
+// (bars, a line, a heatmap, or top-k classes for logits) and listed; latencies are kept
+// per device so CPU and GPU can be compared. libtorch is loaded on the first run.
+#include "core/diagnose/loadcheck.h"
+#include "core/runtime/runtimeapi.h"
+
+#include <QWidget>
+#include <map>
+#include <memory>
+
+class QCustomPlot;
+class QComboBox;
+class QLabel;
+class QPushButton;
+class QSpinBox;
+class QTableWidget;
+
+namespace te {
+
+class RunPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit RunPanel(QWidget *parent = nullptr);
+    ~RunPanel() override;
+
+    // model: TorchScript to run (null: nothing to run); weights: applied with `rules`.
+    void setModel(std::shared_ptr<const Document> model, std::shared_ptr<const Document> weights,
+                  const std::string &stateDict, const std::vector<RemapRule> &rules);
+    void setDevice(const QString &device);
+    void run();
+    bool isRunning() const { return m_running; }
+    const RunResult *lastResult() const { return m_result ? m_result.get() : nullptr; }
+    QCustomPlot *plot() const { return m_plot; }
+    QString valuesCsv() const;
+
+signals:
+    void runFinished();
+
+private:
+    struct Job;
+    void fillInputs(const std::vector<InputSpec> &specs);
+    std::vector<InputSpec> inputsFromTable(QString *error) const;
+    void showResult();
+    void plotOutput(int index);
+
+    std::shared_ptr<const Document> m_model, m_weights;
+    std::string m_stateDict;
+    std::vector<RemapRule> m_rules;
+    QString m_device = QStringLiteral("cpu");
+    std::shared_ptr<LoadedModel> m_loaded; // used by one worker at a time
+    QString m_loadedKey;                    // path + weights + rules it was loaded with
+    std::unique_ptr<RunResult> m_result;
+    std::map<QString, double> m_medianByDevice;
+    bool m_running = false;
+    bool m_warned = false;
+
+    QLabel *m_title;
+    QLabel *m_notice;
+    QTableWidget *m_inputs;
+    QSpinBox *m_repeats;
+    QPushButton *m_run;
+    QLabel *m_latency;
+    QComboBox *m_outputPicker;
+    QCustomPlot *m_plot;
+    QTableWidget *m_values;
+};
+
+} // namespace te
