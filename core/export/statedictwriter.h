@@ -3,6 +3,7 @@
 // (an OrderedDict state dict, exactly what torch.save writes, which torch.load reads back
 // into the same keys and values) and safetensors. Files are written to a temporary name
 // and renamed into place, so a failure never leaves half a file where the user's was.
+// torchzipwriter.cpp and safetensorswriter.cpp write them, exportsupport.h has what both share.
 #include "core/document/document.h"
 
 #include <map>
