@@ -1,11 +1,11 @@
-// `diff A B [--json]`: keys, shapes, dtypes and value differences of two files, read with
-// the core reader only (no libtorch). Exit 0 when they hold the same tensors, 1 when they
-// differ, 2 when either cannot be read or the arguments are wrong.
-#include "app/cli/clicommands.h"
+// `diff A B`: keys, shapes, dtypes and value differences of two files, read with the core
+// reader only (no libtorch). Exit 0 when they hold the same tensors, 1 when they differ,
+// 2 when either cannot be read or the arguments are wrong.
+#include "app/cli/command.h"
+#include "app/cli/opendocument.h"
 
 #include "core/diagnose/documentdiff.h"
 #include "core/formats/documentreader.h"
-#include "core/io/readerror.h"
 #include "core/report/valuejson.h"
 
 #include <cstdio>
@@ -13,42 +13,30 @@
 #include <memory>
 
 namespace te::cli {
+namespace {
 
-int diffCommand(const std::vector<std::string> &args)
+void printDiff(const Document &a, const Document &b, const DocumentDiff &diff, bool json)
 {
-    std::vector<std::string> files;
-    bool json = false;
-    std::string error;
-    for (const auto &a : args) {
-        if (a == "--json")
-            json = true;
-        else if (a.rfind("--", 0) == 0)
-            error = "unknown option " + a;
-        else
-            files.push_back(a);
+    if (!json) {
+        std::cout << "A: " << a.path << "\nB: " << b.path << "\n" << diffText(diff);
+        return;
     }
-    if (error.empty() && files.size() != 2)
-        error = "expected two files, A and B";
-    if (!error.empty()) {
-        std::fprintf(stderr, "torch-explorer-cli diff: %s\nusage: diff A B [--json]\n", error.c_str());
-        return 2;
-    }
+    nlohmann::ordered_json out{{"a", a.path}, {"b", b.path}};
+    const nlohmann::ordered_json body = diffJson(diff);
+    for (const auto &[k, v] : body.items())
+        out[k] = v;
+    std::cout << jsonText(out, 2) << "\n";
+}
+
+int diff(const Arguments &args)
+{
     // Both are opened before giving up so that one run reports every unreadable input.
-    auto a = openOrReport(files[0]);
-    auto b = openOrReport(files[1]);
+    auto a = openOrReport(args.operand(0));
+    auto b = openOrReport(args.operand(1));
     if (!a || !b)
         return 2;
-
     const DocumentDiff diff = diffDocuments(*a, *b);
-    if (json) {
-        nlohmann::ordered_json out{{"a", a->path}, {"b", b->path}};
-        const nlohmann::ordered_json body = diffJson(diff);
-        for (const auto &[k, v] : body.items())
-            out[k] = v;
-        std::cout << jsonText(out, 2) << "\n";
-    } else {
-        std::cout << "A: " << a->path << "\nB: " << b->path << "\n" << diffText(diff);
-    }
+    printDiff(*a, *b, diff, args.has("--json"));
     // A pickle that failed part-way leaves keys out: the comparison cannot be trusted.
     bool partial = false;
     for (const Document *doc : {a.get(), b.get()}) {
@@ -61,5 +49,11 @@ int diffCommand(const std::vector<std::string> &args)
         return 2;
     return diff.same() ? 0 : 1;
 }
+
+} // namespace
+
+const Command diffCommand{{"diff", {"A", "B"}, {flag("--json")}, "A B [--json]",
+                           "keys, shapes, dtypes, value differences"},
+                          diff};
 
 } // namespace te::cli

@@ -6,6 +6,7 @@
 #include <QDir>
 #include <QFile>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -255,6 +256,153 @@ private slots:
         const ProcessResult r = run(kCli, args);
         EXPECT_EXIT(r, 2);
         QVERIFY2(!r.err.trimmed().isEmpty(), qPrintable(describe(r)));
+    }
+
+    // The one argument parser, as every command uses it: --help (or -h, wherever it
+    // stands) prints the command's usage on stdout and exits 0; a mistake prints what is
+    // wrong and the same usage on stderr and exits 2, with nothing on stdout.
+    void commandUsage_data()
+    {
+        QTest::addColumn<QString>("command");
+        for (const char *c : {"inspect", "scan", "check", "diff", "run", "devices", "cache"})
+            QTest::newRow(c) << QString::fromLatin1(c);
+    }
+    void commandUsage()
+    {
+        QFETCH(QString, command);
+        const QByteArray usageLine = "usage: torch-explorer-cli " + command.toUtf8() + " ";
+        const ProcessResult help = run(kCli, {command, QStringLiteral("--help")});
+        EXPECT_EXIT(help, 0);
+        QVERIFY2(help.out.startsWith("torch-explorer-cli " + command.toUtf8() + ": ") && help.out.contains(usageLine)
+                     && help.err.isEmpty(),
+                 qPrintable(describe(help)));
+        const ProcessResult h = run(kCli, {command, QStringLiteral("--bogus"), QStringLiteral("-h")});
+        EXPECT_EXIT(h, 0);
+        QCOMPARE(h.out, help.out);
+
+        const ProcessResult bad = run(kCli, {command, QStringLiteral("--bogus")});
+        EXPECT_EXIT(bad, 2);
+        QVERIFY2(bad.out.isEmpty(), qPrintable(describe(bad)));
+        const QByteArray why = "torch-explorer-cli " + command.toUtf8() + ": unknown option --bogus\n";
+        QVERIFY2(bad.err.startsWith(why), qPrintable(describe(bad)));
+        const QByteArray usage = bad.err.mid(why.size());
+        QVERIFY2(usage.startsWith(usageLine) && help.out.endsWith("\n" + usage), qPrintable(describe(bad)));
+
+        // The usage text and the declared options agree: every option the usage names is
+        // known to the parser (the trailing operands make each line a mistake, so nothing runs).
+        static const QRegularExpression option(QStringLiteral("--[a-z-]+"));
+        for (const auto &m : option.globalMatch(QString::fromUtf8(help.out))) {
+            const ProcessResult r = run(kCli, {command, m.captured(), QStringLiteral("a"), QStringLiteral("b"),
+                                               QStringLiteral("c")});
+            EXPECT_EXIT(r, 2);
+            QVERIFY2(!r.err.contains("unknown option"), qPrintable(m.captured() + QLatin1Char(' ') + describe(r)));
+        }
+    }
+
+    // Each mistake with its message on stderr and exit 2.
+    void parserMistakes_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        const QString sd = kStateDict;
+        QTest::newRow("unknown option") << QStringList{QStringLiteral("diff"), sd, sd, QStringLiteral("--bogus")}
+                                        << "diff: unknown option --bogus";
+        QTest::newRow("unknown option=value")
+            << QStringList{QStringLiteral("inspect"), sd, QStringLiteral("--bogus=1")} << "unknown option --bogus";
+        QTest::newRow("missing value") << QStringList{QStringLiteral("check"), sd, QStringLiteral("--against")}
+                                       << "--against needs REFERENCE";
+        QTest::newRow("missing required option") << QStringList{QStringLiteral("check"), sd}
+                                                 << "missing --against REFERENCE";
+        QTest::newRow("repeated option")
+            << QStringList{QStringLiteral("check"), sd, QStringLiteral("--against"), sd, QStringLiteral("--against"), sd}
+            << "--against is given more than once";
+        QTest::newRow("repeated option=value")
+            << QStringList{QStringLiteral("scan"), sd, QStringLiteral("--fail-on=dangerous"),
+                           QStringLiteral("--fail-on"), QStringLiteral("suspicious")}
+            << "--fail-on is given more than once";
+        QTest::newRow("value for a flag") << QStringList{QStringLiteral("inspect"), sd, QStringLiteral("--json=yes")}
+                                          << "--json takes no value";
+        QTest::newRow("not a choice") << QStringList{QStringLiteral("scan"), sd, QStringLiteral("--fail-on=never")}
+                                      << "--fail-on takes dangerous or suspicious, not 'never'";
+        QTest::newRow("missing operand") << QStringList{QStringLiteral("diff"), sd} << "diff: missing B";
+        QTest::newRow("missing operands") << QStringList{QStringLiteral("diff")} << "diff: missing A and B";
+        QTest::newRow("extra operand") << QStringList{QStringLiteral("devices"), sd}
+                                       << QStringLiteral("devices: unexpected argument '%1'").arg(sd);
+        QTest::newRow("cache root without DIR") << QStringList{QStringLiteral("cache"), QStringLiteral("--root")}
+                                                << "--root needs DIR";
+        QTest::newRow("bad fraction")
+            << QStringList{QStringLiteral("check"), sd, QStringLiteral("--against"), sd, QStringLiteral("--min-loaded"),
+                           QStringLiteral("2")}
+            << "--min-loaded takes a fraction between 0 and 1, not '2'";
+        QTest::newRow("bad rename")
+            << QStringList{QStringLiteral("check"), sd, QStringLiteral("--against"), sd, QStringLiteral("--rename"),
+                           QStringLiteral("nothing")}
+            << "check: ";
+        // run checks its arguments before it reads the model or loads the runtime.
+        QTest::newRow("bad count") << QStringList{QStringLiteral("run"), sd, QStringLiteral("--repeat"),
+                                                  QStringLiteral("-1")}
+                                   << "--repeat takes a count from 0 to 100000, not '-1'";
+        QTest::newRow("bad input spec")
+            << QStringList{QStringLiteral("run"), QStringLiteral("/nonexistent/model.pt"), QStringLiteral("--input"),
+                           QStringLiteral("sevens:1x3")}
+            << "run: unknown fill 'sevens'";
+    }
+    void parserMistakes()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        const ProcessResult r = run(kCli, args);
+        EXPECT_EXIT(r, 2);
+        QVERIFY2(r.out.isEmpty(), qPrintable(describe(r)));
+        QVERIFY2(r.err.startsWith("torch-explorer-cli ") && r.err.contains(message.toUtf8()), qPrintable(describe(r)));
+        QVERIFY2(r.err.contains("\nusage: torch-explorer-cli " + args.first().toUtf8() + " "), qPrintable(describe(r)));
+    }
+
+    // What the parser accepts: --name=value as well as --name value, repeatable options
+    // given more than once, flags given twice, options among the operands, and "--"
+    // ending the options.
+    void parserAccepts()
+    {
+        const ProcessResult eq = run(kCli, {QStringLiteral("check"), kStateDict, QStringLiteral("--against=") + kStateDict,
+                                            QStringLiteral("--json")});
+        EXPECT_EXIT(eq, 0);
+        QVERIFY(json::parse(eq.out.toStdString())["strict_ok"].get<bool>());
+
+        const ProcessResult renames =
+            run(kCli, {QStringLiteral("check"), QStringLiteral("--rename"), QStringLiteral("module.="), kStateDict,
+                       QStringLiteral("--json"), QStringLiteral("--rename=re:^nothing$=none"), QStringLiteral("--against"),
+                       kStateDict, QStringLiteral("--json")});
+        EXPECT_EXIT(renames, 0);
+        QVERIFY(!json::parse(renames.out.toStdString(), nullptr, false).is_discarded());
+
+        const ProcessResult ended = run(kCli, {QStringLiteral("inspect"), QStringLiteral("--json"), QStringLiteral("--"),
+                                               kStateDict});
+        EXPECT_EXIT(ended, 0);
+        QVERIFY(!json::parse(ended.out.toStdString(), nullptr, false).is_discarded());
+        const ProcessResult notAnOption =
+            run(kCli, {QStringLiteral("inspect"), QStringLiteral("--"), QStringLiteral("--json")});
+        EXPECT_EXIT(notAnOption, 2);
+        QVERIFY2(notAnOption.err.contains("--json"), qPrintable(describe(notAnOption)));
+        QVERIFY2(!notAnOption.err.contains("unknown option"), qPrintable(describe(notAnOption)));
+    }
+
+    // The program's help lists every command with its usage line, and without a command
+    // the same text goes to stderr with exit 2.
+    void helpListsEveryCommand()
+    {
+        const ProcessResult help = run(kCli, {QStringLiteral("--help")});
+        EXPECT_EXIT(help, 0);
+        for (const char *c : {"inspect", "scan", "check", "diff", "run", "devices", "cache"}) {
+            const ProcessResult own = run(kCli, {QString::fromLatin1(c), QStringLiteral("--help")});
+            // The first words of the command's usage line (both texts wrap later).
+            QByteArray line = own.out.mid(own.out.indexOf("usage: ") + 7, 60);
+            line.truncate(line.contains('\n') ? line.indexOf('\n') : line.lastIndexOf(' '));
+            QVERIFY2(help.out.contains("  " + line), qPrintable(QString::fromUtf8(line)));
+        }
+        const ProcessResult none = run(kCli, {});
+        EXPECT_EXIT(none, 2);
+        QVERIFY(none.out.isEmpty());
+        QCOMPARE(none.err, help.out);
     }
 
     // A damaged file whose tensor key is not UTF-8 (one byte of "bn.running_var" flipped,
