@@ -2,10 +2,9 @@
 
 #include "core/report/units.h"
 #include "core/runtime/runtimeloader.h"
+#include "widgets/jobtracker.h"
 
-#include <QFutureWatcher>
 #include <QStandardItemModel>
-#include <QtConcurrent>
 
 namespace te {
 namespace {
@@ -26,6 +25,7 @@ void addDisabled(QComboBox *box, const QString &text)
 
 DevicePicker::DevicePicker(QWidget *parent)
     : QComboBox(parent)
+    , m_jobs(new JobTracker(this))
 {
     addItem(tr("CPU"), QStringLiteral("cpu"));
     setToolTip(tr("Where models run"));
@@ -51,42 +51,46 @@ void DevicePicker::discover()
     if (m_state != State::Idle)
         return;
     m_state = State::Running;
-    auto *watcher = new QFutureWatcher<Found>(this);
-    connect(watcher, &QFutureWatcher<Found>::finished, this, [this, watcher] {
-        watcher->deleteLater();
-        const Found f = watcher->result();
-        const QString current = device();
-        blockSignals(true);
-        clear();
-        if (f.devices.empty()) {
-            addItem(tr("CPU"), QStringLiteral("cpu"));
-            addDisabled(this, tr("Running unavailable: %1").arg(f.error.left(120)));
-        }
-        bool cuda = false;
-        for (const auto &d : f.devices) {
-            QString label = QString::fromStdString(d.name);
-            if (d.memoryBytes)
-                label += QStringLiteral(" (%1)").arg(QString::fromStdString(formatBytes(d.memoryBytes)));
-            addItem(QStringLiteral("%1 — %2").arg(QString::fromStdString(d.id), label), QString::fromStdString(d.id));
-            cuda = cuda || d.id.rfind("cuda", 0) == 0;
-        }
-        if (!f.devices.empty() && !cuda)
-            addDisabled(this, tr("CUDA — this libtorch build has no CUDA, or no GPU is present"));
-        const int keep = findData(current);
-        setCurrentIndex(keep >= 0 ? keep : 0);
-        blockSignals(false);
-        m_state = State::Done;
-        emit discoveryFinished();
-    });
-    watcher->setFuture(QtConcurrent::run([] {
-        Found f;
-        std::string error;
-        if (Runtime *rt = loadRuntime(&error))
-            f.devices = rt->devices();
-        else
-            f.error = QString::fromStdString(error);
-        return f;
-    }));
+    m_jobs->start(
+        [](const JobControl &) {
+            Found f;
+            std::string error;
+            if (Runtime *rt = loadRuntime(&error))
+                f.devices = rt->devices();
+            else
+                f.error = QString::fromStdString(error);
+            return f;
+        },
+        [this](const Found &f) {
+            fill(f.devices, f.error);
+            m_state = State::Done;
+            emit discoveryFinished();
+        });
+}
+
+// Keeps the device chosen so far when it is still there.
+void DevicePicker::fill(const std::vector<RuntimeDevice> &devices, const QString &error)
+{
+    const QString current = device();
+    blockSignals(true);
+    clear();
+    if (devices.empty()) {
+        addItem(tr("CPU"), QStringLiteral("cpu"));
+        addDisabled(this, tr("Running unavailable: %1").arg(error.left(120)));
+    }
+    bool cuda = false;
+    for (const auto &d : devices) {
+        QString label = QString::fromStdString(d.name);
+        if (d.memoryBytes)
+            label += QStringLiteral(" (%1)").arg(QString::fromStdString(formatBytes(d.memoryBytes)));
+        addItem(QStringLiteral("%1 — %2").arg(QString::fromStdString(d.id), label), QString::fromStdString(d.id));
+        cuda = cuda || d.id.rfind("cuda", 0) == 0;
+    }
+    if (!devices.empty() && !cuda)
+        addDisabled(this, tr("CUDA — this libtorch build has no CUDA, or no GPU is present"));
+    const int keep = findData(current);
+    setCurrentIndex(keep >= 0 ? keep : 0);
+    blockSignals(false);
 }
 
 } // namespace te

@@ -20,45 +20,41 @@ QString row(const QString &key, const QString &value)
     return QStringLiteral("<tr><td style='padding-right:12px'><b>%1</b></td><td>%2</td></tr>").arg(key, value);
 }
 
-} // namespace
-
-FileInfoPanel::FileInfoPanel(QWidget *parent)
-    : QTextBrowser(parent)
-{
-    setOpenExternalLinks(false);
-}
-
-void FileInfoPanel::setDocument(const std::shared_ptr<const Document> &doc)
-{
-    setHtml(doc ? html(*doc) : QString());
-}
-
-QString FileInfoPanel::html(const Document &doc)
+// The path, then a table: format, size, tensors, forward, state dicts, optimizers.
+QString summary(const Document &doc)
 {
     QString h;
     h += QStringLiteral("<h3>%1</h3><table>").arg(esc(doc.path));
-    h += row(tr("Format"), QStringLiteral("%1 (%2)").arg(esc(formatName(doc.format)), esc(doc.producer)));
+    h += row(FileInfoPanel::tr("Format"),
+             QStringLiteral("%1 (%2)").arg(esc(formatName(doc.format)), esc(doc.producer)));
     if (doc.pickleProtocol)
-        h += row(tr("Pickle protocol"), QString::number(doc.pickleProtocol));
-    h += row(tr("File size"), esc(formatBytes(doc.file ? doc.file->size() : 0)));
-    h += row(tr("Tensors"), QStringLiteral("%1 (%2 elements)")
+        h += row(FileInfoPanel::tr("Pickle protocol"), QString::number(doc.pickleProtocol));
+    h += row(FileInfoPanel::tr("File size"), esc(formatBytes(doc.file ? doc.file->size() : 0)));
+    h += row(FileInfoPanel::tr("Tensors"), QStringLiteral("%1 (%2 elements)")
                                 .arg(doc.entries.size())
                                 .arg(esc(formatCount(doc.parameterCount()))));
     if (!doc.torchscript.forwardSignature.empty())
-        h += row(tr("forward"), QStringLiteral("<code>%1</code>").arg(esc(doc.torchscript.forwardSignature)));
+        h += row(FileInfoPanel::tr("forward"),
+                 QStringLiteral("<code>%1</code>").arg(esc(doc.torchscript.forwardSignature)));
     if (!doc.stateDicts.empty()) {
         QStringList names;
         for (const auto &s : doc.stateDicts)
-            names << (s.empty() ? tr("(the whole file)") : esc(s));
-        h += row(tr("State dicts"), names.join(QStringLiteral("<br>")));
+            names << (s.empty() ? FileInfoPanel::tr("(the whole file)") : esc(s));
+        h += row(FileInfoPanel::tr("State dicts"), names.join(QStringLiteral("<br>")));
     }
     for (const auto &o : doc.optimizers)
-        h += row(tr("Optimizer"), QStringLiteral("%1: %2, %3 param group(s), state for %4 tensors")
+        h += row(FileInfoPanel::tr("Optimizer"), QStringLiteral("%1: %2, %3 param group(s), state for %4 tensors")
                                       .arg(esc(o.path), esc(o.type))
                                       .arg(o.paramGroups.size())
                                       .arg(o.stateEntries));
     h += QStringLiteral("</table>");
+    return h;
+}
 
+// Weight files, config.json, problems met while reading, metadata, optimizer settings.
+QString contents(const Document &doc)
+{
+    QString h;
     if (!doc.weightFiles.empty()) {
         QStringList files;
         for (const auto &f : doc.weightFiles)
@@ -84,11 +80,16 @@ QString FileInfoPanel::html(const Document &doc)
     for (const auto &o : doc.optimizers) {
         h += QStringLiteral("<h4>Optimizer %1</h4><pre>%2</pre>").arg(esc(o.path), esc(jsonText(o.paramGroups, 2)));
     }
+    return h;
+}
 
-    const SecurityReport &r = doc.security;
+// The verdict, what weights_only=True would do and how to make it load, every global.
+QString security(const SecurityReport &r)
+{
+    QString h;
     h += QStringLiteral("<h4>Security: %1</h4><p>%2</p>").arg(esc(r.verdict), esc(securitySummary(r)));
     h += QStringLiteral("<p>weights_only=True in PyTorch would %1 this file.</p>")
-             .arg(r.weightsOnlyLoadable ? tr("load") : tr("refuse"));
+             .arg(r.weightsOnlyLoadable ? FileInfoPanel::tr("load") : FileInfoPanel::tr("refuse"));
     // The way to load it safely, once the user trusts the classes it names.
     const std::vector<std::string> advice = safeGlobalsAdvice(r);
     if (!advice.empty()) {
@@ -96,8 +97,8 @@ QString FileInfoPanel::html(const Document &doc)
         for (const auto &l : advice)
             lines << esc(l);
         h += QStringLiteral("<p>%1</p><pre>%2</pre>")
-                 .arg(tr("To load it with torch.load(weights_only=True), the default since PyTorch 2.6, once you "
-                         "trust these classes:"),
+                 .arg(FileInfoPanel::tr("To load it with torch.load(weights_only=True), the default since "
+                                        "PyTorch 2.6, once you trust these classes:"),
                       lines.join(QLatin1Char('\n')));
     }
     if (!r.findings.empty()) {
@@ -112,7 +113,7 @@ QString FileInfoPanel::html(const Document &doc)
         QString name = esc(g.name);
         if (g.category == "dangerous")
             name = QStringLiteral("<b style='color:#dc322f'>%1</b>").arg(name);
-        const QString use = (g.called ? tr("called") : tr("referenced")) +
+        const QString use = (g.called ? FileInfoPanel::tr("called") : FileInfoPanel::tr("referenced")) +
                             (g.count > 1 ? QStringLiteral(" ×%1").arg(g.count) : QString());
         h += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4 @ %5</td><td>%6</td></tr>")
                  .arg(name, esc(g.category), use, esc(g.member))
@@ -120,7 +121,13 @@ QString FileInfoPanel::html(const Document &doc)
                  .arg(esc(g.reason));
     }
     h += QStringLiteral("</table>");
+    return h;
+}
 
+// Module hyper-parameters, and the class source that legacy files carry.
+QString modules(const Document &doc)
+{
+    QString h;
     bool anyHyper = false;
     for (const auto &m : doc.modules)
         anyHyper = anyHyper || !m.hyper.empty();
@@ -138,6 +145,24 @@ QString FileInfoPanel::html(const Document &doc)
     for (const auto &[cls, source] : doc.classSources)
         h += QStringLiteral("<h4>Source of %1 (kept by the legacy format)</h4><pre>%2</pre>").arg(esc(cls), esc(source));
     return h;
+}
+
+} // namespace
+
+FileInfoPanel::FileInfoPanel(QWidget *parent)
+    : QTextBrowser(parent)
+{
+    setOpenExternalLinks(false);
+}
+
+void FileInfoPanel::setDocument(const std::shared_ptr<const Document> &doc)
+{
+    setHtml(doc ? html(*doc) : QString());
+}
+
+QString FileInfoPanel::html(const Document &doc)
+{
+    return summary(doc) + contents(doc) + security(doc.security) + modules(doc);
 }
 
 } // namespace te

@@ -1,16 +1,15 @@
 #include "widgets/hubcachedialog.h"
 
 #include "core/report/units.h"
+#include "widgets/jobtracker.h"
 
 #include <QDialogButtonBox>
-#include <QFutureWatcher>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QTreeWidget>
 #include <QVBoxLayout>
-#include <QtConcurrent>
 
 namespace te {
 
@@ -21,6 +20,7 @@ enum Role { FolderRole = Qt::UserRole + 1, SpecRole, SizeRole };
 HubCacheDialog::HubCacheDialog(const QString &root, QWidget *parent)
     : QDialog(parent)
     , m_root(root)
+    , m_jobs(new JobTracker(this))
     , m_search(new QLineEdit(this))
     , m_tree(new QTreeWidget(this))
     , m_status(new QLabel(this))
@@ -50,14 +50,12 @@ HubCacheDialog::HubCacheDialog(const QString &root, QWidget *parent)
     });
 
     m_status->setText(tr("Reading the cache…"));
-    auto *watcher = new QFutureWatcher<std::vector<CachedModel>>(this);
-    connect(watcher, &QFutureWatcher<std::vector<CachedModel>>::finished, this, [this, watcher] {
-        watcher->deleteLater();
-        fill(watcher->result());
-        emit listed();
-    });
     const std::string path = root.toStdString();
-    watcher->setFuture(QtConcurrent::run([path] { return listHubCache(path); }));
+    m_jobs->start([path](const JobControl &) { return listHubCache(path); },
+                  [this](const std::vector<CachedModel> &models) {
+                      fill(models);
+                      emit listed();
+                  });
 }
 
 void HubCacheDialog::fill(const std::vector<CachedModel> &models)

@@ -13,6 +13,8 @@ class QPushButton;
 
 namespace te {
 
+class JobTracker;
+
 class HubCacheDialog : public QDialog {
     Q_OBJECT
 public:
@@ -31,6 +33,7 @@ private:
     void applyFilter();
 
     QString m_root;
+    JobTracker *m_jobs;
     QLineEdit *m_search;
     QTreeWidget *m_tree;
     QLabel *m_status;

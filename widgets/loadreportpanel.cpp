@@ -4,13 +4,14 @@
 #include "core/report/loadreportjson.h"
 #include "core/export/statedictwriter.h"
 #include "core/report/inspectreport.h"
+#include "widgets/filetypes.h"
+#include "widgets/jobtracker.h"
 
 #include <QApplication>
 #include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
 #include <QFileDialog>
-#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -24,14 +25,12 @@
 #include <QTableWidget>
 #include <QTimer>
 #include <QVBoxLayout>
-#include <QtConcurrent>
 #include <regex>
 #include <unordered_map>
 
 namespace te {
 
 struct LoadReportPanel::Result {
-    quint64 generation = 0;
     std::shared_ptr<LoadReport> report;
     std::shared_ptr<ExpectedModel> expected;
     std::shared_ptr<WeightsSource> weights;
@@ -40,10 +39,12 @@ struct LoadReportPanel::Result {
 
 LoadReportPanel::LoadReportPanel(QWidget *parent)
     : QWidget(parent)
+    , m_jobs(new JobTracker(this))
     , m_stateDict(new QComboBox(this))
     , m_strict(new QCheckBox(tr("strict"), this))
     , m_summary(new QLabel(this))
     , m_model(new LoadReportModel(this))
+    , m_proxy(new QSortFilterProxyModel(this))
     , m_table(new QTableView(this))
     , m_message(new QPlainTextEdit(this))
     , m_suggestions(new QListWidget(this))
@@ -51,74 +52,112 @@ LoadReportPanel::LoadReportPanel(QWidget *parent)
     , m_rulesTimer(new QTimer(this))
 {
     auto *layout = new QVBoxLayout(this);
+    layout->addLayout(buildChoiceRow());
+    m_summary->setWordWrap(true);
+    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    layout->addWidget(m_summary);
+    setUpTable();
+
+    QWidget *messagePage = buildMessagePage();
+    QWidget *fixesPage = buildFixesPage();
+    QWidget *rulesPage = buildRulesPage();
+    auto *tabs = new QTabWidget(this);
+    tabs->addTab(messagePage, tr("PyTorch says"));
+    tabs->addTab(fixesPage, tr("Fixes"));
+    tabs->addTab(rulesPage, tr("Rules"));
+    auto *split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(m_table);
+    split->addWidget(tabs);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+    layout->addWidget(split, 1);
+
+    layout->addLayout(buildExportRow());
+    setInputs(nullptr, nullptr);
+}
+
+// Which state dict of the checkpoint, and strict or not: either change checks anew.
+QLayout *LoadReportPanel::buildChoiceRow()
+{
     auto *top = new QHBoxLayout;
     top->addWidget(new QLabel(tr("State dict:"), this));
     top->addWidget(m_stateDict, 1);
     m_strict->setChecked(true);
     m_strict->setToolTip(tr("load_state_dict(strict=True): missing and unexpected keys are errors"));
     top->addWidget(m_strict);
-    layout->addLayout(top);
-    m_summary->setWordWrap(true);
-    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    layout->addWidget(m_summary);
+    connect(m_strict, &QCheckBox::toggled, this, &LoadReportPanel::recompute);
+    connect(m_stateDict, &QComboBox::currentIndexChanged, this, [this] {
+        if (!m_updatingRules)
+            recompute();
+    });
+    return top;
+}
 
-    auto *proxy = new QSortFilterProxyModel(this);
-    proxy->setSourceModel(m_model);
-    proxy->setSortRole(LoadReportModel::SortRole);
-    m_table->setModel(proxy);
+// The rows, in report order until the user sorts; numbers sort as numbers.
+void LoadReportPanel::setUpTable()
+{
+    m_proxy->setSourceModel(m_model);
+    m_proxy->setSortRole(LoadReportModel::SortRole);
+    m_table->setModel(m_proxy);
     m_table->setSortingEnabled(true);
     m_table->sortByColumn(-1, Qt::AscendingOrder);
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 4);
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+}
 
+// PyTorch's own message, to read and to copy.
+QWidget *LoadReportPanel::buildMessagePage()
+{
     m_message->setReadOnly(true);
     m_message->setTabStopDistance(m_message->fontMetrics().horizontalAdvance(QStringLiteral("    ")));
     m_message->setLineWrapMode(QPlainTextEdit::WidgetWidth);
-    auto *messagePage = new QWidget(this);
-    auto *messageLayout = new QVBoxLayout(messagePage);
-    messageLayout->setContentsMargins(0, 0, 0, 0);
-    messageLayout->addWidget(m_message);
-    auto *copy = new QPushButton(tr("Copy PyTorch's message"), messagePage);
-    messageLayout->addWidget(copy, 0, Qt::AlignRight);
+    auto *page = new QWidget(this);
+    auto *layout = new QVBoxLayout(page);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_message);
+    auto *copy = new QPushButton(tr("Copy PyTorch's message"), page);
+    layout->addWidget(copy, 0, Qt::AlignRight);
     connect(copy, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(m_message->toPlainText()); });
+    return page;
+}
 
-    auto *fixesPage = new QWidget(this);
-    auto *fixesLayout = new QVBoxLayout(fixesPage);
-    fixesLayout->setContentsMargins(0, 0, 0, 0);
-    fixesLayout->addWidget(m_suggestions);
-    auto *apply = new QPushButton(tr("Apply"), fixesPage);
-    fixesLayout->addWidget(apply, 0, Qt::AlignRight);
+// The ranked fixes, applied with a click.
+QWidget *LoadReportPanel::buildFixesPage()
+{
+    auto *page = new QWidget(this);
+    auto *layout = new QVBoxLayout(page);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_suggestions);
+    auto *apply = new QPushButton(tr("Apply"), page);
+    layout->addWidget(apply, 0, Qt::AlignRight);
     connect(apply, &QPushButton::clicked, this, [this] { applySuggestion(m_suggestions->currentRow()); });
     connect(m_suggestions, &QListWidget::itemActivated, this, [this] { applySuggestion(m_suggestions->currentRow()); });
+    return page;
+}
 
-    auto *rulesPage = new QWidget(this);
-    auto *rulesLayout = new QVBoxLayout(rulesPage);
-    rulesLayout->setContentsMargins(0, 0, 0, 0);
+// The renaming rules: added, removed and edited in place.
+QWidget *LoadReportPanel::buildRulesPage()
+{
+    auto *page = new QWidget(this);
+    auto *layout = new QVBoxLayout(page);
+    layout->setContentsMargins(0, 0, 0, 0);
     m_rulesTable->setHorizontalHeaderLabels({tr("Kind"), tr("From"), tr("To")});
     m_rulesTable->horizontalHeader()->setStretchLastSection(true);
     m_rulesTable->verticalHeader()->hide();
-    rulesLayout->addWidget(m_rulesTable);
-    auto *ruleButtons = new QHBoxLayout;
-    auto *addPrefix = new QPushButton(tr("Add prefix rule"), rulesPage);
-    auto *addRegex = new QPushButton(tr("Add regex rule"), rulesPage);
-    auto *remove = new QPushButton(tr("Remove"), rulesPage);
-    ruleButtons->addWidget(addPrefix);
-    ruleButtons->addWidget(addRegex);
-    ruleButtons->addStretch(1);
-    ruleButtons->addWidget(remove);
-    rulesLayout->addLayout(ruleButtons);
-    connect(addPrefix, &QPushButton::clicked, this, [this] {
-        m_rules.push_back({RemapRule::Kind::Prefix, "module.", ""});
-        rebuildRulesTable();
-        recompute();
-    });
-    connect(addRegex, &QPushButton::clicked, this, [this] {
-        m_rules.push_back({RemapRule::Kind::Regex, "\\.gamma$", ".weight"});
-        rebuildRulesTable();
-        recompute();
-    });
+    layout->addWidget(m_rulesTable);
+    auto *buttons = new QHBoxLayout;
+    auto *addPrefix = new QPushButton(tr("Add prefix rule"), page);
+    auto *addRegex = new QPushButton(tr("Add regex rule"), page);
+    auto *remove = new QPushButton(tr("Remove"), page);
+    buttons->addWidget(addPrefix);
+    buttons->addWidget(addRegex);
+    buttons->addStretch(1);
+    buttons->addWidget(remove);
+    layout->addLayout(buttons);
+    connect(addPrefix, &QPushButton::clicked, this, [this] { addRule({RemapRule::Kind::Prefix, "module.", ""}); });
+    connect(addRegex, &QPushButton::clicked, this, [this] { addRule({RemapRule::Kind::Regex, "\\.gamma$", ".weight"}); });
     connect(remove, &QPushButton::clicked, this, [this] {
         const int row = m_rulesTable->currentRow();
         if (row >= 0 && row < static_cast<int>(m_rules.size())) {
@@ -127,7 +166,13 @@ LoadReportPanel::LoadReportPanel(QWidget *parent)
             recompute();
         }
     });
-    // Edits in the table update the report live, debounced while typing.
+    watchRuleEdits();
+    return page;
+}
+
+// Edits in the rules table update the report live, debounced while typing.
+void LoadReportPanel::watchRuleEdits()
+{
     m_rulesTimer->setSingleShot(true);
     m_rulesTimer->setInterval(300);
     connect(m_rulesTimer, &QTimer::timeout, this, &LoadReportPanel::recompute);
@@ -144,48 +189,47 @@ LoadReportPanel::LoadReportPanel(QWidget *parent)
             m_rules[row].to = text;
         m_rulesTimer->start();
     });
-
-    auto *tabs = new QTabWidget(this);
-    tabs->addTab(messagePage, tr("PyTorch says"));
-    tabs->addTab(fixesPage, tr("Fixes"));
-    tabs->addTab(rulesPage, tr("Rules"));
-
-    auto *split = new QSplitter(Qt::Vertical, this);
-    split->addWidget(m_table);
-    split->addWidget(tabs);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
-    layout->addWidget(split, 1);
-
-    auto *exports = new QHBoxLayout;
-    auto *exportTorch = new QPushButton(tr("Export renamed state dict…"), this);
-    auto *exportSafetensors = new QPushButton(tr("…as safetensors"), this);
-    exports->addStretch(1);
-    exports->addWidget(exportTorch);
-    exports->addWidget(exportSafetensors);
-    layout->addLayout(exports);
-    auto exportTo = [this](bool safetensors) {
-        if (!m_weights)
-            return;
-        const QString path = QFileDialog::getSaveFileName(
-            this, tr("Export state dict"), {},
-            safetensors ? tr("safetensors (*.safetensors)") : tr("PyTorch (*.pt *.pth)"));
-        QString error;
-        if (!path.isEmpty() && !exportStateDict(path, safetensors, &error))
-            m_summary->setText(tr("Export failed: %1").arg(error));
-    };
-    connect(exportTorch, &QPushButton::clicked, this, [exportTo] { exportTo(false); });
-    connect(exportSafetensors, &QPushButton::clicked, this, [exportTo] { exportTo(true); });
-
-    connect(m_strict, &QCheckBox::toggled, this, &LoadReportPanel::recompute);
-    connect(m_stateDict, &QComboBox::currentIndexChanged, this, [this] {
-        if (!m_updatingRules)
-            recompute();
-    });
-    setInputs(nullptr, nullptr);
 }
 
+QLayout *LoadReportPanel::buildExportRow()
+{
+    auto *row = new QHBoxLayout;
+    auto *exportTorch = new QPushButton(tr("Export renamed state dict…"), this);
+    auto *exportSafetensors = new QPushButton(tr("…as safetensors"), this);
+    row->addStretch(1);
+    row->addWidget(exportTorch);
+    row->addWidget(exportSafetensors);
+    connect(exportTorch, &QPushButton::clicked, this, [this] { exportWithDialog(false); });
+    connect(exportSafetensors, &QPushButton::clicked, this, [this] { exportWithDialog(true); });
+    return row;
+}
+
+void LoadReportPanel::exportWithDialog(bool safetensors)
+{
+    if (!m_weights)
+        return;
+    const QString filter = safetensors ? FileTypes::saveFilter(tr("safetensors"), FileTypes::safetensorsMimeType())
+                                       : FileTypes::saveFilter(tr("PyTorch"), FileTypes::pytorchMimeType());
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export state dict"), {}, filter);
+    QString error;
+    if (!path.isEmpty() && !exportStateDict(path, safetensors, &error))
+        m_summary->setText(tr("Export failed: %1").arg(error));
+}
+
+void LoadReportPanel::addRule(const RemapRule &rule)
+{
+    m_rules.push_back(rule);
+    rebuildRulesTable();
+    recompute();
+}
+
+// The tracker, a child, drops the check still running.
 LoadReportPanel::~LoadReportPanel() = default;
+
+bool LoadReportPanel::isComputing() const
+{
+    return m_jobs->isRunning();
+}
 
 void LoadReportPanel::setInputs(std::shared_ptr<const Document> weights, std::shared_ptr<const Document> reference)
 {
@@ -228,9 +272,7 @@ void LoadReportPanel::applySuggestion(int index)
             m_stateDict->setCurrentIndex(i);
         return;
     }
-    m_rules.push_back(s.rule);
-    rebuildRulesTable();
-    recompute();
+    addRule(s.rule);
 }
 
 void LoadReportPanel::rebuildRulesTable()
@@ -250,9 +292,8 @@ void LoadReportPanel::rebuildRulesTable()
 
 void LoadReportPanel::recompute()
 {
-    const quint64 generation = ++m_generation;
+    m_jobs->discard();
     if (!m_weights || !m_reference) {
-        m_computing = false;
         m_report.reset();
         m_model->clear();
         m_summary->setText(tr("Choose a model with “Check against…” to see whether this checkpoint loads into it."));
@@ -260,37 +301,30 @@ void LoadReportPanel::recompute()
         m_suggestions->clear();
         return;
     }
-    m_computing = true;
     m_summary->setText(tr("Checking…"));
     auto weights = m_weights;
     auto reference = m_reference;
     const std::string stateDict = m_stateDict->currentData().toString().toStdString();
     const std::vector<RemapRule> rules = m_rules;
-    auto *watcher = new QFutureWatcher<Result>(this);
-    connect(watcher, &QFutureWatcher<Result>::finished, this, [this, watcher] {
-        watcher->deleteLater();
-        Result r = watcher->result();
-        if (r.generation != m_generation)
-            return; // a newer request is on its way
-        m_computing = false;
-        show(r);
-        emit reportReady();
-    });
-    watcher->setFuture(QtConcurrent::run([weights, reference, stateDict, rules, generation] {
-        Result r;
-        r.generation = generation;
-        try {
-            r.expected = std::make_shared<ExpectedModel>(expectedModelFrom(*reference));
-            r.report = std::make_shared<LoadReport>(diagnoseLoad(*weights, stateDict, *r.expected, rules));
-            r.weights = std::make_shared<WeightsSource>(weightsFrom(*weights, stateDict));
-        } catch (const std::exception &e) {
-            r.error = QString::fromStdString(e.what());
-        }
-        return r;
-    }));
+    m_jobs->start(
+        [weights, reference, stateDict, rules](const JobControl &) {
+            Result r;
+            try {
+                r.expected = std::make_shared<ExpectedModel>(expectedModelFrom(*reference));
+                r.report = std::make_shared<LoadReport>(diagnoseLoad(*weights, stateDict, *r.expected, rules));
+                r.weights = std::make_shared<WeightsSource>(weightsFrom(*weights, stateDict));
+            } catch (const std::exception &e) {
+                r.error = QString::fromStdString(e.what());
+            }
+            return r;
+        },
+        [this](const Result &r) {
+            showReport(r);
+            emit reportReady();
+        });
 }
 
-void LoadReportPanel::show(const Result &r)
+void LoadReportPanel::showReport(const Result &r)
 {
     if (!r.report) {
         m_report.reset();

@@ -2,7 +2,7 @@
 // The Load report tab: what load_state_dict would do with the open checkpoint and the
 // reference model, strict or not, in counts, rows and PyTorch's own words; the ranked
 // fixes with one-click apply, an editor for renaming rules, and export of the renamed
-// state dict. Reports are computed on a worker thread; the newest request wins.
+// state dict. Reports are computed on a worker thread; the newest request wins (JobTracker).
 #include "core/diagnose/loadcheck.h"
 #include "widgets/loadreportmodel.h"
 
@@ -13,14 +13,17 @@
 class QCheckBox;
 class QComboBox;
 class QLabel;
+class QLayout;
 class QListWidget;
 class QPlainTextEdit;
-class QPushButton;
+class QSortFilterProxyModel;
 class QTableView;
 class QTableWidget;
 class QTimer;
 
 namespace te {
+
+class JobTracker;
 
 class LoadReportPanel : public QWidget {
     Q_OBJECT
@@ -34,9 +37,11 @@ public:
     std::vector<RemapRule> rules() const;
     std::string stateDict() const;
     void applySuggestion(int index);
-    bool isComputing() const { return m_computing; }
+    bool isComputing() const;
     const LoadReport *report() const { return m_report ? m_report.get() : nullptr; }
     LoadReportModel *model() const { return m_model; }
+    // What the table shows: the model behind a proxy that sorts numbers as numbers.
+    QSortFilterProxyModel *proxyModel() const { return m_proxy; }
     // Writes the state dict with the rules applied (torch zip or safetensors).
     bool exportStateDict(const QString &path, bool safetensors, QString *error) const;
 
@@ -47,22 +52,31 @@ signals:
 
 private:
     struct Result;
+    QLayout *buildChoiceRow();
+    void setUpTable();
+    QWidget *buildMessagePage();
+    QWidget *buildFixesPage();
+    QWidget *buildRulesPage();
+    void watchRuleEdits();
+    QLayout *buildExportRow();
+    void exportWithDialog(bool safetensors);
+    void addRule(const RemapRule &rule);
     void recompute();
-    void show(const Result &r);
+    void showReport(const Result &r);
     void rebuildRulesTable();
 
     std::shared_ptr<const Document> m_weights, m_reference;
     std::vector<RemapRule> m_rules;
     std::unique_ptr<LoadReport> m_report;
     std::unique_ptr<ExpectedModel> m_expected;
-    quint64 m_generation = 0;
-    bool m_computing = false;
     bool m_updatingRules = false;
 
+    JobTracker *m_jobs;
     QComboBox *m_stateDict;
     QCheckBox *m_strict;
     QLabel *m_summary;
     LoadReportModel *m_model;
+    QSortFilterProxyModel *m_proxy;
     QTableView *m_table;
     QPlainTextEdit *m_message;
     QListWidget *m_suggestions;

@@ -5,13 +5,13 @@
 #include "core/runtime/modelinputs.h"
 #include "core/runtime/runtimeloader.h"
 #include "core/runtime/weightapplier.h"
+#include "widgets/jobtracker.h"
 #include "widgets/plotlayout.h"
 
 #include <QApplication>
 #include <QClipboard>
 #include <QComboBox>
 #include <QFileInfo>
-#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -20,21 +20,12 @@
 #include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
-#include <QtConcurrent>
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <qcustomplot.h>
 
 namespace te {
-
-struct RunPanel::Job {
-    std::shared_ptr<LoadedModel> loaded;
-    QString loadedKey;
-    RunResult result;
-    QString error;
-    QString note;
-};
 
 namespace {
 
@@ -52,10 +43,92 @@ QString fillString(const InputSpec &s)
     return QString::fromStdString(t.substr(0, t.find(':')));
 }
 
+// What one run needs, copied for the worker thread.
+struct RunRequest {
+    std::shared_ptr<const Document> model, weights;
+    std::string stateDict;
+    std::vector<RemapRule> rules;
+    std::string device;
+    std::vector<InputSpec> inputs;
+    int repeats = 1;
+};
+
+// What it hands back: the loaded model (kept for the next run with the same key), the result.
+struct RunJob {
+    std::shared_ptr<LoadedModel> loaded;
+    QString loadedKey;
+    RunResult result;
+    QString error;
+    QString note;
+};
+
+// Loads the model on the device and applies the checkpoint's weights into job.loaded;
+// false with job.error set.
+bool loadModel(Runtime &runtime, const RunRequest &rq, RunJob &job)
+{
+    std::string why;
+    std::unique_ptr<LoadedModel> loaded = runtime.loadModel(rq.model->path, rq.device, &why);
+    if (!loaded) {
+        job.error = RunPanel::tr("Cannot load the model: %1").arg(QString::fromStdString(why));
+        return false;
+    }
+    if (rq.weights) {
+        try {
+            ApplyResult applied = applyWeights(*loaded, *rq.model, *rq.weights, rq.stateDict, rq.rules, false);
+            if (!applied.ok) {
+                job.error = QString::fromStdString(applied.error);
+                return false;
+            }
+            job.note = RunPanel::tr("%1 tensors of the checkpoint applied (%2 at %3 MiB/s)")
+                           .arg(applied.applied)
+                           .arg(QString::fromStdString(formatBytes(applied.bytes)))
+                           .arg(applied.seconds > 0
+                                    ? static_cast<double>(applied.bytes) / 1048576.0 / applied.seconds
+                                    : 0.0,
+                                0, 'f', 0);
+            if (!applied.report.shapeMismatch.empty())
+                job.note += RunPanel::tr(", %1 skipped for their shape").arg(applied.report.shapeMismatch.size());
+        } catch (const std::exception &e) {
+            job.error = QString::fromStdString(e.what());
+            return false;
+        }
+    }
+    job.loaded = std::move(loaded);
+    return true;
+}
+
+// On the worker thread: the runtime, the model (loaded, or the one from last time moved
+// to the device), then the run.
+RunJob execute(const RunRequest &rq, RunJob job)
+{
+    std::string why;
+    Runtime *runtime = loadRuntime(&why);
+    if (!runtime) {
+        job.error = RunPanel::tr("Running is unavailable: %1").arg(QString::fromStdString(why));
+        return job;
+    }
+    if (!job.loaded) {
+        if (!loadModel(*runtime, rq, job))
+            return job;
+    } else if (job.loaded->device() != rq.device) {
+        why = job.loaded->moveTo(rq.device);
+        if (!why.empty()) {
+            job.error = RunPanel::tr("Cannot move the model to %1: %2")
+                            .arg(QString::fromStdString(rq.device), QString::fromStdString(why));
+            return job;
+        }
+    }
+    job.result = job.loaded->run(rq.inputs, 1, rq.repeats, 4096);
+    if (!job.result.ok)
+        job.error = RunPanel::tr("The model raised an error: %1").arg(QString::fromStdString(job.result.error));
+    return job;
+}
+
 } // namespace
 
 RunPanel::RunPanel(QWidget *parent)
     : QWidget(parent)
+    , m_jobs(new JobTracker(this))
     , m_title(new QLabel(this))
     , m_notice(new QLabel(this))
     , m_inputs(new QTableWidget(0, 4, this))
@@ -101,7 +174,14 @@ RunPanel::RunPanel(QWidget *parent)
     setModel(nullptr, nullptr, {}, {});
 }
 
+// The tracker, a child, drops the result of a run still going; the run itself finishes
+// on its worker, which owns everything it uses.
 RunPanel::~RunPanel() = default;
+
+bool RunPanel::isRunning() const
+{
+    return m_jobs->isRunning();
+}
 
 void RunPanel::setModel(std::shared_ptr<const Document> model, std::shared_ptr<const Document> weights,
                               const std::string &stateDict, const std::vector<RemapRule> &rules)
@@ -113,7 +193,7 @@ void RunPanel::setModel(std::shared_ptr<const Document> model, std::shared_ptr<c
     m_rules = rules;
     if (!sameModel)
         m_warned = false;
-    m_run->setEnabled(m_model && !m_running);
+    m_run->setEnabled(m_model && !isRunning());
     if (!m_model) {
         m_title->setText(tr("Open a TorchScript model, or check a checkpoint against one, to run it."));
         m_inputs->setRowCount(0);
@@ -180,7 +260,7 @@ std::vector<InputSpec> RunPanel::inputsFromTable(QString *error) const
 
 void RunPanel::run()
 {
-    if (!m_model || m_running)
+    if (!m_model || isRunning())
         return;
     QString error;
     const std::vector<InputSpec> specs = inputsFromTable(&error);
@@ -199,83 +279,39 @@ void RunPanel::run()
                               .arg(QFileInfo(QString::fromStdString(m_model->path)).fileName(), m_device));
         m_warned = true;
     }
-    m_running = true;
     m_run->setEnabled(false);
     m_latency->setText(tr("Running on %1…").arg(m_device));
+    const RunRequest request{m_model, m_weights, m_stateDict, m_rules,
+                             m_device.toStdString(), specs, m_repeats->value()};
+    RunJob job;
+    job.loadedKey = loadedKey();
+    job.loaded = m_loadedKey == job.loadedKey ? m_loaded : nullptr;
+    m_jobs->start([request, job](const JobControl &) { return execute(request, job); },
+                  [this](const RunJob &job) {
+                      m_run->setEnabled(m_model != nullptr);
+                      m_loaded = job.loaded;
+                      m_loadedKey = job.loaded ? job.loadedKey : QString();
+                      if (!job.error.isEmpty()) {
+                          m_result.reset();
+                          m_latency->setText(job.error);
+                      } else {
+                          m_result = std::make_unique<RunResult>(job.result);
+                          showResult();
+                          if (!job.note.isEmpty())
+                              m_latency->setText(m_latency->text() + QLatin1Char('\n') + job.note);
+                      }
+                      emit runFinished();
+                  });
+}
+
+// What the model in m_loaded was loaded with: path, weights and rules.
+QString RunPanel::loadedKey() const
+{
     QString key = QString::fromStdString(m_model->path) + QLatin1Char('|') +
                   (m_weights ? QString::fromStdString(m_weights->path + "|" + m_stateDict) : QString());
     for (const auto &r : m_rules)
         key += QString::fromStdString("|" + r.text());
-    auto job = std::make_shared<Job>();
-    job->loaded = m_loadedKey == key ? m_loaded : nullptr;
-    job->loadedKey = key;
-    auto model = m_model, weights = m_weights;
-    const std::string stateDict = m_stateDict, device = m_device.toStdString();
-    const std::vector<RemapRule> rules = m_rules;
-    const int repeats = m_repeats->value();
-    auto *watcher = new QFutureWatcher<void>(this);
-    connect(watcher, &QFutureWatcher<void>::finished, this, [this, watcher, job] {
-        watcher->deleteLater();
-        m_running = false;
-        m_run->setEnabled(m_model != nullptr);
-        m_loaded = job->loaded;
-        m_loadedKey = job->loaded ? job->loadedKey : QString();
-        if (!job->error.isEmpty()) {
-            m_result.reset();
-            m_latency->setText(job->error);
-        } else {
-            m_result = std::make_unique<RunResult>(job->result);
-            showResult();
-            if (!job->note.isEmpty())
-                m_latency->setText(m_latency->text() + QLatin1Char('\n') + job->note);
-        }
-        emit runFinished();
-    });
-    watcher->setFuture(QtConcurrent::run([job, model, weights, stateDict, rules, device, specs, repeats] {
-        std::string why;
-        Runtime *runtime = loadRuntime(&why);
-        if (!runtime) {
-            job->error = tr("Running is unavailable: %1").arg(QString::fromStdString(why));
-            return;
-        }
-        if (!job->loaded) {
-            std::unique_ptr<LoadedModel> loaded = runtime->loadModel(model->path, device, &why);
-            if (!loaded) {
-                job->error = tr("Cannot load the model: %1").arg(QString::fromStdString(why));
-                return;
-            }
-            if (weights) {
-                try {
-                    ApplyResult applied = applyWeights(*loaded, *model, *weights, stateDict, rules, false);
-                    if (!applied.ok) {
-                        job->error = QString::fromStdString(applied.error);
-                        return;
-                    }
-                    job->note = tr("%1 tensors of the checkpoint applied (%2 at %3 MiB/s)")
-                                    .arg(applied.applied)
-                                    .arg(QString::fromStdString(formatBytes(applied.bytes)))
-                                    .arg(applied.seconds > 0 ? static_cast<double>(applied.bytes) / 1048576.0 / applied.seconds : 0.0,
-                                         0, 'f', 0);
-                    if (!applied.report.shapeMismatch.empty())
-                        job->note += tr(", %1 skipped for their shape").arg(applied.report.shapeMismatch.size());
-                } catch (const std::exception &e) {
-                    job->error = QString::fromStdString(e.what());
-                    return;
-                }
-            }
-            job->loaded = std::move(loaded);
-        } else if (job->loaded->device() != device) {
-            why = job->loaded->moveTo(device);
-            if (!why.empty()) {
-                job->error = tr("Cannot move the model to %1: %2").arg(QString::fromStdString(device),
-                                                                         QString::fromStdString(why));
-                return;
-            }
-        }
-        job->result = job->loaded->run(specs, 1, repeats, 4096);
-        if (!job->result.ok)
-            job->error = tr("The model raised an error: %1").arg(QString::fromStdString(job->result.error));
-    }));
+    return key;
 }
 
 void RunPanel::showResult()
@@ -325,74 +361,93 @@ void RunPanel::plotOutput(int index)
         if (d != 1)
             dims.push_back(d);
     const auto &v = o.values;
+    if (dims.size() == 2 && v.size() == static_cast<size_t>(dims[0] * dims[1]))
+        plotHeatmap(v, dims[0], dims[1]); // an image, attention, a mask
+    else if (dims.size() == 1 && dims[0] <= 1000 && dims[0] >= 2 && o.dtype.rfind("float", 0) == 0 &&
+             static_cast<size_t>(dims[0]) == v.size())
+        plotClasses(v); // classifier logits
+    else
+        plotSeries(v);
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    fillValues(o);
+}
+
+void RunPanel::plotHeatmap(const std::vector<double> &v, int64_t rows, int64_t columns)
+{
+    auto *map = new QCPColorMap(m_plot->xAxis, m_plot->yAxis);
+    map->data()->setSize(static_cast<int>(columns), static_cast<int>(rows));
+    map->data()->setRange(QCPRange(0, static_cast<double>(columns - 1)), QCPRange(0, static_cast<double>(rows - 1)));
+    for (int64_t y = 0; y < rows; ++y)
+        for (int64_t x = 0; x < columns; ++x)
+            map->data()->setCell(static_cast<int>(x), static_cast<int>(y), v[static_cast<size_t>(y * columns + x)]);
+    map->setGradient(QCPColorGradient::gpThermal);
+    map->rescaleDataRange();
+    m_plot->rescaleAxes();
+}
+
+// Softmax of the logits, and the five most likely classes marked.
+void RunPanel::plotClasses(const std::vector<double> &v)
+{
+    const double top = *std::max_element(v.begin(), v.end());
+    std::vector<double> p(v.size());
+    double z = 0;
+    for (size_t i = 0; i < v.size(); ++i)
+        z += (p[i] = std::exp(v[i] - top));
+    std::vector<size_t> order(v.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] > p[b]; });
+    auto *bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
+    QVector<double> keys, probs;
+    for (size_t i = 0; i < p.size(); ++i) {
+        keys << static_cast<double>(i);
+        probs << p[i] / z;
+    }
+    bars->setData(keys, probs, true);
+    bars->setBrush(palette().color(QPalette::Highlight));
+    bars->setPen(Qt::NoPen);
+    bars->setWidth(0.8);
+    m_plot->yAxis->setLabel(tr("softmax"));
+    m_plot->xAxis->setLabel(tr("class"));
+    for (size_t k = 0; k < std::min<size_t>(5, order.size()); ++k) {
+        auto *label = new QCPItemText(m_plot);
+        label->position->setCoords(static_cast<double>(order[k]), p[order[k]] / z);
+        label->setPositionAlignment(Qt::AlignBottom | Qt::AlignHCenter);
+        label->setText(QString::number(order[k]));
+        label->setColor(palette().color(QPalette::Text));
+    }
+    m_plot->rescaleAxes();
+    m_plot->yAxis->setRange(0, 1.1 * probs.at(static_cast<int>(order[0])));
+    m_plot->xAxis->setRange(-1, static_cast<double>(p.size()));
+}
+
+// Bars for a few values, a line for many.
+void RunPanel::plotSeries(const std::vector<double> &v)
+{
     const QColor accent = palette().color(QPalette::Highlight);
-    if (dims.size() == 2 && v.size() == static_cast<size_t>(dims[0] * dims[1])) {
-        // A 2-D output (an image, attention, a mask): a heatmap.
-        auto *map = new QCPColorMap(m_plot->xAxis, m_plot->yAxis);
-        map->data()->setSize(static_cast<int>(dims[1]), static_cast<int>(dims[0]));
-        map->data()->setRange(QCPRange(0, static_cast<double>(dims[1] - 1)), QCPRange(0, static_cast<double>(dims[0] - 1)));
-        for (int64_t y = 0; y < dims[0]; ++y)
-            for (int64_t x = 0; x < dims[1]; ++x)
-                map->data()->setCell(static_cast<int>(x), static_cast<int>(y), v[static_cast<size_t>(y * dims[1] + x)]);
-        map->setGradient(QCPColorGradient::gpThermal);
-        map->rescaleDataRange();
-        m_plot->rescaleAxes();
-    } else if (dims.size() == 1 && dims[0] <= 1000 && dims[0] >= 2 && o.dtype.rfind("float", 0) == 0 &&
-               static_cast<size_t>(dims[0]) == v.size()) {
-        // Classifier logits: softmax, and the five most likely classes marked.
-        const double top = *std::max_element(v.begin(), v.end());
-        std::vector<double> p(v.size());
-        double z = 0;
-        for (size_t i = 0; i < v.size(); ++i)
-            z += (p[i] = std::exp(v[i] - top));
-        std::vector<size_t> order(v.size());
-        std::iota(order.begin(), order.end(), 0);
-        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] > p[b]; });
+    QVector<double> keys, values;
+    for (size_t i = 0; i < v.size(); ++i) {
+        keys << static_cast<double>(i);
+        values << v[i];
+    }
+    if (v.size() <= 64) {
         auto *bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
-        QVector<double> keys, probs;
-        for (size_t i = 0; i < p.size(); ++i) {
-            keys << static_cast<double>(i);
-            probs << p[i] / z;
-        }
-        bars->setData(keys, probs, true);
+        bars->setData(keys, values, true);
         bars->setBrush(accent);
         bars->setPen(Qt::NoPen);
-        bars->setWidth(0.8);
-        m_plot->yAxis->setLabel(tr("softmax"));
-        m_plot->xAxis->setLabel(tr("class"));
-        for (size_t k = 0; k < std::min<size_t>(5, order.size()); ++k) {
-            auto *label = new QCPItemText(m_plot);
-            label->position->setCoords(static_cast<double>(order[k]), p[order[k]] / z);
-            label->setPositionAlignment(Qt::AlignBottom | Qt::AlignHCenter);
-            label->setText(QString::number(order[k]));
-            label->setColor(palette().color(QPalette::Text));
-        }
-        m_plot->rescaleAxes();
-        m_plot->yAxis->setRange(0, 1.1 * probs.at(static_cast<int>(order[0])));
-        m_plot->xAxis->setRange(-1, static_cast<double>(p.size()));
     } else {
-        QVector<double> keys, values;
-        for (size_t i = 0; i < v.size(); ++i) {
-            keys << static_cast<double>(i);
-            values << v[i];
-        }
-        if (v.size() <= 64) {
-            auto *bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
-            bars->setData(keys, values, true);
-            bars->setBrush(accent);
-            bars->setPen(Qt::NoPen);
-        } else {
-            QCPGraph *g = m_plot->addGraph();
-            g->setData(keys, values, true);
-            g->setPen(QPen(accent));
-            g->setAdaptiveSampling(true);
-        }
-        m_plot->yAxis->setLabel(tr("value"));
-        m_plot->xAxis->setLabel(tr("index"));
-        m_plot->rescaleAxes();
+        QCPGraph *g = m_plot->addGraph();
+        g->setData(keys, values, true);
+        g->setPen(QPen(accent));
+        g->setAdaptiveSampling(true);
     }
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    m_plot->yAxis->setLabel(tr("value"));
+    m_plot->xAxis->setLabel(tr("index"));
+    m_plot->rescaleAxes();
+}
 
+void RunPanel::fillValues(const OutputValue &o)
+{
+    const auto &v = o.values;
     const int cols = o.shape.empty() ? 1 : static_cast<int>(std::clamp<int64_t>(o.shape.back(), 1, 32));
     const int rows = static_cast<int>((v.size() + static_cast<size_t>(cols) - 1) / static_cast<size_t>(cols));
     m_values->setColumnCount(cols);

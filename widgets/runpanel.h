@@ -3,7 +3,8 @@
 // checked against, with the checkpoint's weights applied through the doctor) run on
 // made-up inputs on the chosen device. Inputs are an editable table; outputs are plotted
 // (bars, a line, a heatmap, or top-k classes for logits) and listed; latencies are kept
-// per device so CPU and GPU can be compared. libtorch is loaded on the first run.
+// per device so CPU and GPU can be compared. libtorch is loaded on the first run, and
+// runs go to a worker thread one at a time (a JobTracker).
 #include "core/diagnose/loadcheck.h"
 #include "core/runtime/runtimeapi.h"
 
@@ -20,6 +21,8 @@ class QTableWidget;
 
 namespace te {
 
+class JobTracker;
+
 class RunPanel : public QWidget {
     Q_OBJECT
 public:
@@ -31,7 +34,7 @@ public:
                   const std::string &stateDict, const std::vector<RemapRule> &rules);
     void setDevice(const QString &device);
     void run();
-    bool isRunning() const { return m_running; }
+    bool isRunning() const;
     const RunResult *lastResult() const { return m_result ? m_result.get() : nullptr; }
     QCustomPlot *plot() const { return m_plot; }
     QString valuesCsv() const;
@@ -40,11 +43,15 @@ signals:
     void runFinished();
 
 private:
-    struct Job;
     void fillInputs(const std::vector<InputSpec> &specs);
     std::vector<InputSpec> inputsFromTable(QString *error) const;
+    QString loadedKey() const;
     void showResult();
     void plotOutput(int index);
+    void plotHeatmap(const std::vector<double> &v, int64_t rows, int64_t columns);
+    void plotClasses(const std::vector<double> &v);
+    void plotSeries(const std::vector<double> &v);
+    void fillValues(const OutputValue &o);
 
     std::shared_ptr<const Document> m_model, m_weights;
     std::string m_stateDict;
@@ -54,9 +61,9 @@ private:
     QString m_loadedKey;                    // path + weights + rules it was loaded with
     std::unique_ptr<RunResult> m_result;
     std::map<QString, double> m_medianByDevice;
-    bool m_running = false;
     bool m_warned = false;
 
+    JobTracker *m_jobs;
     QLabel *m_title;
     QLabel *m_notice;
     QTableWidget *m_inputs;

@@ -4,22 +4,20 @@
 #include "core/report/valuejson.h"
 #include "core/report/units.h"
 #include "widgets/histogramplot.h"
+#include "widgets/jobtracker.h"
 #include "widgets/plotlayout.h"
 
-#include <QFutureWatcher>
 #include <QHeaderView>
 #include <QLabel>
 #include <QSplitter>
 #include <QTableWidget>
 #include <QTimer>
 #include <QVBoxLayout>
-#include <QtConcurrent>
 #include <cmath>
 
 namespace te {
 
 struct TensorPanel::Computed {
-    quint64 generation = 0;
     TensorStats stats;
     std::vector<uint64_t> histogram;
     double lo = 0, hi = 0;
@@ -44,6 +42,7 @@ QString number(double v)
 
 TensorPanel::TensorPanel(QWidget *parent)
     : QWidget(parent)
+    , m_jobs(new JobTracker(this))
     , m_progressTimer(new QTimer(this))
     , m_title(new QLabel(this))
     , m_info(new QLabel(this))
@@ -71,10 +70,12 @@ TensorPanel::TensorPanel(QWidget *parent)
     showTensor({}, -1);
 }
 
-TensorPanel::~TensorPanel()
+// The tracker, a child, cancels the computation still running.
+TensorPanel::~TensorPanel() = default;
+
+bool TensorPanel::isComputing() const
 {
-    if (m_cancel)
-        m_cancel->store(true);
+    return m_jobs->isRunning();
 }
 
 void TensorPanel::setDocument(std::shared_ptr<const Document> doc)
@@ -85,7 +86,7 @@ void TensorPanel::setDocument(std::shared_ptr<const Document> doc)
 
 void TensorPanel::showProgress()
 {
-    if (!m_computing || !m_progress || m_progressTotal == 0) {
+    if (!isComputing() || !m_progress || m_progressTotal == 0) {
         m_progressTimer->stop();
         return;
     }
@@ -108,18 +109,28 @@ void TensorPanel::clearStats(const QString &message)
 
 void TensorPanel::showTensor(const QString &key, int tensor)
 {
-    ++m_generation;
-    if (m_cancel)
-        m_cancel->store(true);
+    m_jobs->discard();
+    m_progressTimer->stop();
     if (!m_doc || tensor < 0 || static_cast<size_t>(tensor) >= m_doc->tensors.size()) {
         m_title->setText(tr("No tensor selected"));
         m_info->setText(tr("Select a parameter, buffer or tensor in the tree to see its values."));
-        m_computing = false;
         clearStats({});
         return;
     }
     const TensorInfo &t = m_doc->tensors[static_cast<size_t>(tensor)];
     m_title->setText(key);
+    m_info->setText(describe(key, t));
+    if (!t.error.empty()) {
+        clearStats(tr("Values cannot be read: %1").arg(QString::fromStdString(t.error)));
+        return;
+    }
+    clearStats(tr("Computing statistics…"));
+    startStats(tensor);
+}
+
+// Shape, strides, storage and who shares it, saved device, parameter or not.
+QString TensorPanel::describe(const QString &key, const TensorInfo &t) const
+{
     QStringList info;
     info << tr("%1 %2, %3 elements, %4")
                 .arg(QString::fromLatin1(dtypeName(t.dtype)), QString::fromStdString(shapeText(t.shape)))
@@ -143,48 +154,37 @@ void TensorPanel::showTensor(const QString &key, int tensor)
     }
     info << (t.isParameter ? tr("parameter") : tr("not a parameter")) +
                 (t.requiresGrad ? tr(", requires grad") : QString());
-    m_info->setText(info.join(QLatin1Char('\n')));
-    if (!t.error.empty()) {
-        m_computing = false;
-        clearStats(tr("Values cannot be read: %1").arg(QString::fromStdString(t.error)));
-        return;
-    }
-    clearStats(tr("Computing statistics…"));
-    m_computing = true;
-    auto cancel = std::make_shared<std::atomic<bool>>(false);
-    m_cancel = cancel;
+    return info.join(QLatin1Char('\n'));
+}
+
+void TensorPanel::startStats(int tensor)
+{
+    const TensorInfo &t = m_doc->tensors[static_cast<size_t>(tensor)];
     auto progress = std::make_shared<std::atomic<uint64_t>>(0);
     m_progress = progress;
     m_progressTotal = static_cast<uint64_t>(std::max<int64_t>(t.numel(), 0));
+    auto doc = m_doc;
+    m_jobs->start(
+        [doc, tensor, progress](const JobControl &job) {
+            Computed c;
+            const TensorInfo &t = doc->tensors[static_cast<size_t>(tensor)];
+            c.stats = computeStats(*doc, t, job.cancelFlag(), progress.get());
+            if (c.stats.ok && std::isfinite(c.stats.min) && std::isfinite(c.stats.max)) {
+                c.lo = c.stats.min;
+                c.hi = c.stats.max > c.stats.min ? c.stats.max : c.stats.min + 1;
+                c.histogram = computeHistogram(*doc, t, c.lo, c.hi, 64, job.cancelFlag());
+            }
+            c.values = readValues(*doc, t, 4096, dtypeIsComplex(t.dtype) ? &c.imag : nullptr, &c.valuesError);
+            c.columns = t.shape.empty() ? 1 : static_cast<int>(std::clamp<int64_t>(t.shape.back(), 1, 64));
+            return c;
+        },
+        [this](const Computed &c) {
+            m_progressTimer->stop();
+            showComputed(c);
+            emit statsReady();
+        });
     if (m_progressTotal >= (uint64_t(1) << 24))
         m_progressTimer->start(); // a big tensor: say how far the reading is
-    const quint64 generation = m_generation;
-    auto doc = m_doc;
-    auto *watcher = new QFutureWatcher<Computed>(this);
-    connect(watcher, &QFutureWatcher<Computed>::finished, this, [this, watcher] {
-        watcher->deleteLater();
-        Computed c = watcher->result();
-        if (c.generation != m_generation)
-            return;
-        m_computing = false;
-        m_progressTimer->stop();
-        showComputed(c);
-        emit statsReady();
-    });
-    watcher->setFuture(QtConcurrent::run([doc, tensor, cancel, progress, generation] {
-        Computed c;
-        c.generation = generation;
-        const TensorInfo &t = doc->tensors[static_cast<size_t>(tensor)];
-        c.stats = computeStats(*doc, t, cancel.get(), progress.get());
-        if (c.stats.ok && std::isfinite(c.stats.min) && std::isfinite(c.stats.max)) {
-            c.lo = c.stats.min;
-            c.hi = c.stats.max > c.stats.min ? c.stats.max : c.stats.min + 1;
-            c.histogram = computeHistogram(*doc, t, c.lo, c.hi, 64, cancel.get());
-        }
-        c.values = readValues(*doc, t, 4096, dtypeIsComplex(t.dtype) ? &c.imag : nullptr, &c.valuesError);
-        c.columns = t.shape.empty() ? 1 : static_cast<int>(std::clamp<int64_t>(t.shape.back(), 1, 64));
-        return c;
-    }));
 }
 
 void TensorPanel::showComputed(const Computed &c)

@@ -1,7 +1,7 @@
 #pragma once
 // The Tensor tab: what one tensor is (shape, strides, dtype, storage and who shares it,
 // saved device), its statistics, a histogram of its values and a table of the first
-// values. Statistics are computed on a worker thread; a newer selection wins.
+// values. Statistics are computed on a worker thread; a newer selection wins (JobTracker).
 #include "core/document/document.h"
 
 #include <QWidget>
@@ -16,6 +16,7 @@ class QFormLayout;
 namespace te {
 
 class HistogramPlot;
+class JobTracker;
 
 struct TensorStats;
 
@@ -28,21 +29,21 @@ public:
     void setDocument(std::shared_ptr<const Document> doc);
     // Shows the tensor behind `key`; tensor < 0 clears the panel.
     void showTensor(const QString &key, int tensor);
-    bool isComputing() const { return m_computing; }
+    bool isComputing() const;
 
 signals:
     void statsReady(); // for tests and screenshots
 
 private:
     struct Computed;
+    QString describe(const QString &key, const TensorInfo &t) const;
+    void startStats(int tensor);
     void showComputed(const Computed &c);
     void clearStats(const QString &message);
     void showProgress();
 
     std::shared_ptr<const Document> m_doc;
-    quint64 m_generation = 0;
-    bool m_computing = false;
-    std::shared_ptr<std::atomic<bool>> m_cancel;
+    JobTracker *m_jobs;
     // Elements read so far by the running computation, shown on long ones.
     std::shared_ptr<std::atomic<uint64_t>> m_progress;
     uint64_t m_progressTotal = 0;

@@ -5,6 +5,7 @@
 #include "widgets/fileinfopanel.h"
 #include "widgets/devicepicker.h"
 #include "widgets/documentwatcher.h"
+#include "widgets/filetypes.h"
 #include "widgets/hubcachedialog.h"
 #include "widgets/runpanel.h"
 #include "widgets/loadreportpanel.h"
@@ -185,6 +186,7 @@ void MainWindow::buildLayout()
     m_cancel = new QPushButton(tr("Cancel"), this);
     m_cancel->hide();
     m_statusText = new QLabel(this);
+    m_statusText->setObjectName(QStringLiteral("statusText"));
     statusBar()->addWidget(m_statusText, 1);
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_cancel);
@@ -311,24 +313,23 @@ void MainWindow::setReference(const QString &path)
 
 void MainWindow::checkAgainstDialog()
 {
-    QSettings settings;
-    const QString dir = settings.value(QStringLiteral("lastFolder"), QDir::homePath()).toString();
-    const QString path = QFileDialog::getOpenFileName(
-        this, tr("Check against a model"), dir,
-        tr("Models and state dicts (*.pt *.pth *.ckpt *.bin *.pkl);;All files (*)"));
+    const QString path = askForModelFile(tr("Check against a model"), tr("Models and state dicts"));
     if (!path.isEmpty())
         setReference(path);
 }
 
 void MainWindow::openDialog()
 {
-    QSettings settings;
-    const QString dir = settings.value(QStringLiteral("lastFolder"), QDir::homePath()).toString();
-    const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open a PyTorch file"), dir,
-        tr("PyTorch files (*.pt *.pth *.ckpt *.bin *.pkl *.tar);;All files (*)"));
+    const QString path = askForModelFile(tr("Open a PyTorch file"), tr("PyTorch files"));
     if (!path.isEmpty())
         openFile(path);
+}
+
+// Every file this program opens, from the one list the MIME file is made of too.
+QString MainWindow::askForModelFile(const QString &title, const QString &label)
+{
+    const QString dir = QSettings().value(QStringLiteral("lastFolder"), QDir::homePath()).toString();
+    return QFileDialog::getOpenFileName(this, title, dir, FileTypes::openFilter(label));
 }
 
 void MainWindow::openFolderDialog()

@@ -78,6 +78,7 @@ private:
     void addRecent(const QString &path);
     void rebuildRecentMenu();
     void openDialog();
+    QString askForModelFile(const QString &title, const QString &label);
     void openFolderDialog();
     void openFromHubCache();
     void checkAgainstDialog();

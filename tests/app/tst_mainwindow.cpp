@@ -4,18 +4,26 @@
 #include "app/gui/mainwindow.h"
 
 #include "core/runtime/runtimeloader.h"
+#include "widgets/documenttreemodel.h"
+#include "widgets/filetypes.h"
 #include "widgets/loadreportpanel.h"
 
+#include <QAbstractItemModelTester>
+#include <QAction>
 #include <QBrush>
+#include <QFileDialog>
 #include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QTimer>
 #include <QProcess>
+#include <QProgressBar>
 #include <QSignalSpy>
+#include <QSortFilterProxyModel>
 #include <QStatusBar>
 #include <QTemporaryDir>
+#include <QThreadPool>
 #include <QTreeView>
 #include <QtTest>
 #include <cstdio>
@@ -46,6 +54,88 @@ QString openCopy(MainWindow &w, const QTemporaryDir &dir, const char *name)
     QSignalSpy shown(&w, &MainWindow::documentShown);
     w.openFile(path);
     return shown.wait(10000) && w.document() ? path : QString();
+}
+
+// The window's tree and the model behind it, both checked by QAbstractItemModelTester for
+// as long as the testers live.
+struct TreeModelTesters {
+    explicit TreeModelTesters(const MainWindow &w)
+        : proxy(w.treeView()->model(), QAbstractItemModelTester::FailureReportingMode::QtTest)
+        , source(qobject_cast<QSortFilterProxyModel *>(w.treeView()->model())->sourceModel(),
+                 QAbstractItemModelTester::FailureReportingMode::QtTest)
+    {
+    }
+    QAbstractItemModelTester proxy;
+    QAbstractItemModelTester source;
+};
+
+// "a | b" + "c" as the status bar writes it: "a  ·  b  ·  c".
+QString status(const char *format, const char *rest)
+{
+    return QString::fromUtf8(format).append(QString::fromUtf8(rest)).replace(QStringLiteral(" | "), QStringLiteral("  ·  "));
+}
+
+// The text of the status bar's totals.
+QString statusText(const MainWindow &w)
+{
+    const auto *label = w.statusBar()->findChild<QLabel *>(QStringLiteral("statusText"));
+    return label ? label->text() : QStringLiteral("(no status label)");
+}
+
+// Runs `action` of the window's menus and returns the name filters of the file dialog
+// it opens, which is then cancelled.
+QStringList fileDialogFilters(MainWindow &w, const QString &action)
+{
+    QAction *found = nullptr;
+    for (QAction *a : w.findChildren<QAction *>())
+        if (a->text() == action)
+            found = a;
+    if (!found)
+        return {QStringLiteral("(no action %1)").arg(action)};
+    QStringList filters{QStringLiteral("(no file dialog)")};
+    QTimer poll; // runs inside the dialog's own event loop
+    poll.setInterval(10);
+    QObject::connect(&poll, &QTimer::timeout, &w, [&filters, &poll] {
+        QWidget *modal = QApplication::activeModalWidget();
+        if (!modal)
+            return;
+        if (auto *dialog = qobject_cast<QFileDialog *>(modal))
+            filters = dialog->nameFilters();
+        poll.stop();
+        modal->close();
+    });
+    poll.start();
+    found->trigger();
+    return filters;
+}
+
+// The progress bar says the reader runs the object pickle of a legacy file.
+bool readingThePickle(const MainWindow &w)
+{
+    const auto *bar = w.statusBar()->findChild<QProgressBar *>();
+    return bar && bar->value() >= 20 && bar->format().startsWith(QStringLiteral("reading the object pickle"));
+}
+
+// A legacy torch.save file (magic number, protocol 1001, sys_info, object, storage keys)
+// whose object pickle is 60 million cheap opcodes: the reader reports that it starts on
+// the object, then takes a noticeable moment, in which it can stop at any opcode.
+QString writeSlowLegacyCheckpoint(const QTemporaryDir &dir)
+{
+    const QString path = dir.filePath(QStringLiteral("slow_legacy.pt"));
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly))
+        return {};
+    f.write(QByteArray::fromHex("80028a0a6cfc9c46f9206aa85019") + "."); // the magic number
+    f.write(QByteArray::fromHex("80024de903") + ".");                       // 1001
+    f.write("\x80\x02}.");                                                // sys_info: {}
+    f.write("\x80\x02N");
+    const QByteArray dupPop = QByteArray("20").repeated(1 << 20);
+    for (int i = 0; i < 30; ++i)
+        f.write(dupPop);
+    f.write(".");
+    f.write("\x80\x02]."); // no storages
+    f.write(QByteArray(8, '\0'));
+    return path;
 }
 
 QString writeSlowPickle(const QTemporaryDir &dir)
@@ -82,8 +172,7 @@ private slots:
         QCOMPARE(w.document()->stateDicts, std::vector<std::string>{"model_state_dict"});
         QVERIFY(w.windowTitle().startsWith(QStringLiteral("checkpoint.pt")));
         QVERIFY(w.treeView()->model()->rowCount() >= 3);
-        QVERIFY(w.statusBar()->findChildren<QLabel *>().size() > 0);
-        QVERIFY(labelShows(w, QStringLiteral("1 state dict")));
+        QVERIFY(statusText(w).contains(QStringLiteral("1 state dict")));
         QVERIFY(!runtimeLoaded()); // inspecting never pays for libtorch
     }
 
@@ -116,9 +205,121 @@ private slots:
         QVERIFY(labelShows(w, QStringLiteral("%1 elements").arg(w.document()->parameterCount())));
     }
 
+    // The totals as MainWindow::updateStatus writes them: format, producer, elements,
+    // bytes per dtype, state dicts, the security verdict, and the reference if any.
+    void statusBarSaysWhatTheDocumentIs_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("reference");
+        QTest::addColumn<QString>("expected");
+        const char *zip = "torch_zip | PyTorch torch.save (zip), format version 3 | ";
+        QTest::newRow("checkpoint")
+            << QStringLiteral("checkpoint.pt") << QString()
+            << status(zip, "851 elements | 3.3 KiB (float32) | 8 B (int64) | 1 state dict(s) | safe");
+        QTest::newRow("every dtype")
+            << QStringLiteral("dtypes.pt") << QString()
+            << status(zip, "158 elements | 12 B (bfloat16) | 4 B (bool) | 24 B (complex64) | 12 B (float16) | "
+                           "436 B (float32) | 48 B (float64) | 6 B (int16) | 24 B (int32) | 48 B (int64) | "
+                           "5 B (int8) | 4 B (uint8) | 1 state dict(s) | safe");
+        QTest::newRow("dangerous") << QStringLiteral("hostile/os_system_zip.pt") << QString()
+                                   << status(zip, "4 elements | 16 B (float32) | 0 state dict(s) | dangerous");
+        QTest::newRow("torchscript")
+            << QStringLiteral("scripted.pt") << QString()
+            << status("torchscript | TorchScript archive, format version 3 | ",
+                      "294 elements | 1.1 KiB (float32) | 8 B (int64) | 0 state dict(s) | suspicious");
+        QTest::newRow("legacy")
+            << QStringLiteral("state_dict_legacy.pt") << QString()
+            << status("torch_legacy | PyTorch torch.save (legacy format 1001) | ",
+                      "293 elements | 1.1 KiB (float32) | 8 B (int64) | 1 state dict(s) | safe");
+        QTest::newRow("with a reference")
+            << QStringLiteral("mismatch_weights.pt") << QStringLiteral("mismatch_model.pt")
+            << status(zip, "695 elements | 2.7 KiB (float32) | 8 B (int64) | 1 state dict(s) | safe | "
+                           "reference: mismatch_model.pt");
+    }
+
+    void statusBarSaysWhatTheDocumentIs()
+    {
+        QFETCH(QString, file);
+        QFETCH(QString, reference);
+        QFETCH(QString, expected);
+        MainWindow w;
+        w.show();
+        QSignalSpy shown(&w, &MainWindow::documentShown);
+        w.openFile(fixture(file.toLatin1().constData()));
+        QVERIFY(shown.wait(10000));
+        if (!reference.isEmpty()) {
+            w.setReference(fixture(reference.toLatin1().constData()));
+            QTRY_VERIFY_WITH_TIMEOUT(w.referenceDocument(), 10000);
+        }
+        QCOMPARE(statusText(w), expected);
+    }
+
+    // Both dialogs that pick a model offer every type of the one list, then all files.
+    void fileDialogsOfferEveryType_data()
+    {
+        QTest::addColumn<QString>("action");
+        QTest::newRow("open") << QStringLiteral("&Open…");
+        QTest::newRow("check against") << QStringLiteral("&Check against…");
+    }
+
+    void fileDialogsOfferEveryType()
+    {
+        QFETCH(QString, action);
+        MainWindow w;
+        w.show();
+        const QStringList filters = fileDialogFilters(w, action);
+        QCOMPARE(filters.size(), 2);
+        const QString patterns = filters.front().section(QLatin1Char('('), 1).chopped(1);
+        QCOMPARE(patterns.split(QLatin1Char(' ')), FileTypes::patterns());
+        QCOMPARE(filters.back(), QStringLiteral("All files (*)"));
+    }
+
+    // Sorting the tree by size or element count orders by the numbers, not their text
+    // ("9.0 KiB" after "10 KiB" would be the text's order).
+    void treeSortsNumbersAsNumbers_data()
+    {
+        QTest::addColumn<int>("column");
+        QTest::addColumn<Qt::SortOrder>("order");
+        QTest::newRow("size descending") << int(DocumentTreeModel::SizeColumn) << Qt::DescendingOrder;
+        QTest::newRow("size ascending") << int(DocumentTreeModel::SizeColumn) << Qt::AscendingOrder;
+        QTest::newRow("elements descending") << int(DocumentTreeModel::ElementsColumn) << Qt::DescendingOrder;
+    }
+
+    void treeSortsNumbersAsNumbers()
+    {
+        QFETCH(int, column);
+        QFETCH(Qt::SortOrder, order);
+        MainWindow w;
+        TreeModelTesters testers(w);
+        w.show();
+        QSignalSpy shown(&w, &MainWindow::documentShown);
+        w.openFile(fixture("torchvision_traced.pt"));
+        QVERIFY(shown.wait(10000));
+        w.treeView()->sortByColumn(column, order);
+        const QAbstractItemModel *m = w.treeView()->model();
+        QModelIndex features; // its layers: sizes from bytes to MiB
+        for (int r = 0; r < m->rowCount(); ++r)
+            if (m->index(r, 0).data().toString() == QStringLiteral("features"))
+                features = m->index(r, 0);
+        QVERIFY(features.isValid());
+        QStringList texts;
+        std::vector<qulonglong> numbers;
+        for (int r = 0; r < m->rowCount(features); ++r) {
+            const QModelIndex i = m->index(r, column, features);
+            texts << i.data().toString();
+            numbers.push_back(i.data(DocumentTreeModel::SortRole).toULongLong());
+        }
+        QVERIFY(numbers.size() > 10);
+        for (size_t r = 1; r < numbers.size(); ++r)
+            QVERIFY2(order == Qt::AscendingOrder ? numbers[r - 1] <= numbers[r] : numbers[r - 1] >= numbers[r],
+                     qPrintable(texts.join(QStringLiteral(", "))));
+        QVERIFY(numbers.front() != numbers.back());
+    }
+
     void filterFindsNestedKey()
     {
         MainWindow w;
+        TreeModelTesters testers(w);
         w.show();
         QSignalSpy shown(&w, &MainWindow::documentShown);
         w.openFile(fixture("nested_checkpoint.pt"));
@@ -164,6 +365,7 @@ private slots:
     void checkAgainstColoursTheTree()
     {
         MainWindow w;
+        TreeModelTesters testers(w); // the load status recolours rows while they are shown
         w.show();
         QSignalSpy idle(&w, &MainWindow::idle);
         w.openFile(fixture("mismatch_weights.pt"));
@@ -359,20 +561,52 @@ private slots:
         QVERIFY(w.document()->entries.size() > 0);
     }
 
-    // Closing (destroying) the window while a file is still being read must neither crash
-    // nor leave the worker touching a dead window.
+    // Closing or just destroying the window while a file is still being read stops the
+    // reader (the worker ends long before the read would have), and the result never
+    // reaches the dead window. Timed from the moment the reader reports that it runs the
+    // object pickle, which it can stop at any opcode.
+    void closeWhileLoading_data()
+    {
+        QTest::addColumn<bool>("closeFirst");
+        QTest::newRow("closed, then deleted") << true;
+        QTest::newRow("deleted") << false;
+    }
+
     void closeWhileLoading()
     {
+        QFETCH(bool, closeFirst);
         QTemporaryDir dir;
-        const QString path = writeSlowPickle(dir);
+        const QString path = writeSlowLegacyCheckpoint(dir);
+        QElapsedTimer clock;
+        qint64 pickleTime = 0; // from "reading the object pickle" to the document shown
+        {
+            MainWindow w;
+            QSignalSpy shown(&w, &MainWindow::documentShown);
+            w.openFile(path);
+            QTRY_VERIFY_WITH_TIMEOUT(readingThePickle(w), 30000);
+            clock.start();
+            QVERIFY(shown.wait(30000));
+            pickleTime = clock.elapsed();
+            QVERIFY(w.document());
+        }
+        QVERIFY(QThreadPool::globalInstance()->waitForDone(30000));
+
         auto *w = new MainWindow;
         w->show();
         w->openFile(path);
-        QTest::qWait(50);
+        QTRY_VERIFY_WITH_TIMEOUT(readingThePickle(*w), 30000);
         QVERIFY(w->isBusy());
-        w->close();
+        clock.restart();
+        if (closeFirst)
+            w->close();
         delete w;
-        QTest::qWait(100);
+        QVERIFY(QThreadPool::globalInstance()->waitForDone(30000));
+        const qint64 stopped = clock.elapsed();
+        QVERIFY2(stopped < pickleTime / 2,
+                 qPrintable(QStringLiteral("the reader ran %1 ms after the window went; reading the pickle takes %2 ms")
+                                .arg(stopped)
+                                .arg(pickleTime)));
+        QTest::qWait(100); // a result queued for the dead window would arrive now
     }
 
     void screenshotFromTheBinary()

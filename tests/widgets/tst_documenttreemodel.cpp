@@ -1,5 +1,6 @@
 // The document tree model over real fixtures: consistent under QAbstractItemModelTester
-// (alone and behind the recursive filter proxy), the structure a user sees, numeric sorting.
+// (alone and behind the recursive filter proxy), the structure a user sees, numeric sorting
+// of names, element counts and sizes.
 #include "widgets/documenttreemodel.h"
 
 #include "core/formats/documentreader.h"
@@ -28,6 +29,34 @@ QString dump(const QAbstractItemModel &m, const QModelIndex &parent = {}, int de
         out += dump(m, i, depth + 1);
     }
     return out;
+}
+
+// Checks that every row's sort role follows `order` among its siblings, at every level;
+// counts the neighbours checked, and those that their text would have put the other way.
+void checkNumericOrder(const QAbstractItemModel &m, const QModelIndex &parent, int column, Qt::SortOrder order,
+                       int *pairs, int *textDisagrees)
+{
+    for (int r = 0; r < m.rowCount(parent); ++r) {
+        const QModelIndex i = m.index(r, column, parent);
+        if (r > 0) {
+            const QModelIndex before = m.index(r - 1, column, parent);
+            const qulonglong a = before.data(DocumentTreeModel::SortRole).toULongLong();
+            const qulonglong b = i.data(DocumentTreeModel::SortRole).toULongLong();
+            QVERIFY2(order == Qt::AscendingOrder ? a <= b : a >= b,
+                     qPrintable(QStringLiteral("%1 (%2) before %3 (%4)")
+                                    .arg(before.data().toString())
+                                    .arg(a)
+                                    .arg(i.data().toString())
+                                    .arg(b)));
+            ++*pairs;
+            const int text = before.data().toString().compare(i.data().toString());
+            if (a != b && (order == Qt::AscendingOrder ? text > 0 : text < 0))
+                ++*textDisagrees;
+        }
+        checkNumericOrder(m, i.siblingAtColumn(0), column, order, pairs, textDisagrees);
+        if (QTest::currentTestFailed())
+            return;
+    }
 }
 
 } // namespace
@@ -123,6 +152,42 @@ private slots:
             names << proxy.index(r, 0, features).data().toString();
         QCOMPARE(names.mid(0, 3), QStringList({QStringLiteral("0"), QStringLiteral("1"), QStringLiteral("2")}));
         QCOMPARE(names.at(10), QStringLiteral("10"));
+    }
+
+    // Sizes and element counts sort by their numbers (the sort role), not their text:
+    // "9.0 KiB" before "10 KiB" ascending, at every level of the tree.
+    void sizesSortAsNumbers_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<int>("column");
+        QTest::addColumn<Qt::SortOrder>("order");
+        for (const char *f : {"torchvision_traced.pt", "checkpoint.pt"}) {
+            const QString file = QString::fromLatin1(f);
+            QTest::addRow("%s size descending", f) << file << int(DocumentTreeModel::SizeColumn) << Qt::DescendingOrder;
+            QTest::addRow("%s size ascending", f) << file << int(DocumentTreeModel::SizeColumn) << Qt::AscendingOrder;
+            QTest::addRow("%s elements descending", f) << file << int(DocumentTreeModel::ElementsColumn)
+                                                       << Qt::DescendingOrder;
+        }
+    }
+
+    void sizesSortAsNumbers()
+    {
+        QFETCH(QString, file);
+        QFETCH(int, column);
+        QFETCH(Qt::SortOrder, order);
+        DocumentTreeModel model;
+        model.setDocument(open(file.toLatin1().constData()));
+        QSortFilterProxyModel proxy;
+        QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        proxy.setSourceModel(&model);
+        proxy.setSortRole(DocumentTreeModel::SortRole);
+        proxy.sort(column, order);
+        int pairs = 0, textDisagrees = 0;
+        checkNumericOrder(proxy, {}, column, order, &pairs, &textDisagrees);
+        if (QTest::currentTestFailed())
+            return;
+        QVERIFY(pairs > 20);
+        QVERIFY2(textDisagrees > 0, "the fixture has no rows whose text sorts otherwise: the test proves nothing");
     }
 
     void dangerousObjectShown()

@@ -1,13 +1,20 @@
-// The Load report tab: its model stays consistent under QAbstractItemModelTester, the
-// rows carry PyTorch's verdict, applying the top fix updates the counts, and the renamed
-// state dict can be exported and read back.
+// The Load report tab: its model and the sorting proxy the table shows stay consistent
+// under QAbstractItemModelTester, the rows carry PyTorch's verdict, applying the top fix
+// updates the counts, the renamed state dict can be exported and read back, and the
+// export dialogs offer the file types of the one list.
 #include "widgets/loadreportpanel.h"
 
 #include "core/formats/documentreader.h"
+#include "widgets/filetypes.h"
 
 #include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QFileDialog>
+#include <QPushButton>
 #include <QSignalSpy>
+#include <QSortFilterProxyModel>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QtTest>
 
 using namespace te;
@@ -25,6 +32,44 @@ int countStatus(const LoadReportModel &m, LoadStatus s)
         n += m.index(r, 0).data(LoadReportModel::StatusRole).toInt() == static_cast<int>(s);
     return n;
 }
+// The panel's model and the proxy its table shows, under QAbstractItemModelTester while
+// this lives.
+struct ModelTesters {
+    explicit ModelTesters(const LoadReportPanel &panel)
+        : model(panel.model(), QAbstractItemModelTester::FailureReportingMode::QtTest)
+        , proxy(panel.proxyModel(), QAbstractItemModelTester::FailureReportingMode::QtTest)
+    {
+    }
+    QAbstractItemModelTester model;
+    QAbstractItemModelTester proxy;
+};
+
+// Clicks `button` and returns the name filters of the file dialog it opens, then cancelled.
+QStringList fileDialogFilters(LoadReportPanel &panel, const QString &button)
+{
+    QPushButton *found = nullptr;
+    for (QPushButton *b : panel.findChildren<QPushButton *>())
+        if (b->text() == button)
+            found = b;
+    if (!found)
+        return {QStringLiteral("(no button %1)").arg(button)};
+    QStringList filters{QStringLiteral("(no file dialog)")};
+    QTimer poll; // runs inside the dialog's own event loop
+    poll.setInterval(10);
+    QObject::connect(&poll, &QTimer::timeout, &panel, [&filters, &poll] {
+        QWidget *modal = QApplication::activeModalWidget();
+        if (!modal)
+            return;
+        if (auto *dialog = qobject_cast<QFileDialog *>(modal))
+            filters = dialog->nameFilters();
+        poll.stop();
+        modal->close();
+    });
+    poll.start();
+    found->click();
+    return filters;
+}
+
 } // namespace
 
 class TestLoadReportPanel : public QObject {
@@ -33,11 +78,12 @@ private slots:
     void mismatchRows()
     {
         LoadReportPanel panel;
-        QAbstractItemModelTester tester(panel.model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        ModelTesters testers(panel);
         QSignalSpy ready(&panel, &LoadReportPanel::reportReady);
         panel.setInputs(open("mismatch_weights.pt"), open("mismatch_model.pt"));
         QVERIFY(ready.wait(10000));
         const LoadReportModel &m = *panel.model();
+        QCOMPARE(panel.proxyModel()->rowCount(), m.rowCount());
         QCOMPARE(countStatus(m, LoadStatus::Missing), 2);
         QCOMPARE(countStatus(m, LoadStatus::Unexpected), 2);
         QCOMPARE(countStatus(m, LoadStatus::ShapeMismatch), 3);
@@ -48,7 +94,8 @@ private slots:
     void applyingTheTopFixUpdatesTheCounts()
     {
         LoadReportPanel panel;
-        QAbstractItemModelTester tester(panel.model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        ModelTesters testers(panel);
+        panel.proxyModel()->sort(LoadReportModel::KeyColumn); // sorted rows replaced by the fix
         QSignalSpy ready(&panel, &LoadReportPanel::reportReady);
         QSignalSpy status(&panel, &LoadReportPanel::checkpointStatusChanged);
         panel.setInputs(open("dataparallel_state_dict.pt"), open("model_pickled.pt"));
@@ -73,6 +120,20 @@ private slots:
         auto fixed = readDocument(out.toStdString());
         QCOMPARE(fixed->entries.front().key, std::string("conv.weight"));
         QCOMPARE(fixed->entries.size(), size_t(9));
+    }
+
+    void exportDialogsOfferTheWrittenType()
+    {
+        LoadReportPanel panel;
+        panel.show();
+        QSignalSpy ready(&panel, &LoadReportPanel::reportReady);
+        panel.setInputs(open("dataparallel_state_dict.pt"), open("model_pickled.pt"));
+        QVERIFY(ready.wait(10000));
+        const QString torchPatterns = FileTypes::patterns(FileTypes::pytorchMimeType()).join(QLatin1Char(' '));
+        QCOMPARE(fileDialogFilters(panel, QStringLiteral("Export renamed state dict…")),
+                 QStringList{QStringLiteral("PyTorch (%1)").arg(torchPatterns)});
+        QCOMPARE(fileDialogFilters(panel, QStringLiteral("…as safetensors")),
+                 QStringList{QStringLiteral("safetensors (*.safetensors)")});
     }
 };
 
