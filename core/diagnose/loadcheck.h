@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -94,18 +95,55 @@ std::vector<std::string> candidateStateDicts(const Document &doc);
 WeightsSource weightsFrom(const Document &doc, const std::string &stateDict);
 
 std::string applyRules(const std::string &key, const std::vector<RemapRule> &rules);
+// Every key after the rules, the patterns compiled once.
+std::vector<std::string> applyRules(const std::vector<KeySpec> &keys, const std::vector<RemapRule> &rules);
 LoadReport checkLoad(const WeightsSource &weights, const ExpectedModel &model, const std::vector<RemapRule> &rules);
+
+// A check in numbers, without the report's texts: what the doctor ranks candidate rules by.
+struct LoadCount {
+    size_t missing = 0, unexpected = 0, shapeMismatch = 0;
+    // Each model key that receives a value (the report's loaded keys) as its index among the
+    // model's distinct keys in the model's order, sorted.
+    std::vector<uint32_t> loaded;
+};
+
 // checkLoad for many rule sets against one model: the model's module tree is worked out
-// once. Keeps a reference to the model.
+// once. Keeps a reference to the model. Checks throw std::runtime_error for a model with a
+// key that starts with a dot ('.w', no module could hold it), unless it also has the key
+// without the dot, under which the recursion checks it.
 class LoadChecker {
 public:
     explicit LoadChecker(const ExpectedModel &model);
-    LoadReport check(const WeightsSource &weights, const std::vector<RemapRule> &rules) const;
+    // With `count`, that is set to the report's count too.
+    LoadReport check(const WeightsSource &weights, const std::vector<RemapRule> &rules,
+                     LoadCount *count = nullptr) const;
+    // The same check, counted: the sizes of check()'s missing, unexpected and shapeMismatch,
+    // and its loaded keys.
+    LoadCount count(const WeightsSource &weights, const std::vector<RemapRule> &rules) const;
 
 private:
+    friend class RuleTrials;
     struct Prepared;
     const ExpectedModel &m_model;
     std::shared_ptr<Prepared> m_prepared;
+};
+
+// Candidate rules tried one at a time after a weights source's keys: a rule that renames a
+// few keys is counted by the names it touches, not by a pass over every key. count(rule, n)
+// is checker.count(weights, {rule}), or nothing when fewer than n keys would load. Keeps
+// references to the checker and the weights. Throws what check() throws.
+class RuleTrials {
+public:
+    RuleTrials(const LoadChecker &checker, const WeightsSource &weights);
+    ~RuleTrials();
+    std::optional<LoadCount> count(const RemapRule &rule, size_t atLeast = 0) const;
+
+private:
+    struct Base;
+    LoadCount countRenaming(const std::vector<uint32_t> &renamed, const std::string &names,
+                            const std::vector<size_t> &ends) const;
+    const LoadChecker &m_checker;
+    std::unique_ptr<Base> m_base;
 };
 
 // "torch.Size([16, 8])"

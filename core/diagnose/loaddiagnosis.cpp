@@ -1,26 +1,44 @@
 #include "core/diagnose/loaddiagnosis.h"
 
+#include "core/diagnose/nametable.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <map>
+#include <optional>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 
 namespace te {
 namespace {
 
-std::vector<std::string> prefixesOf(const std::string &key, int maxSegments)
+std::vector<std::string_view> prefixesOf(std::string_view key, int maxSegments)
 {
-    std::vector<std::string> out;
+    std::vector<std::string_view> out;
     size_t pos = 0;
     for (int i = 0; i < maxSegments; ++i) {
         pos = key.find('.', pos);
-        if (pos == std::string::npos)
+        if (pos == std::string_view::npos)
             break;
         ++pos;
         out.push_back(key.substr(0, pos));
     }
+    return out;
+}
+
+// The n most frequent, the smaller first among equally frequent ones.
+std::vector<std::string> mostFrequent(const std::unordered_map<std::string_view, int> &counts, size_t n)
+{
+    std::vector<std::pair<int, std::string_view>> v;
+    v.reserve(counts.size());
+    for (const auto &[p, c] : counts)
+        v.emplace_back(-c, p);
+    n = std::min(n, v.size());
+    std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n), v.end());
+    std::vector<std::string> out;
+    for (size_t i = 0; i < n; ++i)
+        out.emplace_back(v[i].second);
     return out;
 }
 
@@ -35,22 +53,23 @@ std::string escapeRegex(const std::string &s)
     return out;
 }
 
+std::vector<std::string> segmentsOf(const std::string &s)
+{
+    std::vector<std::string> parts;
+    size_t start = 0, dot;
+    while ((dot = s.find('.', start)) != std::string::npos) {
+        parts.push_back(s.substr(start, dot - start));
+        start = dot + 1;
+    }
+    parts.push_back(s.substr(start));
+    return parts;
+}
 
 // The rule that turns checkpoint key `from` into model key `to`: the differing middle
 // part, cut at dots, as a prefix replacement or a regex on whole segments.
 RemapRule ruleBetween(const std::string &from, const std::string &to)
 {
-    auto split = [](const std::string &s) {
-        std::vector<std::string> parts;
-        size_t start = 0, dot;
-        while ((dot = s.find('.', start)) != std::string::npos) {
-            parts.push_back(s.substr(start, dot - start));
-            start = dot + 1;
-        }
-        parts.push_back(s.substr(start));
-        return parts;
-    };
-    auto a = split(from), b = split(to);
+    const auto a = segmentsOf(from), b = segmentsOf(to);
     size_t head = 0;
     while (head < a.size() && head < b.size() && a[head] == b[head])
         ++head;
@@ -72,11 +91,8 @@ RemapRule ruleBetween(const std::string &from, const std::string &to)
         return r;
     }
     r.kind = RemapRule::Kind::Regex;
-    const std::string before = head > 0 ? "\\." : "^";
-    const std::string after = tail > 0 ? "\\." : "$";
-    r.from = (head > 0 ? "\\." : "^") + escapeRegex(x) + after;
+    r.from = (head > 0 ? "\\." : "^") + escapeRegex(x) + (tail > 0 ? "\\." : "$");
     r.to = (head > 0 ? "." : "") + y + (tail > 0 ? "." : "");
-    (void)before;
     return r;
 }
 
@@ -93,84 +109,135 @@ std::string describe(const Suggestion &s)
     return "use the state dict '" + (s.to.empty() ? std::string("(root)") : s.to) + "' of the checkpoint";
 }
 
-} // namespace
-
-LoadReport diagnoseLoad(const Document &weightsDoc, const std::string &stateDict, const ExpectedModel &model,
-                        const std::vector<RemapRule> &rules)
+std::string shapeId(const std::vector<int64_t> &shape)
 {
-    const WeightsSource weights = weightsFrom(weightsDoc, stateDict);
-    const LoadChecker checker(model);
-    LoadReport report = checker.check(weights, rules);
-    const int base = static_cast<int>(report.loaded.size());
-    std::vector<Suggestion> found;
-    std::set<std::string> tried;
-    std::unordered_map<std::string, uint32_t> modelIndex;
-    for (const auto &k : model.keys)
-        modelIndex.emplace(k.key, static_cast<uint32_t>(modelIndex.size()));
-    std::vector<char> loadedBefore(model.keys.size(), 0);
-    for (const auto &k : report.loaded)
-        loadedBefore[modelIndex.at(k)] = 1;
+    std::string id;
+    for (int64_t d : shape)
+        id += std::to_string(d) + ",";
+    return id;
+}
 
+std::string_view lastOf(std::string_view key)
+{
+    const size_t dot = key.rfind('.');
+    return dot == std::string_view::npos ? key : key.substr(dot + 1);
+}
+
+// The doctor at work on one state dict: the check as it stands, then candidate rules, each
+// counted as if applied to the whole state dict, then the other state dicts of the file.
+class Doctor {
+public:
+    Doctor(const Document &weightsDoc, const std::string &stateDict, const ExpectedModel &model,
+           const std::vector<RemapRule> &rules);
+    LoadReport diagnose();
+
+private:
+    void consider(std::string kind, const RemapRule &rule);
+    void tryPrefixes();
+    void tryRenames();
+    size_t partnerOf(const std::string &shape, const std::string &missing) const;
+    void tryOtherStateDicts();
+    std::vector<Suggestion> ranked();
+
+    const Document &m_weightsDoc;
+    const std::string &m_stateDict;
+    const ExpectedModel &m_model;
+    const std::vector<RemapRule> &m_rules;
+    const WeightsSource m_weights;
+    // The weights as the rules leave them: a candidate is tried after them on its own.
+    WeightsSource m_renamed;
+    const LoadChecker m_checker;
+    std::optional<RuleTrials> m_trials;
+    LoadReport m_report;
+    int m_base = 0;
+    std::vector<char> m_loadedBefore; // per distinct model key
+    std::vector<Suggestion> m_found;
+    std::set<std::string> m_tried;
     // Prefix rules that already make the whole load succeed: a longer prefix of the same
     // start can add nothing after them, so it is not tried (a checkpoint of a hundred
     // thousand keys would otherwise be checked again for every one of them).
-    std::vector<std::string> completeFroms;
-    auto consider = [&](std::string kind, RemapRule rule) {
-        std::string id = std::to_string(static_cast<int>(rule.kind)) + "\n" + rule.from + "\n" + rule.to;
-        if (!tried.insert(id).second || (rule.from == rule.to))
-            return;
-        if (rule.kind == RemapRule::Kind::Prefix && !rule.from.empty())
-            for (const auto &f : completeFroms)
-                if (rule.from.compare(0, f.size(), f) == 0)
-                    return;
-        std::vector<RemapRule> with = rules;
-        with.push_back(rule);
-        LoadReport after = checker.check(weights, with);
-        int fixes = static_cast<int>(after.loaded.size()) - base;
-        // A rule that moves a key onto a parameter of another shape trades a missing key
-        // for a size mismatch, which fails even a non-strict load: not a fix.
-        if (fixes <= 0 || after.shapeMismatch.size() > report.shapeMismatch.size())
-            return;
-        if (rule.kind == RemapRule::Kind::Prefix && !rule.from.empty() && after.missing.empty() &&
-            after.unexpected.empty())
-            completeFroms.push_back(rule.from);
-        if (kind == "rename" && rule.kind == RemapRule::Kind::Prefix)
-            kind = rule.to.empty() ? "strip_prefix" : rule.from.empty() ? "add_prefix" : "replace_prefix";
-        Suggestion s;
-        s.kind = kind;
-        s.from = rule.kind == RemapRule::Kind::Regex ? "re:" + rule.from : rule.from;
-        s.to = rule.to;
-        s.fixes = fixes;
-        s.rule = rule;
-        s.description = describe(s);
-        for (const auto &k : after.loaded) {
-            const uint32_t i = modelIndex.at(k);
-            if (!loadedBefore[i])
-                s.fixedKeys.push_back(i);
-        }
-        std::sort(s.fixedKeys.begin(), s.fixedKeys.end());
-        found.push_back(std::move(s));
-    };
+    std::vector<std::string> m_completeFroms;
+    // For renames: unexpected keys by shape, in their order, and by shape and last name.
+    std::unordered_map<std::string, std::vector<size_t>> m_unexpectedByShape;
+    std::unordered_map<std::string, size_t> m_unexpectedByShapeAndName; // first of each
+};
 
-    // Prefixes of the keys that do not load, most frequent first.
-    std::map<std::string, int> unexpectedPrefixes, missingPrefixes;
-    for (const auto &k : report.unexpected)
-        for (const auto &p : prefixesOf(k, 3))
+Doctor::Doctor(const Document &weightsDoc, const std::string &stateDict, const ExpectedModel &model,
+               const std::vector<RemapRule> &rules)
+    : m_weightsDoc(weightsDoc), m_stateDict(stateDict), m_model(model), m_rules(rules),
+      m_weights(weightsFrom(weightsDoc, stateDict)), m_checker(model)
+{
+}
+
+LoadReport Doctor::diagnose()
+{
+    LoadCount before;
+    m_report = m_checker.check(m_weights, m_rules, &before);
+    m_base = static_cast<int>(m_report.loaded.size());
+    m_loadedBefore.assign(m_model.keys.size(), 0);
+    for (const uint32_t k : before.loaded)
+        m_loadedBefore[k] = 1;
+    if (!m_rules.empty()) {
+        m_renamed = m_weights;
+        auto names = applyRules(m_weights.keys, m_rules);
+        for (size_t i = 0; i < names.size(); ++i)
+            m_renamed.keys[i].key = std::move(names[i]);
+    }
+    m_trials.emplace(m_checker, m_rules.empty() ? m_weights : m_renamed);
+    tryPrefixes();
+    tryRenames();
+    std::sort(m_found.begin(), m_found.end(), [](const Suggestion &a, const Suggestion &b) { return a.fixes > b.fixes; });
+    tryOtherStateDicts();
+    m_report.suggestions = ranked();
+    return std::move(m_report);
+}
+
+void Doctor::consider(std::string kind, const RemapRule &rule)
+{
+    std::string id = std::to_string(static_cast<int>(rule.kind)) + "\n" + rule.from + "\n" + rule.to;
+    if (!m_tried.insert(id).second || (rule.from == rule.to))
+        return;
+    if (rule.kind == RemapRule::Kind::Prefix && !rule.from.empty())
+        for (const auto &f : m_completeFroms)
+            if (rule.from.compare(0, f.size(), f) == 0)
+                return;
+    const std::optional<LoadCount> counted = m_trials->count(rule, static_cast<size_t>(m_base) + 1);
+    if (!counted)
+        return; // fixes nothing
+    const LoadCount &after = *counted;
+    const int fixes = static_cast<int>(after.loaded.size()) - m_base;
+    // A rule that moves a key onto a parameter of another shape trades a missing key
+    // for a size mismatch, which fails even a non-strict load: not a fix.
+    if (fixes <= 0 || after.shapeMismatch > m_report.shapeMismatch.size())
+        return;
+    if (rule.kind == RemapRule::Kind::Prefix && !rule.from.empty() && after.missing == 0 && after.unexpected == 0)
+        m_completeFroms.push_back(rule.from);
+    if (kind == "rename" && rule.kind == RemapRule::Kind::Prefix)
+        kind = rule.to.empty() ? "strip_prefix" : rule.from.empty() ? "add_prefix" : "replace_prefix";
+    Suggestion s;
+    s.kind = kind;
+    s.from = rule.kind == RemapRule::Kind::Regex ? "re:" + rule.from : rule.from;
+    s.to = rule.to;
+    s.fixes = fixes;
+    s.rule = rule;
+    s.description = describe(s);
+    for (const uint32_t k : after.loaded) // sorted
+        if (!m_loadedBefore[k])
+            s.fixedKeys.push_back(k);
+    m_found.push_back(std::move(s));
+}
+
+// Prefixes of the keys that do not load, most frequent first: stripped, added, replaced.
+void Doctor::tryPrefixes()
+{
+    std::unordered_map<std::string_view, int> unexpectedPrefixes, missingPrefixes;
+    for (const auto &k : m_report.unexpected)
+        for (const auto p : prefixesOf(k, 3))
             ++unexpectedPrefixes[p];
-    for (const auto &k : report.missing)
-        for (const auto &p : prefixesOf(k, 3))
+    for (const auto &k : m_report.missing)
+        for (const auto p : prefixesOf(k, 3))
             ++missingPrefixes[p];
-    auto top = [](const std::map<std::string, int> &counts, size_t n) {
-        std::vector<std::pair<int, std::string>> v;
-        for (const auto &[p, c] : counts)
-            v.emplace_back(-c, p);
-        std::sort(v.begin(), v.end());
-        std::vector<std::string> out;
-        for (size_t i = 0; i < v.size() && i < n; ++i)
-            out.push_back(v[i].second);
-        return out;
-    };
-    const auto strips = top(unexpectedPrefixes, 8), adds = top(missingPrefixes, 8);
+    const auto strips = mostFrequent(unexpectedPrefixes, 8), adds = mostFrequent(missingPrefixes, 8);
     for (const auto &p : strips)
         consider("strip_prefix", {RemapRule::Kind::Prefix, p, ""});
     for (const auto &p : adds)
@@ -178,93 +245,99 @@ LoadReport diagnoseLoad(const Document &weightsDoc, const std::string &stateDict
     for (size_t i = 0; i < strips.size() && i < 4; ++i)
         for (size_t j = 0; j < adds.size() && j < 4; ++j)
             consider("replace_prefix", {RemapRule::Kind::Prefix, strips[i], adds[j]});
+}
 
-    // Renames: a missing key and an unexpected key of the same shape, preferring the same
-    // last name or a known synonym (gamma/weight, beta/bias).
-    std::unordered_map<std::string, const KeySpec *> byKey;
-    for (const auto &k : weights.keys)
-        byKey.emplace(applyRules(k.key, rules), &k);
-    std::unordered_map<std::string, const KeySpec *> expected;
-    for (const auto &k : model.keys)
-        expected.emplace(k.key, &k);
-    auto last = [](const std::string &k) { return k.substr(k.rfind('.') == std::string::npos ? 0 : k.rfind('.') + 1); };
-    // Unexpected keys by shape, in their order, and by shape and last name: each missing
-    // key finds its partner without looking at every unexpected key.
-    auto shapeId = [](const std::vector<int64_t> &shape) {
-        std::string id;
-        for (int64_t d : shape)
-            id += std::to_string(d) + ",";
-        return id;
-    };
-    std::unordered_map<std::string, std::vector<size_t>> unexpectedByShape;
-    std::unordered_map<std::string, size_t> unexpectedByShapeAndName; // first of each
-    for (size_t i = 0; i < report.unexpected.size(); ++i) {
-        auto it = byKey.find(report.unexpected[i]);
-        if (it == byKey.end())
+// Renames: a missing key and an unexpected key of the same shape, preferring the same
+// last name or a known synonym (gamma/weight, beta/bias).
+void Doctor::tryRenames()
+{
+    if (m_report.missing.empty() || m_report.unexpected.empty())
+        return;
+    // The weights' keys as the rules name them, the first of each name.
+    const auto &weights = (m_rules.empty() ? m_weights : m_renamed).keys;
+    NameTable byKey(weights.size());
+    for (uint32_t i = 0; i < weights.size(); ++i)
+        byKey.insert(weights[i].key, i);
+    for (size_t i = 0; i < m_report.unexpected.size(); ++i) {
+        const uint32_t k = byKey.find(m_report.unexpected[i]);
+        if (k == NameTable::kNone)
             continue;
-        const std::string id = shapeId(it->second->shape);
-        unexpectedByShape[id].push_back(i);
-        unexpectedByShapeAndName.emplace(id + "\n" + last(report.unexpected[i]), i);
+        const std::string id = shapeId(weights[k].shape);
+        m_unexpectedByShape[id].push_back(i);
+        m_unexpectedByShapeAndName.try_emplace(id + "\n" + std::string(lastOf(m_report.unexpected[i])), i);
     }
+    NameTable expected(m_model.keys.size());
+    for (uint32_t i = 0; i < m_model.keys.size(); ++i)
+        expected.insert(m_model.keys[i].key, i);
+    size_t pairsTried = 0;
+    for (const auto &m : m_report.missing) {
+        if (pairsTried >= 64)
+            break;
+        const size_t best = partnerOf(shapeId(m_model.keys[expected.find(m)].shape), m);
+        if (best == SIZE_MAX)
+            continue;
+        ++pairsTried;
+        consider("rename", ruleBetween(m_report.unexpected[best], m));
+    }
+}
+
+// The first unexpected key of the missing key's shape with the same last name or a synonym
+// of it, else the first of that shape; SIZE_MAX when none has that shape.
+size_t Doctor::partnerOf(const std::string &shape, const std::string &missing) const
+{
     static const std::pair<const char *, const char *> kSynonyms[] = {
         {"gamma", "weight"}, {"beta", "bias"}, {"moving_mean", "running_mean"}, {"moving_variance", "running_var"},
         {"kernel", "weight"}};
-    size_t pairsTried = 0;
-    for (const auto &m : report.missing) {
-        if (pairsTried >= 64)
-            break;
-        const std::string id = shapeId(expected.at(m)->shape);
-        auto sameShape = unexpectedByShape.find(id);
-        if (sameShape == unexpectedByShape.end())
-            continue;
-        // The first unexpected key of that shape with the same last name or a synonym of
-        // it, else the first of that shape.
-        size_t best = sameShape->second.front();
-        size_t named = SIZE_MAX;
-        std::vector<std::string> names{last(m)};
-        for (const auto &[x, y] : kSynonyms) {
-            if (names.front() == x)
-                names.push_back(y);
-            else if (names.front() == y)
-                names.push_back(x);
-        }
-        for (const auto &n : names) {
-            auto it = unexpectedByShapeAndName.find(id + "\n" + n);
-            if (it != unexpectedByShapeAndName.end())
-                named = std::min(named, it->second);
-        }
-        if (named != SIZE_MAX)
-            best = named;
-        ++pairsTried;
-        consider("rename", ruleBetween(report.unexpected[best], m));
+    auto sameShape = m_unexpectedByShape.find(shape);
+    if (sameShape == m_unexpectedByShape.end())
+        return SIZE_MAX;
+    std::vector<std::string> names{std::string(lastOf(missing))};
+    for (const auto &[x, y] : kSynonyms) {
+        if (names.front() == x)
+            names.push_back(y);
+        else if (names.front() == y)
+            names.push_back(x);
     }
+    size_t named = SIZE_MAX;
+    for (const auto &n : names) {
+        auto it = m_unexpectedByShapeAndName.find(shape + "\n" + n);
+        if (it != m_unexpectedByShapeAndName.end())
+            named = std::min(named, it->second);
+    }
+    return named != SIZE_MAX ? named : sameShape->second.front();
+}
 
-    std::sort(found.begin(), found.end(), [](const Suggestion &a, const Suggestion &b) { return a.fixes > b.fixes; });
-    // Another state dict of the checkpoint that loads more, ranked with the rules.
-    for (const auto &other : candidateStateDicts(weightsDoc)) {
-        if (other == stateDict)
+// Another state dict of the checkpoint that loads more, ranked with the rules.
+void Doctor::tryOtherStateDicts()
+{
+    for (const auto &other : candidateStateDicts(m_weightsDoc)) {
+        if (other == m_stateDict)
             continue;
-        int fixes = static_cast<int>(checker.check(weightsFrom(weightsDoc, other), rules).loaded.size()) - base;
+        int fixes = static_cast<int>(m_checker.count(weightsFrom(m_weightsDoc, other), m_rules).loaded.size()) - m_base;
         if (fixes <= 0)
             continue;
         Suggestion s;
         s.kind = "state_dict";
-        s.from = stateDict;
+        s.from = m_stateDict;
         s.to = other;
         s.fixes = fixes;
         s.description = describe(s);
-        found.push_back(std::move(s));
+        m_found.push_back(std::move(s));
     }
-    // Most fixes first; on a tie a rule on the chosen state dict before switching to another.
-    std::stable_sort(found.begin(), found.end(), [](const Suggestion &a, const Suggestion &b) {
+}
+
+// Most fixes first; on a tie a rule on the chosen state dict before switching to another.
+// Drop what a better suggestion already covers ('module.bn.' after 'module.'): a rule
+// whose fixed keys a better one fixes too adds nothing after it.
+std::vector<Suggestion> Doctor::ranked()
+{
+    std::stable_sort(m_found.begin(), m_found.end(), [](const Suggestion &a, const Suggestion &b) {
         if (a.fixes != b.fixes)
             return a.fixes > b.fixes;
         return a.kind != "state_dict" && b.kind == "state_dict";
     });
-    // Drop what a better suggestion already covers ('module.bn.' after 'module.').
-    // A rule whose fixed keys a better one fixes too adds nothing after it.
     std::vector<Suggestion> kept;
-    for (auto &s : found) {
+    for (auto &s : m_found) {
         bool covered = false;
         for (size_t i = 0; i < kept.size() && !covered; ++i) {
             if (s.kind == "state_dict" || kept[i].kind == "state_dict")
@@ -280,8 +353,15 @@ LoadReport diagnoseLoad(const Document &weightsDoc, const std::string &stateDict
     }
     for (auto &s : kept)
         s.fixedKeys.clear();
-    report.suggestions = std::move(kept);
-    return report;
+    return kept;
+}
+
+} // namespace
+
+LoadReport diagnoseLoad(const Document &weightsDoc, const std::string &stateDict, const ExpectedModel &model,
+                        const std::vector<RemapRule> &rules)
+{
+    return Doctor(weightsDoc, stateDict, model, rules).diagnose();
 }
 
 } // namespace te
