@@ -1,6 +1,7 @@
 // The real main window: opening files off the GUI thread, what the user sees for a good,
 // a dangerous and an unreadable file, that opening never loads libtorch, and that the
 // torch-explorer binary writes a screenshot.
+#include "tests/support/dialogfilters.h"
 #include "app/gui/mainwindow.h"
 
 #include "core/runtime/runtimeloader.h"
@@ -92,21 +93,7 @@ QStringList fileDialogFilters(MainWindow &w, const QString &action)
             found = a;
     if (!found)
         return {QStringLiteral("(no action %1)").arg(action)};
-    QStringList filters{QStringLiteral("(no file dialog)")};
-    QTimer poll; // runs inside the dialog's own event loop
-    poll.setInterval(10);
-    QObject::connect(&poll, &QTimer::timeout, &w, [&filters, &poll] {
-        QWidget *modal = QApplication::activeModalWidget();
-        if (!modal)
-            return;
-        if (auto *dialog = qobject_cast<QFileDialog *>(modal))
-            filters = dialog->nameFilters();
-        poll.stop();
-        modal->close();
-    });
-    poll.start();
-    found->trigger();
-    return filters;
+    return te::testing::fileDialogFiltersOpenedBy(&w, [found] { found->trigger(); });
 }
 
 // The progress bar says the reader runs the object pickle of a legacy file.

@@ -2,6 +2,7 @@
 // under QAbstractItemModelTester, the rows carry PyTorch's verdict, applying the top fix
 // updates the counts, the renamed state dict can be exported and read back, and the
 // export dialogs offer the file types of the one list.
+#include "tests/support/dialogfilters.h"
 #include "widgets/loadreportpanel.h"
 
 #include "core/formats/documentreader.h"
@@ -53,21 +54,7 @@ QStringList fileDialogFilters(LoadReportPanel &panel, const QString &button)
             found = b;
     if (!found)
         return {QStringLiteral("(no button %1)").arg(button)};
-    QStringList filters{QStringLiteral("(no file dialog)")};
-    QTimer poll; // runs inside the dialog's own event loop
-    poll.setInterval(10);
-    QObject::connect(&poll, &QTimer::timeout, &panel, [&filters, &poll] {
-        QWidget *modal = QApplication::activeModalWidget();
-        if (!modal)
-            return;
-        if (auto *dialog = qobject_cast<QFileDialog *>(modal))
-            filters = dialog->nameFilters();
-        poll.stop();
-        modal->close();
-    });
-    poll.start();
-    found->click();
-    return filters;
+    return te::testing::fileDialogFiltersOpenedBy(&panel, [found] { found->click(); });
 }
 
 } // namespace
