@@ -7,6 +7,14 @@
 #include <QPalette>
 
 namespace te {
+namespace {
+
+QString text(std::string_view s)
+{
+    return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size()));
+}
+
+} // namespace
 
 DocumentTreeModel::DocumentTreeModel(QObject *parent)
     : QAbstractItemModel(parent)
@@ -88,18 +96,18 @@ QVariant DocumentTreeModel::display(const TreeNode &n, int column) const
     const TensorInfo *t = n.tensor >= 0 ? &m_doc->tensors[static_cast<size_t>(n.tensor)] : nullptr;
     switch (column) {
     case NameColumn:
-        return QString::fromStdString(n.name);
+        return text(n.name());
     case KindColumn:
         if (n.kind == NodeKind::Module)
-            return QString::fromStdString(n.className.substr(n.className.rfind('.') + 1));
+            return QString::fromStdString(n.className().substr(n.className().rfind('.') + 1));
         if (n.kind == NodeKind::Object)
-            return QString::fromStdString(n.className);
+            return QString::fromStdString(n.className());
         return QString::fromLatin1(nodeKindName(n.kind));
     case ShapeColumn:
         if (t)
             return QString::fromStdString(shapeText(t->shape));
         if (n.kind == NodeKind::Value || n.kind == NodeKind::Object)
-            return QString::fromStdString(n.valueText);
+            return QString::fromStdString(n.valueText());
         return {};
     case DTypeColumn:
         return t ? QString::fromLatin1(dtypeName(t->dtype)) : QVariant();
@@ -108,7 +116,7 @@ QVariant DocumentTreeModel::display(const TreeNode &n, int column) const
     case SizeColumn:
         return n.tensorCount ? QString::fromStdString(formatBytes(n.bytes)) : QVariant();
     case DeviceColumn:
-        return QString::fromStdString(n.device);
+        return QString::fromStdString(n.device());
     }
     return {};
 }
@@ -121,8 +129,9 @@ QVariant DocumentTreeModel::sortValue(const TreeNode &n, int column) const
     case NameColumn: {
         // Numbered children (layers.10 after layers.9) sort by number.
         bool ok = false;
-        qlonglong v = QString::fromStdString(n.name).toLongLong(&ok);
-        return ok ? QVariant(v) : QVariant(QString::fromStdString(n.name));
+        const QString name = text(n.name());
+        qlonglong v = name.toLongLong(&ok);
+        return ok ? QVariant(v) : QVariant(name);
     }
     default: return display(n, column);
     }
@@ -150,7 +159,7 @@ QVariant DocumentTreeModel::data(const QModelIndex &index, int role) const
         if (n.tensor >= 0 && !m_doc->tensors[static_cast<size_t>(n.tensor)].error.empty())
             return QString::fromStdString(m_doc->tensors[static_cast<size_t>(n.tensor)].error);
         if (n.kind == NodeKind::Module)
-            return QString::fromStdString(n.className);
+            return QString::fromStdString(n.className());
         return QString::fromStdString(n.key);
     case Qt::ForegroundRole:
         if (auto it = m_loadStatus.find(n.key); it != m_loadStatus.end()) {

@@ -20,31 +20,33 @@ enum class FileFormat { Unknown, TorchZip, TorchScript, TorchLegacy, TorchTar, P
 const char *formatName(FileFormat f); // "torch_zip", "torchscript", "torch_legacy", ...
 
 // One storage as the pickle declares it, and where its bytes are in the file.
+// (Members are ordered so that no padding is needed: a checkpoint may hold a hundred
+// thousand of each.)
 struct StorageInfo {
     std::string key;            // the persistent id's key ("0", "140245...")
-    DType dtype = DType::Unknown;
     std::string location;       // saved device: "cpu", "cuda:0", "mps", "meta"
     uint64_t numel = 0;         // in elements of dtype, as the pickle says
     std::string member;         // zip member or "legacy storage" label
     std::shared_ptr<const MappedFile> file; // the file holding the bytes; null: Document::file
     uint64_t fileOffset = 0;    // first byte in the mapped file
     uint64_t nbytes = 0;        // bytes actually present for this storage
-    bool resolved = false;      // bytes located and sizes agree
     std::string error;          // why the bytes cannot be used
+    DType dtype = DType::Unknown;
+    bool resolved = false;      // bytes located and sizes agree
 };
 
 // A recognised tensor rebuild. Offsets and strides are in elements, as in PyTorch.
 struct TensorInfo {
-    int storage = -1;
-    DType dtype = DType::Unknown;
     std::vector<int64_t> shape;
     std::vector<int64_t> strides;
     int64_t storageOffset = 0;
-    bool requiresGrad = false;
-    bool isParameter = false;
     std::string layout = "strided"; // or "sparse_coo", "quantized", ...
     std::string error;              // bounds or kind problem: the values cannot be read
     Value *value = nullptr;
+    int storage = -1;
+    DType dtype = DType::Unknown;
+    bool requiresGrad = false;
+    bool isParameter = false;
 
     int64_t numel() const;          // -1 on overflow
     // Row-major without gaps (dimensions of size 0 or 1 may have any stride).

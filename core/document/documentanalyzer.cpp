@@ -90,6 +90,8 @@ public:
 
     void run()
     {
+        // Nearly every tensor is listed once.
+        m_doc.entries.reserve(m_doc.entries.size() + m_doc.tensors.size());
         if (m_doc.root)
             visit(m_doc.root, true, false);
         while (!m_stack.empty())

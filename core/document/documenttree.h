@@ -1,33 +1,33 @@
 #pragma once
 // The document as the tree a user browses: keys split at their dots, module and state
 // dict nodes marked, totals (elements, bytes) for every subtree. Plain C++ so the Qt
-// model only wraps it.
+// model only wraps it. A checkpoint of a hundred thousand tensors makes a quarter of a
+// million nodes, so a node keeps only its key and its totals; the rest is shared or held
+// by the few nodes that have it.
 #include "core/document/document.h"
 
+#include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace te {
 
-enum class NodeKind { Root, Group, Module, StateDict, Parameter, Buffer, Tensor, Value, Object };
+enum class NodeKind : uint8_t { Root, Group, Module, StateDict, Parameter, Buffer, Tensor, Value, Object };
 const char *nodeKindName(NodeKind k);
 
 struct TreeNode {
-    std::string name;
     std::string key;        // full dotted key
-    NodeKind kind = NodeKind::Group;
-    std::string className;  // modules
-    std::string valueText;  // scalar values
-    int tensor = -1;        // Document::tensors index for tensor leaves
+    std::vector<std::unique_ptr<TreeNode>> children;
+    TreeNode *parent = nullptr;
     uint64_t elements = 0;  // subtree totals
     uint64_t bytes = 0;
     uint64_t tensorCount = 0;
-    std::string device;     // saved device of a tensor, or of all tensors below when they agree
-    bool hasError = false;
-    TreeNode *parent = nullptr;
+    int tensor = -1;        // Document::tensors index for tensor leaves
     int rowInParent = 0;
-    std::vector<std::unique_ptr<TreeNode>> children;
+    NodeKind kind = NodeKind::Group;
+    bool hasError = false;
 
     TreeNode() = default;
     TreeNode(const TreeNode &) = delete;
@@ -36,6 +36,27 @@ struct TreeNode {
     ~TreeNode();
 
     int row() const { return rowInParent; }
+    // The last part of the key (the file's name for the root).
+    std::string_view name() const;
+    const std::string &className() const;  // modules and objects
+    const std::string &valueText() const;  // scalar values and objects
+    // The saved device of a tensor, or of all tensors below when they agree ("mixed" when
+    // not); empty when there are none.
+    const std::string &device() const;
+
+private:
+    friend class TreeBuilder;
+    // What only some nodes have: a class, a value, and on the root its own name and the
+    // device names that every node's device points into.
+    struct Text {
+        std::string className, valueText, rootName;
+        std::deque<std::string> devices;
+    };
+    Text &text();
+
+    uint32_t m_nameStart = 0;               // name(): key from here on
+    const std::string *m_device = nullptr;  // in the root's Text::devices
+    std::unique_ptr<Text> m_text;
 };
 
 std::unique_ptr<TreeNode> buildDocumentTree(const Document &doc);

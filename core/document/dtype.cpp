@@ -42,12 +42,19 @@ constexpr std::array<DTypeInfo, 26> kTypes{{
     {DType::QUInt2x4, "quint2x4", 1, "QUInt2x4Storage", ""},
 }};
 
+constexpr bool inEnumOrder()
+{
+    for (size_t i = 0; i < kTypes.size(); ++i)
+        if (static_cast<size_t>(kTypes[i].type) != i)
+            return false;
+    return true;
+}
+static_assert(inEnumOrder(), "kTypes is indexed by DType");
+
 const DTypeInfo &info(DType t)
 {
-    for (const auto &i : kTypes)
-        if (i.type == t)
-            return i;
-    return kTypes[0];
+    const auto i = static_cast<size_t>(t);
+    return i < kTypes.size() ? kTypes[i] : kTypes[0];
 }
 
 } // namespace

@@ -33,8 +33,19 @@ Value *runPickle(Document &doc, std::string_view bytes, const std::string &membe
                  const ReadOptions &options, uint64_t *endOffset, int *protocol)
 {
     PickleMachine machine(*doc.arena, bytes, member, hooks, options.limits);
+    // What has been read is in values now: the pickle's pages of the map need not stay
+    // (data.pkl of a checkpoint of many tensors is tens of megabytes).
+    const auto at = reinterpret_cast<uintptr_t>(bytes.data());
+    const auto mapped = doc.file ? reinterpret_cast<uintptr_t>(doc.file->data()) : 0;
+    const bool inMap = doc.file && at >= mapped && at - mapped <= doc.file->size() &&
+                       bytes.size() <= doc.file->size() - (at - mapped);
+    const uint64_t start = at - mapped;
+    if (inMap)
+        machine.onRead([&doc, start](uint64_t read) { doc.file->release(start, read); });
     try {
         Value *v = machine.run(options.cancel);
+        if (inMap)
+            doc.file->release(start, machine.endOffset());
         doc.globals.insert(doc.globals.end(), machine.globals().begin(), machine.globals().end());
         if (endOffset)
             *endOffset = machine.endOffset();

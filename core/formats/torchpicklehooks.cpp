@@ -2,6 +2,8 @@
 #include "core/document/documentanalyzer.h"
 #include "core/stats/tensorstats.h"
 
+#include <algorithm>
+
 namespace te {
 namespace {
 
@@ -78,7 +80,7 @@ bool storageKey(const Value *v, std::string *key)
 
 // Why torch.load would refuse a storage persistent id; empty when it reads it. Odd but
 // accepted fields (a bool numel, an int key, a location that is no string) pass.
-std::string storageIdProblem(const std::vector<Value *> &a, StorageIdLayout layout)
+std::string storageIdProblem(const ValueList &a, StorageIdLayout layout)
 {
     const size_t fields = layout == StorageIdLayout::Zip ? 5 : layout == StorageIdLayout::Legacy ? 6 : 0;
     if (a.size() < 5 || (fields && a.size() != fields))
@@ -86,8 +88,7 @@ std::string storageIdProblem(const std::vector<Value *> &a, StorageIdLayout layo
                std::to_string(fields ? fields : 5);
     if (a[1]->kind != ValueKind::Global)
         return "its storage type is a " + kindOf(a[1]) + ", not a class";
-    std::string key;
-    if (!storageKey(a[2], &key))
+    if (a[2]->kind != ValueKind::String && a[2]->kind != ValueKind::Int)
         return "its key is a " + kindOf(a[2]) + ", not a string";
     if (a[4]->kind == ValueKind::BigInt)
         return "its element count " + a[4]->text + " does not fit in 64 bits";
@@ -136,6 +137,30 @@ std::string rebuildProblem(const Value *args, int version)
 
 } // namespace
 
+int StorageKeys::insert(const std::string &key, int index)
+{
+    // Decimal without leading zeros ("7", not "07": that is another key), and not far past
+    // the numbers seen so far, so that a key of "999999999" does not make a huge table.
+    uint64_t number = 0;
+    bool decimal = !key.empty() && key.size() <= 9 && (key[0] != '0' || key.size() == 1);
+    for (size_t i = 0; decimal && i < key.size(); ++i) {
+        decimal = key[i] >= '0' && key[i] <= '9';
+        number = number * 10 + static_cast<uint64_t>(key[i] - '0');
+    }
+    if (decimal && number < m_byNumber.size() + 65536) {
+        if (number >= m_byNumber.size())
+            m_byNumber.resize(std::max<size_t>(number + 1, m_byNumber.size() * 2), -1);
+        int &slot = m_byNumber[number];
+        if (slot < 0) {
+            // Stored by hashing while its number was still far off.
+            auto other = m_other.empty() ? m_other.end() : m_other.find(key);
+            slot = other != m_other.end() ? other->second : index;
+        }
+        return slot;
+    }
+    return m_other.emplace(key, index).first->second;
+}
+
 TorchPickleHooks::TorchPickleHooks(Document &doc, std::string member, StorageIdLayout layout)
     : m_doc(doc)
     , m_member(std::move(member))
@@ -165,26 +190,37 @@ int TorchPickleHooks::brokenStorage(std::string key, DType dtype, const std::str
     return static_cast<int>(m_doc.storages.size() - 1);
 }
 
-int TorchPickleHooks::storageFor(const std::vector<Value *> &a, int64_t offset)
+DType TorchPickleHooks::storageClassType(const Value *cls)
+{
+    // A checkpoint names one or two classes for all its storages. (By name: a value's
+    // address may be reused once it is freed.)
+    if (cls->name.str() != m_lastClass) {
+        m_lastClass = cls->name.str();
+        m_lastClassType = dtypeFromStorageClass(m_lastClass);
+    }
+    return m_lastClassType;
+}
+
+int TorchPickleHooks::storageFor(const ValueList &a, int64_t offset)
 {
     std::string key;
     const bool keyed = a.size() > 2 && storageKey(a[2], &key);
-    const DType dtype = a.size() > 1 && a[1]->kind == ValueKind::Global ? dtypeFromStorageClass(a[1]->name)
-                                                                         : DType::Unknown;
+    const DType dtype = a.size() > 1 && a[1]->kind == ValueKind::Global ? storageClassType(a[1]) : DType::Unknown;
     const std::string problem = storageIdProblem(a, m_layout);
     if (!problem.empty()) {
         const int index = brokenStorage(keyed ? key : std::string("?"), dtype, problem, offset);
         // Known by its key when the key is new, so that the legacy format's storage list
         // can still step over its bytes to the storages after it.
         if (keyed)
-            m_storageByKey.emplace(key, index);
+            m_storageByKey.insert(key, index);
         return index;
     }
-    auto it = m_storageByKey.find(key);
-    if (it != m_storageByKey.end())
-        return it->second;
+    const int index = static_cast<int>(m_doc.storages.size());
+    const int known = m_storageByKey.insert(key, index);
+    if (known != index)
+        return known;
     StorageInfo s;
-    s.key = key;
+    s.key = std::move(key);
     s.dtype = dtype;
     s.numel = static_cast<uint64_t>(intOf(a[4]));
     if (a[3]->kind == ValueKind::String || a[3]->kind == ValueKind::Bytes) {
@@ -192,14 +228,12 @@ int TorchPickleHooks::storageFor(const std::vector<Value *> &a, int64_t offset)
     } else {
         // torch.load restores such a storage only when map_location says where.
         s.location = keyText(a[3]);
-        m_doc.warnings.push_back("storage " + key + " (" + where(offset) + "): its location is a " + kindOf(a[3]) +
+        m_doc.warnings.push_back("storage " + s.key + " (" + where(offset) + "): its location is a " + kindOf(a[3]) +
                                  ", not a device name; torch.load reads it only with map_location");
     }
     if (dtype == DType::Unknown)
         s.error = "unknown storage type " + a[1]->globalName();
-    const int index = static_cast<int>(m_doc.storages.size());
     m_doc.storages.push_back(std::move(s));
-    m_storageByKey[key] = index;
     return index;
 }
 
@@ -207,7 +241,7 @@ Value *TorchPickleHooks::storageView(ValueArena &arena, Value *storage, Value *v
 {
     const std::string problem = viewProblem(view);
     if (problem.empty()) {
-        storage->args = view;
+        storage->args = ValueArena::hold(view);
         return storage;
     }
     const StorageInfo &base = m_doc.storages[static_cast<size_t>(storage->integer)];
@@ -236,8 +270,8 @@ Value *TorchPickleHooks::persistentLoad(ValueArena &arena, Value *pid, int64_t o
         g->text = "persistent_id";
         g->name = tag;
         Value *c = arena.make(ValueKind::Call);
-        c->callee = g;
-        c->args = pid;
+        c->callee = ValueArena::hold(g);
+        c->args = ValueArena::hold(pid);
         return c;
     }
     Value *v = storageValue(arena, storageFor(a, offset));
@@ -317,7 +351,7 @@ Value *TorchPickleHooks::rebuildTensor(ValueArena &arena, const Value *callee, c
     if (version == 3) {
         // torch.load sets the storage's bytes into a tensor of this dtype: a FloatStorage
         // may hold float64 elements, as many as its bytes have room for.
-        t.dtype = dtypeFromTorchName(a[6]->name);
+        t.dtype = dtypeFromTorchName(a[6]->name.str());
         if (t.dtype == DType::Unknown)
             t.error = "unknown dtype " + a[6]->globalName();
     }
@@ -346,6 +380,10 @@ Value *TorchPickleHooks::rebuildTensor(ValueArena &arena, const Value *callee, c
 Value *TorchPickleHooks::reduce(ValueArena &arena, Value *callee, Value *args, int64_t offset)
 {
     if (callee->kind != ValueKind::Global || !args)
+        return nullptr;
+    // Everything recognised here lives in one of three modules; most calls are elsewhere.
+    const std::string &module = callee->text;
+    if (module != "torch._utils" && module != "torch._tensor" && module != "torch.jit._pickle")
         return nullptr;
     if (int version = rebuildVersion(callee))
         return rebuildTensor(arena, callee, args, version, offset);
@@ -380,10 +418,10 @@ Value *TorchPickleHooks::reduce(ValueArena &arena, Value *callee, Value *args, i
     if (isTorchUtils(callee, "_rebuild_wrapper_subclass") || isTorchUtils(callee, "_rebuild_nested_tensor") ||
         isTorchUtils(callee, "_rebuild_device_tensor_from_numpy") || isTorchUtils(callee, "_rebuild_xla_tensor") ||
         isTorchUtils(callee, "_rebuild_mlc_tensor"))
-        return unsupported(arena, callee->name.substr(9));
+        return unsupported(arena, callee->name.str().substr(9));
     // TorchScript's pickler wraps lists and type tags in helpers of torch.jit._pickle.
     if (callee->text == "torch.jit._pickle" && a.size() >= 1) {
-        if (callee->name == "restore_type_tag" || callee->name.rfind("build_", 0) == 0)
+        if (callee->name == "restore_type_tag" || callee->name.str().rfind("build_", 0) == 0)
             return a[0];
     }
     return nullptr;

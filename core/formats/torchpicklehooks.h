@@ -8,6 +8,8 @@
 #include "core/pickle/picklemachine.h"
 
 #include <map>
+#include <unordered_map>
+#include <vector>
 
 namespace te {
 
@@ -17,6 +19,18 @@ enum class StorageIdLayout {
     Any,    // five or more: TorchScript's reader ignores extra fields; plain pickles
     Zip,    // ('storage', storage type, key, location, numel)
     Legacy, // the same and view_metadata
+};
+
+// Storage keys to storage indices. torch.save numbers its storages "0", "1", ...: those
+// are found by number, any other key by hashing.
+class StorageKeys {
+public:
+    // The index already known for key, or `index` once stored for it.
+    int insert(const std::string &key, int index);
+
+private:
+    std::vector<int> m_byNumber; // -1 where no storage has that number
+    std::unordered_map<std::string, int> m_other;
 };
 
 class TorchPickleHooks : public PickleHooks {
@@ -30,7 +44,8 @@ public:
     const std::map<std::string, std::string> &classSources() const { return m_sources; }
 
 private:
-    int storageFor(const std::vector<Value *> &a, int64_t offset);
+    int storageFor(const ValueList &a, int64_t offset);
+    DType storageClassType(const Value *cls);
     Value *storageView(ValueArena &arena, Value *storage, Value *view, int64_t offset);
     int brokenStorage(std::string key, DType dtype, const std::string &problem, int64_t offset);
     Value *storageValue(ValueArena &arena, int index);
@@ -42,7 +57,9 @@ private:
     Document &m_doc;
     std::string m_member;
     StorageIdLayout m_layout;
-    std::map<std::string, int> m_storageByKey;
+    StorageKeys m_storageByKey;
+    std::string m_lastClass;
+    DType m_lastClassType = DType::Unknown;
     std::map<std::string, std::string> m_sources;
 };
 

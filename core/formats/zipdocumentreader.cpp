@@ -110,6 +110,10 @@ void readZipDocument(Document &doc, const ReadOptions &options)
 
     reportProgress(options, 0.1, "reading " + dataPkl->name);
     checkCancel(options);
+    // Each storage is a member of the archive, and usually holds one tensor: room for
+    // them all up front, rather than copying the tables as they grow.
+    doc.storages.reserve(entries.size());
+    doc.tensors.reserve(entries.size());
     try {
         // torch.jit.load's reader takes persistent ids field by field and ignores extra
         // ones; torch.load unpacks exactly five.

@@ -164,6 +164,17 @@ size_t MappedFile::readAt(uint64_t offset, void *out, size_t n) const
     return done;
 }
 
+void MappedFile::release(uint64_t offset, uint64_t n) const
+{
+    if (!m_mapping || offset >= m_size)
+        return;
+    n = std::min(n, m_size - offset);
+    const uint64_t begin = (offset + g_pageSize - 1) & ~uint64_t(g_pageSize - 1);
+    const uint64_t end = (offset + n) & ~uint64_t(g_pageSize - 1);
+    if (end > begin)
+        ::madvise(const_cast<uint8_t *>(m_data) + begin, end - begin, MADV_DONTNEED);
+}
+
 bool MappedFile::damaged() const
 {
     return m_slot >= 0 && g_slots[m_slot].damaged.load();

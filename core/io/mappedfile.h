@@ -30,6 +30,10 @@ public:
     // Copies up to n bytes at offset into out with pread (or from memory), without mapping
     // the pages around them; returns how many were copied (fewer at the end of the file).
     size_t readAt(uint64_t offset, void *out, size_t n) const;
+    // Bytes of the map that were read and are not needed again: their pages stop counting
+    // as this process's memory (they stay in the page cache, and reading them again pages
+    // them back in). Only whole pages inside the range; nothing for bytes in memory.
+    void release(uint64_t offset, uint64_t n) const;
 
     // A file cut short while it is mapped makes the pages past its new end raise SIGBUS
     // when touched. Every map is registered with a SIGBUS handler that puts zero pages in

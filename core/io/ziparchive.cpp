@@ -21,6 +21,7 @@ constexpr size_t kLocatorSize = 20;
 constexpr size_t kCentralSize = 46;
 constexpr size_t kLocalSize = 30;
 constexpr size_t kMaxComment = 65535;
+constexpr uint64_t kHashMask = ~uint64_t(0) << 32; // index slots: hash above, entry below
 
 uint16_t le16(const uint8_t *p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
 uint32_t le32(const uint8_t *p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24; }
@@ -162,7 +163,7 @@ ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file)
                             ") lies outside the file",
                         "", static_cast<int64_t>(dirOffset));
     // Each central record is at least 46 bytes: a count beyond that is a lie.
-    if (count > dirSize / kCentralSize)
+    if (count > dirSize / kCentralSize || count >= (uint64_t(1) << 32) - 1)
         throw ReadError("zip claims " + std::to_string(count) + " entries, more than the file can hold", "",
                         static_cast<int64_t>(dirOffset));
 
@@ -231,17 +232,39 @@ ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file)
                             e.name, static_cast<int64_t>(e.dataOffset));
     }
 
-    m_index.reserve(m_entries.size());
+    size_t slots = 16;
+    while (slots < m_entries.size() * 2)
+        slots *= 2;
+    m_index.assign(slots, 0);
     for (size_t i = 0; i < m_entries.size(); ++i) {
-        if (!m_index.emplace(std::string_view(m_entries[i].name), i).second)
-            m_duplicates.push_back(m_entries[i].name);
+        const uint64_t hash = std::hash<std::string_view>()(m_entries[i].name) & kHashMask;
+        for (size_t at = (hash >> 32) & (slots - 1);; at = (at + 1) & (slots - 1)) {
+            const uint64_t slot = m_index[at];
+            if (slot == 0) {
+                m_index[at] = hash | (i + 1);
+                break;
+            }
+            if ((slot & kHashMask) == hash && m_entries[(slot & ~kHashMask) - 1].name == m_entries[i].name) {
+                m_duplicates.push_back(m_entries[i].name);
+                break;
+            }
+        }
     }
 }
 
 const ZipEntry *ZipArchive::find(std::string_view name) const
 {
-    auto it = m_index.find(name);
-    return it == m_index.end() ? nullptr : &m_entries[it->second];
+    if (m_index.empty())
+        return nullptr;
+    const size_t mask = m_index.size() - 1;
+    const uint64_t hash = std::hash<std::string_view>()(name) & kHashMask;
+    for (size_t at = (hash >> 32) & mask;; at = (at + 1) & mask) {
+        const uint64_t slot = m_index[at];
+        if (slot == 0)
+            return nullptr;
+        if ((slot & kHashMask) == hash && m_entries[(slot & ~kHashMask) - 1].name == name)
+            return &m_entries[(slot & ~kHashMask) - 1];
+    }
 }
 
 std::string_view ZipArchive::read(const ZipEntry &entry, uint64_t maxSize) const

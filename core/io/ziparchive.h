@@ -10,7 +10,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace te {
@@ -21,8 +20,8 @@ struct ZipEntry {
     uint64_t size = 0;
     uint64_t dataOffset = 0; // offset of the member's bytes in the file
     uint32_t crc = 0;
-    int method = 0;          // 0 stored, 8 deflate
-    int flags = 0;           // general purpose bits; bit 0: encrypted
+    uint16_t method = 0;     // 0 stored, 8 deflate
+    uint16_t flags = 0;      // general purpose bits; bit 0: encrypted
 };
 
 class ZipArchive {
@@ -45,7 +44,10 @@ private:
     std::shared_ptr<const MappedFile> m_file;
     std::vector<ZipEntry> m_entries;
     std::vector<std::string> m_duplicates;
-    std::unordered_map<std::string_view, size_t> m_index; // name (in m_entries) -> first entry
+    // Name -> first entry with that name, open addressing: each slot is the name's hash
+    // (high half) and the entry's index + 1 (low half; 0 is an empty slot). One array,
+    // not a node per name: a checkpoint of many tensors has a member per tensor.
+    std::vector<uint64_t> m_index;
     mutable std::vector<std::unique_ptr<std::string>> m_inflated;
 };
 

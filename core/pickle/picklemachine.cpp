@@ -1,4 +1,5 @@
 #include "core/pickle/picklemachine.h"
+#include "core/pickle/memoreads.h"
 #include "core/io/readerror.h"
 
 #include <cmath>
@@ -7,35 +8,6 @@
 
 namespace te {
 namespace {
-
-void appendUtf8(std::string &out, uint32_t cp)
-{
-    if (cp > 0x10FFFF)
-        cp = 0xFFFD;
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
-
-int hexDigit(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 bool allDigits(std::string_view s)
 {
@@ -49,120 +21,6 @@ bool allDigits(std::string_view s)
 
 } // namespace
 
-bool isValidUtf8(std::string_view s)
-{
-    size_t i = 0;
-    while (i < s.size()) {
-        uint8_t c = static_cast<uint8_t>(s[i]);
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        int n = (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
-        if (n < 0 || i + static_cast<size_t>(n) >= s.size())
-            return false;
-        uint32_t cp = c & (0x3F >> n);
-        for (int k = 1; k <= n; ++k) {
-            uint8_t cc = static_cast<uint8_t>(s[i + static_cast<size_t>(k)]);
-            if ((cc & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (cc & 0x3F);
-        }
-        static const uint32_t minimum[] = {0, 0x80, 0x800, 0x10000};
-        // Surrogates pass: Python's unpickler decodes with 'surrogatepass'.
-        if (cp < minimum[n] || cp > 0x10FFFF)
-            return false;
-        i += static_cast<size_t>(n) + 1;
-    }
-    return true;
-}
-
-std::string latin1ToUtf8(std::string_view s)
-{
-    std::string out;
-    for (char c : s)
-        appendUtf8(out, static_cast<uint8_t>(c));
-    return out;
-}
-
-std::string decodeRawUnicodeEscape(std::string_view text)
-{
-    std::string out;
-    out.reserve(text.size());
-    for (size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\\' && i + 1 < text.size() && (text[i + 1] == 'u' || text[i + 1] == 'U')) {
-            size_t n = text[i + 1] == 'u' ? 4 : 8;
-            if (i + 2 + n <= text.size()) {
-                uint32_t cp = 0;
-                bool ok = true;
-                for (size_t k = 0; k < n; ++k) {
-                    int d = hexDigit(text[i + 2 + k]);
-                    if (d < 0) { ok = false; break; }
-                    cp = cp * 16 + static_cast<uint32_t>(d);
-                }
-                if (ok) {
-                    appendUtf8(out, cp);
-                    i += 1 + n;
-                    continue;
-                }
-            }
-        }
-        // raw-unicode-escape maps other bytes to code points 0..255 (latin-1)
-        appendUtf8(out, static_cast<uint8_t>(text[i]));
-    }
-    return out;
-}
-
-std::string decodePythonStringLiteral(std::string_view q, bool *ok)
-{
-    *ok = false;
-    if (q.size() < 2 || (q.front() != '\'' && q.front() != '"') || q.back() != q.front())
-        return {};
-    std::string_view s = q.substr(1, q.size() - 2);
-    std::string out;
-    for (size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (c != '\\' || i + 1 >= s.size()) {
-            out += c;
-            continue;
-        }
-        char e = s[++i];
-        switch (e) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case 'a': out += '\a'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'v': out += '\v'; break;
-        case '\\': out += '\\'; break;
-        case '\'': out += '\''; break;
-        case '"': out += '"'; break;
-        case '\n': break;
-        case 'x':
-            if (i + 2 < s.size() + 0 && hexDigit(s[i + 1]) >= 0 && hexDigit(s[i + 2]) >= 0) {
-                out += static_cast<char>(hexDigit(s[i + 1]) * 16 + hexDigit(s[i + 2]));
-                i += 2;
-            } else {
-                return {};
-            }
-            break;
-        default:
-            if (e >= '0' && e <= '7') {
-                int v = e - '0';
-                for (int k = 0; k < 2 && i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '7'; ++k)
-                    v = v * 8 + (s[++i] - '0');
-                out += static_cast<char>(v & 0xFF);
-            } else {
-                out += '\\';
-                out += e;
-            }
-        }
-    }
-    *ok = true;
-    return out;
-}
-
 PickleMachine::PickleMachine(ValueArena &arena, std::string_view bytes, std::string member,
                              PickleHooks *hooks, PickleLimits limits)
     : m_arena(arena)
@@ -172,6 +30,8 @@ PickleMachine::PickleMachine(ValueArena &arena, std::string_view bytes, std::str
     , m_limits(limits)
 {
 }
+
+PickleMachine::~PickleMachine() = default;
 
 void PickleMachine::fail(const std::string &message) const
 {
@@ -226,11 +86,13 @@ std::string_view PickleMachine::line()
     return s;
 }
 
+// A new value, held once for the caller: pushing it or storing it in another value hands
+// that reference over; otherwise the caller drops it.
 Value *PickleMachine::make(ValueKind kind)
 {
     if (++m_made > m_limits.maxValues)
         fail("more than " + std::to_string(m_limits.maxValues) + " values: limit exceeded");
-    return m_arena.make(kind);
+    return hold(m_arena.make(kind));
 }
 
 Value *PickleMachine::shared(Value *&slot, ValueKind kind, int64_t integer)
@@ -241,10 +103,12 @@ Value *PickleMachine::shared(Value *&slot, ValueKind kind, int64_t integer)
         slot = make(kind);
         slot->integer = integer;
         slot->boolean = kind == ValueKind::Bool && integer != 0;
+        ValueArena::pin(slot);
     }
     return slot;
 }
 
+// The stack takes over the caller's reference to v; pop() hands it back.
 void PickleMachine::push(Value *v)
 {
     if (m_stack.size() >= m_limits.maxStack)
@@ -281,32 +145,57 @@ std::vector<Value *> PickleMachine::popMark()
     return items;
 }
 
+bool PickleMachine::memoHas(uint64_t index) const
+{
+    return (index < m_memoPresent.size() && m_memoPresent[index]) || m_memo.count(index);
+}
+
 Value *PickleMachine::memoGet(uint64_t index)
 {
-    if (index < m_memoDense.size() && m_memoDense[index])
-        return m_memoDense[index];
-    auto it = m_memo.find(index);
-    if (it == m_memo.end())
+    if (!memoHas(index))
         fail("memo key " + std::to_string(index) + " was never stored");
-    return it->second;
+    Value *v = index < m_memoDense.size() ? m_memoDense[index] : nullptr;
+    if (!v) {
+        auto it = m_memo.find(index);
+        v = it == m_memo.end() ? nullptr : it->second;
+    }
+    if (!v) // MemoReads saw no read of this slot: the two passes disagree
+        fail("memo key " + std::to_string(index) + " was not kept (internal error)");
+    return v;
 }
 
 void PickleMachine::memoPut(uint64_t index, Value *v)
 {
-    const bool fresh = !(index < m_memoDense.size() && m_memoDense[index]) && !m_memo.count(index);
+    const bool fresh = !memoHas(index);
     if (fresh && m_memoCount >= m_limits.maxMemo)
         fail("more than " + std::to_string(m_limits.maxMemo) + " memo entries: limit exceeded");
     if (fresh)
         ++m_memoCount;
+    Value *kept = m_reads->isRead(index) ? hold(v) : nullptr;
+    Value *replaced = nullptr;
     // Dense growth only: an index far beyond what has been stored goes to the map.
-    if (index < m_memoDense.size() + 1024 && index < m_limits.maxMemo) {
-        if (index >= m_memoDense.size())
+    if (index < m_memoPresent.size() + 1024 && index < m_limits.maxMemo) {
+        if (index == m_memoPresent.size())
+            m_memoPresent.push_back(true); // the usual case: the next index
+        else if (index > m_memoPresent.size())
+            m_memoPresent.resize(index + 1, false);
+        m_memoPresent[index] = true;
+        if (kept && index >= m_memoDense.size())
             m_memoDense.resize(index + 1, nullptr);
-        m_memoDense[index] = v;
-        m_memo.erase(index);
+        if (index < m_memoDense.size())
+            std::swap(m_memoDense[index], kept);
+        replaced = kept;
+        auto it = m_memo.find(index);
+        if (it != m_memo.end()) {
+            drop(it->second);
+            m_memo.erase(it);
+        }
     } else {
-        m_memo[index] = v;
+        Value *&slot = m_memo[index];
+        replaced = slot;
+        slot = kept;
     }
+    drop(replaced);
 }
 
 Value *PickleMachine::makeGlobal(std::string module, std::string name, bool computed)
@@ -351,6 +240,7 @@ void PickleMachine::noteCallsInside(Value *callee, Value *args)
         } else {
             Value *g = makeGlobal("", "<the result of another call>", true);
             markCalled(g);
+            drop(g);
         }
     };
     if (callee->kind != ValueKind::Global) {
@@ -361,40 +251,54 @@ void PickleMachine::noteCallsInside(Value *callee, Value *args)
         return;
     const auto &a = args->items;
     // Names are compared joined: STACK_GLOBAL may split module and qualname anywhere.
-    const std::string name = callee->globalName();
+    auto is = [callee](std::string_view joined) {
+        const std::string &m = callee->text, &n = callee->name;
+        return m.size() + 1 + n.size() == joined.size() && joined.compare(0, m.size(), m) == 0 &&
+               joined[m.size()] == '.' && joined.compare(m.size() + 1, n.size(), n) == 0;
+    };
     // _rebuild_from_type_v2(func, type, args, state) calls func; copyreg._reconstructor
     // (cls, base, state) calls base.__new__ and base.__init__; a partial exists to be
     // called later, so its function counts as called.
-    if ((name == "torch._tensor._rebuild_from_type_v2" || name == "functools.partial") && !a.empty())
+    if ((is("torch._tensor._rebuild_from_type_v2") || is("functools.partial")) && !a.empty())
         calledValue(a[0]);
-    if ((name == "copyreg._reconstructor" || name == "copy_reg._reconstructor") && a.size() >= 2)
+    if ((is("copyreg._reconstructor") || is("copy_reg._reconstructor")) && a.size() >= 2)
         calledValue(a[1]);
-    if ((name == "copyreg.add_extension" || name == "copy_reg.add_extension") && a.size() == 3 && a[0]->isString() &&
+    if ((is("copyreg.add_extension") || is("copy_reg.add_extension")) && a.size() == 3 && a[0]->isString() &&
         a[1]->isString() && a[2]->kind == ValueKind::Int && a[2]->integer > 0)
         m_extensions[a[2]->integer] = {a[0]->text, a[1]->text};
 }
 
+// Takes over the references to callee and args; returns a value held for the caller.
 Value *PickleMachine::reduce(Value *callee, Value *args)
 {
     markCalled(callee);
     noteCallsInside(callee, args);
+    // What replaces the call: the arguments are dropped once it is held.
+    auto replaced = [this, callee, args](Value *v) {
+        drop(args);
+        drop(callee);
+        return v;
+    };
     if (m_hooks) {
         if (Value *v = m_hooks->reduce(m_arena, callee, args, static_cast<int64_t>(m_opOffset)))
-            return v;
+            return replaced(hold(v));
     }
     bool tuple = args && args->kind == ValueKind::Tuple;
     size_t n = tuple ? args->items.size() : 0;
     if (callee->isGlobal("collections", "OrderedDict") && tuple && n == 0) {
         Value *d = make(ValueKind::Dict);
         d->ordered = true;
-        return d;
+        return replaced(d);
     }
     if ((callee->isGlobal("builtins", "set") || callee->isGlobal("__builtin__", "set") ||
          callee->isGlobal("builtins", "frozenset")) && tuple && n <= 1) {
         Value *s = make(callee->name == "set" ? ValueKind::Set : ValueKind::FrozenSet);
-        if (n == 1 && (args->items[0]->kind == ValueKind::List || args->items[0]->kind == ValueKind::Tuple))
+        if (n == 1 && (args->items[0]->kind == ValueKind::List || args->items[0]->kind == ValueKind::Tuple)) {
             s->items = args->items[0]->items;
-        return s;
+            for (Value *item : s->items)
+                hold(item);
+        }
+        return replaced(s);
     }
     // Protocol 2 writes Python 3 bytes as _codecs.encode(text, 'latin1').
     if (callee->isGlobal("_codecs", "encode") && tuple && n == 2 && args->items[0]->isString() &&
@@ -413,21 +317,22 @@ Value *PickleMachine::reduce(Value *callee, Value *args)
                 b->text += '?';
             }
         }
-        return b;
+        return replaced(b);
     }
     if (callee->isGlobal("builtins", "bytearray") && tuple && n <= 1) {
         Value *b = make(ValueKind::Bytes);
         if (n == 1 && args->items[0]->kind == ValueKind::Bytes)
             b->text = args->items[0]->text;
-        return b;
+        return replaced(b);
     }
     // copyreg._reconstructor(cls, base, state) is how protocols 0 and 1 make objects.
     if (callee->isGlobal("copyreg", "_reconstructor") && tuple && n >= 1 &&
         args->items[0]->kind == ValueKind::Global) {
         markCalled(args->items[0]);
         Value *o = make(ValueKind::Object);
-        o->callee = args->items[0];
+        o->callee = hold(args->items[0]);
         o->args = args;
+        drop(callee);
         return o;
     }
     Value *c = make(ValueKind::Call);
@@ -436,6 +341,7 @@ Value *PickleMachine::reduce(Value *callee, Value *args)
     return c;
 }
 
+// Takes over the references to cls and args, like reduce().
 Value *PickleMachine::newObject(Value *cls, Value *args)
 {
     markCalled(cls);
@@ -444,6 +350,8 @@ Value *PickleMachine::newObject(Value *cls, Value *args)
     if (cls->isGlobal("collections", "OrderedDict")) {
         Value *d = make(ValueKind::Dict);
         d->ordered = true;
+        drop(args);
+        drop(cls);
         return d;
     }
     Value *o = make(ValueKind::Object);
@@ -452,6 +360,7 @@ Value *PickleMachine::newObject(Value *cls, Value *args)
     return o;
 }
 
+// setItems and appendItems take over the references to what they store.
 void PickleMachine::setItems(Value *target, const std::vector<Value *> &kv)
 {
     if (kv.size() % 2)
@@ -482,6 +391,7 @@ void PickleMachine::appendItems(Value *target, const std::vector<Value *> &items
     }
 }
 
+// Takes over the reference to state.
 void PickleMachine::build(Value *target, Value *state)
 {
     switch (target->kind) {
@@ -494,6 +404,8 @@ void PickleMachine::build(Value *target, Value *state)
         // as the object's state too by chaining (rare, but must not be lost).
         if (!target->state)
             target->state = state;
+        else
+            drop(state);
         break;
     case ValueKind::Global:
         // BUILD on a class or function sets attributes of it (or calls its __setstate__):
@@ -502,7 +414,8 @@ void PickleMachine::build(Value *target, Value *state)
             m_globals[static_cast<size_t>(target->integer)].called = true;
             m_globals[static_cast<size_t>(target->integer)].mutated = true;
         }
-        target->state = state;
+        std::swap(target->state, state);
+        drop(state);
         break;
     default:
         fail(std::string("BUILD on a ") + kindName(target->kind));
@@ -577,6 +490,8 @@ Value *PickleMachine::parseLongBytes(std::string_view bytes)
 
 Value *PickleMachine::run(const std::atomic<bool> *cancel)
 {
+    m_reads = std::make_unique<MemoReads>();
+    m_reads->scan(m_bytes, m_limits);
     while (!m_stopped) {
         if (m_pos >= m_bytes.size()) {
             m_opOffset = m_pos;
@@ -584,8 +499,12 @@ Value *PickleMachine::run(const std::atomic<bool> *cancel)
         }
         if (++m_ops > m_limits.maxOps)
             fail("more than " + std::to_string(m_limits.maxOps) + " opcodes: limit exceeded");
-        if (cancel && (m_ops & 0xFFFF) == 0 && cancel->load(std::memory_order_relaxed))
-            throw Cancelled();
+        if ((m_ops & 0xFFFF) == 0) {
+            if (cancel && cancel->load(std::memory_order_relaxed))
+                throw Cancelled();
+            if (m_onRead)
+                m_onRead(m_pos);
+        }
         m_opOffset = m_pos;
         step(static_cast<uint8_t>(m_bytes[m_pos++]));
     }

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -43,6 +44,10 @@ struct GlobalRef {
     std::string qualified() const { return module.empty() ? name : module + "." + name; }
 };
 
+// A hook keeps no pointer to the values it is given; a value it makes that refers to
+// others holds them (ValueArena::hold), so the machine may free the arguments afterwards.
+class MemoReads;
+
 class PickleHooks {
 public:
     virtual ~PickleHooks() = default;
@@ -56,10 +61,14 @@ class PickleMachine {
 public:
     PickleMachine(ValueArena &arena, std::string_view bytes, std::string member,
                   PickleHooks *hooks = nullptr, PickleLimits limits = {});
+    ~PickleMachine();
 
     // Runs to STOP and returns the top value. Throws ReadError (with the member and the
     // byte offset) or Cancelled; globals() holds what was seen up to the failure.
     Value *run(const std::atomic<bool> *cancel = nullptr);
+
+    // Called now and then while running, with how many bytes have been read so far.
+    void onRead(std::function<void(uint64_t)> read) { m_onRead = std::move(read); }
 
     const std::vector<GlobalRef> &globals() const { return m_globals; }
     int protocol() const { return m_protocol; }
@@ -74,6 +83,8 @@ private:
     std::string_view take(uint64_t n);
     std::string_view line();
     Value *make(ValueKind kind);
+    Value *hold(Value *v) { return ValueArena::hold(v); }
+    void drop(Value *v) { m_arena.drop(v); }
     Value *shared(Value *&slot, ValueKind kind, int64_t integer = 0);
     Value *smallInt(int64_t v);
     void push(Value *v);
@@ -91,6 +102,7 @@ private:
     void build(Value *target, Value *state);
     Value *memoGet(uint64_t index);
     void memoPut(uint64_t index, Value *v);
+    bool memoHas(uint64_t index) const;
     Value *parseIntText(std::string_view text, bool isLong);
     Value *parseLongBytes(std::string_view bytes);
     void step(uint8_t op);
@@ -99,6 +111,7 @@ private:
     std::string_view m_bytes;
     std::string m_member;
     PickleHooks *m_hooks;
+    std::function<void(uint64_t)> m_onRead;
     PickleLimits m_limits;
     uint64_t m_pos = 0;
     uint64_t m_opOffset = 0;
@@ -108,8 +121,11 @@ private:
     bool m_stopped = false;
     std::vector<Value *> m_stack;
     std::vector<size_t> m_marks;
-    // Pickles number their memo densely from 0: a vector for those, a map for the rest
-    // (a hostile LONG_BINPUT 0xFFFFFFFF must not allocate four billion slots).
+    // Pickles number their memo densely from 0: bits for those, a map for the rest (a
+    // hostile LONG_BINPUT 0xFFFFFFFF must not allocate four billion slots). Values are kept
+    // only for the slots the pickle reads back (m_reads); the others are only counted.
+    std::unique_ptr<MemoReads> m_reads;
+    std::vector<bool> m_memoPresent;
     std::vector<Value *> m_memoDense;
     std::unordered_map<uint64_t, Value *> m_memo;
     uint64_t m_memoCount = 0;

@@ -63,10 +63,13 @@ void PickleMachine::step(uint8_t op)
         if (!m_marks.empty() && m_stack.size() == m_marks.back())
             m_marks.pop_back();
         else
-            pop();
+            drop(pop());
         break;
-    case '1': popMark(); break; // POP_MARK
-    case '2': push(top()); break; // DUP
+    case '1': // POP_MARK
+        for (Value *v : popMark())
+            drop(v);
+        break;
+    case '2': push(hold(top())); break; // DUP
     case 'N': push(shared(m_none, ValueKind::None)); break;
     case 0x88: push(shared(m_true, ValueKind::Bool, 1)); break;  // NEWTRUE
     case 0x89: push(shared(m_false, ValueKind::Bool, 0)); break; // NEWFALSE
@@ -244,11 +247,11 @@ void PickleMachine::step(uint8_t op)
         uint64_t idx = 0;
         if (!parseMemoIndex(line(), &idx))
             fail("invalid GET index");
-        push(memoGet(idx));
+        push(hold(memoGet(idx)));
         break;
     }
-    case 'h': push(memoGet(uLE(1))); break;
-    case 'j': push(memoGet(uLE(4))); break;
+    case 'h': push(hold(memoGet(uLE(1)))); break;
+    case 'j': push(hold(memoGet(uLE(4)))); break;
     case 'c': { // GLOBAL
         std::string module(line());
         std::string name(line());
@@ -266,6 +269,8 @@ void PickleMachine::step(uint8_t op)
         push(makeGlobal(module->isString() ? module->text : std::string("<") + kindName(module->kind) + ">",
                         name->isString() ? name->text : std::string("<") + kindName(name->kind) + ">",
                         !literal));
+        drop(name);
+        drop(module);
         break;
     }
     case 0x82: case 0x83: case 0x84: { // EXT1/2/4: the copyreg extension registry
@@ -293,8 +298,14 @@ void PickleMachine::step(uint8_t op)
         Value *args = pop();
         Value *cls = pop();
         Value *o = newObject(cls, args);
-        if (o->kind == ValueKind::Object && kwargs->kind == ValueKind::Dict && !kwargs->entries.empty())
+        if (o->kind == ValueKind::Object && kwargs->kind == ValueKind::Dict && !kwargs->entries.empty()) {
             o->entries = kwargs->entries;
+            for (const auto &[k, v] : o->entries) {
+                hold(k);
+                hold(v);
+            }
+        }
+        drop(kwargs);
         push(o);
         break;
     }
@@ -334,7 +345,9 @@ void PickleMachine::step(uint8_t op)
         }
         if (!m_hooks)
             fail("persistent id without a container to resolve it");
-        push(m_hooks->persistentLoad(m_arena, pid, static_cast<int64_t>(m_opOffset)));
+        Value *resolved = hold(m_hooks->persistentLoad(m_arena, pid, static_cast<int64_t>(m_opOffset)));
+        drop(pid);
+        push(resolved);
         break;
     }
     case 0x97: case 0x98: // NEXT_BUFFER / READONLY_BUFFER: out-of-band data a file cannot carry

@@ -46,7 +46,41 @@ size_t ValueArena::size() const
     size_t n = 0;
     for (const auto &c : m_chunks)
         n += c.used;
-    return n;
+    return n - m_freed;
+}
+
+void ValueArena::release(Value *v)
+{
+    v->~Value();
+    new (v) Value;
+    v->callee = m_free;
+    m_free = v;
+    ++m_freed;
+}
+
+// v loses its last reference: it is freed, and what only it referred to after it.
+void ValueArena::freeLast(Value *v)
+{
+    // Iterative: a freed list may hold a million values, a freed chain may be as deep.
+    m_dropping.push_back(v);
+    while (!m_dropping.empty()) {
+        Value *x = m_dropping.back();
+        m_dropping.pop_back();
+        // No references counted (a value outside the counting) or pinned: left alone.
+        if (!x || x->refs == 0 || x->refs == kPinned)
+            continue;
+        if (--x->refs != 0 || x->kind == ValueKind::Tensor)
+            continue;
+        m_dropping.insert(m_dropping.end(), x->items.begin(), x->items.end());
+        for (const auto &[key, value] : x->entries) {
+            m_dropping.push_back(key);
+            m_dropping.push_back(value);
+        }
+        m_dropping.push_back(x->callee);
+        m_dropping.push_back(x->args);
+        m_dropping.push_back(x->state);
+        release(x);
+    }
 }
 
 ValueArena::~ValueArena()

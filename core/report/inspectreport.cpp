@@ -4,8 +4,9 @@
 #include "core/report/units.h"
 #include "core/report/valuejson.h"
 
-#include <cmath>
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -21,10 +22,11 @@ nlohmann::ordered_json number(double v)
     return nullptr; // JSON has no NaN/Inf; counts are reported separately
 }
 
-std::string savedDevice(const Document &doc, const TensorInfo &t)
+const std::string &savedDevice(const Document &doc, const TensorInfo &t)
 {
+    static const std::string none;
     if (t.storage < 0)
-        return "";
+        return none;
     return doc.storages[static_cast<size_t>(t.storage)].location;
 }
 
@@ -131,12 +133,12 @@ public:
     void integer(const char *key, int64_t value)
     {
         name(key);
-        m_out += std::to_string(value);
+        appendNumber(value);
     }
     void unsignedInteger(const char *key, uint64_t value)
     {
         name(key);
-        m_out += std::to_string(value);
+        appendNumber(value);
     }
     void boolean(const char *key, bool value)
     {
@@ -160,7 +162,7 @@ public:
             m_out += i ? ",\n" : "\n";
             m_out += m_pad;
             m_out += "    ";
-            m_out += std::to_string(values[i]);
+            appendNumber(values[i]);
         }
         m_out += '\n';
         m_out += m_pad;
@@ -176,6 +178,12 @@ public:
     }
 
 private:
+    template <typename Int>
+    void appendNumber(Int value)
+    {
+        char digits[24];
+        m_out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+    }
     void name(const char *key)
     {
         m_out += m_first ? "\n" : ",\n";
@@ -321,7 +329,8 @@ void writeInspectJson(std::ostream &os, const Document &doc, bool withStats)
     }
     os.write(whole.data(), static_cast<std::streamsize>(at));
     os << "\n  \"tensors\": [";
-    // Statistics are computed a batch of tensors at a time, one tensor per core.
+    // Statistics are computed a batch of tensors at a time, one tensor per core; the text
+    // goes out a batch at a time too.
     constexpr size_t kBatch = 256;
     std::vector<TensorStats> stats;
     std::string piece;
@@ -329,9 +338,12 @@ void writeInspectJson(std::ostream &os, const Document &doc, bool withStats)
         if (withStats && i % kBatch == 0)
             stats = computeStatsOfEntries(doc, i, std::min(doc.entries.size(), i + kBatch));
         const TensorEntry &e = doc.entries[i];
-        piece.assign(i == 0 ? "\n    " : ",\n    ");
+        piece += i == 0 ? "\n    " : ",\n    ";
         writeTensor(piece, doc, e, withStats, withStats ? &stats[i % kBatch] : nullptr);
-        os.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+        if (i % kBatch == kBatch - 1 || i + 1 == doc.entries.size()) {
+            os.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+            piece.clear();
+        }
     }
     os << "\n  ]";
     os.write(whole.data() + at + marker.size(), static_cast<std::streamsize>(whole.size() - at - marker.size()));
