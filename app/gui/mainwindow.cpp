@@ -11,6 +11,7 @@
 #include "widgets/loadreportpanel.h"
 #include "widgets/tensorpanel.h"
 #include "widgets/welcomepage.h"
+#include "widgets/recentfiles.h"
 #include "core/report/valuejson.h"
 #include "core/report/inspectreport.h"
 #include "core/report/units.h"
@@ -211,7 +212,10 @@ void MainWindow::buildActions()
     open->setShortcut(QKeySequence::Open);
     fileMenu->addAction(tr("Open &folder…"), this, &MainWindow::openFolderDialog);
     fileMenu->addAction(tr("Open from &Hugging Face cache…"), this, &MainWindow::openFromHubCache);
-    m_recentMenu = fileMenu->addMenu(tr("Open &recent"));
+    m_recent = new RecentFiles(tr("Open &recent"), this);
+    connect(m_recent, &RecentFiles::openRequested, this, &MainWindow::openFile);
+    connect(m_recent, &RecentFiles::changed, m_welcome, &WelcomePage::setRecentFiles);
+    fileMenu->addMenu(m_recent->menu());
     QAction *reloadAction = fileMenu->addAction(tr("&Reload"), this, &MainWindow::reload);
     reloadAction->setShortcut(QKeySequence(Qt::Key_F5));
     QAction *check = fileMenu->addAction(tr("&Check against…"), this, &MainWindow::checkAgainstDialog);
@@ -234,7 +238,7 @@ void MainWindow::buildActions()
     tools->setMovable(false);
     QAction *openTool = tools->addAction(tr("Open"), this, &MainWindow::openDialog);
     openTool->setToolTip(tr("Open a model file (Ctrl+O)"));
-    openTool->setMenu(m_recentMenu);
+    openTool->setMenu(m_recent->menu());
     tools->addAction(tr("Reload"), this, &MainWindow::reload);
     tools->addAction(tr("Check against…"), this, &MainWindow::checkAgainstDialog)
         ->setToolTip(tr("Would this checkpoint load into a model? (Ctrl+K)"));
@@ -423,7 +427,7 @@ void MainWindow::showDocument(std::shared_ptr<const Document> doc, std::shared_p
     m_welcome->clearProblem();
     m_stack->setCurrentIndex(1);
     setWindowTitle(tr("%1 — Torch Explorer").arg(QFileInfo(m_currentPath).fileName()));
-    addRecent(m_currentPath);
+    m_recent->add(m_currentPath);
 
     // Open the tree two levels deep, so the structure shows at once.
     m_tree->expandToDepth(m_doc->entries.size() > 400 ? 0 : 1);
@@ -540,30 +544,10 @@ void MainWindow::copySelectedKeys()
         QApplication::clipboard()->setText(keys.join(QLatin1Char('\n')));
 }
 
-void MainWindow::addRecent(const QString &path)
-{
-    m_recent.removeAll(path);
-    m_recent.prepend(path);
-    while (m_recent.size() > 12)
-        m_recent.removeLast();
-    QSettings().setValue(QStringLiteral("recentFiles"), m_recent);
-    rebuildRecentMenu();
-}
-
-void MainWindow::rebuildRecentMenu()
-{
-    m_recentMenu->clear();
-    for (const QString &f : m_recent)
-        m_recentMenu->addAction(f, this, [this, f] { openFile(f); });
-    m_recentMenu->setEnabled(!m_recent.isEmpty());
-    m_welcome->setRecentFiles(m_recent);
-}
-
 void MainWindow::restoreSettings()
 {
     QSettings settings;
-    m_recent = settings.value(QStringLiteral("recentFiles")).toStringList();
-    rebuildRecentMenu();
+    m_recent->load();
     if (!restoreGeometry(settings.value(QStringLiteral("geometry")).toByteArray()))
         resize(1200, 760);
     restoreState(settings.value(QStringLiteral("windowState")).toByteArray());

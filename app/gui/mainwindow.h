@@ -11,7 +11,6 @@
 
 class QLabel;
 class QLineEdit;
-class QMenu;
 class QProgressBar;
 class QPushButton;
 class QSortFilterProxyModel;
@@ -28,6 +27,7 @@ class DocumentWatcher;
 class DocumentTreeModel;
 class FileInfoPanel;
 class LoadReportPanel;
+class RecentFiles;
 class RunPanel;
 class DevicePicker;
 class TensorPanel;
@@ -75,8 +75,6 @@ private:
     void showError(const QString &path, const QString &message);
     void showBanner(const QString &text, bool danger, bool rich = false);
     void updateStatus();
-    void addRecent(const QString &path);
-    void rebuildRecentMenu();
     void openDialog();
     QString askForModelFile(const QString &title, const QString &label);
     void openFolderDialog();
@@ -112,12 +110,11 @@ private:
     QProgressBar *m_progress;
     QPushButton *m_cancel;
     QLabel *m_statusText;
-    QMenu *m_recentMenu;
+    RecentFiles *m_recent;
     std::shared_ptr<const Document> m_doc;
     std::shared_ptr<const Document> m_referenceDoc;
     QString m_currentPath;
     QString m_reference;
-    QStringList m_recent;
 };
 
 } // namespace te

@@ -2,6 +2,7 @@
 // a dangerous and an unreadable file, that opening never loads libtorch, and that the
 // torch-explorer binary writes a screenshot.
 #include "tests/support/dialogfilters.h"
+#include "tests/support/slowfiles.h"
 #include "app/gui/mainwindow.h"
 
 #include "core/runtime/runtimeloader.h"
@@ -103,41 +104,6 @@ bool readingThePickle(const MainWindow &w)
     return bar && bar->value() >= 20 && bar->format().startsWith(QStringLiteral("reading the object pickle"));
 }
 
-// A legacy torch.save file (magic number, protocol 1001, sys_info, object, storage keys)
-// whose object pickle is 60 million cheap opcodes: the reader reports that it starts on
-// the object, then takes a noticeable moment, in which it can stop at any opcode.
-QString writeSlowLegacyCheckpoint(const QTemporaryDir &dir)
-{
-    const QString path = dir.filePath(QStringLiteral("slow_legacy.pt"));
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly))
-        return {};
-    f.write(QByteArray::fromHex("80028a0a6cfc9c46f9206aa85019") + "."); // the magic number
-    f.write(QByteArray::fromHex("80024de903") + ".");                       // 1001
-    f.write("\x80\x02}.");                                                // sys_info: {}
-    f.write("\x80\x02N");
-    const QByteArray dupPop = QByteArray("20").repeated(1 << 20);
-    for (int i = 0; i < 30; ++i)
-        f.write(dupPop);
-    f.write(".");
-    f.write("\x80\x02]."); // no storages
-    f.write(QByteArray(8, '\0'));
-    return path;
-}
-
-QString writeSlowPickle(const QTemporaryDir &dir)
-{
-    const QString path = dir.filePath(QStringLiteral("slow.pkl"));
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly))
-        return {};
-    f.write("\x80\x02N");
-    const QByteArray dupPop = QByteArray("20").repeated(1 << 20);
-    for (int i = 0; i < 30; ++i)
-        f.write(dupPop);
-    f.write(".");
-    return path;
-}
 } // namespace
 
 class TestMainWindow : public QObject {
@@ -415,7 +381,7 @@ private slots:
     void loadingKeepsTheEventLoopTurning()
     {
         QTemporaryDir dir;
-        const QString path = writeSlowPickle(dir);
+        const QString path = te::testing::writeSlowPickle(dir);
         MainWindow w;
         w.show();
         int ticks = 0;
@@ -436,7 +402,7 @@ private slots:
     void cancelStopsLoading()
     {
         QTemporaryDir dir;
-        const QString path = writeSlowPickle(dir);
+        const QString path = te::testing::writeSlowPickle(dir);
         MainWindow w;
         w.show();
         QSignalSpy shown(&w, &MainWindow::documentShown);
@@ -563,7 +529,7 @@ private slots:
     {
         QFETCH(bool, closeFirst);
         QTemporaryDir dir;
-        const QString path = writeSlowLegacyCheckpoint(dir);
+        const QString path = te::testing::writeSlowLegacyCheckpoint(dir);
         QElapsedTimer clock;
         qint64 pickleTime = 0; // from "reading the object pickle" to the document shown
         {

@@ -1,0 +1,46 @@
+#include "widgets/recentfiles.h"
+
+#include <QMenu>
+#include <QSettings>
+
+namespace te {
+namespace {
+
+const QString kKey = QStringLiteral("recentFiles");
+constexpr int kKept = 12;
+
+} // namespace
+
+RecentFiles::RecentFiles(const QString &title, QWidget *menuParent)
+    : QObject(menuParent)
+    , m_menu(new QMenu(title, menuParent))
+{
+    m_menu->setEnabled(false);
+}
+
+void RecentFiles::add(const QString &path)
+{
+    m_files.removeAll(path);
+    m_files.prepend(path);
+    while (m_files.size() > kKept)
+        m_files.removeLast();
+    QSettings().setValue(kKey, m_files);
+    rebuild();
+}
+
+void RecentFiles::load()
+{
+    m_files = QSettings().value(kKey).toStringList();
+    rebuild();
+}
+
+void RecentFiles::rebuild()
+{
+    m_menu->clear();
+    for (const QString &f : m_files)
+        m_menu->addAction(f, this, [this, f] { emit openRequested(f); });
+    m_menu->setEnabled(!m_files.isEmpty());
+    emit changed(m_files);
+}
+
+} // namespace te
