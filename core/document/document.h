@@ -26,7 +26,8 @@ struct StorageInfo {
     std::string key;            // the persistent id's key ("0", "140245...")
     std::string location;       // saved device: "cpu", "cuda:0", "mps", "meta"
     uint64_t numel = 0;         // in elements of dtype, as the pickle says
-    std::string member;         // zip member or "legacy storage" label
+    std::string member;         // where the bytes are; empty for a record of the zip's data
+                                // folder: see Document::storageMember
     std::shared_ptr<const MappedFile> file; // the file holding the bytes; null: Document::file
     uint64_t fileOffset = 0;    // first byte in the mapped file
     uint64_t nbytes = 0;        // bytes actually present for this storage
@@ -145,6 +146,7 @@ struct Document {
     Value *root = nullptr;
 
     std::vector<StorageInfo> storages;
+    std::string storageFolder;               // zip: the folder of storage records ("name/data/")
     std::vector<TensorInfo> tensors;
     std::vector<TensorEntry> entries;        // keyed tensors in file order
     std::vector<ModuleInfo> modules;
@@ -164,6 +166,12 @@ struct Document {
 
     // Keys that share one storage with another key (tied weights), grouped.
     std::vector<std::vector<std::string>> sharedStorageGroups() const;
+    // Where a storage's bytes are: its member, or for a zip's data records (which leave it
+    // empty: a checkpoint may hold a hundred thousand) the folder and its key.
+    std::string storageMember(const StorageInfo &s) const
+    {
+        return s.member.empty() && !storageFolder.empty() ? storageFolder + s.key : s.member;
+    }
     uint64_t parameterCount() const;         // elements over all keyed tensors
 };
 

@@ -132,7 +132,7 @@ void readAs(Container container, Document &doc, const ReadOptions &options)
             if (doc.zip && e.message().rfind("not a PyTorch file: a zip archive", 0) == 0) {
                 std::vector<std::string> names;
                 for (const auto &entry : doc.zip->entries())
-                    names.push_back(entry.name);
+                    names.emplace_back(entry.name);
                 throw ReadError("not a PyTorch file: it is " + describeZipWithoutPickle(names), doc.path);
             }
             throw;

@@ -46,6 +46,7 @@ void merge(Document &doc, std::unique_ptr<Document> part, const std::string &sha
     for (auto s : part->storages) {
         if (!s.file)
             s.file = part->file;
+        s.member = part->storageMember(s);
         doc.storages.push_back(std::move(s));
     }
     for (auto t : part->tensors) {

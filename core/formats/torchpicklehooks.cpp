@@ -25,6 +25,7 @@ bool intList(const Value *v, std::vector<int64_t> *out)
         v = v->args->items[0];
     if (v->kind != ValueKind::Tuple && v->kind != ValueKind::List)
         return false;
+    out->reserve(v->items.size());
     for (const Value *i : v->items) {
         if (!isInt(i)) {
             out->clear();

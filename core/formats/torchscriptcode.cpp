@@ -103,8 +103,8 @@ void parseTorchScriptCode(Document &doc, const std::string &prefix)
         if (e.name.compare(0, codeDir.size(), codeDir) != 0 || e.name.size() < 3 ||
             e.name.compare(e.name.size() - 3, 3, ".py") != 0)
             continue;
-        doc.torchscript.codeMembers.push_back(e.name);
-        std::string module = e.name.substr(codeDir.size(), e.name.size() - codeDir.size() - 3);
+        doc.torchscript.codeMembers.emplace_back(e.name);
+        std::string module(e.name.substr(codeDir.size(), e.name.size() - codeDir.size() - 3));
         for (char &c : module)
             if (c == '/')
                 c = '.';

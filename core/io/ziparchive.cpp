@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <numeric>
 #include <zlib.h>
 
 namespace te {
@@ -93,13 +92,13 @@ void applyZip64Extra(const uint8_t *extra, size_t len, ZipEntry &e, uint64_t &lo
         uint16_t size = le16(extra + pos + 2);
         pos += 4;
         if (size > len - pos)
-            throw ReadError("zip extra field runs past its record", e.name);
+            throw ReadError("zip extra field runs past its record", std::string(e.name));
         if (id == 0x0001) {
             const uint8_t *p = extra + pos;
             size_t left = size;
             auto take = [&](uint64_t &field) {
                 if (left < 8)
-                    throw ReadError("ZIP64 extra field too short", e.name);
+                    throw ReadError("ZIP64 extra field too short", std::string(e.name));
                 field = le64(p);
                 p += 8;
                 left -= 8;
@@ -114,7 +113,7 @@ void applyZip64Extra(const uint8_t *extra, size_t len, ZipEntry &e, uint64_t &lo
         }
         pos += size;
     }
-    throw ReadError("member needs a ZIP64 extra field but has none", e.name);
+    throw ReadError("member needs a ZIP64 extra field but has none", std::string(e.name));
 }
 
 } // namespace
@@ -126,7 +125,7 @@ bool ZipArchive::looksLikeZip(const MappedFile &file)
     return findEnd(file) >= 0;
 }
 
-ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file)
+ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file, Offsets when)
     : m_file(std::move(file))
 {
     const MappedFile &f = *m_file;
@@ -169,9 +168,9 @@ ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file)
 
     std::string dir = readBytes(f, dirOffset, dirSize, "zip central directory");
     const auto *d = reinterpret_cast<const uint8_t *>(dir.data());
-    std::vector<uint64_t> localOffsets;
+    m_names.reserve(dir.size() - static_cast<size_t>(count) * kCentralSize); // all names fit
     m_entries.reserve(static_cast<size_t>(count));
-    localOffsets.reserve(static_cast<size_t>(count));
+    m_localOffsets.reserve(static_cast<size_t>(count));
     size_t pos = 0;
     for (uint64_t i = 0; i < count; ++i) {
         int64_t at = static_cast<int64_t>(dirOffset + pos);
@@ -187,49 +186,19 @@ ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file)
         e.crc = le32(c + 16);
         e.compressedSize = le32(c + 20);
         e.size = le32(c + 24);
-        e.name.assign(reinterpret_cast<const char *>(c + kCentralSize), nameLen);
+        e.name = {m_names.data() + m_names.size(), nameLen};
+        m_names.append(reinterpret_cast<const char *>(c + kCentralSize), nameLen);
         uint64_t local = le32(c + 42);
         bool bigSize = e.size == 0xFFFFFFFF, bigCompressed = e.compressedSize == 0xFFFFFFFF, bigOffset = local == 0xFFFFFFFF;
         if (bigSize || bigCompressed || bigOffset)
             applyZip64Extra(c + kCentralSize + nameLen, extraLen, e, local, bigSize, bigCompressed, bigOffset);
         if (e.method != 0 && e.method != 8)
-            throw ReadError("unsupported zip compression method " + std::to_string(e.method), e.name, at);
+            throw ReadError("unsupported zip compression method " + std::to_string(e.method), std::string(e.name), at);
         if (e.method == 0 && e.compressedSize != e.size)
-            throw ReadError("stored member with different compressed and uncompressed sizes", e.name, at);
+            throw ReadError("stored member with different compressed and uncompressed sizes", std::string(e.name), at);
         m_entries.push_back(std::move(e));
-        localOffsets.push_back(local);
+        m_localOffsets.push_back(local);
         pos += kCentralSize + nameLen + extraLen + commentLen;
-    }
-
-    // Where each member's data starts depends on its local header's name and extra
-    // lengths; like miniz (PyTorch's reader) everything else is taken from the central
-    // directory. Headers are read in file order through a small pread window, so that
-    // neither the map nor the page cache around big tensors is touched.
-    std::vector<size_t> order(m_entries.size());
-    std::iota(order.begin(), order.end(), size_t(0));
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return localOffsets[a] < localOffsets[b]; });
-    std::string window;
-    uint64_t windowStart = 0;
-    for (size_t k = 0; k < order.size(); ++k) {
-        ZipEntry &e = m_entries[order[k]];
-        uint64_t local = localOffsets[order[k]];
-        if (local < windowStart || local + kLocalSize > windowStart + window.size()) {
-            // Dense archives (many small tensors) read 64 KiB at a time, sparse ones 4 KiB.
-            bool dense = k + 1 < order.size() && localOffsets[order[k + 1]] - local < 16384;
-            window.resize(dense ? 65536 : 4096);
-            window.resize(f.readAt(local, window.data(), window.size()));
-            windowStart = local;
-        }
-        if (local + kLocalSize > windowStart + window.size())
-            throw ReadError("local header lies past the end of the file", e.name, static_cast<int64_t>(local));
-        const auto *h = reinterpret_cast<const uint8_t *>(window.data()) + (local - windowStart);
-        if (le32(h) != kLocalSignature)
-            throw ReadError("local header does not match the central directory (no signature)", e.name,
-                            static_cast<int64_t>(local));
-        e.dataOffset = local + kLocalSize + le16(h + 26) + le16(h + 28);
-        if (e.dataOffset > f.size() || e.compressedSize > f.size() - e.dataOffset)
-            throw ReadError("member data runs past the end of the file (" + std::to_string(e.compressedSize) + " bytes)",
-                            e.name, static_cast<int64_t>(e.dataOffset));
     }
 
     size_t slots = 16;
@@ -245,11 +214,75 @@ ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file)
                 break;
             }
             if ((slot & kHashMask) == hash && m_entries[(slot & ~kHashMask) - 1].name == m_entries[i].name) {
-                m_duplicates.push_back(m_entries[i].name);
+                m_duplicates.emplace_back(m_entries[i].name);
                 break;
             }
         }
     }
+    if (when == Offsets::Now)
+        locateAll();
+}
+
+namespace {
+
+// Where a member's data starts, from its local header h (at least kLocalSize bytes).
+uint64_t dataStart(const MappedFile &f, const ZipEntry &e, uint64_t local, const uint8_t *h)
+{
+    if (le32(h) != kLocalSignature)
+        throw ReadError("local header does not match the central directory (no signature)", std::string(e.name),
+                        static_cast<int64_t>(local));
+    const uint64_t at = local + kLocalSize + le16(h + 26) + le16(h + 28);
+    if (at > f.size() || e.compressedSize > f.size() - at)
+        throw ReadError("member data runs past the end of the file (" + std::to_string(e.compressedSize) + " bytes)",
+                        std::string(e.name), static_cast<int64_t>(at));
+    return at;
+}
+
+} // namespace
+
+void ZipArchive::locate(const ZipEntry &entry)
+{
+    ZipEntry &e = m_entries[static_cast<size_t>(&entry - m_entries.data())];
+    if (e.dataOffset != ZipEntry::kUnlocated)
+        return;
+    const uint64_t local = m_localOffsets[static_cast<size_t>(&entry - m_entries.data())];
+    uint8_t h[kLocalSize];
+    if (m_file->readAt(local, h, kLocalSize) != kLocalSize)
+        throw ReadError("local header lies past the end of the file", std::string(e.name), static_cast<int64_t>(local));
+    e.dataOffset = dataStart(*m_file, e, local, h);
+}
+
+void ZipArchive::locateAll()
+{
+    // Where each member's data starts depends on its local header's name and extra
+    // lengths; like miniz (PyTorch's reader) everything else is taken from the central
+    // directory. Headers are read in file order through a small pread window, so that
+    // neither the map nor the page cache around big tensors is touched.
+    const MappedFile &f = *m_file;
+    std::vector<size_t> order;
+    order.reserve(m_entries.size());
+    for (size_t i = 0; i < m_entries.size(); ++i)
+        if (m_entries[i].dataOffset == ZipEntry::kUnlocated)
+            order.push_back(i);
+    const std::vector<uint64_t> &offsets = m_localOffsets;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return offsets[a] < offsets[b]; });
+    std::string window;
+    uint64_t windowStart = 0;
+    for (size_t k = 0; k < order.size(); ++k) {
+        ZipEntry &e = m_entries[order[k]];
+        const uint64_t local = offsets[order[k]];
+        if (local < windowStart || local + kLocalSize > windowStart + window.size()) {
+            // Dense archives (many small tensors) read 64 KiB at a time, sparse ones 4 KiB.
+            bool dense = k + 1 < order.size() && offsets[order[k + 1]] - local < 16384;
+            window.resize(dense ? 65536 : 4096);
+            window.resize(f.readAt(local, window.data(), window.size()));
+            windowStart = local;
+        }
+        if (local + kLocalSize > windowStart + window.size())
+            throw ReadError("local header lies past the end of the file", std::string(e.name), static_cast<int64_t>(local));
+        e.dataOffset = dataStart(f, e, local, reinterpret_cast<const uint8_t *>(window.data()) + (local - windowStart));
+    }
+    m_localOffsets = {}; // every entry is located: locate() has nothing left to read
 }
 
 const ZipEntry *ZipArchive::find(std::string_view name) const
@@ -269,17 +302,19 @@ const ZipEntry *ZipArchive::find(std::string_view name) const
 
 std::string_view ZipArchive::read(const ZipEntry &entry, uint64_t maxSize) const
 {
+    if (entry.dataOffset == ZipEntry::kUnlocated)
+        throw ReadError("internal: member read before its local header", std::string(entry.name));
     if (entry.flags & 1)
-        throw ReadError("member is encrypted", entry.name, static_cast<int64_t>(entry.dataOffset));
+        throw ReadError("member is encrypted", std::string(entry.name), static_cast<int64_t>(entry.dataOffset));
     const char *begin = reinterpret_cast<const char *>(m_file->data() + entry.dataOffset);
     if (entry.method == 0)
         return {begin, entry.compressedSize};
     if (entry.size > maxSize)
-        throw ReadError("member inflates to " + std::to_string(entry.size) + " bytes, over the limit", entry.name);
+        throw ReadError("member inflates to " + std::to_string(entry.size) + " bytes, over the limit", std::string(entry.name));
     auto out = std::make_unique<std::string>(entry.size, '\0');
     z_stream zs{};
     if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
-        throw ReadError("zlib initialisation failed", entry.name);
+        throw ReadError("zlib initialisation failed", std::string(entry.name));
     zs.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(begin));
     zs.avail_in = static_cast<uInt>(std::min<uint64_t>(entry.compressedSize, UINT32_MAX));
     zs.next_out = reinterpret_cast<Bytef *>(out->data());
@@ -288,7 +323,7 @@ std::string_view ZipArchive::read(const ZipEntry &entry, uint64_t maxSize) const
     uint64_t produced = zs.total_out;
     inflateEnd(&zs);
     if (rc != Z_STREAM_END || produced != entry.size)
-        throw ReadError("corrupt deflate data", entry.name, static_cast<int64_t>(entry.dataOffset));
+        throw ReadError("corrupt deflate data", std::string(entry.name), static_cast<int64_t>(entry.dataOffset));
     m_inflated.push_back(std::move(out));
     return *m_inflated.back();
 }

@@ -283,12 +283,12 @@ private slots:
         const auto &members = back->zip->entries();
         QVERIFY(!members.empty());
         QCOMPARE(members.front().name, std::string("exported/data.pkl"));
-        QCOMPARE(members.back().name, std::string("exported/version"));
+        QCOMPARE(std::string(members.back().name), std::string("exported/version"));
         QCOMPARE(std::string(back->zip->read(members.back())), std::string("3\n"));
         QCOMPARE(members.size(), set.tensors.size() + 2);
         for (const ZipEntry &m : members) {
-            QVERIFY2(m.method == 0, m.name.c_str());
-            QVERIFY2(m.dataOffset % 64 == 0, m.name.c_str());
+            QVERIFY2(m.method == 0, std::string(m.name).c_str());
+            QVERIFY2(m.dataOffset % 64 == 0, std::string(m.name).c_str());
         }
     }
 
@@ -370,7 +370,7 @@ private slots:
         const auto back = readDocument(out);
         const std::string want = prefix.toStdString() + "/";
         for (const ZipEntry &m : back->zip->entries())
-            QVERIFY2(m.name.compare(0, want.size(), want) == 0, m.name.c_str());
+            QVERIFY2(m.name.compare(0, want.size(), want) == 0, std::string(m.name).c_str());
         QCOMPARE(back->entries.size(), size_t(1));
     }
 
