@@ -304,6 +304,12 @@ private:
         return true;
     }
 
+    // The same with a dict key's text (a string key without a copy of it).
+    bool extendPathByKey(const Value *k)
+    {
+        return k->kind == ValueKind::String ? extendPath(k->text) : extendPath(keyText(k));
+    }
+
     // Starts on v, whose key is now in m_path: lists what it is, and pushes a frame when
     // it has children to walk.
     void visit(const Value *v, bool throughDicts, bool inOptimizer)
@@ -395,7 +401,7 @@ private:
             if (f.next < v->entries.size()) {
                 const auto &[k, child] = v->entries[f.next++];
                 const bool throughDicts = f.throughDicts, inOptimizer = f.inOptimizer;
-                if (!extendPath(keyText(k)))
+                if (!extendPathByKey(k))
                     return;
                 if (throughDicts && isScalar(child))
                     listMetadata(child);
@@ -432,7 +438,7 @@ private:
             if (f.next < v->entries.size()) {
                 const Value *k = v->entries[f.next].first, *child = v->entries[f.next].second;
                 ++f.next;
-                if (extendPath(keyText(k)))
+                if (extendPathByKey(k))
                     visit(child, false, false);
                 return true;
             }
