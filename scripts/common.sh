@@ -12,16 +12,17 @@ TE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TE_BUILD_DIR="$TE_ROOT/build"
 
 # What building and testing need (clang with libFuzzer for scripts/fuzz and the short fuzz
-# runs of scripts/test --sanitize). python3-torch and python3-torchvision are only needed to
-# regenerate tests/fixtures, so they are deliberately not here. CPack finds the .deb's
-# Depends with file and dpkg-shlibdeps (dpkg-dev, part of build-essential); the package test
-# validates the AppStream metadata with appstreamcli (appstream).
+# runs of scripts/test --sanitize; clang-format for the layout test). python3-torch and
+# python3-torchvision are only needed to regenerate tests/fixtures, so they are
+# deliberately not here. CPack finds the .deb's Depends with file and dpkg-shlibdeps
+# (dpkg-dev, part of build-essential); the package test validates the AppStream metadata
+# with appstreamcli (appstream).
 TE_PACKAGES=(
     build-essential cmake pkg-config
     libtorch-dev qt6-base-dev libqcustomplot-dev
     nlohmann-json3-dev libminizip-dev zlib1g-dev
     xvfb xauth libgl-dev
-    clang libclang-rt-14-dev
+    clang libclang-rt-14-dev clang-format
     file appstream
 )
 
