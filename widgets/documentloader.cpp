@@ -46,21 +46,14 @@ LoadResult read(const QString &path, const JobControl &job)
 DocumentLoader::DocumentLoader(QObject *parent)
     : QObject(parent)
     , m_jobs(new JobTracker(this))
-{
-}
+{ }
 
 // The tracker, a child, cancels the read still running.
 DocumentLoader::~DocumentLoader() = default;
 
-void DocumentLoader::cancel()
-{
-    m_jobs->cancel();
-}
+void DocumentLoader::cancel() { m_jobs->cancel(); }
 
-bool DocumentLoader::isLoading() const
-{
-    return m_jobs->isRunning();
-}
+bool DocumentLoader::isLoading() const { return m_jobs->isRunning(); }
 
 void DocumentLoader::load(const QString &path)
 {

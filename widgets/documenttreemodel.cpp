@@ -1,7 +1,7 @@
 #include "widgets/documenttreemodel.h"
 
-#include "core/report/valuejson.h"
 #include "core/report/units.h"
+#include "core/report/valuejson.h"
 
 #include <QApplication>
 #include <QPalette>
@@ -9,17 +9,13 @@
 namespace te {
 namespace {
 
-QString text(std::string_view s)
-{
-    return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size()));
-}
+QString text(std::string_view s) { return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size())); }
 
 } // namespace
 
 DocumentTreeModel::DocumentTreeModel(QObject *parent)
     : QAbstractItemModel(parent)
-{
-}
+{ }
 
 DocumentTreeModel::~DocumentTreeModel() = default;
 
@@ -40,7 +36,8 @@ void DocumentTreeModel::emitAllChanged(const QModelIndex &parent)
     const int rows = rowCount(parent);
     if (rows == 0)
         return;
-    emit dataChanged(index(0, 0, parent), index(rows - 1, ColumnCount - 1, parent), {Qt::ForegroundRole, Qt::ToolTipRole});
+    emit dataChanged(index(0, 0, parent), index(rows - 1, ColumnCount - 1, parent),
+                     {Qt::ForegroundRole, Qt::ToolTipRole});
     for (int r = 0; r < rows; ++r)
         emitAllChanged(index(r, 0, parent));
 }
@@ -86,17 +83,13 @@ int DocumentTreeModel::rowCount(const QModelIndex &parent) const
     return p ? static_cast<int>(p->children.size()) : 0;
 }
 
-int DocumentTreeModel::columnCount(const QModelIndex &) const
-{
-    return ColumnCount;
-}
+int DocumentTreeModel::columnCount(const QModelIndex &) const { return ColumnCount; }
 
 QVariant DocumentTreeModel::display(const TreeNode &n, int column) const
 {
     const TensorInfo *t = n.tensor >= 0 ? &m_doc->tensors[static_cast<size_t>(n.tensor)] : nullptr;
     switch (column) {
-    case NameColumn:
-        return text(n.name());
+    case NameColumn: return text(n.name());
     case KindColumn:
         if (n.kind == NodeKind::Module)
             return QString::fromStdString(n.className().substr(n.className().rfind('.') + 1));
@@ -109,14 +102,10 @@ QVariant DocumentTreeModel::display(const TreeNode &n, int column) const
         if (n.kind == NodeKind::Value || n.kind == NodeKind::Object)
             return QString::fromStdString(n.valueText());
         return {};
-    case DTypeColumn:
-        return t ? QString::fromLatin1(dtypeName(t->dtype)) : QVariant();
-    case ElementsColumn:
-        return n.tensorCount ? QString::fromStdString(formatCount(n.elements)) : QVariant();
-    case SizeColumn:
-        return n.tensorCount ? QString::fromStdString(formatBytes(n.bytes)) : QVariant();
-    case DeviceColumn:
-        return QString::fromStdString(n.device());
+    case DTypeColumn: return t ? QString::fromLatin1(dtypeName(t->dtype)) : QVariant();
+    case ElementsColumn: return n.tensorCount ? QString::fromStdString(formatCount(n.elements)) : QVariant();
+    case SizeColumn: return n.tensorCount ? QString::fromStdString(formatBytes(n.bytes)) : QVariant();
+    case DeviceColumn: return QString::fromStdString(n.device());
     }
     return {};
 }
@@ -143,16 +132,11 @@ QVariant DocumentTreeModel::data(const QModelIndex &index, int role) const
         return {};
     const TreeNode &n = *node(index);
     switch (role) {
-    case Qt::DisplayRole:
-        return display(n, index.column());
-    case SortRole:
-        return sortValue(n, index.column());
-    case KeyRole:
-        return QString::fromStdString(n.key);
-    case TensorRole:
-        return n.tensor;
-    case KindRole:
-        return static_cast<int>(n.kind);
+    case Qt::DisplayRole: return display(n, index.column());
+    case SortRole: return sortValue(n, index.column());
+    case KeyRole: return QString::fromStdString(n.key);
+    case TensorRole: return n.tensor;
+    case KindRole: return static_cast<int>(n.kind);
     case Qt::ToolTipRole:
         if (auto it = m_loadStatus.find(n.key); it != m_loadStatus.end() && it->second != "loaded")
             return tr("load_state_dict: %1").arg(QString::fromStdString(it->second));
@@ -199,8 +183,8 @@ QModelIndex DocumentTreeModel::indexForKey(const QString &key) const
     while (n && n->key != k) {
         const TreeNode *next = nullptr;
         for (const auto &c : n->children) {
-            if (k == c->key || (k.size() > c->key.size() && k.compare(0, c->key.size(), c->key) == 0 &&
-                                k[c->key.size()] == '.')) {
+            if (k == c->key ||
+                (k.size() > c->key.size() && k.compare(0, c->key.size(), c->key) == 0 && k[c->key.size()] == '.')) {
                 next = c.get();
                 break;
             }

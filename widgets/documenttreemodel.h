@@ -14,7 +14,16 @@ namespace te {
 class DocumentTreeModel : public QAbstractItemModel {
     Q_OBJECT
 public:
-    enum Column { NameColumn, KindColumn, ShapeColumn, DTypeColumn, ElementsColumn, SizeColumn, DeviceColumn, ColumnCount };
+    enum Column {
+        NameColumn,
+        KindColumn,
+        ShapeColumn,
+        DTypeColumn,
+        ElementsColumn,
+        SizeColumn,
+        DeviceColumn,
+        ColumnCount
+    };
     enum Role {
         SortRole = Qt::UserRole + 1, // numbers as numbers
         KeyRole,                     // the full dotted key

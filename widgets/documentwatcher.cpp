@@ -7,7 +7,9 @@
 namespace te {
 
 DocumentWatcher::DocumentWatcher(QObject *parent)
-    : QObject(parent), m_watcher(new QFileSystemWatcher(this)), m_settle(new QTimer(this))
+    : QObject(parent)
+    , m_watcher(new QFileSystemWatcher(this))
+    , m_settle(new QTimer(this))
 {
     // A save arrives as several events; look once it has settled.
     m_settle->setSingleShot(true);

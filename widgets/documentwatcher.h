@@ -21,8 +21,8 @@ public:
     void watch(std::shared_ptr<const Document> doc);
 
 signals:
-    void deleted();  // the file is gone; its mapped bytes stay readable
-    void changed();  // rewritten: size or modification time differ, or a read hit its end
+    void deleted(); // the file is gone; its mapped bytes stay readable
+    void changed(); // rewritten: size or modification time differ, or a read hit its end
 
 private:
     void check();

@@ -1,19 +1,16 @@
 #include "widgets/fileinfopanel.h"
 
-#include "core/security/securityscanner.h"
-#include "core/report/valuejson.h"
 #include "core/report/inspectreport.h"
 #include "core/report/units.h"
+#include "core/report/valuejson.h"
+#include "core/security/securityscanner.h"
 
 #include <map>
 
 namespace te {
 namespace {
 
-QString esc(const std::string &s)
-{
-    return QString::fromStdString(s).toHtmlEscaped();
-}
+QString esc(const std::string &s) { return QString::fromStdString(s).toHtmlEscaped(); }
 
 QString row(const QString &key, const QString &value)
 {
@@ -25,14 +22,13 @@ QString summary(const Document &doc)
 {
     QString h;
     h += QStringLiteral("<h3>%1</h3><table>").arg(esc(doc.path));
-    h += row(FileInfoPanel::tr("Format"),
-             QStringLiteral("%1 (%2)").arg(esc(formatName(doc.format)), esc(doc.producer)));
+    h +=
+        row(FileInfoPanel::tr("Format"), QStringLiteral("%1 (%2)").arg(esc(formatName(doc.format)), esc(doc.producer)));
     if (doc.pickleProtocol)
         h += row(FileInfoPanel::tr("Pickle protocol"), QString::number(doc.pickleProtocol));
     h += row(FileInfoPanel::tr("File size"), esc(formatBytes(doc.file ? doc.file->size() : 0)));
-    h += row(FileInfoPanel::tr("Tensors"), QStringLiteral("%1 (%2 elements)")
-                                .arg(doc.entries.size())
-                                .arg(esc(formatCount(doc.parameterCount()))));
+    h += row(FileInfoPanel::tr("Tensors"),
+             QStringLiteral("%1 (%2 elements)").arg(doc.entries.size()).arg(esc(formatCount(doc.parameterCount()))));
     if (!doc.torchscript.forwardSignature.empty())
         h += row(FileInfoPanel::tr("forward"),
                  QStringLiteral("<code>%1</code>").arg(esc(doc.torchscript.forwardSignature)));
@@ -44,9 +40,9 @@ QString summary(const Document &doc)
     }
     for (const auto &o : doc.optimizers)
         h += row(FileInfoPanel::tr("Optimizer"), QStringLiteral("%1: %2, %3 param group(s), state for %4 tensors")
-                                      .arg(esc(o.path), esc(o.type))
-                                      .arg(o.paramGroups.size())
-                                      .arg(o.stateEntries));
+                                                     .arg(esc(o.path), esc(o.type))
+                                                     .arg(o.paramGroups.size())
+                                                     .arg(o.stateEntries));
     h += QStringLiteral("</table>");
     return h;
 }
@@ -143,7 +139,8 @@ QString modules(const Document &doc)
         h += QStringLiteral("</table>");
     }
     for (const auto &[cls, source] : doc.classSources)
-        h += QStringLiteral("<h4>Source of %1 (kept by the legacy format)</h4><pre>%2</pre>").arg(esc(cls), esc(source));
+        h +=
+            QStringLiteral("<h4>Source of %1 (kept by the legacy format)</h4><pre>%2</pre>").arg(esc(cls), esc(source));
     return h;
 }
 
@@ -155,10 +152,7 @@ FileInfoPanel::FileInfoPanel(QWidget *parent)
     setOpenExternalLinks(false);
 }
 
-void FileInfoPanel::setDocument(const std::shared_ptr<const Document> &doc)
-{
-    setHtml(doc ? html(*doc) : QString());
-}
+void FileInfoPanel::setDocument(const std::shared_ptr<const Document> &doc) { setHtml(doc ? html(*doc) : QString()); }
 
 QString FileInfoPanel::html(const Document &doc)
 {

@@ -43,7 +43,8 @@ HubCacheDialog::HubCacheDialog(const QString &root, QWidget *parent)
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(m_search, &QLineEdit::textChanged, this, &HubCacheDialog::applyFilter);
-    connect(m_tree, &QTreeWidget::currentItemChanged, this, [this] { m_open->setEnabled(!selectedFolder().isEmpty()); });
+    connect(m_tree, &QTreeWidget::currentItemChanged, this,
+            [this] { m_open->setEnabled(!selectedFolder().isEmpty()); });
     connect(m_tree, &QTreeWidget::itemActivated, this, [this] {
         if (!selectedFolder().isEmpty())
             accept();
@@ -64,21 +65,24 @@ void HubCacheDialog::fill(const std::vector<CachedModel> &models)
     for (const auto &m : models) {
         auto *model = new QTreeWidgetItem(m_tree, {QString::fromStdString(m.repo),
                                                    QString::fromStdString(formatBytes(m.bytes)),
-                                                   QString::number(m.snapshots.size()) + tr(" revisions"), {}});
+                                                   QString::number(m.snapshots.size()) + tr(" revisions"),
+                                                   {}});
         for (const auto &s : m.snapshots) {
             QStringList refs;
             for (const auto &r : s.revisions)
                 refs << QString::fromStdString(r);
-            const QString label = refs.isEmpty() ? QString::fromStdString(s.commit.substr(0, 12))
-                                                 : QStringLiteral("%1 (%2)").arg(refs.join(QStringLiteral(", ")),
-                                                                                 QString::fromStdString(s.commit.substr(0, 12)));
-            auto *rev = new QTreeWidgetItem(model, {label, QString::fromStdString(formatBytes(s.bytes)),
-                                                    QString::number(s.files.size()),
-                                                    s.complete ? tr("complete")
-                                                               : tr("incomplete: missing %1").arg(QString::fromStdString(s.missing))});
+            const QString label = refs.isEmpty()
+                                      ? QString::fromStdString(s.commit.substr(0, 12))
+                                      : QStringLiteral("%1 (%2)").arg(refs.join(QStringLiteral(", ")),
+                                                                      QString::fromStdString(s.commit.substr(0, 12)));
+            auto *rev = new QTreeWidgetItem(
+                model,
+                {label, QString::fromStdString(formatBytes(s.bytes)), QString::number(s.files.size()),
+                 s.complete ? tr("complete") : tr("incomplete: missing %1").arg(QString::fromStdString(s.missing))});
             rev->setData(0, FolderRole, QString::fromStdString(m.folder + "/snapshots/" + s.commit));
-            rev->setData(0, SpecRole, QString::fromStdString(m.repo) + QLatin1Char('@') +
-                                          (refs.isEmpty() ? QString::fromStdString(s.commit) : refs.first()));
+            rev->setData(0, SpecRole,
+                         QString::fromStdString(m.repo) + QLatin1Char('@') +
+                             (refs.isEmpty() ? QString::fromStdString(s.commit) : refs.first()));
             if (!s.complete)
                 rev->setForeground(3, QColor(230, 126, 34));
         }
@@ -86,7 +90,8 @@ void HubCacheDialog::fill(const std::vector<CachedModel> &models)
     }
     for (int c = 0; c < m_tree->columnCount(); ++c)
         m_tree->resizeColumnToContents(c);
-    m_status->setText(models.empty() ? tr("No models in this cache.") : tr("%n model(s)", nullptr, static_cast<int>(models.size())));
+    m_status->setText(models.empty() ? tr("No models in this cache.")
+                                     : tr("%n model(s)", nullptr, static_cast<int>(models.size())));
     applyFilter();
 }
 

@@ -4,14 +4,10 @@ namespace te {
 
 JobTracker::JobTracker(QObject *parent)
     : QObject(parent)
-{
-}
+{ }
 
 // The watchers are children: they go with the tracker, and no result is delivered after.
-JobTracker::~JobTracker()
-{
-    cancel();
-}
+JobTracker::~JobTracker() { cancel(); }
 
 void JobTracker::cancel()
 {

@@ -24,9 +24,9 @@ public:
     using Progress = std::function<void(int percent, const QString &label)>;
 
     JobControl(std::shared_ptr<const std::atomic<bool>> cancel, Progress progress)
-        : m_cancel(std::move(cancel)), m_progress(std::move(progress))
-    {
-    }
+        : m_cancel(std::move(cancel))
+        , m_progress(std::move(progress))
+    { }
     bool isCancelled() const { return m_cancel->load(); }
     // For core functions that poll a flag themselves.
     const std::atomic<bool> *cancelFlag() const { return m_cancel.get(); }
@@ -52,8 +52,7 @@ public:
     // runs on this tracker's thread, unless another job was started or discard() called
     // since. progress(percent, label) gets what the work reports, while it is the latest.
     // The work reports failures in its result: if it throws, nothing is delivered.
-    template <typename Work, typename Done>
-    void start(Work work, Done done, JobControl::Progress progress = {});
+    template <typename Work, typename Done> void start(Work work, Done done, JobControl::Progress progress = {});
 
     // Asks the running job to stop; its result (which says that it stopped) still comes.
     void cancel();
@@ -72,8 +71,7 @@ private:
     std::shared_ptr<std::atomic<bool>> m_cancel;
 };
 
-template <typename Work, typename Done>
-void JobTracker::start(Work work, Done done, JobControl::Progress progress)
+template <typename Work, typename Done> void JobTracker::start(Work work, Done done, JobControl::Progress progress)
 {
     using Result = std::decay_t<std::invoke_result_t<Work &, const JobControl &>>;
     static_assert(!std::is_void_v<Result>, "a job hands its result back by value");
@@ -98,9 +96,8 @@ void JobTracker::start(Work work, Done done, JobControl::Progress progress)
             });
     watcher->setFuture(QtConcurrent::run([work = std::move(work), cancel](QPromise<Result> &promise) mutable {
         promise.setProgressRange(0, 100);
-        const JobControl control(cancel, [&promise](int percent, const QString &label) {
-            promise.setProgressValueAndText(percent, label);
-        });
+        const JobControl control(
+            cancel, [&promise](int percent, const QString &label) { promise.setProgressValueAndText(percent, label); });
         promise.addResult(work(control));
     }));
 }

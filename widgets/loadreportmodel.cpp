@@ -9,8 +9,7 @@ namespace te {
 
 LoadReportModel::LoadReportModel(QObject *parent)
     : QAbstractTableModel(parent)
-{
-}
+{ }
 
 QString LoadReportModel::statusName(LoadStatus s)
 {
@@ -67,7 +66,8 @@ void LoadReportModel::setReport(const LoadReport &r, const ExpectedModel &model,
             row.status = dtypes.count(k.key) ? LoadStatus::DtypeDiffers : LoadStatus::Loaded;
             row.source = QString::fromStdString(s->second);
             auto c = checkpoint.find(s->second);
-            row.checkpointShape = c != checkpoint.end() ? QString::fromStdString(shapeText(c->second->shape)) : row.modelShape;
+            row.checkpointShape =
+                c != checkpoint.end() ? QString::fromStdString(shapeText(c->second->shape)) : row.modelShape;
             if (auto d = dtypes.find(k.key); d != dtypes.end())
                 row.note = tr("%1 in the checkpoint, %2 in the model")
                                .arg(QString::fromLatin1(dtypeName(d->second->checkpoint)),
@@ -93,10 +93,7 @@ int LoadReportModel::rowCount(const QModelIndex &parent) const
     return parent.isValid() ? 0 : static_cast<int>(m_rows.size());
 }
 
-int LoadReportModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
-}
+int LoadReportModel::columnCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
 QVariant LoadReportModel::data(const QModelIndex &index, int role) const
 {
@@ -115,16 +112,13 @@ QVariant LoadReportModel::data(const QModelIndex &index, int role) const
         return {};
     case SortRole:
         return index.column() == StatusColumn ? QVariant(-static_cast<int>(r.status)) : data(index, Qt::DisplayRole);
-    case StatusRole:
-        return static_cast<int>(r.status);
-    case KeyRole:
-        return r.key;
+    case StatusRole: return static_cast<int>(r.status);
+    case KeyRole: return r.key;
     case Qt::ForegroundRole: {
         const QColor c = statusColor(r.status);
         return c.isValid() ? QVariant(c) : QVariant();
     }
-    case Qt::ToolTipRole:
-        return r.note.isEmpty() ? QVariant() : QVariant(r.note);
+    case Qt::ToolTipRole: return r.note.isEmpty() ? QVariant() : QVariant(r.note);
     }
     return {};
 }

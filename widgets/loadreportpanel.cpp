@@ -1,9 +1,9 @@
 #include "widgets/loadreportpanel.h"
 
 #include "core/diagnose/loaddiagnosis.h"
-#include "core/report/loadreportjson.h"
 #include "core/export/statedictwriter.h"
 #include "core/report/inspectreport.h"
+#include "core/report/loadreportjson.h"
 #include "widgets/filetypes.h"
 #include "widgets/jobtracker.h"
 
@@ -119,7 +119,8 @@ QWidget *LoadReportPanel::buildMessagePage()
     layout->addWidget(m_message);
     auto *copy = new QPushButton(tr("Copy PyTorch's message"), page);
     layout->addWidget(copy, 0, Qt::AlignRight);
-    connect(copy, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(m_message->toPlainText()); });
+    connect(copy, &QPushButton::clicked, this,
+            [this] { QApplication::clipboard()->setText(m_message->toPlainText()); });
     return page;
 }
 
@@ -157,7 +158,9 @@ QWidget *LoadReportPanel::buildRulesPage()
     buttons->addWidget(remove);
     layout->addLayout(buttons);
     connect(addPrefix, &QPushButton::clicked, this, [this] { addRule({RemapRule::Kind::Prefix, "module.", ""}); });
-    connect(addRegex, &QPushButton::clicked, this, [this] { addRule({RemapRule::Kind::Regex, "\\.gamma$", ".weight"}); });
+    connect(addRegex, &QPushButton::clicked, this, [this] {
+        addRule({RemapRule::Kind::Regex, "\\.gamma$", ".weight"});
+    });
     connect(remove, &QPushButton::clicked, this, [this] {
         const int row = m_rulesTable->currentRow();
         if (row >= 0 && row < static_cast<int>(m_rules.size())) {
@@ -226,10 +229,7 @@ void LoadReportPanel::addRule(const RemapRule &rule)
 // The tracker, a child, drops the check still running.
 LoadReportPanel::~LoadReportPanel() = default;
 
-bool LoadReportPanel::isComputing() const
-{
-    return m_jobs->isRunning();
-}
+bool LoadReportPanel::isComputing() const { return m_jobs->isRunning(); }
 
 void LoadReportPanel::setInputs(std::shared_ptr<const Document> weights, std::shared_ptr<const Document> reference)
 {
@@ -239,7 +239,8 @@ void LoadReportPanel::setInputs(std::shared_ptr<const Document> weights, std::sh
     m_stateDict->clear();
     if (m_weights)
         for (const auto &s : candidateStateDicts(*m_weights))
-            m_stateDict->addItem(s.empty() ? tr("(the whole file)") : QString::fromStdString(s), QString::fromStdString(s));
+            m_stateDict->addItem(s.empty() ? tr("(the whole file)") : QString::fromStdString(s),
+                                 QString::fromStdString(s));
     m_updatingRules = false;
     recompute();
 }
@@ -251,15 +252,9 @@ void LoadReportPanel::setRules(const std::vector<RemapRule> &rules)
     recompute();
 }
 
-std::vector<RemapRule> LoadReportPanel::rules() const
-{
-    return m_rules;
-}
+std::vector<RemapRule> LoadReportPanel::rules() const { return m_rules; }
 
-std::string LoadReportPanel::stateDict() const
-{
-    return m_stateDict->currentData().toString().toStdString();
-}
+std::string LoadReportPanel::stateDict() const { return m_stateDict->currentData().toString().toStdString(); }
 
 void LoadReportPanel::applySuggestion(int index)
 {
@@ -342,7 +337,7 @@ void LoadReportPanel::showReport(const Result &r)
                          "%8 cast to another dtype.")
                           .arg(ok ? tr("Loads") : tr("Does not load"),
                                QString::fromStdString(r.expected->originalClass.empty() ? r.expected->className
-                                                                                         : r.expected->originalClass))
+                                                                                        : r.expected->originalClass))
                           .arg(rep.loaded.size())
                           .arg(r.expected->keys.size())
                           .arg(rep.missing.size())
@@ -362,8 +357,9 @@ void LoadReportPanel::showReport(const Result &r)
                   summary;
     m_summary->setText(summary);
     const std::string &message = strict ? rep.strictError : rep.nonStrictError;
-    m_message->setPlainText(message.empty() ? tr("load_state_dict(strict=%1) succeeds.").arg(strict ? tr("True") : tr("False"))
-                                            : QString::fromStdString(message));
+    m_message->setPlainText(message.empty()
+                                ? tr("load_state_dict(strict=%1) succeeds.").arg(strict ? tr("True") : tr("False"))
+                                : QString::fromStdString(message));
     m_suggestions->clear();
     for (const auto &s : rep.suggestions)
         m_suggestions->addItem(tr("+%1 keys: %2").arg(s.fixes).arg(QString::fromStdString(s.description)));

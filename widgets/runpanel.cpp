@@ -1,7 +1,7 @@
 #include "widgets/runpanel.h"
 
-#include "core/report/valuejson.h"
 #include "core/report/units.h"
+#include "core/report/valuejson.h"
 #include "core/runtime/modelinputs.h"
 #include "core/runtime/runtimeloader.h"
 #include "core/runtime/weightapplier.h"
@@ -79,13 +79,12 @@ bool loadModel(Runtime &runtime, const RunRequest &rq, RunJob &job)
                 job.error = QString::fromStdString(applied.error);
                 return false;
             }
-            job.note = RunPanel::tr("%1 tensors of the checkpoint applied (%2 at %3 MiB/s)")
-                           .arg(applied.applied)
-                           .arg(QString::fromStdString(formatBytes(applied.bytes)))
-                           .arg(applied.seconds > 0
-                                    ? static_cast<double>(applied.bytes) / 1048576.0 / applied.seconds
-                                    : 0.0,
-                                0, 'f', 0);
+            job.note =
+                RunPanel::tr("%1 tensors of the checkpoint applied (%2 at %3 MiB/s)")
+                    .arg(applied.applied)
+                    .arg(QString::fromStdString(formatBytes(applied.bytes)))
+                    .arg(applied.seconds > 0 ? static_cast<double>(applied.bytes) / 1048576.0 / applied.seconds : 0.0,
+                         0, 'f', 0);
             if (!applied.report.shapeMismatch.empty())
                 job.note += RunPanel::tr(", %1 skipped for their shape").arg(applied.report.shapeMismatch.size());
         } catch (const std::exception &e) {
@@ -178,13 +177,10 @@ RunPanel::RunPanel(QWidget *parent)
 // on its worker, which owns everything it uses.
 RunPanel::~RunPanel() = default;
 
-bool RunPanel::isRunning() const
-{
-    return m_jobs->isRunning();
-}
+bool RunPanel::isRunning() const { return m_jobs->isRunning(); }
 
 void RunPanel::setModel(std::shared_ptr<const Document> model, std::shared_ptr<const Document> weights,
-                              const std::string &stateDict, const std::vector<RemapRule> &rules)
+                        const std::string &stateDict, const std::vector<RemapRule> &rules)
 {
     const bool sameModel = model && m_model && model->path == m_model->path;
     m_model = std::move(model);
@@ -199,8 +195,9 @@ void RunPanel::setModel(std::shared_ptr<const Document> model, std::shared_ptr<c
         m_inputs->setRowCount(0);
         return;
     }
-    QString title = tr("<b>%1</b>: %2").arg(QFileInfo(QString::fromStdString(m_model->path)).fileName(),
-                                            QString::fromStdString(m_model->torchscript.forwardSignature).toHtmlEscaped());
+    QString title = tr("<b>%1</b>: %2")
+                        .arg(QFileInfo(QString::fromStdString(m_model->path)).fileName(),
+                             QString::fromStdString(m_model->torchscript.forwardSignature).toHtmlEscaped());
     title += tr("<br>parameters and buffers: %1").arg(QString::fromStdString(formatBytes(modelBytes(*m_model))));
     if (const uint64_t free = availableHostMemory())
         title += tr(", %1 of memory available").arg(QString::fromStdString(formatBytes(free)));
@@ -211,10 +208,7 @@ void RunPanel::setModel(std::shared_ptr<const Document> model, std::shared_ptr<c
         fillInputs(guessInputs(*m_model, parseForwardSignature(m_model->torchscript.forwardSignature)));
 }
 
-void RunPanel::setDevice(const QString &device)
-{
-    m_device = device;
-}
+void RunPanel::setDevice(const QString &device) { m_device = device; }
 
 void RunPanel::fillInputs(const std::vector<InputSpec> &specs)
 {
@@ -227,8 +221,10 @@ void RunPanel::fillInputs(const std::vector<InputSpec> &specs)
         name->setData(Qt::UserRole, s.isTensor);
         name->setData(Qt::UserRole + 1, QString::fromStdString(s.type));
         m_inputs->setItem(r, 0, name);
-        m_inputs->setItem(r, 1, new QTableWidgetItem(s.isTensor ? shapeString(s.shape) : QString::fromStdString(s.text)));
-        m_inputs->setItem(r, 2, new QTableWidgetItem(s.isTensor ? QString::fromStdString(s.dtype) : QString::fromStdString(s.type)));
+        m_inputs->setItem(r, 1,
+                          new QTableWidgetItem(s.isTensor ? shapeString(s.shape) : QString::fromStdString(s.text)));
+        m_inputs->setItem(
+            r, 2, new QTableWidgetItem(s.isTensor ? QString::fromStdString(s.dtype) : QString::fromStdString(s.type)));
         m_inputs->setItem(r, 3, new QTableWidgetItem(s.isTensor ? fillString(s) : QString()));
     }
     m_inputs->resizeColumnsToContents();
@@ -281,8 +277,8 @@ void RunPanel::run()
     }
     m_run->setEnabled(false);
     m_latency->setText(tr("Running on %1…").arg(m_device));
-    const RunRequest request{m_model, m_weights, m_stateDict, m_rules,
-                             m_device.toStdString(), specs, m_repeats->value()};
+    const RunRequest request{m_model, m_weights,         m_stateDict, m_rules, m_device.toStdString(),
+                             specs,   m_repeats->value()};
     RunJob job;
     job.loadedKey = loadedKey();
     job.loaded = m_loadedKey == job.loadedKey ? m_loaded : nullptr;
@@ -321,13 +317,14 @@ void RunPanel::showResult()
     QStringList perDevice;
     for (const auto &[device, median] : m_medianByDevice)
         perDevice << tr("%1 median %2 ms").arg(device).arg(median, 0, 'f', 3);
-    m_latency->setText(tr("min %1 ms · median %2 ms · p95 %3 ms over %4 runs on %5")
-                           .arg(r.minMs, 0, 'f', 3)
-                           .arg(r.medianMs, 0, 'f', 3)
-                           .arg(r.p95Ms, 0, 'f', 3)
-                           .arg(r.latenciesMs.size())
-                           .arg(QString::fromStdString(r.device)) +
-                       (perDevice.size() > 1 ? QStringLiteral("\n") + perDevice.join(QStringLiteral(" · ")) : QString()));
+    m_latency->setText(
+        tr("min %1 ms · median %2 ms · p95 %3 ms over %4 runs on %5")
+            .arg(r.minMs, 0, 'f', 3)
+            .arg(r.medianMs, 0, 'f', 3)
+            .arg(r.p95Ms, 0, 'f', 3)
+            .arg(r.latenciesMs.size())
+            .arg(QString::fromStdString(r.device)) +
+        (perDevice.size() > 1 ? QStringLiteral("\n") + perDevice.join(QStringLiteral(" · ")) : QString()));
     m_outputPicker->blockSignals(true);
     m_outputPicker->clear();
     for (const auto &o : r.outputs)

@@ -58,7 +58,7 @@ private:
     std::vector<RemapRule> m_rules;
     QString m_device = QStringLiteral("cpu");
     std::shared_ptr<LoadedModel> m_loaded; // used by one worker at a time
-    QString m_loadedKey;                    // path + weights + rules it was loaded with
+    QString m_loadedKey;                   // path + weights + rules it was loaded with
     std::unique_ptr<RunResult> m_result;
     std::map<QString, double> m_medianByDevice;
     bool m_warned = false;

@@ -1,8 +1,8 @@
 #include "widgets/tensorpanel.h"
 
-#include "core/stats/tensorstats.h"
-#include "core/report/valuejson.h"
 #include "core/report/units.h"
+#include "core/report/valuejson.h"
+#include "core/stats/tensorstats.h"
 #include "widgets/histogramplot.h"
 #include "widgets/jobtracker.h"
 #include "widgets/plotlayout.h"
@@ -73,10 +73,7 @@ TensorPanel::TensorPanel(QWidget *parent)
 // The tracker, a child, cancels the computation still running.
 TensorPanel::~TensorPanel() = default;
 
-bool TensorPanel::isComputing() const
-{
-    return m_jobs->isRunning();
-}
+bool TensorPanel::isComputing() const { return m_jobs->isRunning(); }
 
 void TensorPanel::setDocument(std::shared_ptr<const Document> doc)
 {
@@ -91,11 +88,11 @@ void TensorPanel::showProgress()
         return;
     }
     const uint64_t done = std::min(m_progress->load(), m_progressTotal);
-    m_stats->setText(done >= m_progressTotal
-                         ? tr("Computing the histogram…")
-                         : tr("Computing statistics… %1% of %2 elements read")
-                               .arg(static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(m_progressTotal)))
-                               .arg(QString::fromStdString(formatCount(m_progressTotal))));
+    m_stats->setText(done >= m_progressTotal ? tr("Computing the histogram…")
+                                             : tr("Computing statistics… %1% of %2 elements read")
+                                                   .arg(static_cast<int>(100.0 * static_cast<double>(done) /
+                                                                         static_cast<double>(m_progressTotal)))
+                                                   .arg(QString::fromStdString(formatCount(m_progressTotal))));
 }
 
 void TensorPanel::clearStats(const QString &message)

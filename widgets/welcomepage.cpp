@@ -57,8 +57,8 @@ WelcomePage::WelcomePage(QWidget *parent)
 
 void WelcomePage::showProblem(const QString &title, const QString &message)
 {
-    m_problem->setText(QStringLiteral("<b style='color:#dc322f'>%1</b><br>%2")
-                           .arg(title.toHtmlEscaped(), message.toHtmlEscaped()));
+    m_problem->setText(
+        QStringLiteral("<b style='color:#dc322f'>%1</b><br>%2").arg(title.toHtmlEscaped(), message.toHtmlEscaped()));
     m_problem->show();
 }
 

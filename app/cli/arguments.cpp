@@ -5,10 +5,7 @@
 
 namespace te::cli {
 
-Option flag(std::string name)
-{
-    return {std::move(name), Option::Kind::Flag, {}, {}, false};
-}
+Option flag(std::string name) { return {std::move(name), Option::Kind::Flag, {}, {}, false}; }
 
 Option value(std::string name, std::string placeholder)
 {
@@ -62,10 +59,7 @@ const Option *findOption(const Syntax &syntax, const std::string &name)
     return nullptr;
 }
 
-bool isHelp(const std::string &arg)
-{
-    return arg == "--help" || arg == "-h";
-}
+bool isHelp(const std::string &arg) { return arg == "--help" || arg == "-h"; }
 
 } // namespace
 
@@ -102,8 +96,7 @@ std::string usageText(const Syntax &syntax)
 
 Arguments::Arguments(const Syntax &syntax)
     : m_syntax(&syntax)
-{
-}
+{ }
 
 const Option &Arguments::declared(const std::string &name, std::optional<Option::Kind> kind) const
 {
@@ -134,10 +127,7 @@ const std::vector<std::string> &Arguments::values(const std::string &repeatedOpt
     return it == m_given.end() ? none : it->second;
 }
 
-const std::string &Arguments::operand(size_t index) const
-{
-    return m_operands.at(index);
-}
+const std::string &Arguments::operand(size_t index) const { return m_operands.at(index); }
 
 int Arguments::usageError(const std::string &why) const
 {
@@ -152,8 +142,7 @@ struct Parser {
     explicit Parser(const Syntax &s)
         : syntax(s)
         , arguments(s)
-    {
-    }
+    { }
 
     const Syntax &syntax;
     Arguments arguments;
@@ -214,7 +203,8 @@ struct Parser {
         if (given.size() > wanted.size())
             return fail("unexpected argument '" + given[wanted.size()] + "'");
         if (given.size() < wanted.size())
-            return fail("missing " + andList({wanted.begin() + static_cast<std::ptrdiff_t>(given.size()), wanted.end()}));
+            return fail("missing " +
+                        andList({wanted.begin() + static_cast<std::ptrdiff_t>(given.size()), wanted.end()}));
         for (const auto &o : syntax.options)
             if (o.required && !arguments.m_given.count(o.name))
                 return fail("missing " + o.name + " " + o.placeholder);

@@ -18,7 +18,7 @@ struct Option {
         Value,    // one value; giving it twice is a mistake
         Repeated, // a value each time it is given, all kept in order
     };
-    std::string name;                 // "--against"
+    std::string name; // "--against"
     Kind kind = Kind::Flag;
     std::string placeholder;          // the value as the usage text names it: "REFERENCE"
     std::vector<std::string> choices; // when not empty, the only values accepted
@@ -36,9 +36,9 @@ struct Syntax {
     std::string command;               // "check"
     std::vector<std::string> operands; // the arguments that are not options, all needed: {"A", "B"}
     std::vector<Option> options;
-    std::string synopsis;              // the usage line after the command's name
-    std::string summary;               // what the command does: the first line of --help
-    std::string notes = {};            // further lines of the usage text, each ending in '\n'
+    std::string synopsis;   // the usage line after the command's name
+    std::string summary;    // what the command does: the first line of --help
+    std::string notes = {}; // further lines of the usage text, each ending in '\n'
 };
 
 // "usage: torch-explorer-cli check WEIGHTS ...\n" and the notes, long lines wrapped.

@@ -18,8 +18,12 @@ void printJson(const std::string &root, const std::vector<CachedModel> &models)
     for (const auto &m : models) {
         nlohmann::ordered_json snaps = nlohmann::ordered_json::array();
         for (const auto &s : m.snapshots)
-            snaps.push_back({{"commit", s.commit}, {"revisions", s.revisions}, {"files", s.files},
-                             {"bytes", s.bytes}, {"complete", s.complete}, {"missing", s.missing}});
+            snaps.push_back({{"commit", s.commit},
+                             {"revisions", s.revisions},
+                             {"files", s.files},
+                             {"bytes", s.bytes},
+                             {"complete", s.complete},
+                             {"missing", s.missing}});
         out["models"].push_back({{"repo", m.repo}, {"bytes", m.bytes}, {"snapshots", std::move(snaps)}});
     }
     std::cout << jsonText(out, 2) << "\n";
@@ -53,7 +57,10 @@ int cache(const Arguments &args)
 
 } // namespace
 
-const Command cacheCommand{{"cache", {}, {value("--root", "DIR"), flag("--json")}, "[--root DIR] [--json]",
+const Command cacheCommand{{"cache",
+                            {},
+                            {value("--root", "DIR"), flag("--json")},
+                            "[--root DIR] [--json]",
                             "models in the Hugging Face hub cache"},
                            cache};
 

@@ -52,8 +52,7 @@ int diff(const Arguments &args)
 
 } // namespace
 
-const Command diffCommand{{"diff", {"A", "B"}, {flag("--json")}, "A B [--json]",
-                           "keys, shapes, dtypes, value differences"},
-                          diff};
+const Command diffCommand{
+    {"diff", {"A", "B"}, {flag("--json")}, "A B [--json]", "keys, shapes, dtypes, value differences"}, diff};
 
 } // namespace te::cli

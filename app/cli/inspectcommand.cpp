@@ -36,7 +36,9 @@ int inspect(const Arguments &args)
 
 } // namespace
 
-const Command inspectCommand{{"inspect", {"FILE"}, {flag("--json"), flag("--stats")},
+const Command inspectCommand{{"inspect",
+                              {"FILE"},
+                              {flag("--json"), flag("--stats")},
                               "FILE [--json] [--stats]",
                               "tensors, modules, state dicts, metadata"},
                              inspect};

@@ -13,8 +13,8 @@ namespace {
 
 using te::cli::Command;
 
-const Command *const kCommands[] = {&te::cli::inspectCommand, &te::cli::scanCommand,    &te::cli::checkCommand,
-                                    &te::cli::diffCommand,    &te::cli::runCommand,     &te::cli::devicesCommand,
+const Command *const kCommands[] = {&te::cli::inspectCommand, &te::cli::scanCommand, &te::cli::checkCommand,
+                                    &te::cli::diffCommand,    &te::cli::runCommand,  &te::cli::devicesCommand,
                                     &te::cli::cacheCommand};
 
 // One entry of the help's command list: the usage line, wrapped at 100 columns, and the
@@ -42,20 +42,19 @@ void printHelp(std::FILE *to)
     for (const Command *c : kCommands)
         commands += helpEntry(c->syntax.command + " " + c->syntax.synopsis, c->syntax.summary);
     commands += helpEntry("--version", "versions of the program and its runtime");
-    std::fprintf(
-        to,
-        "torch-explorer-cli %s: look inside PyTorch model files without running them\n"
-        "\n"
-        "usage:\n"
-        "%s"
-        "\n"
-        "FILE is anything torch.save or torch.jit.save wrote: state dicts, checkpoints, whole pickled\n"
-        "models, TorchScript, legacy (pre-1.6) files; safetensors; a Hugging Face model folder or its\n"
-        "*.index.json; hf:org/name[@revision] from the local hub cache. Nothing in a file is executed.\n"
-        "Each command's --help shows its usage.\n"
-        "exit status: 0 ok, 1 the check failed (dangerous content, would not load, files differ),\n"
-        "2 unreadable input or bad arguments\n",
-        TE_VERSION, commands.c_str());
+    std::fprintf(to,
+                 "torch-explorer-cli %s: look inside PyTorch model files without running them\n"
+                 "\n"
+                 "usage:\n"
+                 "%s"
+                 "\n"
+                 "FILE is anything torch.save or torch.jit.save wrote: state dicts, checkpoints, whole pickled\n"
+                 "models, TorchScript, legacy (pre-1.6) files; safetensors; a Hugging Face model folder or its\n"
+                 "*.index.json; hf:org/name[@revision] from the local hub cache. Nothing in a file is executed.\n"
+                 "Each command's --help shows its usage.\n"
+                 "exit status: 0 ok, 1 the check failed (dangerous content, would not load, files differ),\n"
+                 "2 unreadable input or bad arguments\n",
+                 TE_VERSION, commands.c_str());
 }
 
 } // namespace

@@ -27,7 +27,7 @@ struct RunOptions {
     std::string model, weights, device;
     std::optional<std::string> stateDict; // of the weights; the conventional one when not given
     std::vector<RemapRule> rules;
-    std::vector<InputSpec> inputs;        // as given; guessed from the model when none
+    std::vector<InputSpec> inputs; // as given; guessed from the model when none
     int repeat = 10, warmup = 1;
     bool json = false, strict = false;
 };
@@ -37,8 +37,8 @@ struct RunReport {
     std::string device;
     double loadSeconds = 0;
     uint64_t modelFileBytes = 0;
-    std::string stateDict;               // of the weights applied
-    std::optional<ApplyResult> weights;  // when --weights was given
+    std::string stateDict;              // of the weights applied
+    std::optional<ApplyResult> weights; // when --weights was given
     std::vector<InputSpec> inputs;
     uint64_t parameterBytes = 0, activationBytes = 0;
     RunResult result;
@@ -111,8 +111,9 @@ bool openFiles(const RunOptions &o, Files *files)
     if (!(files->model = openOrReport(o.model)))
         return false;
     if (files->model->format != FileFormat::TorchScript) {
-        std::fprintf(stderr, "torch-explorer-cli: %s is %s, not TorchScript: only TorchScript models can run without "
-                             "Python (torch.jit.script or torch.jit.trace makes one)\n",
+        std::fprintf(stderr,
+                     "torch-explorer-cli: %s is %s, not TorchScript: only TorchScript models can run without "
+                     "Python (torch.jit.script or torch.jit.trace makes one)\n",
                      o.model.c_str(), formatName(files->model->format));
         return false;
     }
@@ -248,12 +249,11 @@ nlohmann::ordered_json weightsJson(const RunOptions &o, const RunReport &report)
 nlohmann::ordered_json reportJson(const RunOptions &o, const RunReport &report)
 {
     const RunResult &r = report.result;
-    nlohmann::ordered_json out{
-        {"model", o.model},
-        {"device", report.device},
-        {"load_ms", report.loadSeconds * 1000.0},
-        {"load_mib_per_s",
-         static_cast<double>(report.modelFileBytes) / 1048576.0 / std::max(report.loadSeconds, 1e-9)}};
+    nlohmann::ordered_json out{{"model", o.model},
+                               {"device", report.device},
+                               {"load_ms", report.loadSeconds * 1000.0},
+                               {"load_mib_per_s", static_cast<double>(report.modelFileBytes) / 1048576.0 /
+                                                      std::max(report.loadSeconds, 1e-9)}};
     if (report.weights)
         out["weights"] = weightsJson(o, report);
     out["memory"] = {{"parameters_bytes", report.parameterBytes},

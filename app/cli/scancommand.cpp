@@ -47,7 +47,9 @@ int scan(const Arguments &args)
 
 } // namespace
 
-const Command scanCommand{{"scan", {"FILE"}, {flag("--json"), choice("--fail-on", {"dangerous", "suspicious"})},
+const Command scanCommand{{"scan",
+                           {"FILE"},
+                           {flag("--json"), choice("--fail-on", {"dangerous", "suspicious"})},
                            "FILE [--json] [--fail-on dangerous|suspicious]",
                            "security report; exit 1 if dangerous (or anything weights_only=True would refuse)"},
                           scan};

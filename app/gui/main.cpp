@@ -6,10 +6,10 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
-#include <QTreeView>
 #include <QPalette>
 #include <QStyleFactory>
 #include <QTimer>
+#include <QTreeView>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -86,7 +86,8 @@ int main(int argc, char **argv)
     parser.setApplicationDescription(QStringLiteral("Look inside PyTorch model files without running them."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Files to open."), QStringLiteral("[FILES...]"));
+    parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Files to open."),
+                                 QStringLiteral("[FILES...]"));
     QCommandLineOption against(QStringLiteral("against"), QStringLiteral("A model to check the weights against."),
                                QStringLiteral("REFERENCE"));
     QCommandLineOption screenshot(QStringLiteral("screenshot"),

@@ -1,20 +1,20 @@
 #include "app/gui/mainwindow.h"
 
-#include "widgets/documentloader.h"
-#include "widgets/documenttreemodel.h"
-#include "widgets/fileinfopanel.h"
-#include "widgets/devicepicker.h"
-#include "widgets/documentwatcher.h"
-#include "widgets/filetypes.h"
-#include "widgets/hubcachedialog.h"
-#include "widgets/runpanel.h"
-#include "widgets/loadreportpanel.h"
-#include "widgets/tensorpanel.h"
-#include "widgets/welcomepage.h"
-#include "widgets/recentfiles.h"
-#include "core/report/valuejson.h"
 #include "core/report/inspectreport.h"
 #include "core/report/units.h"
+#include "core/report/valuejson.h"
+#include "widgets/devicepicker.h"
+#include "widgets/documentloader.h"
+#include "widgets/documenttreemodel.h"
+#include "widgets/documentwatcher.h"
+#include "widgets/fileinfopanel.h"
+#include "widgets/filetypes.h"
+#include "widgets/hubcachedialog.h"
+#include "widgets/loadreportpanel.h"
+#include "widgets/recentfiles.h"
+#include "widgets/runpanel.h"
+#include "widgets/tensorpanel.h"
+#include "widgets/welcomepage.h"
 
 #include <QAction>
 #include <QApplication>
@@ -339,9 +339,9 @@ QString MainWindow::askForModelFile(const QString &title, const QString &label)
 void MainWindow::openFolderDialog()
 {
     QSettings settings;
-    const QString dir = QFileDialog::getExistingDirectory(
-        this, tr("Open a model folder (config.json and weights)"),
-        settings.value(QStringLiteral("lastFolder"), QDir::homePath()).toString());
+    const QString dir =
+        QFileDialog::getExistingDirectory(this, tr("Open a model folder (config.json and weights)"),
+                                          settings.value(QStringLiteral("lastFolder"), QDir::homePath()).toString());
     if (!dir.isEmpty())
         openFile(dir);
 }
@@ -391,11 +391,11 @@ void MainWindow::exportReport(bool markdown)
 {
     if (!m_doc)
         return;
-    const QString suggested = QFileInfo(m_currentPath).completeBaseName() +
-                              (markdown ? QStringLiteral(".md") : QStringLiteral(".json"));
-    const QString path = QFileDialog::getSaveFileName(
-        this, tr("Export report"), QFileInfo(m_currentPath).absoluteDir().filePath(suggested),
-        markdown ? tr("Markdown (*.md)") : tr("JSON (*.json)"));
+    const QString suggested =
+        QFileInfo(m_currentPath).completeBaseName() + (markdown ? QStringLiteral(".md") : QStringLiteral(".json"));
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export report"),
+                                                      QFileInfo(m_currentPath).absoluteDir().filePath(suggested),
+                                                      markdown ? tr("Markdown (*.md)") : tr("JSON (*.json)"));
     if (path.isEmpty())
         return;
     QString error;
@@ -517,7 +517,8 @@ void MainWindow::updateStatus()
     parts << QString::fromLatin1(formatName(m_doc->format)) << QString::fromStdString(m_doc->producer);
     parts << tr("%1 elements").arg(QString::fromStdString(formatCount(m_doc->parameterCount())));
     for (const auto &[dtype, bytes] : bytesByDtype)
-        parts << QStringLiteral("%1 (%2)").arg(QString::fromStdString(formatBytes(bytes)), QString::fromStdString(dtype));
+        parts << QStringLiteral("%1 (%2)").arg(QString::fromStdString(formatBytes(bytes)),
+                                               QString::fromStdString(dtype));
     parts << tr("%n state dict(s)", nullptr, static_cast<int>(m_doc->stateDicts.size()));
     parts << QString::fromStdString(m_doc->security.verdict);
     if (!m_reference.isEmpty())

@@ -59,8 +59,8 @@ public:
 
 signals:
     void documentArriving(); // the reader has finished; the window is about to show it
-    void documentShown(); // loaded and displayed, or failed with a message
-    void idle();          // nothing loading and no statistics computing
+    void documentShown();    // loaded and displayed, or failed with a message
+    void idle();             // nothing loading and no statistics computing
 
 protected:
     void closeEvent(QCloseEvent *event) override;

@@ -33,10 +33,11 @@ constexpr int64_t kBlock = int64_t(1) << 20; // elements between cancel checks
 class ElementCursor {
 public:
     ElementCursor(const uint8_t *base, const TensorInfo &t)
-        : m_start(base + t.storageOffset * dtypeItemSize(t.dtype)), m_item(dtypeItemSize(t.dtype)), m_t(t),
-          m_index(t.shape.size(), 0)
-    {
-    }
+        : m_start(base + t.storageOffset * dtypeItemSize(t.dtype))
+        , m_item(dtypeItemSize(t.dtype))
+        , m_t(t)
+        , m_index(t.shape.size(), 0)
+    { }
     const uint8_t *get() const { return m_start + m_offset * m_item; }
     void advance()
     {
@@ -166,10 +167,7 @@ bool compareValues(const uint8_t *baseA, const TensorInfo &ta, const uint8_t *ba
     return complete;
 }
 
-void addNote(TensorDiff &d, const std::string &note)
-{
-    d.note += (d.note.empty() ? "" : "; ") + note;
-}
+void addNote(TensorDiff &d, const std::string &note) { d.note += (d.note.empty() ? "" : "; ") + note; }
 
 const TensorInfo *tensorOf(const Document &doc, const TensorEntry &e)
 {
@@ -217,10 +215,7 @@ std::string numberText(double v)
 
 } // namespace
 
-bool DocumentDiff::same() const
-{
-    return onlyA.empty() && onlyB.empty() && identical == common.size();
-}
+bool DocumentDiff::same() const { return onlyA.empty() && onlyB.empty() && identical == common.size(); }
 
 DocumentDiff diffDocuments(const Document &a, const Document &b, const std::atomic<bool> *cancel)
 {
@@ -299,8 +294,8 @@ nlohmann::ordered_json diffJson(const DocumentDiff &diff)
     for (const TensorDiff &d : diff.common) {
         if (isIdentical(d))
             continue;
-        json j{{"key", d.key}, {"shape_a", d.shapeA}, {"shape_b", d.shapeB}, {"dtype_a", d.dtypeA},
-               {"dtype_b", d.dtypeB}};
+        json j{
+            {"key", d.key}, {"shape_a", d.shapeA}, {"shape_b", d.shapeB}, {"dtype_a", d.dtypeA}, {"dtype_b", d.dtypeB}};
         if (d.valuesCompared) {
             j["max_abs"] = number(d.maxAbs);
             j["max_rel"] = number(d.maxRel);

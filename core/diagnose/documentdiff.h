@@ -16,10 +16,10 @@ struct TensorDiff {
     std::vector<int64_t> shapeA, shapeB;
     std::string dtypeA, dtypeB;
     bool valuesCompared = false;
-    double maxAbs = 0;   // max |a - b|
-    double maxRel = 0;   // max |a - b| / max(|a|, |b|), 0 where both are 0
+    double maxAbs = 0;      // max |a - b|
+    double maxRel = 0;      // max |a - b| / max(|a|, |b|), 0 where both are 0
     uint64_t differing = 0; // elements that are not equal
-    std::string note;    // why values were not compared
+    std::string note;       // why values were not compared
 };
 
 struct DocumentDiff {

@@ -92,7 +92,8 @@ ExpectedModel expectedModelFrom(const Document &ref, const std::string &stateDic
             root = &mod;
     if (root) {
         m.originalClass = root->className;
-        m.className = ref.format == FileFormat::TorchScript ? "RecursiveScriptModule" : std::string(lastOf(root->className));
+        m.className =
+            ref.format == FileFormat::TorchScript ? "RecursiveScriptModule" : std::string(lastOf(root->className));
         m.stateDict = stateDict;
         const std::string prefix = stateDict.empty() ? std::string() : stateDict + ".";
         for (const auto &mod : ref.modules) {
@@ -206,9 +207,10 @@ WeightsSource weightsFrom(const Document &doc, const std::string &stateDict)
     return w;
 }
 
-LoadChecker::LoadChecker(const ExpectedModel &model) : m_model(model), m_prepared(std::make_shared<Prepared>(model))
-{
-}
+LoadChecker::LoadChecker(const ExpectedModel &model)
+    : m_model(model)
+    , m_prepared(std::make_shared<Prepared>(model))
+{ }
 
 LoadReport checkLoad(const WeightsSource &weights, const ExpectedModel &model, const std::vector<RemapRule> &rules)
 {

@@ -45,8 +45,8 @@ struct WeightsSource {
 struct RemapRule {
     enum class Kind { Prefix, Regex };
     Kind kind = Kind::Prefix;
-    std::string from; // Prefix: empty adds `to` before every key
-    std::string to;   // Prefix: empty strips `from`
+    std::string from;         // Prefix: empty adds `to` before every key
+    std::string to;           // Prefix: empty strips `from`
     std::string text() const; // "module. -> (none)", "re:\.gamma$ -> .weight"
 };
 
@@ -61,11 +61,11 @@ struct DtypeNote {
 };
 
 struct Suggestion {
-    std::string kind;        // strip_prefix, add_prefix, replace_prefix, rename, state_dict
+    std::string kind; // strip_prefix, add_prefix, replace_prefix, rename, state_dict
     std::string from, to;
-    int fixes = 0;           // keys that load after applying it, beyond those that load now
+    int fixes = 0; // keys that load after applying it, beyond those that load now
     std::string description;
-    RemapRule rule;          // for all kinds but state_dict
+    RemapRule rule;                  // for all kinds but state_dict
     std::vector<uint32_t> fixedKeys; // while ranking: indices of the model keys it fixes
 };
 
@@ -76,7 +76,7 @@ struct LoadReport {
     std::vector<std::string> unexpected;
     std::vector<ShapeMismatch> shapeMismatch;
     std::vector<DtypeNote> dtypeMismatch;
-    std::vector<std::string> loaded;                     // model keys that receive a value
+    std::vector<std::string> loaded;                          // model keys that receive a value
     std::vector<std::pair<std::string, std::string>> sources; // model key <- checkpoint key (original name)
     // Every checkpoint key (original name): "loaded", "cast", "unexpected", "shape_mismatch".
     std::map<std::string, std::string> checkpointStatus;

@@ -78,17 +78,17 @@ private:
     uint32_t intern(std::string_view s) const { return m_nodes.insert(s, static_cast<uint32_t>(m_nodes.size())).first; }
 
     const ExpectedModel &m_model;
-    NameTable m_keyIndex;                   // model key -> distinct key
+    NameTable m_keyIndex;                    // model key -> distinct key
     std::vector<const KeySpec *> m_distinct; // first spec of each distinct key
     std::vector<uint32_t> m_distinctOf;      // per model key
     uint64_t m_expectedElements = 0;
-    std::vector<std::string_view> m_paths;  // per module, first seen first ("" is 0)
-    std::vector<uint32_t> m_parents;        // per module: its parent module, kNone when none
+    std::vector<std::string_view> m_paths; // per module, first seen first ("" is 0)
+    std::vector<uint32_t> m_parents;       // per module: its parent module, kNone when none
     std::vector<uint32_t> m_ownKeys;
-    std::vector<uint32_t> m_ownBegin;       // per module: its keys in m_ownKeys, one past the last at the end
+    std::vector<uint32_t> m_ownBegin; // per module: its keys in m_ownKeys, one past the last at the end
     std::string_view m_unnamedKey;
     std::vector<Module> m_order;
-    std::vector<char> m_visited;        // per module: in m_order
+    std::vector<char> m_visited;         // per module: in m_order
     std::vector<uint32_t> m_occurrences; // per distinct key
     // Nodes: the modules first, then (for the walk) other strings the recursion's prefix
     // can be. Nodes are strings, not modules, because the recursion compares strings.
@@ -157,7 +157,8 @@ struct DictEntry {
 class RenamedDict {
 public:
     RenamedDict(const ModelTree &tree, const WeightsSource &weights, const CompiledRules &rules)
-        : entryOf(tree.keyCount(), kNone), m_tree(tree)
+        : entryOf(tree.keyCount(), kNone)
+        , m_tree(tree)
     {
         rename(weights, rules);
     }

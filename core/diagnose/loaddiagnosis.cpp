@@ -164,10 +164,13 @@ private:
 
 Doctor::Doctor(const Document &weightsDoc, const std::string &stateDict, const ExpectedModel &model,
                const std::vector<RemapRule> &rules)
-    : m_weightsDoc(weightsDoc), m_stateDict(stateDict), m_model(model), m_rules(rules),
-      m_weights(weightsFrom(weightsDoc, stateDict)), m_checker(model)
-{
-}
+    : m_weightsDoc(weightsDoc)
+    , m_stateDict(stateDict)
+    , m_model(model)
+    , m_rules(rules)
+    , m_weights(weightsFrom(weightsDoc, stateDict))
+    , m_checker(model)
+{ }
 
 LoadReport Doctor::diagnose()
 {
@@ -186,7 +189,8 @@ LoadReport Doctor::diagnose()
     m_trials.emplace(m_checker, m_rules.empty() ? m_weights : m_renamed);
     tryPrefixes();
     tryRenames();
-    std::sort(m_found.begin(), m_found.end(), [](const Suggestion &a, const Suggestion &b) { return a.fixes > b.fixes; });
+    std::sort(m_found.begin(), m_found.end(),
+              [](const Suggestion &a, const Suggestion &b) { return a.fixes > b.fixes; });
     tryOtherStateDicts();
     m_report.suggestions = ranked();
     return std::move(m_report);
@@ -285,9 +289,11 @@ void Doctor::tryRenames()
 // of it, else the first of that shape; SIZE_MAX when none has that shape.
 size_t Doctor::partnerOf(const std::string &shape, const std::string &missing) const
 {
-    static const std::pair<const char *, const char *> kSynonyms[] = {
-        {"gamma", "weight"}, {"beta", "bias"}, {"moving_mean", "running_mean"}, {"moving_variance", "running_var"},
-        {"kernel", "weight"}};
+    static const std::pair<const char *, const char *> kSynonyms[] = {{"gamma", "weight"},
+                                                                      {"beta", "bias"},
+                                                                      {"moving_mean", "running_mean"},
+                                                                      {"moving_variance", "running_var"},
+                                                                      {"kernel", "weight"}};
     auto sameShape = m_unexpectedByShape.find(shape);
     if (sameShape == m_unexpectedByShape.end())
         return SIZE_MAX;

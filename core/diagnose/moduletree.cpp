@@ -7,7 +7,9 @@
 
 namespace te::detail {
 
-ModelTree::ModelTree(const ExpectedModel &model) : m_model(model), m_keyIndex(model.keys.size())
+ModelTree::ModelTree(const ExpectedModel &model)
+    : m_model(model)
+    , m_keyIndex(model.keys.size())
 {
     indexKeys();
     const auto parentOfKey = collectModules();

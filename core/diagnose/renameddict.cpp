@@ -17,7 +17,9 @@ namespace {
 std::string literalOf(const std::string &pattern)
 {
     static const char kSpecial[] = ".^$|()[]{}*+?\\";
-    const auto special = [](char c) { return std::char_traits<char>::find(kSpecial, sizeof kSpecial - 1, c) != nullptr; };
+    const auto special = [](char c) {
+        return std::char_traits<char>::find(kSpecial, sizeof kSpecial - 1, c) != nullptr;
+    };
     std::string text;
     size_t end = pattern.size();
     if (end > 0 && pattern[end - 1] == '$' && !(end > 1 && pattern[end - 2] == '\\'))
@@ -35,7 +37,8 @@ std::string literalOf(const std::string &pattern)
 
 } // namespace
 
-CompiledRules::CompiledRules(const std::vector<RemapRule> &rules) : m_rules(rules)
+CompiledRules::CompiledRules(const std::vector<RemapRule> &rules)
+    : m_rules(rules)
 {
     for (const auto &r : rules) {
         m_patterns.emplace_back();
@@ -61,7 +64,7 @@ void RenamedDict::rename(const WeightsSource &weights, const CompiledRules &rule
     }
     // Renamed names are gathered first: views into m_renamed stay valid once it is whole.
     struct Name {
-        std::string_view inKey; // the name when the rules only cut the key's front
+        std::string_view inKey;             // the name when the rules only cut the key's front
         size_t offset = SIZE_MAX, size = 0; // else where it is in m_renamed
     };
     std::vector<Name> names(weights.keys.size());

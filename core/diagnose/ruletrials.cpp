@@ -34,10 +34,10 @@ struct RuleTrials::Base {
     RenamedDict dict;
     LoadCount count;
     std::vector<uint32_t> keysBegin, keys; // per entry: the weights keys of its name, in order
-    std::vector<std::string> filledNames;   // of the batch counts filled in when missing
-    NameTable filledIndex;                  // name -> index in fillCounts
-    std::vector<uint32_t> fillCounts;       // norm modules filling each name
-    KeySpec filled;                         // what they fill in
+    std::vector<std::string> filledNames;  // of the batch counts filled in when missing
+    NameTable filledIndex;                 // name -> index in fillCounts
+    std::vector<uint32_t> fillCounts;      // norm modules filling each name
+    KeySpec filled;                        // what they fill in
     // At most this many keys load whatever the names: the checks of each name's model key.
     uint64_t loadable = 0;
     std::vector<uint32_t> loadableOf; // per weights key: the checks of its name's model key
@@ -48,7 +48,9 @@ const std::vector<RemapRule> kNoRules;
 }
 
 RuleTrials::Base::Base(const ModelTree &tree, const ExpectedModel &model, const WeightsSource &weights)
-    : tree(tree), weights(weights), dict(tree, weights, CompiledRules(kNoRules))
+    : tree(tree)
+    , weights(weights)
+    , dict(tree, weights, CompiledRules(kNoRules))
 {
     dict.fillBatchCounts(model, weights, false);
     count = countOf(judge(tree, dict));
@@ -87,9 +89,9 @@ RuleTrials::Base::Base(const ModelTree &tree, const ExpectedModel &model, const 
 }
 
 RuleTrials::RuleTrials(const LoadChecker &checker, const WeightsSource &weights)
-    : m_checker(checker), m_base(std::make_unique<Base>(*checker.m_prepared, checker.m_model, weights))
-{
-}
+    : m_checker(checker)
+    , m_base(std::make_unique<Base>(*checker.m_prepared, checker.m_model, weights))
+{ }
 
 RuleTrials::~RuleTrials() = default;
 
@@ -137,7 +139,8 @@ struct CountChange {
         std::sort(gained.begin(), gained.end());
         std::vector<uint32_t> kept;
         kept.reserve(before.loaded.size());
-        std::set_difference(before.loaded.begin(), before.loaded.end(), lost.begin(), lost.end(), std::back_inserter(kept));
+        std::set_difference(before.loaded.begin(), before.loaded.end(), lost.begin(), lost.end(),
+                            std::back_inserter(kept));
         c.loaded.reserve(kept.size() + gained.size());
         std::merge(kept.begin(), kept.end(), gained.begin(), gained.end(), std::back_inserter(c.loaded));
         return c;

@@ -115,9 +115,7 @@ LoadReport reportOf(const std::vector<Verdict> &verdicts, const ModelTree &tree,
         const KeySpec *want = v.key == kNone ? nullptr : tree.spec(v.key);
         const KeySpec *have = v.entry == kNone ? nullptr : dict.entries[v.entry].value;
         switch (v.kind) {
-        case Verdict::Missing:
-            r.missing.push_back(want->key);
-            break;
+        case Verdict::Missing: r.missing.push_back(want->key); break;
         case Verdict::SizeMismatch:
             statuses.emplace_back(originalOf(v.entry), "shape_mismatch");
             r.shapeMismatch.push_back({want->key, have->shape, want->shape});
@@ -161,19 +159,11 @@ LoadCount countOf(const std::vector<Verdict> &verdicts)
     LoadCount c;
     for (const Verdict &v : verdicts) {
         switch (v.kind) {
-        case Verdict::Missing:
-            ++c.missing;
-            break;
-        case Verdict::SizeMismatch:
-            ++c.shapeMismatch;
-            break;
+        case Verdict::Missing: ++c.missing; break;
+        case Verdict::SizeMismatch: ++c.shapeMismatch; break;
         case Verdict::Loaded:
-        case Verdict::Cast:
-            c.loaded.push_back(v.key);
-            break;
-        case Verdict::Unexpected:
-            ++c.unexpected;
-            break;
+        case Verdict::Cast: c.loaded.push_back(v.key); break;
+        case Verdict::Unexpected: ++c.unexpected; break;
         }
     }
     std::sort(c.loaded.begin(), c.loaded.end());

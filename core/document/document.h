@@ -23,17 +23,17 @@ const char *formatName(FileFormat f); // "torch_zip", "torchscript", "torch_lega
 // (Members are ordered so that no padding is needed: a checkpoint may hold a hundred
 // thousand of each.)
 struct StorageInfo {
-    std::string key;            // the persistent id's key ("0", "140245...")
-    std::string location;       // saved device: "cpu", "cuda:0", "mps", "meta"
-    uint64_t numel = 0;         // in elements of dtype, as the pickle says
-    std::string member;         // where the bytes are; empty for a record of the zip's data
-                                // folder: see Document::storageMember
+    std::string key;                        // the persistent id's key ("0", "140245...")
+    std::string location;                   // saved device: "cpu", "cuda:0", "mps", "meta"
+    uint64_t numel = 0;                     // in elements of dtype, as the pickle says
+    std::string member;                     // where the bytes are; empty for a record of the zip's data
+                                            // folder: see Document::storageMember
     std::shared_ptr<const MappedFile> file; // the file holding the bytes; null: Document::file
-    uint64_t fileOffset = 0;    // first byte in the mapped file
-    uint64_t nbytes = 0;        // bytes actually present for this storage
-    std::string error;          // why the bytes cannot be used
+    uint64_t fileOffset = 0;                // first byte in the mapped file
+    uint64_t nbytes = 0;                    // bytes actually present for this storage
+    std::string error;                      // why the bytes cannot be used
     DType dtype = DType::Unknown;
-    bool resolved = false;      // bytes located and sizes agree
+    bool resolved = false; // bytes located and sizes agree
 };
 
 // A recognised tensor rebuild. Offsets and strides are in elements, as in PyTorch.
@@ -49,10 +49,10 @@ struct TensorInfo {
     bool requiresGrad = false;
     bool isParameter = false;
 
-    int64_t numel() const;          // -1 on overflow
+    int64_t numel() const; // -1 on overflow
     // Row-major without gaps (dimensions of size 0 or 1 may have any stride).
     bool isContiguous() const;
-    uint64_t nbytes() const;        // numel * item size (0 when unknown)
+    uint64_t nbytes() const; // numel * item size (0 when unknown)
 };
 
 // How many bytes of its storage a tensor reaches: (storage offset + furthest element + 1)
@@ -66,42 +66,42 @@ bool tensorExtentBytes(const TensorInfo &t, uint64_t *bytes, std::string *error)
 std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape);
 
 struct TensorEntry {
-    std::string key;  // dotted path from the root object
-    int tensor = -1;  // index into Document::tensors
+    std::string key; // dotted path from the root object
+    int tensor = -1; // index into Document::tensors
 };
 
 // A value the reader left symbolic (a call or an object that is not a module), by key:
 // what Python would have built there.
 struct ObjectEntry {
     std::string key;
-    std::string className;  // the callable or class, "os.system", "argparse.Namespace"
-    std::string text;       // a short rendering: os.system("echo pwned")
+    std::string className; // the callable or class, "os.system", "argparse.Namespace"
+    std::string text;      // a short rendering: os.system("echo pwned")
 };
 
 struct ModuleInfo {
-    std::string path;        // "" for the root, "features.0" ...
-    std::string className;   // "torch.nn.modules.conv.Conv2d"
-    nlohmann::ordered_json hyper; // in_features, kernel_size, training ...
-    std::vector<std::string> parameters;  // local names
-    std::vector<std::string> buffers;     // local names, persistent ones
+    std::string path;                    // "" for the root, "features.0" ...
+    std::string className;               // "torch.nn.modules.conv.Conv2d"
+    nlohmann::ordered_json hyper;        // in_features, kernel_size, training ...
+    std::vector<std::string> parameters; // local names
+    std::vector<std::string> buffers;    // local names, persistent ones
     std::vector<std::string> nonPersistentBuffers;
-    std::string source;      // class source kept by the legacy format
+    std::string source; // class source kept by the legacy format
 };
 
 // An optimizer state dict found in a checkpoint, summarised.
 struct OptimizerInfo {
-    std::string path;              // "optimizer_state_dict", "optimizer_states.0"
-    std::string type;              // a best guess from the state's keys: "Adam", "SGD"...
+    std::string path; // "optimizer_state_dict", "optimizer_states.0"
+    std::string type; // a best guess from the state's keys: "Adam", "SGD"...
     size_t stateEntries = 0;
     nlohmann::ordered_json paramGroups = nlohmann::ordered_json::array(); // without "params"
 };
 
 struct GlobalUse {
-    std::string name;        // module.qualname as the pickle spells it
-    std::string pythonName;  // what Python 3 looks up (Python 2 names renamed)
-    std::string category;    // "tensor", "torchscript", "python_class", "dangerous"
+    std::string name;       // module.qualname as the pickle spells it
+    std::string pythonName; // what Python 3 looks up (Python 2 names renamed)
+    std::string category;   // "tensor", "torchscript", "python_class", "dangerous"
     bool called = false;
-    size_t count = 1;        // uses of this name in this member
+    size_t count = 1;             // uses of this name in this member
     std::vector<int64_t> offsets; // where each use is (the first kMaxUseOffsets of them)
     bool computed = false;
     std::string member;
@@ -116,7 +116,7 @@ struct SecurityReport {
     // Why, in one word: weights_only, no_code (safetensors), needs_python_classes,
     // torchscript_code, not_fully_scanned, container_findings, dangerous_calls.
     std::string verdictReason = "weights_only";
-    bool complete = true;          // every pickle read to its STOP
+    bool complete = true; // every pickle read to its STOP
     bool weightsOnlyLoadable = true;
     std::vector<GlobalUse> globals;
     std::vector<std::string> findings; // sentences for the user
@@ -126,19 +126,19 @@ struct SecurityReport {
 struct TorchScriptClass {
     std::vector<std::string> parameters;
     std::vector<std::string> buffers;
-    std::string forwardSignature;  // "forward(self, x: Tensor) -> Tensor"
+    std::string forwardSignature; // "forward(self, x: Tensor) -> Tensor"
 };
 
 struct TorchScriptInfo {
     std::map<std::string, TorchScriptClass> classes; // "__torch__.SmallNet" -> ...
-    std::string forwardSignature;  // of the root module
+    std::string forwardSignature;                    // of the root module
     std::vector<std::string> codeMembers;
 };
 
 struct Document {
     std::string path;
     FileFormat format = FileFormat::Unknown;
-    std::string producer;          // "PyTorch (zip, version 3)"...
+    std::string producer; // "PyTorch (zip, version 3)"...
     int pickleProtocol = 0;
     std::shared_ptr<const MappedFile> file;
     std::unique_ptr<ZipArchive> zip;
@@ -146,23 +146,23 @@ struct Document {
     Value *root = nullptr;
 
     std::vector<StorageInfo> storages;
-    std::string storageFolder;               // zip: the folder of storage records ("name/data/")
+    std::string storageFolder; // zip: the folder of storage records ("name/data/")
     std::vector<TensorInfo> tensors;
-    std::vector<TensorEntry> entries;        // keyed tensors in file order
+    std::vector<TensorEntry> entries; // keyed tensors in file order
     std::vector<ModuleInfo> modules;
-    std::vector<std::string> stateDicts;     // dotted paths ("" is the root)
+    std::vector<std::string> stateDicts; // dotted paths ("" is the root)
     std::vector<OptimizerInfo> optimizers;
     std::vector<ObjectEntry> objects;
     nlohmann::ordered_json metadata = nlohmann::ordered_json::object();
     SecurityReport security;
     TorchScriptInfo torchscript;
-    std::vector<GlobalRef> globals;          // every global of every pickle read
+    std::vector<GlobalRef> globals;                  // every global of every pickle read
     std::map<std::string, std::string> classSources; // legacy files: class -> source
-    std::vector<std::string> warnings;       // partial reads, unsupported kinds
-    std::string error;                       // set when the main pickle failed part-way
-    nlohmann::ordered_json config;           // Hugging Face config.json, when there is one
-    std::vector<std::string> weightFiles;    // the files a folder's tensors come from
-    std::vector<std::unique_ptr<Document>> parts; // shards merged into this one (own their values)
+    std::vector<std::string> warnings;               // partial reads, unsupported kinds
+    std::string error;                               // set when the main pickle failed part-way
+    nlohmann::ordered_json config;                   // Hugging Face config.json, when there is one
+    std::vector<std::string> weightFiles;            // the files a folder's tensors come from
+    std::vector<std::unique_ptr<Document>> parts;    // shards merged into this one (own their values)
 
     // Keys that share one storage with another key (tied weights), grouped.
     std::vector<std::vector<std::string>> sharedStorageGroups() const;
@@ -172,7 +172,7 @@ struct Document {
     {
         return s.member.empty() && !storageFolder.empty() ? storageFolder + s.key : s.member;
     }
-    uint64_t parameterCount() const;         // elements over all keyed tensors
+    uint64_t parameterCount() const; // elements over all keyed tensors
 };
 
 } // namespace te

@@ -40,22 +40,24 @@ struct ScriptNames {
 struct Frame {
     const Value *v = nullptr;
     size_t keyLength = 0;
-    size_t next = 0;          // next dict entry, item or child module
-    int phase = 0;            // calls and objects: 0 state, 1 entries, 2 items
+    size_t next = 0; // next dict entry, item or child module
+    int phase = 0;   // calls and objects: 0 state, 1 entries, 2 items
     bool throughDicts = false;
     bool inOptimizer = false;
     bool module = false;
-    NamedValues children;     // a module's child modules
+    NamedValues children; // a module's child modules
 };
 
 bool isScalar(const Value *v)
 {
     switch (v->kind) {
-    case ValueKind::None: case ValueKind::Bool: case ValueKind::Int: case ValueKind::BigInt:
-    case ValueKind::Float: case ValueKind::String:
-        return true;
-    default:
-        return false;
+    case ValueKind::None:
+    case ValueKind::Bool:
+    case ValueKind::Int:
+    case ValueKind::BigInt:
+    case ValueKind::Float:
+    case ValueKind::String: return true;
+    default: return false;
     }
 }
 
@@ -86,7 +88,10 @@ std::string optimizerType(const std::unordered_set<std::string> &stateKeys,
 
 class Analyzer {
 public:
-    explicit Analyzer(Document &doc) : m_doc(doc), m_metadata(doc.metadata) {}
+    explicit Analyzer(Document &doc)
+        : m_doc(doc)
+        , m_metadata(doc.metadata)
+    { }
 
     void run()
     {
@@ -184,10 +189,7 @@ private:
         return true;
     }
 
-    std::string childKey(const std::string &name) const
-    {
-        return m_path.empty() ? name : m_path + "." + name;
-    }
+    std::string childKey(const std::string &name) const { return m_path.empty() ? name : m_path + "." + name; }
 
     void listTensor(const Value *v, const std::string &name = {})
     {
@@ -458,7 +460,7 @@ private:
     JsonObjectFiller m_metadata;
     RenderBudget m_render;
     std::vector<Frame> m_stack;
-    std::string m_path;       // the key of the value being walked: names joined by dots
+    std::string m_path; // the key of the value being walked: names joined by dots
     std::unordered_set<const Value *> m_onPath;
     std::unordered_map<const Value *, uint32_t> m_timesListed;
     std::unordered_map<std::string, ScriptNames> m_scriptNames;

@@ -1,6 +1,6 @@
 #include "core/document/documenttree.h"
-#include "core/security/securityscanner.h"
 #include "core/report/valuejson.h"
+#include "core/security/securityscanner.h"
 
 #include <algorithm>
 #include <map>
@@ -56,11 +56,13 @@ TreeNode::Text &TreeNode::text()
 
 class TreeBuilder {
 public:
-    explicit TreeBuilder(const Document &doc) : m_doc(doc)
+    explicit TreeBuilder(const Document &doc)
+        : m_doc(doc)
     {
         m_root = std::make_unique<TreeNode>();
         m_root->kind = NodeKind::Root;
-        m_root->text().rootName = doc.path.substr(doc.path.rfind('/') == std::string::npos ? 0 : doc.path.rfind('/') + 1);
+        m_root->text().rootName =
+            doc.path.substr(doc.path.rfind('/') == std::string::npos ? 0 : doc.path.rfind('/') + 1);
         for (const auto &m : doc.modules) {
             m_moduleClass[m.path] = m.className;
             for (const auto &p : m.parameters)
@@ -99,8 +101,8 @@ public:
             const TensorInfo &t = m_doc.tensors[static_cast<size_t>(e.tensor)];
             n->tensor = e.tensor;
             n->kind = m_parameterKeys.count(e.key) || t.isParameter ? NodeKind::Parameter
-                      : m_bufferKeys.count(e.key)                     ? NodeKind::Buffer
-                                                                      : NodeKind::Tensor;
+                      : m_bufferKeys.count(e.key)                   ? NodeKind::Buffer
+                                                                    : NodeKind::Tensor;
             n->elements = t.numel() > 0 ? static_cast<uint64_t>(t.numel()) : 0;
             n->bytes = t.nbytes();
             n->tensorCount = 1;
@@ -290,7 +292,6 @@ private:
         }
     }
 
-
     // Every node stores its whole key, so a chain n levels deep costs n squared bytes.
     static constexpr uint64_t kMaxKeyBytes = uint64_t(64) << 20;
 
@@ -323,10 +324,7 @@ void printNode(const TreeNode &n, int depth, std::string &out)
 
 } // namespace
 
-std::unique_ptr<TreeNode> buildDocumentTree(const Document &doc)
-{
-    return TreeBuilder(doc).build();
-}
+std::unique_ptr<TreeNode> buildDocumentTree(const Document &doc) { return TreeBuilder(doc).build(); }
 
 TreeNode::~TreeNode()
 {

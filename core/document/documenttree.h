@@ -18,13 +18,13 @@ enum class NodeKind : uint8_t { Root, Group, Module, StateDict, Parameter, Buffe
 const char *nodeKindName(NodeKind k);
 
 struct TreeNode {
-    std::string key;        // full dotted key
+    std::string key; // full dotted key
     std::vector<std::unique_ptr<TreeNode>> children;
     TreeNode *parent = nullptr;
-    uint64_t elements = 0;  // subtree totals
+    uint64_t elements = 0; // subtree totals
     uint64_t bytes = 0;
     uint64_t tensorCount = 0;
-    int tensor = -1;        // Document::tensors index for tensor leaves
+    int tensor = -1; // Document::tensors index for tensor leaves
     int rowInParent = 0;
     NodeKind kind = NodeKind::Group;
     bool hasError = false;
@@ -38,8 +38,8 @@ struct TreeNode {
     int row() const { return rowInParent; }
     // The last part of the key (the file's name for the root).
     std::string_view name() const;
-    const std::string &className() const;  // modules and objects
-    const std::string &valueText() const;  // scalar values and objects
+    const std::string &className() const; // modules and objects
+    const std::string &valueText() const; // scalar values and objects
     // The saved device of a tensor, or of all tensors below when they agree ("mixed" when
     // not); empty when there are none.
     const std::string &device() const;
@@ -54,8 +54,8 @@ private:
     };
     Text &text();
 
-    uint32_t m_nameStart = 0;               // name(): key from here on
-    const std::string *m_device = nullptr;  // in the root's Text::devices
+    uint32_t m_nameStart = 0;              // name(): key from here on
+    const std::string *m_device = nullptr; // in the root's Text::devices
     std::unique_ptr<Text> m_text;
 };
 

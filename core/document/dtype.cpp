@@ -65,18 +65,19 @@ int dtypeItemSize(DType t) { return info(t).size; }
 bool dtypeIsFloating(DType t)
 {
     switch (t) {
-    case DType::Float16: case DType::BFloat16: case DType::Float32: case DType::Float64:
-    case DType::Float8E4M3FN: case DType::Float8E5M2: case DType::Float8E4M3FNUZ: case DType::Float8E5M2FNUZ:
-        return true;
-    default:
-        return false;
+    case DType::Float16:
+    case DType::BFloat16:
+    case DType::Float32:
+    case DType::Float64:
+    case DType::Float8E4M3FN:
+    case DType::Float8E5M2:
+    case DType::Float8E4M3FNUZ:
+    case DType::Float8E5M2FNUZ: return true;
+    default: return false;
     }
 }
 
-bool dtypeIsComplex(DType t)
-{
-    return t == DType::Complex32 || t == DType::Complex64 || t == DType::Complex128;
-}
+bool dtypeIsComplex(DType t) { return t == DType::Complex32 || t == DType::Complex64 || t == DType::Complex128; }
 
 DType dtypeFromTorchName(std::string_view n)
 {
@@ -84,8 +85,8 @@ DType dtypeFromTorchName(std::string_view n)
         if (n == i.name && i.type != DType::Unknown)
             return i.type;
     static const std::pair<const char *, DType> aliases[] = {
-        {"float", DType::Float32}, {"double", DType::Float64}, {"half", DType::Float16},
-        {"long", DType::Int64}, {"int", DType::Int32}, {"short", DType::Int16},
+        {"float", DType::Float32},    {"double", DType::Float64},     {"half", DType::Float16},
+        {"long", DType::Int64},       {"int", DType::Int32},          {"short", DType::Int16},
         {"cfloat", DType::Complex64}, {"cdouble", DType::Complex128}, {"chalf", DType::Complex32},
     };
     for (const auto &[name, t] : aliases)

@@ -45,8 +45,7 @@ double float8ToDouble(uint8_t b, DType t)
         if (b == 0x80)
             return nan; // the only NaN; there is no negative zero
         break;
-    default:
-        return nan;
+    default: return nan;
     }
     double v = exp == 0 ? std::ldexp(static_cast<double>(man), 1 - bias - manBits)
                         : std::ldexp(static_cast<double>(man | (1 << manBits)), exp - bias - manBits);
@@ -54,8 +53,7 @@ double float8ToDouble(uint8_t b, DType t)
 }
 
 namespace {
-template <typename T>
-T load(const uint8_t *p)
+template <typename T> T load(const uint8_t *p)
 {
     T v;
     std::memcpy(&v, p, sizeof v);
@@ -67,10 +65,15 @@ double decodeElement(DType t, const uint8_t *p, double *imag)
 {
     switch (t) {
     case DType::Bool: return p[0] ? 1.0 : 0.0;
-    case DType::UInt8: case DType::QUInt8: case DType::QUInt4x2: case DType::QUInt2x4: return p[0];
-    case DType::Int8: case DType::QInt8: return static_cast<int8_t>(p[0]);
+    case DType::UInt8:
+    case DType::QUInt8:
+    case DType::QUInt4x2:
+    case DType::QUInt2x4: return p[0];
+    case DType::Int8:
+    case DType::QInt8: return static_cast<int8_t>(p[0]);
     case DType::Int16: return load<int16_t>(p);
-    case DType::Int32: case DType::QInt32: return load<int32_t>(p);
+    case DType::Int32:
+    case DType::QInt32: return load<int32_t>(p);
     case DType::Int64: return static_cast<double>(load<int64_t>(p));
     case DType::UInt16: return load<uint16_t>(p);
     case DType::UInt32: return load<uint32_t>(p);
@@ -80,16 +83,21 @@ double decodeElement(DType t, const uint8_t *p, double *imag)
     case DType::Float32: return load<float>(p);
     case DType::Float64: return load<double>(p);
     case DType::Complex32:
-        if (imag) *imag = halfToDouble(load<uint16_t>(p + 2));
+        if (imag)
+            *imag = halfToDouble(load<uint16_t>(p + 2));
         return halfToDouble(load<uint16_t>(p));
     case DType::Complex64:
-        if (imag) *imag = load<float>(p + 4);
+        if (imag)
+            *imag = load<float>(p + 4);
         return load<float>(p);
     case DType::Complex128:
-        if (imag) *imag = load<double>(p + 8);
+        if (imag)
+            *imag = load<double>(p + 8);
         return load<double>(p);
-    case DType::Float8E4M3FN: case DType::Float8E5M2: case DType::Float8E4M3FNUZ: case DType::Float8E5M2FNUZ:
-        return float8ToDouble(p[0], t);
+    case DType::Float8E4M3FN:
+    case DType::Float8E5M2:
+    case DType::Float8E4M3FNUZ:
+    case DType::Float8E5M2FNUZ: return float8ToDouble(p[0], t);
     case DType::Unknown: break;
     }
     return std::numeric_limits<double>::quiet_NaN();

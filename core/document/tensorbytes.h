@@ -23,11 +23,9 @@ const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string 
 std::string tensorDamage(const Document &doc, const TensorInfo &t);
 
 // Calls f(elementPointer) for every element in row-major order; stops when f returns false.
-template <typename F>
-bool forEachElement(const uint8_t *base, const TensorInfo &t, F &&f);
+template <typename F> bool forEachElement(const uint8_t *base, const TensorInfo &t, F &&f);
 
-template <typename F>
-bool forEachElement(const uint8_t *base, const TensorInfo &t, F &&f)
+template <typename F> bool forEachElement(const uint8_t *base, const TensorInfo &t, F &&f)
 {
     const int64_t item = dtypeItemSize(t.dtype);
     const size_t dims = t.shape.size();

@@ -78,7 +78,7 @@ bool fitsStorage(const TensorInfo &t, const StorageInfo &s, int64_t numel)
 }
 
 std::vector<ExportSource> checkSources(const std::vector<NamedTensor> &tensors, const char *(*typeName)(DType),
-                                 const char *format)
+                                       const char *format)
 {
     std::vector<ExportSource> out;
     std::set<std::string> seen;

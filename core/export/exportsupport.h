@@ -27,7 +27,7 @@ struct ExportSource {
 // Refuses (through fail) keys given twice or not UTF-8, unreadable tensors, dtypes the
 // format cannot name (typeName returns null) and tensors reaching outside their storage.
 std::vector<ExportSource> checkSources(const std::vector<NamedTensor> &tensors, const char *(*typeName)(DType),
-                                 const char *format);
+                                       const char *format);
 // After copying: bytes from a file cut short underneath are zeros, not the tensor.
 void checkIntact(const ExportSource &s);
 // Hands the tensor's elements in row-major order to sink(pointer, bytes), in chunks.

@@ -7,11 +7,29 @@ namespace {
 
 // Opcodes of pickletools, protocol 2 and below.
 enum : uint8_t {
-    MARK = '(', STOP = '.', BININT = 'J', BININT1 = 'K', BININT2 = 'M', BINPERSID = 'Q',
-    REDUCE = 'R', BINUNICODE = 'X', GLOBAL = 'c', BINGET = 'h', LONG_BINGET = 'j',
-    BINPUT = 'q', LONG_BINPUT = 'r', TUPLE = 't', EMPTY_TUPLE = ')', SETITEMS = 'u',
-    PROTO = 0x80, TUPLE1 = 0x85, TUPLE2 = 0x86, TUPLE3 = 0x87, NEWTRUE = 0x88,
-    NEWFALSE = 0x89, LONG1 = 0x8a,
+    MARK = '(',
+    STOP = '.',
+    BININT = 'J',
+    BININT1 = 'K',
+    BININT2 = 'M',
+    BINPERSID = 'Q',
+    REDUCE = 'R',
+    BINUNICODE = 'X',
+    GLOBAL = 'c',
+    BINGET = 'h',
+    LONG_BINGET = 'j',
+    BINPUT = 'q',
+    LONG_BINPUT = 'r',
+    TUPLE = 't',
+    EMPTY_TUPLE = ')',
+    SETITEMS = 'u',
+    PROTO = 0x80,
+    TUPLE1 = 0x85,
+    TUPLE2 = 0x86,
+    TUPLE3 = 0x87,
+    NEWTRUE = 0x88,
+    NEWFALSE = 0x89,
+    LONG1 = 0x8a,
 };
 
 } // namespace

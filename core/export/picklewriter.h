@@ -11,24 +11,24 @@ namespace te {
 
 class PickleWriter {
 public:
-    PickleWriter();                         // writes PROTO 2
+    PickleWriter(); // writes PROTO 2
 
     void mark();
     void global(const std::string &module, const std::string &name);
-    void string(std::string_view s);        // BINUNICODE: s must be UTF-8
-    void integer(int64_t v);                // BININT1/2, BININT or LONG1, whichever fits
+    void string(std::string_view s); // BINUNICODE: s must be UTF-8
+    void integer(int64_t v);         // BININT1/2, BININT or LONG1, whichever fits
     void boolean(bool v);
     void emptyTuple();
-    void tuple(size_t n);                   // the last n values; n > 3 needs a mark() first
+    void tuple(size_t n); // the last n values; n > 3 needs a mark() first
     void reduce();
-    void persistentId();                    // BINPERSID of the value on top
-    void setItems();                        // pairs since the last mark() into the dict below it
+    void persistentId(); // BINPERSID of the value on top
+    void setItems();     // pairs since the last mark() into the dict below it
     void stop();
 
     const std::string &bytes() const { return m_out; }
 
 private:
-    void put(const std::string &memoKey);   // remembers the value on top under a new index
+    void put(const std::string &memoKey); // remembers the value on top under a new index
     void op(uint8_t code) { m_out.push_back(static_cast<char>(code)); }
     void le(uint64_t v, int bytes);
 

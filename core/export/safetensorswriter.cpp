@@ -59,9 +59,8 @@ void writeSafetensors(const std::string &path, const std::vector<NamedTensor> &t
     uint64_t offset = 0;
     for (const ExportSource &s : sources) {
         const uint64_t end = offset + s.tensor->nbytes();
-        header[*s.key] = {{"dtype", safetensorsName(s.tensor->dtype)},
-                          {"shape", s.tensor->shape},
-                          {"data_offsets", {offset, end}}};
+        header[*s.key] = {
+            {"dtype", safetensorsName(s.tensor->dtype)}, {"shape", s.tensor->shape}, {"data_offsets", {offset, end}}};
         offset = end;
     }
     std::string text;

@@ -100,7 +100,8 @@ std::string statePickle(const std::vector<ExportSource> &sources)
 // test checks the resulting alignment through our reader.
 class StoredZipWriter {
 public:
-    StoredZipWriter(const std::string &tempPath, const std::string &target) : m_target(target)
+    StoredZipWriter(const std::string &tempPath, const std::string &target)
+        : m_target(target)
     {
         m_zip = zipOpen64(tempPath.c_str(), APPEND_STATUS_CREATE);
         if (!m_zip)
@@ -166,7 +167,8 @@ private:
 
 void writeTorchStateDict(const std::string &path, const std::vector<NamedTensor> &tensors)
 {
-    const std::vector<ExportSource> sources = checkSources(tensors, storageClass, "a PyTorch file (no legacy storage class)");
+    const std::vector<ExportSource> sources =
+        checkSources(tensors, storageClass, "a PyTorch file (no legacy storage class)");
     const std::string prefix = archivePrefix(path);
     const std::string pickle = statePickle(sources);
 

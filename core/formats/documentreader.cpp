@@ -1,19 +1,19 @@
 #include "core/formats/documentreader.h"
+#include "core/formats/folderreader.h"
 #include "core/formats/formatdetector.h"
 #include "core/formats/hubcache.h"
 #include "core/formats/notcheckpoint.h"
+#include "core/formats/pickledocumentreader.h"
 #include "core/formats/readersupport.h"
-#include "core/formats/folderreader.h"
 #include "core/formats/safetensorsreader.h"
 #include "core/formats/tardocumentreader.h"
-#include "core/formats/pickledocumentreader.h"
 #include "core/formats/zipdocumentreader.h"
 
+#include "core/document/documentanalyzer.h"
+#include "core/io/readerror.h"
+#include "core/security/securityscanner.h"
 #include <algorithm>
 #include <filesystem>
-#include "core/io/readerror.h"
-#include "core/document/documentanalyzer.h"
-#include "core/security/securityscanner.h"
 
 namespace te {
 
@@ -37,8 +37,8 @@ Value *runPickle(Document &doc, std::string_view bytes, const std::string &membe
     // (data.pkl of a checkpoint of many tensors is tens of megabytes).
     const auto at = reinterpret_cast<uintptr_t>(bytes.data());
     const auto mapped = doc.file ? reinterpret_cast<uintptr_t>(doc.file->data()) : 0;
-    const bool inMap = doc.file && at >= mapped && at - mapped <= doc.file->size() &&
-                       bytes.size() <= doc.file->size() - (at - mapped);
+    const bool inMap =
+        doc.file && at >= mapped && at - mapped <= doc.file->size() && bytes.size() <= doc.file->size() - (at - mapped);
     const uint64_t start = at - mapped;
     if (inMap)
         machine.onRead([&doc, start](uint64_t read) { doc.file->release(start, read); });
@@ -89,7 +89,7 @@ uint64_t scanExtraPickle(Document &doc, std::string_view bytes, const std::strin
     }
     if (notLoaded)
         doc.security.findings.push_back(member + " holds a pickle that PyTorch's loader does not read; it was "
-                                        "scanned as well");
+                                                 "scanned as well");
     return end;
 }
 
@@ -110,9 +110,11 @@ std::unique_ptr<Document> readDocument(const std::string &path, const ReadOption
     if (std::filesystem::is_directory(path, ec))
         return readFolderDocument(path, {}, options);
     const std::string indexSuffix = ".index.json";
-    if (path.size() > indexSuffix.size() && path.compare(path.size() - indexSuffix.size(), indexSuffix.size(), indexSuffix) == 0) {
+    if (path.size() > indexSuffix.size() &&
+        path.compare(path.size() - indexSuffix.size(), indexSuffix.size(), indexSuffix) == 0) {
         const std::filesystem::path p(path);
-        auto doc = readFolderDocument(p.has_parent_path() ? p.parent_path().string() : ".", p.filename().string(), options);
+        auto doc =
+            readFolderDocument(p.has_parent_path() ? p.parent_path().string() : ".", p.filename().string(), options);
         doc->path = path;
         return doc;
     }
@@ -124,9 +126,7 @@ namespace {
 void readAs(Container container, Document &doc, const ReadOptions &options)
 {
     switch (container) {
-    case Container::Zip:
-        try {
-            readZipDocument(doc, options);
+    case Container::Zip: try { readZipDocument(doc, options);
         } catch (const ReadError &e) {
             // A zip that is not torch.save's: say what it is (a .pt2, an .npz, ...).
             if (doc.zip && e.message().rfind("not a PyTorch file: a zip archive", 0) == 0) {
@@ -138,17 +138,10 @@ void readAs(Container container, Document &doc, const ReadOptions &options)
             throw;
         }
         break;
-    case Container::Pickle:
-        readPickleDocument(doc, options);
-        break;
-    case Container::Tar:
-        readTarDocument(doc, options);
-        break;
-    case Container::Safetensors:
-        readSafetensorsDocument(doc, options);
-        break;
-    case Container::Unknown:
-        throw ReadError("not a PyTorch file: it is " + describeNotCheckpoint(*doc.file), doc.path);
+    case Container::Pickle: readPickleDocument(doc, options); break;
+    case Container::Tar: readTarDocument(doc, options); break;
+    case Container::Safetensors: readSafetensorsDocument(doc, options); break;
+    case Container::Unknown: throw ReadError("not a PyTorch file: it is " + describeNotCheckpoint(*doc.file), doc.path);
     }
 }
 
@@ -178,8 +171,9 @@ std::unique_ptr<Document> readDocument(std::shared_ptr<const MappedFile> file, c
             readAs(d.candidates[i], *doc, options);
             read = true;
             if (firstError)
-                doc->warnings.push_back(std::string("read as ") + containerName(d.candidates[i]) + " after reading it as " +
-                                        containerName(d.candidates.front()) + " failed: " + firstError->what());
+                doc->warnings.push_back(std::string("read as ") + containerName(d.candidates[i]) +
+                                        " after reading it as " + containerName(d.candidates.front()) +
+                                        " failed: " + firstError->what());
         } catch (const ReadError &e) {
             if (!firstError)
                 firstError = std::make_unique<ReadError>(e);
@@ -198,7 +192,8 @@ std::unique_ptr<Document> readDocument(std::shared_ptr<const MappedFile> file, c
         scanExtraPickle(*doc, doc->file->view(), "the whole file read as a pickle", options, false);
         doc->security.findings.push_back("the file is also a well-formed pickle, which torch.load would read instead "
                                          "of the " +
-                                         std::string(containerName(chosen)) + " it looks like; its globals are "
+                                         std::string(containerName(chosen)) +
+                                         " it looks like; its globals are "
                                          "listed too");
     }
     checkCancel(options);

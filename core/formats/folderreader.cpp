@@ -2,8 +2,8 @@
 // pytorch_model.bin, or shards listed by an *.index.json. Every shard is read by its own
 // reader and merged into one state dict; the index and the shards are checked against
 // each other, since a partial download or a hand-edited index is common.
-#include "core/formats/readersupport.h"
 #include "core/formats/folderreader.h"
+#include "core/formats/readersupport.h"
 #include "core/io/boundedjson.h"
 #include "core/io/readerror.h"
 #include "core/security/securityscanner.h"
@@ -21,9 +21,20 @@ namespace {
 
 void summariseConfig(Document &doc)
 {
-    static const char *fields[] = {"model_type", "architectures", "torch_dtype", "dtype", "hidden_size",
-                                   "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size",
-                                   "max_position_embeddings", "n_embd", "n_layer", "n_head", "transformers_version"};
+    static const char *fields[] = {"model_type",
+                                   "architectures",
+                                   "torch_dtype",
+                                   "dtype",
+                                   "hidden_size",
+                                   "num_hidden_layers",
+                                   "num_attention_heads",
+                                   "intermediate_size",
+                                   "vocab_size",
+                                   "max_position_embeddings",
+                                   "n_embd",
+                                   "n_layer",
+                                   "n_head",
+                                   "transformers_version"};
     for (const char *f : fields) {
         if (!doc.config.contains(f))
             continue;
@@ -266,7 +277,8 @@ std::unique_ptr<Document> readFolderDocument(const std::string &folder, const st
         kind = index + ", " + std::to_string(shards.size()) + " shards";
     }
     const auto typeIt = doc->config.is_object() ? doc->config.find("model_type") : doc->config.end();
-    const std::string type = typeIt != doc->config.end() && typeIt->is_string() ? typeIt->get<std::string>() : std::string();
+    const std::string type =
+        typeIt != doc->config.end() && typeIt->is_string() ? typeIt->get<std::string>() : std::string();
     doc->producer = "Hugging Face model folder" + (type.empty() ? std::string() : " (" + type + ")") + ": " + kind;
     doc->stateDicts.push_back("");
     scanSecurity(*doc);

@@ -3,8 +3,8 @@
 // index names (or the one weights file), read as one document.
 #include "core/formats/documentreader.h"
 
-#include <nlohmann/json.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <string_view>

@@ -43,8 +43,8 @@ Container suggestedByName(const std::string &path)
 enum class Arg { None, Fixed, Line, TwoLines, Len1, Len4, Len8 };
 struct OpShape {
     Arg arg = Arg::None;
-    int fixed = 0;   // bytes of a fixed argument
-    int pops = 0;    // values it needs on the stack (above the top mark)
+    int fixed = 0; // bytes of a fixed argument
+    int pops = 0;  // values it needs on the stack (above the top mark)
     int pushes = 0;
     bool toMark = false; // pops down to the top mark first
     bool known = false;
@@ -85,32 +85,32 @@ const OpShape *opShapes()
         set("s", Arg::None, 0, 3, 1);
         set("tld", Arg::None, 0, 0, 1, true);
         set("o", Arg::None, 0, 0, 1, true);
-        set("eu", Arg::None, 0, 0, 0, true); // APPENDS/SETITEMS: the target stays below the mark
-        set("\x80", Arg::Fixed, 1, 0, 0);          // PROTO
-        set("\x81", Arg::None, 0, 2, 1);           // NEWOBJ
-        set("\x82", Arg::Fixed, 1, 0, 1);          // EXT1
-        set("\x83", Arg::Fixed, 2, 0, 1);          // EXT2
-        set("\x84", Arg::Fixed, 4, 0, 1);          // EXT4
-        set("\x85", Arg::None, 0, 1, 1);           // TUPLE1
-        set("\x86", Arg::None, 0, 2, 1);           // TUPLE2
-        set("\x87", Arg::None, 0, 3, 1);           // TUPLE3
-        set("\x88", Arg::None, 0, 0, 1);           // NEWTRUE
-        set("\x89", Arg::None, 0, 0, 1);           // NEWFALSE
-        set("\x8a", Arg::Len1, 0, 0, 1);           // LONG1
-        set("\x8b", Arg::Len4, 0, 0, 1);           // LONG4
-        set("\x8c", Arg::Len1, 0, 0, 1);           // SHORT_BINUNICODE
-        set("\x8d", Arg::Len8, 0, 0, 1);           // BINUNICODE8
-        set("\x8e", Arg::Len8, 0, 0, 1);           // BINBYTES8
-        set("\x8f", Arg::None, 0, 0, 1);           // EMPTY_SET
-        set("\x90", Arg::None, 0, 0, 0, true);     // ADDITEMS
-        set("\x91", Arg::None, 0, 0, 1, true);     // FROZENSET
-        set("\x92", Arg::None, 0, 3, 1);           // NEWOBJ_EX
-        set("\x93", Arg::None, 0, 2, 1);           // STACK_GLOBAL
-        set("\x94", Arg::None, 0, 1, 1);           // MEMOIZE
-        set("\x95", Arg::Fixed, 8, 0, 0);          // FRAME
-        set("\x96", Arg::Len8, 0, 0, 1);           // BYTEARRAY8
-        set("\x97", Arg::None, 0, 0, 1);           // NEXT_BUFFER
-        set("\x98", Arg::None, 0, 1, 1);           // READONLY_BUFFER
+        set("eu", Arg::None, 0, 0, 0, true);   // APPENDS/SETITEMS: the target stays below the mark
+        set("\x80", Arg::Fixed, 1, 0, 0);      // PROTO
+        set("\x81", Arg::None, 0, 2, 1);       // NEWOBJ
+        set("\x82", Arg::Fixed, 1, 0, 1);      // EXT1
+        set("\x83", Arg::Fixed, 2, 0, 1);      // EXT2
+        set("\x84", Arg::Fixed, 4, 0, 1);      // EXT4
+        set("\x85", Arg::None, 0, 1, 1);       // TUPLE1
+        set("\x86", Arg::None, 0, 2, 1);       // TUPLE2
+        set("\x87", Arg::None, 0, 3, 1);       // TUPLE3
+        set("\x88", Arg::None, 0, 0, 1);       // NEWTRUE
+        set("\x89", Arg::None, 0, 0, 1);       // NEWFALSE
+        set("\x8a", Arg::Len1, 0, 0, 1);       // LONG1
+        set("\x8b", Arg::Len4, 0, 0, 1);       // LONG4
+        set("\x8c", Arg::Len1, 0, 0, 1);       // SHORT_BINUNICODE
+        set("\x8d", Arg::Len8, 0, 0, 1);       // BINUNICODE8
+        set("\x8e", Arg::Len8, 0, 0, 1);       // BINBYTES8
+        set("\x8f", Arg::None, 0, 0, 1);       // EMPTY_SET
+        set("\x90", Arg::None, 0, 0, 0, true); // ADDITEMS
+        set("\x91", Arg::None, 0, 0, 1, true); // FROZENSET
+        set("\x92", Arg::None, 0, 3, 1);       // NEWOBJ_EX
+        set("\x93", Arg::None, 0, 2, 1);       // STACK_GLOBAL
+        set("\x94", Arg::None, 0, 1, 1);       // MEMOIZE
+        set("\x95", Arg::Fixed, 8, 0, 0);      // FRAME
+        set("\x96", Arg::Len8, 0, 0, 1);       // BYTEARRAY8
+        set("\x97", Arg::None, 0, 0, 1);       // NEXT_BUFFER
+        set("\x98", Arg::None, 0, 1, 1);       // READONLY_BUFFER
         return true;
     }();
     (void)init;
@@ -119,10 +119,7 @@ const OpShape *opShapes()
 
 } // namespace
 
-bool confirmsZip(const MappedFile &file)
-{
-    return ZipArchive::looksLikeZip(file);
-}
+bool confirmsZip(const MappedFile &file) { return ZipArchive::looksLikeZip(file); }
 
 // Python's tarfile (which torch.load tries before unpickling) accepts a header when its
 // checksum field matches the byte sum, signed or unsigned; no magic is needed (old V7
@@ -133,7 +130,7 @@ bool confirmsTar(const MappedFile &f)
         return false;
     const uint8_t *h = f.data();
     if (std::all_of(h, h + 512, [](uint8_t b) { return b == 0; }))
-        return false; // an end-of-archive block: tarfile calls such a file empty
+        return false;                           // an end-of-archive block: tarfile calls such a file empty
     int64_t unsignedSum = 256, signedSum = 256; // the checksum field itself counts as 8 spaces
     for (int i = 0; i < 512; ++i) {
         if (i >= 148 && i < 156)
@@ -233,7 +230,9 @@ PickleShape pickleShape(const MappedFile &f, uint64_t budget)
             if (!line() || !line())
                 return ranOut();
             break;
-        case Arg::Len1: case Arg::Len4: case Arg::Len8: {
+        case Arg::Len1:
+        case Arg::Len4:
+        case Arg::Len8: {
             const int w = s.arg == Arg::Len1 ? 1 : s.arg == Arg::Len4 ? 4 : 8;
             if (!need(static_cast<uint64_t>(w)))
                 return ranOut();

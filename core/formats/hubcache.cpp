@@ -97,7 +97,8 @@ std::vector<CachedModel> listHubCache(const std::string &root)
         std::map<std::string, std::vector<std::string>> refsByCommit;
         for (const auto &ref : fs::recursive_directory_iterator(entry.path() / "refs", ec))
             if (ref.is_regular_file())
-                refsByCommit[readSmall(ref.path())].push_back(ref.path().lexically_relative(entry.path() / "refs").string());
+                refsByCommit[readSmall(ref.path())].push_back(
+                    ref.path().lexically_relative(entry.path() / "refs").string());
         for (const auto &snap : fs::directory_iterator(entry.path() / "snapshots", ec)) {
             CachedSnapshot s;
             s.commit = snap.path().filename().string();
@@ -137,8 +138,8 @@ std::string resolveHubModel(const std::string &spec, const std::string &root, st
         revision = spec.substr(at + 1);
     }
     size_t slash = repo.find('/');
-    if (slash == std::string::npos || repo.find("..") != std::string::npos || revision.find("..") != std::string::npos ||
-        revision.find('/') == 0) {
+    if (slash == std::string::npos || repo.find("..") != std::string::npos ||
+        revision.find("..") != std::string::npos || revision.find('/') == 0) {
         *error = "expected org/name[@revision], got '" + spec + "'";
         return {};
     }

@@ -13,15 +13,15 @@ struct CachedSnapshot {
     std::vector<std::string> revisions; // refs pointing at it ("main", "v1")
     std::vector<std::string> files;
     uint64_t bytes = 0;
-    bool complete = false;   // config and every weight file present
-    std::string missing;     // what is not there, when incomplete
+    bool complete = false; // config and every weight file present
+    std::string missing;   // what is not there, when incomplete
 };
 
 struct CachedModel {
-    std::string repo;        // "org/name"
+    std::string repo; // "org/name"
     std::string folder;
     std::vector<CachedSnapshot> snapshots;
-    uint64_t bytes = 0;      // blobs on disk
+    uint64_t bytes = 0; // blobs on disk
 };
 
 // $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub.

@@ -34,10 +34,7 @@ uint64_t le(const uint8_t *p, int bytes)
     return v;
 }
 
-std::string plural(uint64_t n, const char *unit)
-{
-    return std::to_string(n) + " " + unit + (n == 1 ? "" : "s");
-}
+std::string plural(uint64_t n, const char *unit) { return std::to_string(n) + " " + unit + (n == 1 ? "" : "s"); }
 
 // The value after `key` up to the end of its line in a small text file.
 std::string fieldAfter(std::string_view text, std::string_view key)
@@ -165,10 +162,13 @@ std::string otherFormat(const MappedFile &f)
         return "an image, not a model";
     if (startsWith(h, "\x1f\x8b"))
         return "gzip-compressed data: decompress it (gunzip) and open what comes out";
-    if (startsWith(h, "BZh") || startsWith(h, "\xfd" "7zXZ") || startsWith(h, "7z\xbc\xaf") ||
-        startsWith(h, "\x28\xb5\x2f\xfd"))
+    if (startsWith(h, "BZh") ||
+        startsWith(h, "\xfd"
+                      "7zXZ") ||
+        startsWith(h, "7z\xbc\xaf") || startsWith(h, "\x28\xb5\x2f\xfd"))
         return "compressed data (bzip2, xz, 7-Zip or zstd): decompress it and open what comes out";
-    if (startsWith(h, "\x7f" "ELF"))
+    if (startsWith(h, "\x7f"
+                      "ELF"))
         return "an ELF executable or shared library, not a model";
     if (startsWith(h, "%PDF"))
         return "a PDF document, not a model";
@@ -233,8 +233,7 @@ std::string describeZipWithoutPickle(const std::vector<std::string> &names)
     if (!names.empty() && std::all_of(names.begin(), names.end(), [](const std::string &n) {
             return n.size() > 4 && n.compare(n.size() - 4, 4, ".npy") == 0;
         }))
-        return "a NumPy .npz archive of " + plural(names.size(), "array") +
-               ": read it with numpy.load";
+        return "a NumPy .npz archive of " + plural(names.size(), "array") + ": read it with numpy.load";
     if (has("model.weights.h5") || (has("metadata.json") && has("config.json") && has(".h5")))
         return "a Keras 3 model (.keras): open it with keras.saving.load_model";
     std::string list;

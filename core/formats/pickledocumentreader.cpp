@@ -44,7 +44,8 @@ void resolveLegacyStorages(Document &doc, Value *keys, uint64_t pos)
         uint64_t item = static_cast<uint64_t>(dtypeItemSize(s->dtype));
         uint64_t bytes = 0;
         if (item == 0)
-            throw ReadError("legacy format: storage " + k->text + " has an unknown element type, so where the "
+            throw ReadError("legacy format: storage " + k->text +
+                                " has an unknown element type, so where the "
                                 "storages after it begin is unknown",
                             "storage " + k->text, static_cast<int64_t>(pos - 8));
         if (__builtin_mul_overflow(count, item, &bytes) || bytes > size - pos)
@@ -104,14 +105,16 @@ void readPickleDocument(Document &doc, const ReadOptions &options)
             uint8_t next = static_cast<uint8_t>(bytes[pos]);
             if (next == 0 || (next != 0x80 && !std::strchr("(]}cNILFSVdl)K", next)))
                 break;
-            uint64_t used = scanExtraPickle(doc, bytes.substr(pos), "pickle " + std::to_string(n) + " at byte " +
-                                                                     std::to_string(pos), options, true);
+            uint64_t used =
+                scanExtraPickle(doc, bytes.substr(pos),
+                                "pickle " + std::to_string(n) + " at byte " + std::to_string(pos), options, true);
             if (used == 0)
                 break;
             pos += used;
         }
         if (pos < bytes.size())
-            doc.warnings.push_back(std::to_string(bytes.size() - pos) + " bytes follow the pickle's STOP and were not read");
+            doc.warnings.push_back(std::to_string(bytes.size() - pos) +
+                                   " bytes follow the pickle's STOP and were not read");
         for (auto &s : doc.storages)
             s.error = "a plain pickle carries no storage bytes";
         for (auto &t : doc.tensors)

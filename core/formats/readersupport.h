@@ -17,7 +17,7 @@ Value *runPickle(Document &doc, std::string_view bytes, const std::string &membe
 // Reads a pickle that PyTorch would not load (a decoy member) for its globals only;
 // returns the offset just past its STOP, 0 when it did not parse to the end.
 uint64_t scanExtraPickle(Document &doc, std::string_view bytes, const std::string &member, const ReadOptions &options,
-                     bool notLoaded);
+                         bool notLoaded);
 
 void reportProgress(const ReadOptions &options, double fraction, const std::string &label);
 void checkCancel(const ReadOptions &options);

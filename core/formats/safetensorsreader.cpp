@@ -1,9 +1,9 @@
 // safetensors: an 8-byte header length, a JSON header naming every tensor's dtype, shape
 // and byte range, then the data. Nothing in it is code; what can be wrong is the header,
 // so every number in it is checked against the file before a tensor points into it.
+#include "core/formats/safetensorsreader.h"
 #include "core/formats/notcheckpoint.h"
 #include "core/formats/readersupport.h"
-#include "core/formats/safetensorsreader.h"
 #include "core/io/boundedjson.h"
 #include "core/io/readerror.h"
 
@@ -150,8 +150,8 @@ StorageInfo storageOf(const Range &range, TensorInfo &t, const std::string &dtyp
     } else {
         const int64_t numel = t.numel();
         uint64_t bytes = 0;
-        if (numel < 0 || __builtin_mul_overflow(static_cast<uint64_t>(numel),
-                                                static_cast<uint64_t>(dtypeItemSize(t.dtype)), &bytes))
+        if (numel < 0 ||
+            __builtin_mul_overflow(static_cast<uint64_t>(numel), static_cast<uint64_t>(dtypeItemSize(t.dtype)), &bytes))
             badTensor(range.key, data.name, "shape overflows 64 bits");
         if (bytes != s.nbytes)
             badTensor(range.key, data.name,
@@ -181,9 +181,8 @@ Range readTensor(Document &doc, const std::string &key, const nlohmann::json &in
 // holes (bytes nobody accounts for), as the format requires.
 void checkCoverage(std::vector<Range> &ranges, const DataSpan &data)
 {
-    std::sort(ranges.begin(), ranges.end(), [](const Range &a, const Range &b) {
-        return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-    });
+    std::sort(ranges.begin(), ranges.end(),
+              [](const Range &a, const Range &b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
     uint64_t at = 0;
     for (const auto &r : ranges) {
         if (r.begin < at)
@@ -196,7 +195,8 @@ void checkCoverage(std::vector<Range> &ranges, const DataSpan &data)
         at = r.end;
     }
     if (at != data.size)
-        throw ReadError("safetensors: " + std::to_string(data.size - at) + " bytes after the last tensor belong to none",
+        throw ReadError("safetensors: " + std::to_string(data.size - at) +
+                            " bytes after the last tensor belong to none",
                         data.name, static_cast<int64_t>(data.start + at));
 }
 

@@ -40,7 +40,8 @@ void readTarDocument(Document &doc, const ReadOptions &options)
                 rest.remove_prefix(static_cast<size_t>(std::min<uint64_t>(end, rest.size())));
             }
             if (name != "sys_info")
-                doc.security.findings.push_back("the tar format's " + name + " member interleaves pickles with raw "
+                doc.security.findings.push_back("the tar format's " + name +
+                                                " member interleaves pickles with raw "
                                                 "data; only its leading pickles were scanned");
         }
         if (name == "pickle") {

@@ -36,10 +36,7 @@ bool intList(const Value *v, std::vector<int64_t> *out)
     return true;
 }
 
-bool isTorchUtils(const Value *callee, const char *name)
-{
-    return callee->isGlobal("torch._utils", name);
-}
+bool isTorchUtils(const Value *callee, const char *name) { return callee->isGlobal("torch._utils", name); }
 
 // The dense tensor rebuilds of torch._utils, by the layout of their arguments; 0 for others.
 int rebuildVersion(const Value *callee)
@@ -166,13 +163,9 @@ TorchPickleHooks::TorchPickleHooks(Document &doc, std::string member, StorageIdL
     : m_doc(doc)
     , m_member(std::move(member))
     , m_layout(layout)
-{
-}
+{ }
 
-std::string TorchPickleHooks::where(int64_t offset) const
-{
-    return m_member + " at byte " + std::to_string(offset);
-}
+std::string TorchPickleHooks::where(int64_t offset) const { return m_member + " at byte " + std::to_string(offset); }
 
 Value *TorchPickleHooks::storageValue(ValueArena &arena, int index)
 {
@@ -320,8 +313,8 @@ void validateTensorBounds(TensorInfo &t, const StorageInfo &s)
     if (need <= have)
         return;
     if (item == storageItem)
-        t.error = "needs " + std::to_string(need / item) + " elements of its storage, which holds " +
-                  std::to_string(s.numel);
+        t.error =
+            "needs " + std::to_string(need / item) + " elements of its storage, which holds " + std::to_string(s.numel);
     else
         t.error = "needs " + std::to_string(need) + " bytes (" + std::to_string(need / item) + " " +
                   dtypeName(t.dtype) + " elements) of its storage, which holds " + std::to_string(have) + " bytes (" +
@@ -368,8 +361,8 @@ Value *TorchPickleHooks::rebuildTensor(ValueArena &arena, const Value *callee, c
             t.error = "its storage offset plus the offset of its storage view overflows 64 bits";
         } else {
             StorageInfo viewed = s;
-            viewed.numel = std::min<uint64_t>(static_cast<uint64_t>(viewOffset) + static_cast<uint64_t>(viewSize),
-                                              s.numel);
+            viewed.numel =
+                std::min<uint64_t>(static_cast<uint64_t>(viewOffset) + static_cast<uint64_t>(viewSize), s.numel);
             validateTensorBounds(t, viewed);
         }
     } else {

@@ -1,9 +1,9 @@
 // torch.save zip archives and TorchScript archives: the same container, told apart by
 // constants.pkl, read by the same non-executing pickle machine (never torch::jit::load).
-#include "core/formats/readersupport.h"
-#include "core/formats/torchscriptcode.h"
 #include "core/formats/zipdocumentreader.h"
+#include "core/formats/readersupport.h"
 #include "core/formats/torchpicklehooks.h"
+#include "core/formats/torchscriptcode.h"
 #include "core/io/backgroundtask.h"
 #include "core/io/readerror.h"
 
@@ -137,8 +137,7 @@ void readZipDocument(Document &doc, const ReadOptions &options)
         // torch.jit.load's reader takes persistent ids field by field and ignores extra
         // ones; torch.load unpacks exactly five.
         TorchPickleHooks hooks(doc, pklName, constants ? StorageIdLayout::Any : StorageIdLayout::Zip);
-        doc.root = runPickle(doc, doc.zip->read(*dataPkl), pklName, &hooks, options, nullptr,
-                             &doc.pickleProtocol);
+        doc.root = runPickle(doc, doc.zip->read(*dataPkl), pklName, &hooks, options, nullptr, &doc.pickleProtocol);
         doc.storageFolder = prefix + "data/";
         if (headers.wait())
             resolveZipStorages(doc, 0, doc.storageFolder);

@@ -20,8 +20,7 @@ public:
                 m_error = std::current_exception();
             }
         })
-    {
-    }
+    { }
     ~BackgroundTask() { wait(); }
     BackgroundTask(const BackgroundTask &) = delete;
     BackgroundTask &operator=(const BackgroundTask &) = delete;

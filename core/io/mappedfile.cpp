@@ -3,11 +3,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <csignal>
-#include <mutex>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <mutex>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -38,8 +38,8 @@ void onBusError(int sig, siginfo_t *info, void *context)
             continue;
         // Everything from this page on lies past the file's new end: zeros instead.
         const uintptr_t page = address & ~(g_pageSize - 1);
-        void *p = ::mmap(reinterpret_cast<void *>(page), end - page, PROT_READ,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        void *p = ::mmap(reinterpret_cast<void *>(page), end - page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                         -1, 0);
         if (p != MAP_FAILED) {
             slot.damaged.store(true);
             return; // the faulting read runs again and finds a zero
@@ -62,7 +62,7 @@ void installBusHandler()
         long page = ::sysconf(_SC_PAGESIZE);
         if (page > 0)
             g_pageSize = static_cast<uintptr_t>(page);
-        struct sigaction action {};
+        struct sigaction action { };
         action.sa_sigaction = onBusError;
         action.sa_flags = SA_SIGINFO | SA_NODEFER;
         sigemptyset(&action.sa_mask);
@@ -101,7 +101,7 @@ std::shared_ptr<const MappedFile> MappedFile::open(const std::string &path)
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         throw ReadError("cannot open: " + std::string(std::strerror(errno)), path);
-    struct stat st {};
+    struct stat st { };
     if (::fstat(fd, &st) != 0) {
         int err = errno;
         ::close(fd);
@@ -175,16 +175,13 @@ void MappedFile::release(uint64_t offset, uint64_t n) const
         ::madvise(const_cast<uint8_t *>(m_data) + begin, end - begin, MADV_DONTNEED);
 }
 
-bool MappedFile::damaged() const
-{
-    return m_slot >= 0 && g_slots[m_slot].damaged.load();
-}
+bool MappedFile::damaged() const { return m_slot >= 0 && g_slots[m_slot].damaged.load(); }
 
 bool MappedFile::changedOnDisk() const
 {
     if (m_fd < 0)
         return false;
-    struct stat st {};
+    struct stat st { };
     if (::fstat(m_fd, &st) != 0)
         return true;
     const int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
@@ -193,7 +190,7 @@ bool MappedFile::changedOnDisk() const
     // Saved anew under the same name (written elsewhere, then renamed over it): the open
     // file is intact, but the path now names another one. A path that names nothing was
     // deleted, which is not a change of what is open.
-    struct stat now {};
+    struct stat now { };
     return !m_path.empty() && ::stat(m_path.c_str(), &now) == 0 && (now.st_ino != st.st_ino || now.st_dev != st.st_dev);
 }
 

@@ -50,7 +50,7 @@ private:
     uint64_t m_size = 0;
     void *m_mapping = nullptr;
     int m_fd = -1;
-    int m_slot = -1;          // in the SIGBUS registry, -1 when not registered
+    int m_slot = -1; // in the SIGBUS registry, -1 when not registered
     int64_t m_mtimeNs = 0;
     std::string m_owned;
     std::string m_path;

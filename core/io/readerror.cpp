@@ -17,7 +17,6 @@ ReadError::ReadError(std::string message, std::string member, int64_t offset)
     , m_message(std::move(message))
     , m_member(std::move(member))
     , m_offset(offset)
-{
-}
+{ }
 
 } // namespace te

@@ -25,7 +25,9 @@ private:
 // Thrown when the caller's cancel flag was raised; not an error in the file.
 class Cancelled : public std::runtime_error {
 public:
-    Cancelled() : std::runtime_error("cancelled") {}
+    Cancelled()
+        : std::runtime_error("cancelled")
+    { }
 };
 
 } // namespace te

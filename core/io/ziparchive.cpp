@@ -23,7 +23,10 @@ constexpr size_t kMaxComment = 65535;
 constexpr uint64_t kHashMask = ~uint64_t(0) << 32; // index slots: hash above, entry below
 
 uint16_t le16(const uint8_t *p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
-uint32_t le32(const uint8_t *p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24; }
+uint32_t le32(const uint8_t *p)
+{
+    return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
 uint64_t le64(const uint8_t *p) { return uint64_t(le32(p)) | uint64_t(le32(p + 4)) << 32; }
 
 std::string readBytes(const MappedFile &file, uint64_t offset, uint64_t n, const char *what)
@@ -189,7 +192,8 @@ ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file, Offsets when)
         e.name = {m_names.data() + m_names.size(), nameLen};
         m_names.append(reinterpret_cast<const char *>(c + kCentralSize), nameLen);
         uint64_t local = le32(c + 42);
-        bool bigSize = e.size == 0xFFFFFFFF, bigCompressed = e.compressedSize == 0xFFFFFFFF, bigOffset = local == 0xFFFFFFFF;
+        bool bigSize = e.size == 0xFFFFFFFF, bigCompressed = e.compressedSize == 0xFFFFFFFF,
+             bigOffset = local == 0xFFFFFFFF;
         if (bigSize || bigCompressed || bigOffset)
             applyZip64Extra(c + kCentralSize + nameLen, extraLen, e, local, bigSize, bigCompressed, bigOffset);
         if (e.method != 0 && e.method != 8)
@@ -279,7 +283,8 @@ void ZipArchive::locateAll()
             windowStart = local;
         }
         if (local + kLocalSize > windowStart + window.size())
-            throw ReadError("local header lies past the end of the file", std::string(e.name), static_cast<int64_t>(local));
+            throw ReadError("local header lies past the end of the file", std::string(e.name),
+                            static_cast<int64_t>(local));
         e.dataOffset = dataStart(f, e, local, reinterpret_cast<const uint8_t *>(window.data()) + (local - windowStart));
     }
     m_localOffsets = {}; // every entry is located: locate() has nothing left to read
@@ -310,7 +315,8 @@ std::string_view ZipArchive::read(const ZipEntry &entry, uint64_t maxSize) const
     if (entry.method == 0)
         return {begin, entry.compressedSize};
     if (entry.size > maxSize)
-        throw ReadError("member inflates to " + std::to_string(entry.size) + " bytes, over the limit", std::string(entry.name));
+        throw ReadError("member inflates to " + std::to_string(entry.size) + " bytes, over the limit",
+                        std::string(entry.name));
     auto out = std::make_unique<std::string>(entry.size, '\0');
     z_stream zs{};
     if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)

@@ -17,13 +17,13 @@ namespace te {
 struct ZipEntry {
     static constexpr uint64_t kUnlocated = ~uint64_t(0); // dataOffset before its local header is read
 
-    std::string_view name;  // into the archive's table of names
+    std::string_view name; // into the archive's table of names
     uint64_t compressedSize = 0;
     uint64_t size = 0;
     uint64_t dataOffset = kUnlocated; // offset of the member's bytes in the file
     uint32_t crc = 0;
-    uint16_t method = 0;     // 0 stored, 8 deflate
-    uint16_t flags = 0;      // general purpose bits; bit 0: encrypted
+    uint16_t method = 0; // 0 stored, 8 deflate
+    uint16_t flags = 0;  // general purpose bits; bit 0: encrypted
 };
 
 class ZipArchive {

@@ -17,8 +17,7 @@ namespace te {
 
 // The subset of std::vector that values use, for trivially destructible elements (value
 // pointers and pairs of them). Its size and capacity live in front of the elements.
-template <typename T>
-class CompactVector {
+template <typename T> class CompactVector {
     static_assert(std::is_trivially_destructible_v<T>, "elements are never destroyed one by one");
 
 public:
@@ -28,7 +27,11 @@ public:
 
     CompactVector() = default;
     CompactVector(const CompactVector &other) { assign(other.begin(), other.end()); }
-    CompactVector(CompactVector &&other) noexcept : m_block(other.m_block) { other.m_block = nullptr; }
+    CompactVector(CompactVector &&other) noexcept
+        : m_block(other.m_block)
+    {
+        other.m_block = nullptr;
+    }
     ~CompactVector() { std::free(m_block); }
     CompactVector &operator=(const CompactVector &other)
     {
@@ -97,23 +100,20 @@ public:
             m_block->size = static_cast<uint32_t>(n);
     }
     void push_back(const T &v) { emplace_back(v); }
-    template <typename... Args>
-    T &emplace_back(Args &&...args)
+    template <typename... Args> T &emplace_back(Args &&...args)
     {
         grow(size() + 1);
         T *slot = ::new (static_cast<void *>(end())) T(std::forward<Args>(args)...);
         ++m_block->size;
         return *slot;
     }
-    template <typename It>
-    void assign(It first, It last)
+    template <typename It> void assign(It first, It last)
     {
         clear();
         insert(end(), first, last);
     }
     // Inserts [first, last) before pos; pos must point into this vector or at its end.
-    template <typename It>
-    T *insert(const T *pos, It first, It last)
+    template <typename It> T *insert(const T *pos, It first, It last)
     {
         const size_t at = static_cast<size_t>(pos - begin());
         const size_t n = static_cast<size_t>(std::distance(first, last));

@@ -61,35 +61,73 @@ void MemoReads::scan(std::string_view b, const PickleLimits &limits)
     while (pos < size && ++ops <= limits.maxOps) {
         const uint8_t op = static_cast<uint8_t>(b[pos++]);
         switch (op) {
-        case '.':
-            m_all = false;
-            return;
-        case '(': case '0': case '1': case '2': case 'N': case 0x88: case 0x89: case ']': case '}': case ')':
-        case 0x8f: case 'l': case 't': case 0x85: case 0x86: case 0x87: case 0x91: case 'd': case 'a': case 'e':
-        case 0x90: case 's': case 'u': case 0x94: case 0x93: case 'R': case 0x81: case 0x92: case 'o': case 'b':
-        case 'Q':
-            break;
-        case 0x80: case 'K': case 'q': case 0x82:
+        case '.': m_all = false; return;
+        case '(':
+        case '0':
+        case '1':
+        case '2':
+        case 'N':
+        case 0x88:
+        case 0x89:
+        case ']':
+        case '}':
+        case ')':
+        case 0x8f:
+        case 'l':
+        case 't':
+        case 0x85:
+        case 0x86:
+        case 0x87:
+        case 0x91:
+        case 'd':
+        case 'a':
+        case 'e':
+        case 0x90:
+        case 's':
+        case 'u':
+        case 0x94:
+        case 0x93:
+        case 'R':
+        case 0x81:
+        case 0x92:
+        case 'o':
+        case 'b':
+        case 'Q': break;
+        case 0x80:
+        case 'K':
+        case 'q':
+        case 0x82:
             if (!skip(1))
                 return;
             break;
-        case 'M': case 0x83:
+        case 'M':
+        case 0x83:
             if (!skip(2))
                 return;
             break;
-        case 'J': case 'r': case 0x84:
+        case 'J':
+        case 'r':
+        case 0x84:
             if (!skip(4))
                 return;
             break;
-        case 'G': case 0x95: // FRAME only announces a length; its bytes are opcodes too
+        case 'G':
+        case 0x95: // FRAME only announces a length; its bytes are opcodes too
             if (!skip(8))
                 return;
             break;
-        case 'I': case 'L': case 'F': case 'S': case 'V': case 'P': case 'p':
+        case 'I':
+        case 'L':
+        case 'F':
+        case 'S':
+        case 'V':
+        case 'P':
+        case 'p':
             if (!line(nullptr))
                 return;
             break;
-        case 'c': case 'i':
+        case 'c':
+        case 'i':
             if (!line(nullptr) || !line(nullptr))
                 return;
             break;
@@ -124,15 +162,21 @@ void MemoReads::scan(std::string_view b, const PickleLimits &limits)
             if (!number(4, &n) || (n & 0x80000000u) || n > limits.maxDigits || !skip(n))
                 return;
             break;
-        case 'T': case 'X': case 'B':
+        case 'T':
+        case 'X':
+        case 'B':
             if (!number(4, &n) || (op == 'T' && (n & 0x80000000u)) || !skip(n))
                 return;
             break;
-        case 'U': case 'C': case 0x8c:
+        case 'U':
+        case 'C':
+        case 0x8c:
             if (!number(1, &n) || !skip(n))
                 return;
             break;
-        case 0x8d: case 0x8e: case 0x96:
+        case 0x8d:
+        case 0x8e:
+        case 0x96:
             if (!number(8, &n) || !skip(n))
                 return;
             break;

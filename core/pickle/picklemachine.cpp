@@ -1,6 +1,6 @@
 #include "core/pickle/picklemachine.h"
-#include "core/pickle/memoreads.h"
 #include "core/io/readerror.h"
+#include "core/pickle/memoreads.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -21,15 +21,14 @@ bool allDigits(std::string_view s)
 
 } // namespace
 
-PickleMachine::PickleMachine(ValueArena &arena, std::string_view bytes, std::string member,
-                             PickleHooks *hooks, PickleLimits limits)
+PickleMachine::PickleMachine(ValueArena &arena, std::string_view bytes, std::string member, PickleHooks *hooks,
+                             PickleLimits limits)
     : m_arena(arena)
     , m_bytes(bytes)
     , m_member(std::move(member))
     , m_hooks(hooks)
     , m_limits(limits)
-{
-}
+{ }
 
 PickleMachine::~PickleMachine() = default;
 
@@ -41,8 +40,8 @@ void PickleMachine::fail(const std::string &message) const
 void PickleMachine::need(uint64_t n) const
 {
     if (n > m_bytes.size() - m_pos)
-        fail("truncated: opcode needs " + std::to_string(n) + " more bytes, " +
-             std::to_string(m_bytes.size() - m_pos) + " left");
+        fail("truncated: opcode needs " + std::to_string(n) + " more bytes, " + std::to_string(m_bytes.size() - m_pos) +
+             " left");
 }
 
 uint8_t PickleMachine::u8()
@@ -291,7 +290,8 @@ Value *PickleMachine::reduce(Value *callee, Value *args)
         return replaced(d);
     }
     if ((callee->isGlobal("builtins", "set") || callee->isGlobal("__builtin__", "set") ||
-         callee->isGlobal("builtins", "frozenset")) && tuple && n <= 1) {
+         callee->isGlobal("builtins", "frozenset")) &&
+        tuple && n <= 1) {
         Value *s = make(callee->name == "set" ? ValueKind::Set : ValueKind::FrozenSet);
         if (n == 1 && (args->items[0]->kind == ValueKind::List || args->items[0]->kind == ValueKind::Tuple)) {
             s->items = args->items[0]->items;
@@ -326,8 +326,7 @@ Value *PickleMachine::reduce(Value *callee, Value *args)
         return replaced(b);
     }
     // copyreg._reconstructor(cls, base, state) is how protocols 0 and 1 make objects.
-    if (callee->isGlobal("copyreg", "_reconstructor") && tuple && n >= 1 &&
-        args->items[0]->kind == ValueKind::Global) {
+    if (callee->isGlobal("copyreg", "_reconstructor") && tuple && n >= 1 && args->items[0]->kind == ValueKind::Global) {
         markCalled(args->items[0]);
         Value *o = make(ValueKind::Object);
         o->callee = hold(args->items[0]);
@@ -372,8 +371,7 @@ void PickleMachine::setItems(Value *target, const std::vector<Value *> &kv)
         for (size_t i = 0; i < kv.size(); i += 2)
             target->entries.emplace_back(kv[i], kv[i + 1]);
         break;
-    default:
-        fail(std::string("SETITEM on a ") + kindName(target->kind));
+    default: fail(std::string("SETITEM on a ") + kindName(target->kind));
     }
 }
 
@@ -383,11 +381,8 @@ void PickleMachine::appendItems(Value *target, const std::vector<Value *> &items
     case ValueKind::List:
     case ValueKind::Set:
     case ValueKind::Call:
-    case ValueKind::Object:
-        target->items.insert(target->items.end(), items.begin(), items.end());
-        break;
-    default:
-        fail(std::string("APPEND on a ") + kindName(target->kind));
+    case ValueKind::Object: target->items.insert(target->items.end(), items.begin(), items.end()); break;
+    default: fail(std::string("APPEND on a ") + kindName(target->kind));
     }
 }
 
@@ -417,8 +412,7 @@ void PickleMachine::build(Value *target, Value *state)
         std::swap(target->state, state);
         drop(state);
         break;
-    default:
-        fail(std::string("BUILD on a ") + kindName(target->kind));
+    default: fail(std::string("BUILD on a ") + kindName(target->kind));
     }
 }
 

@@ -24,8 +24,8 @@ struct PickleLimits {
     uint64_t maxStack = 10'000'000;
     uint64_t maxMarkDepth = 100'000;
     uint64_t maxMemo = 10'000'000;
-    uint64_t maxDigits = 10'000;     // protocol 0 INT/LONG/FLOAT text, like Python's int limit
-    uint64_t maxLine = 1 << 20;      // a text argument of protocol 0 (GLOBAL names, STRING)
+    uint64_t maxDigits = 10'000; // protocol 0 INT/LONG/FLOAT text, like Python's int limit
+    uint64_t maxLine = 1 << 20;  // a text argument of protocol 0 (GLOBAL names, STRING)
 };
 
 // GlobalRef::extensionCode of a global not reached through an extension code.
@@ -36,11 +36,11 @@ struct GlobalRef {
     std::string module;
     std::string name;
     int64_t offset = -1;
-    bool called = false;    // used as the callable of REDUCE/NEWOBJ/OBJ/INST
-    bool computed = false;  // STACK_GLOBAL operands were not literal strings
+    bool called = false;                  // used as the callable of REDUCE/NEWOBJ/OBJ/INST
+    bool computed = false;                // STACK_GLOBAL operands were not literal strings
     int64_t extensionCode = kNoExtension; // reached through EXT1/2/4 (resolved when the file registers it)
-    bool mutated = false;   // the target of a BUILD: the pickle sets its attributes
-    std::string member;     // which file member's pickle
+    bool mutated = false;                 // the target of a BUILD: the pickle sets its attributes
+    std::string member;                   // which file member's pickle
     std::string qualified() const { return module.empty() ? name : module + "." + name; }
 };
 
@@ -59,8 +59,8 @@ public:
 
 class PickleMachine {
 public:
-    PickleMachine(ValueArena &arena, std::string_view bytes, std::string member,
-                  PickleHooks *hooks = nullptr, PickleLimits limits = {});
+    PickleMachine(ValueArena &arena, std::string_view bytes, std::string member, PickleHooks *hooks = nullptr,
+                  PickleLimits limits = {});
     ~PickleMachine();
 
     // Runs to STOP and returns the top value. Throws ReadError (with the member and the

@@ -1,6 +1,6 @@
 // The opcode dispatcher of PickleMachine: one case per opcode of protocols 0 to 5.
-#include "core/pickle/picklemachine.h"
 #include "core/io/readerror.h"
+#include "core/pickle/picklemachine.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -47,8 +47,8 @@ void PickleMachine::step(uint8_t op)
     case 0x95: { // FRAME: only a read-ahead hint, but its length must be possible
         uint64_t len = uLE(8);
         if (len > m_bytes.size() - m_pos)
-            fail("FRAME claims " + std::to_string(len) + " bytes, only " +
-                 std::to_string(m_bytes.size() - m_pos) + " left");
+            fail("FRAME claims " + std::to_string(len) + " bytes, only " + std::to_string(m_bytes.size() - m_pos) +
+                 " left");
         break;
     }
     case '.': // STOP
@@ -81,7 +81,8 @@ void PickleMachine::step(uint8_t op)
         push(v);
         break;
     }
-    case 'K': case 'M': {
+    case 'K':
+    case 'M': {
         push(smallInt(static_cast<int64_t>(uLE(op == 'K' ? 1 : 2))));
         break;
     }
@@ -132,8 +133,15 @@ void PickleMachine::step(uint8_t op)
         push(v);
         break;
     }
-    case 'T': case 'U': case 'X': case 0x8c: case 0x8d: // BINSTRING, SHORT_BINSTRING, unicode
-    case 'B': case 'C': case 0x8e: case 0x96: {         // bytes, BYTEARRAY8
+    case 'T':
+    case 'U':
+    case 'X':
+    case 0x8c:
+    case 0x8d: // BINSTRING, SHORT_BINSTRING, unicode
+    case 'B':
+    case 'C':
+    case 0x8e:
+    case 0x96: { // bytes, BYTEARRAY8
         int width = 4;
         if (op == 'U' || op == 'C' || op == 0x8c)
             width = 1;
@@ -181,7 +189,9 @@ void PickleMachine::step(uint8_t op)
         push(v);
         break;
     }
-    case 0x85: case 0x86: case 0x87: { // TUPLE1..3
+    case 0x85:
+    case 0x86:
+    case 0x87: { // TUPLE1..3
         size_t n = static_cast<size_t>(op - 0x84);
         Value *v = make(ValueKind::Tuple);
         v->items.resize(n);
@@ -267,13 +277,14 @@ void PickleMachine::step(uint8_t op)
         // Operands that are not strings mean the target is decided at run time:
         // record what we can see and mark it computed.
         push(makeGlobal(module->isString() ? module->text : std::string("<") + kindName(module->kind) + ">",
-                        name->isString() ? name->text : std::string("<") + kindName(name->kind) + ">",
-                        !literal));
+                        name->isString() ? name->text : std::string("<") + kindName(name->kind) + ">", !literal));
         drop(name);
         drop(module);
         break;
     }
-    case 0x82: case 0x83: case 0x84: { // EXT1/2/4: the copyreg extension registry
+    case 0x82:
+    case 0x83:
+    case 0x84: { // EXT1/2/4: the copyreg extension registry
         // EXT4's code is a signed 32-bit number, as Python reads it.
         int64_t code = static_cast<int64_t>(uLE(op == 0x82 ? 1 : op == 0x83 ? 2 : 4));
         if (op == 0x84 && code >= 0x80000000)
@@ -335,7 +346,8 @@ void PickleMachine::step(uint8_t op)
         build(top(), state);
         break;
     }
-    case 'P': case 'Q': { // PERSID / BINPERSID
+    case 'P':
+    case 'Q': { // PERSID / BINPERSID
         Value *pid = nullptr;
         if (op == 'P') {
             pid = make(ValueKind::String);
@@ -350,7 +362,8 @@ void PickleMachine::step(uint8_t op)
         push(resolved);
         break;
     }
-    case 0x97: case 0x98: // NEXT_BUFFER / READONLY_BUFFER: out-of-band data a file cannot carry
+    case 0x97:
+    case 0x98: // NEXT_BUFFER / READONLY_BUFFER: out-of-band data a file cannot carry
         fail("out-of-band pickle buffers are not supported in files");
     default: {
         static const char *hex = "0123456789abcdef";

@@ -28,9 +28,12 @@ void appendUtf8(std::string &out, uint32_t cp)
 
 int hexDigit(char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -84,7 +87,10 @@ std::string decodeRawUnicodeEscape(std::string_view text)
                 bool ok = true;
                 for (size_t k = 0; k < n; ++k) {
                     int d = hexDigit(text[i + 2 + k]);
-                    if (d < 0) { ok = false; break; }
+                    if (d < 0) {
+                        ok = false;
+                        break;
+                    }
                     cp = cp * 16 + static_cast<uint32_t>(d);
                 }
                 if (ok) {

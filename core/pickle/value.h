@@ -18,21 +18,21 @@ enum class ValueKind : uint8_t {
     None,
     Bool,
     Int,
-    BigInt,   // text holds the decimal digits
+    BigInt, // text holds the decimal digits
     Float,
     String,
     Bytes,
     List,
     Tuple,
-    Dict,     // also collections.OrderedDict (ordered = true); keeps insertion order
+    Dict, // also collections.OrderedDict (ordered = true); keeps insertion order
     Set,
     FrozenSet,
-    Global,   // a reference to module.name, never resolved
-    Call,     // callee(args) that the reader did not recognise: stays symbolic
-    Object,   // cls.__new__(cls, args) with state from BUILD
-    Storage,  // a persistent id resolved to a storage of the container
-    Tensor,   // a recognised tensor rebuild
-    Mark,     // internal: the pickle MARK on the stack
+    Global,  // a reference to module.name, never resolved
+    Call,    // callee(args) that the reader did not recognise: stays symbolic
+    Object,  // cls.__new__(cls, args) with state from BUILD
+    Storage, // a persistent id resolved to a storage of the container
+    Tensor,  // a recognised tensor rebuild
+    Mark,    // internal: the pickle MARK on the stack
 };
 
 struct Value;
@@ -41,19 +41,19 @@ using ValueList = CompactVector<Value *>;
 struct Value {
     ValueKind kind = ValueKind::None;
     bool boolean = false;
-    bool ordered = false;          // Dict: built from collections.OrderedDict
-    uint32_t refs = 0;             // while reading: see ValueArena::hold
-    union {                        // by kind: a value is never both
-        int64_t integer = 0;       // Int, Bool; Storage/Tensor: index into the document's tables
-        double real;               // Float
+    bool ordered = false;    // Dict: built from collections.OrderedDict
+    uint32_t refs = 0;       // while reading: see ValueArena::hold
+    union {                  // by kind: a value is never both
+        int64_t integer = 0; // Int, Bool; Storage/Tensor: index into the document's tables
+        double real;         // Float
     };
-    std::string text;              // String/Bytes/BigInt; Global: module
-    OutOfLineString name;          // Global: qualified name inside the module
-    CompactVector<Value *> items;  // List/Tuple/Set; Call/Object: LIST items appended
+    std::string text;                                   // String/Bytes/BigInt; Global: module
+    OutOfLineString name;                               // Global: qualified name inside the module
+    CompactVector<Value *> items;                       // List/Tuple/Set; Call/Object: LIST items appended
     CompactVector<std::pair<Value *, Value *>> entries; // Dict; Call/Object: SETITEM entries
-    Value *callee = nullptr;       // Call: the callable; Object: the class
-    Value *args = nullptr;         // Call/Object: the argument tuple
-    Value *state = nullptr;        // Object/Call: what BUILD set
+    Value *callee = nullptr;                            // Call: the callable; Object: the class
+    Value *args = nullptr;                              // Call/Object: the argument tuple
+    Value *state = nullptr;                             // Object/Call: what BUILD set
 
     bool isString() const { return kind == ValueKind::String; }
     bool isGlobal(const char *module, const char *qualname) const
@@ -124,7 +124,7 @@ private:
         Value *values = nullptr;
         size_t capacity = 0;
         size_t used = 0;
-        size_t bytes = 0;   // of the mapping, when mapped
+        size_t bytes = 0; // of the mapping, when mapped
     };
     void grow();
     void freeLast(Value *v);

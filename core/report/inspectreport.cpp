@@ -1,9 +1,9 @@
 #include "core/report/inspectreport.h"
-#include "core/stats/tensorstats.h"
-#include "core/security/securityscanner.h"
+#include "core/io/backgroundtask.h"
 #include "core/report/units.h"
 #include "core/report/valuejson.h"
-#include "core/io/backgroundtask.h"
+#include "core/security/securityscanner.h"
+#include "core/stats/tensorstats.h"
 
 #include <algorithm>
 #include <charconv>
@@ -124,7 +124,12 @@ namespace {
 // of a hundred thousand tensors).
 class ObjectWriter {
 public:
-    ObjectWriter(std::string &out, int depth) : m_out(out), m_pad(static_cast<size_t>(depth) * 2, ' ') { m_out += '{'; }
+    ObjectWriter(std::string &out, int depth)
+        : m_out(out)
+        , m_pad(static_cast<size_t>(depth) * 2, ' ')
+    {
+        m_out += '{';
+    }
 
     void string(const char *key, const std::string &value)
     {
@@ -179,8 +184,7 @@ public:
     }
 
 private:
-    template <typename Int>
-    void appendNumber(Int value)
+    template <typename Int> void appendNumber(Int value)
     {
         char digits[24];
         m_out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
@@ -196,7 +200,8 @@ private:
     }
     void appendString(const std::string &s)
     {
-        bool plain = std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+        bool plain =
+            std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
         if (!plain) {
             m_out += jsonText(nlohmann::ordered_json(s));
             return;
@@ -337,7 +342,9 @@ nlohmann::ordered_json inspectJsonImpl(const Document &doc, bool withStats, bool
     if (!doc.optimizers.empty()) {
         J opts = J::array();
         for (const auto &o : doc.optimizers)
-            opts.push_back({{"path", o.path}, {"type", o.type}, {"state_entries", o.stateEntries},
+            opts.push_back({{"path", o.path},
+                            {"type", o.type},
+                            {"state_entries", o.stateEntries},
                             {"param_groups", o.paramGroups}});
         out["optimizers"] = std::move(opts);
     }
@@ -393,9 +400,11 @@ std::string inspectText(const Document &doc, bool withStats)
         for (const auto &m : doc.modules) {
             // Indent by depth, up to a point: a module nested thousands deep must not make
             // the text quadratic.
-            const size_t depth = m.path.empty() ? 0 : 1 + static_cast<size_t>(std::count(m.path.begin(), m.path.end(), '.'));
+            const size_t depth =
+                m.path.empty() ? 0 : 1 + static_cast<size_t>(std::count(m.path.begin(), m.path.end(), '.'));
             os << "  " << std::string(std::min<size_t>(depth, 32) * 2, ' ')
-               << (m.path.empty() ? "(root)" : m.path.substr(m.path.rfind('.') == std::string::npos ? 0 : m.path.rfind('.') + 1))
+               << (m.path.empty() ? "(root)"
+                                  : m.path.substr(m.path.rfind('.') == std::string::npos ? 0 : m.path.rfind('.') + 1))
                << "  " << m.className << "\n";
         }
     }
@@ -488,13 +497,14 @@ std::string scanText(const Document &doc)
         if (g.category == "dangerous" && l.first->category != "dangerous")
             l.first = &g;
     }
-    std::stable_sort(lines.begin(), lines.end(), [](const Line &a, const Line &b) { return a.dangerous > b.dangerous; });
+    std::stable_sort(lines.begin(), lines.end(),
+                     [](const Line &a, const Line &b) { return a.dangerous > b.dangerous; });
     for (const auto &l : lines) {
         const GlobalUse &g = *l.first;
         os << "  " << (l.dangerous ? "DANGER " : "       ") << printable(g.name) << "  "
            << (l.called ? "called" : "referenced")
-           << (l.count > 1 ? " " + std::to_string(l.count) + " times" : std::string()) << ", first in " << printable(g.member)
-           << " at byte " << g.offset << "\n          " << g.reason << "\n";
+           << (l.count > 1 ? " " + std::to_string(l.count) + " times" : std::string()) << ", first in "
+           << printable(g.member) << " at byte " << g.offset << "\n          " << g.reason << "\n";
     }
     if (plumbing)
         os << "  (" << plumbing << " uses of tensor rebuild functions that weights_only=True allows are not listed)\n";

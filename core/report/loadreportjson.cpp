@@ -1,8 +1,8 @@
 #include "core/report/loadreportjson.h"
 
+#include "core/report/units.h"
 #include <algorithm>
 #include <cstdio>
-#include "core/report/units.h"
 
 #include <regex>
 #include <sstream>
@@ -23,7 +23,8 @@ nlohmann::ordered_json loadReportJson(const LoadReport &r, const ExpectedModel &
     j["shape_mismatch"] = std::move(mismatch);
     J dtypes = J::array();
     for (const auto &d : r.dtypeMismatch)
-        dtypes.push_back({{"key", d.key}, {"checkpoint_dtype", dtypeName(d.checkpoint)}, {"model_dtype", dtypeName(d.model)}});
+        dtypes.push_back(
+            {{"key", d.key}, {"checkpoint_dtype", dtypeName(d.checkpoint)}, {"model_dtype", dtypeName(d.model)}});
     j["dtype_mismatch"] = std::move(dtypes);
     j["strict_ok"] = r.strictOk;
     j["strict_error"] = r.strictError;
@@ -38,8 +39,8 @@ nlohmann::ordered_json loadReportJson(const LoadReport &r, const ExpectedModel &
         j["load_warning"] = w;
     J suggestions = J::array();
     for (const auto &s : r.suggestions)
-        suggestions.push_back({{"kind", s.kind}, {"from", s.from}, {"to", s.to}, {"fixes", s.fixes},
-                               {"description", s.description}});
+        suggestions.push_back(
+            {{"kind", s.kind}, {"from", s.from}, {"to", s.to}, {"fixes", s.fixes}, {"description", s.description}});
     j["suggestions"] = std::move(suggestions);
     return j;
 }
@@ -78,8 +79,8 @@ std::string loadReportText(const LoadReport &r, const ExpectedModel &model, bool
     if (const std::string w = partialLoadWarning(r, model); !w.empty())
         os << "WARNING: " << w << "\n";
     os << "state dict: " << (r.stateDict.empty() ? "(root)" : r.stateDict) << "\n";
-    os << "model: " << (model.originalClass.empty() ? model.className : model.originalClass) << ", " << model.keys.size()
-       << " keys\n";
+    os << "model: " << (model.originalClass.empty() ? model.className : model.originalClass) << ", "
+       << model.keys.size() << " keys\n";
     os << "loaded: " << r.loaded.size() << " of " << model.keys.size() << " keys";
     if (r.expectedElements)
         os << " (" << formatCount(r.loadedElements) << " of " << formatCount(r.expectedElements) << " elements)";
@@ -96,7 +97,8 @@ std::string loadReportText(const LoadReport &r, const ExpectedModel &model, bool
         os << "  dtype       " << d.key << ": checkpoint " << dtypeName(d.checkpoint) << ", model "
            << dtypeName(d.model) << " (PyTorch casts silently)\n";
     if (nonStrict) {
-        os << (r.nonStrictOk ? "load_state_dict(strict=False) succeeds" : "load_state_dict(strict=False) fails:") << "\n";
+        os << (r.nonStrictOk ? "load_state_dict(strict=False) succeeds" : "load_state_dict(strict=False) fails:")
+           << "\n";
         if (!r.nonStrictOk)
             os << r.nonStrictError << "\n";
         if (r.expectedElements && r.loadedElements < r.expectedElements)

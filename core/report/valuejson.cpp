@@ -65,7 +65,10 @@ constexpr size_t kMaxItems = 64;
 
 class Renderer {
 public:
-    Renderer(const Document &doc, RenderBudget &budget) : m_doc(doc), m_budget(budget) {}
+    Renderer(const Document &doc, RenderBudget &budget)
+        : m_doc(doc)
+        , m_budget(budget)
+    { }
 
     J render(const Value *v, int depth)
     {
@@ -89,12 +92,13 @@ public:
         case ValueKind::Tensor: return tensorSummary(m_doc, m_doc.tensors[static_cast<size_t>(v->integer)]);
         case ValueKind::Storage: return "<storage>";
         case ValueKind::Mark: return "<mark>";
-        case ValueKind::List: case ValueKind::Tuple: case ValueKind::Set: case ValueKind::FrozenSet:
-            return sequence(v, depth);
-        case ValueKind::Dict:
-            return dict(v, depth);
-        case ValueKind::Object: case ValueKind::Call:
-            return object(v, depth);
+        case ValueKind::List:
+        case ValueKind::Tuple:
+        case ValueKind::Set:
+        case ValueKind::FrozenSet: return sequence(v, depth);
+        case ValueKind::Dict: return dict(v, depth);
+        case ValueKind::Object:
+        case ValueKind::Call: return object(v, depth);
         }
         return nullptr;
     }

@@ -11,8 +11,8 @@ namespace te {
 // (a memo-shared string, a list reached along exponentially many paths) is rendered each
 // time it is reached, so the total needs a bound, not each rendering alone.
 struct RenderBudget {
-    uint64_t values = 4'000'000;           // JSON values made
-    uint64_t bytes = uint64_t(16) << 20;   // text of strings and keys
+    uint64_t values = 4'000'000;         // JSON values made
+    uint64_t bytes = uint64_t(16) << 20; // text of strings and keys
 };
 
 // Renders at most `depth` levels of containers (and never more than a fixed few, so the

@@ -2,9 +2,9 @@
 #include "core/document/tensorbytes.h"
 
 #include <algorithm>
-#include <limits>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <sstream>
 
 namespace te {
@@ -20,10 +20,7 @@ std::vector<std::string> split(const std::string &s, char sep)
     return out;
 }
 
-bool isTensorType(const std::string &type)
-{
-    return type == "Tensor" || type == "Optional[Tensor]";
-}
+bool isTensorType(const std::string &type) { return type == "Tensor" || type == "Optional[Tensor]"; }
 
 } // namespace
 
@@ -254,8 +251,10 @@ std::string memoryCheck(const Document &model, const std::vector<InputSpec> &inp
     const uint64_t free = availableHostMemory();
     if (free == 0 || need <= free)
         return {};
-    return "the model needs about " + std::to_string(need >> 20) + " MiB (parameters, a copy while loading, "
-           "activations) but only " + std::to_string(free >> 20) + " MiB of memory are available";
+    return "the model needs about " + std::to_string(need >> 20) +
+           " MiB (parameters, a copy while loading, "
+           "activations) but only " +
+           std::to_string(free >> 20) + " MiB of memory are available";
 }
 
 bool tensorSource(const Document &doc, int tensor, TensorSource *source, std::string *error)

@@ -1,8 +1,8 @@
 #pragma once
 // Inputs for a model run without libtorch: parsing the CLI's input specs, guessing
 // shapes from the model's first layer, and the bytes of a document tensor for the runtime.
-#include "core/runtime/runtimeapi.h"
 #include "core/document/document.h"
+#include "core/runtime/runtimeapi.h"
 
 #include <string>
 #include <vector>

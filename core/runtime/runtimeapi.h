@@ -13,8 +13,8 @@ namespace te {
 constexpr int kRuntimeAbiVersion = 2;
 
 struct RuntimeDevice {
-    std::string id;      // "cpu", "cuda:0", "mps"
-    std::string name;    // "CPU", "NVIDIA H200"
+    std::string id;   // "cpu", "cuda:0", "mps"
+    std::string name; // "CPU", "NVIDIA H200"
     uint64_t memoryBytes = 0;
 };
 
@@ -22,21 +22,21 @@ struct RuntimeDevice {
 struct TensorSource {
     const void *storage = nullptr; // first byte of the storage
     uint64_t storageBytes = 0;
-    std::string dtype;             // PyTorch name: "float32", "bfloat16"...
+    std::string dtype; // PyTorch name: "float32", "bfloat16"...
     std::vector<int64_t> shape;
     std::vector<int64_t> strides;
-    int64_t storageOffset = 0;     // in elements
+    int64_t storageOffset = 0; // in elements
 };
 
 // What libtorch computed from a materialised tensor.
 struct MaterialisedTensor {
     bool ok = false;
     std::string error;
-    std::string device;            // where it now lives
+    std::string device; // where it now lives
     std::string dtype;
     std::vector<int64_t> shape;
-    double sum = 0, sumImag = 0;   // float64 sums computed by libtorch
-    std::vector<double> first;     // first values, row-major
+    double sum = 0, sumImag = 0; // float64 sums computed by libtorch
+    std::vector<double> first;   // first values, row-major
 };
 
 // One argument of forward, as TorchScript declares it.
@@ -56,12 +56,12 @@ struct InputSpec {
     std::vector<double> fillArgs;
     std::vector<int64_t> shape;
     std::string dtype = "float32";
-    std::string type;         // for non-tensors: int, float, bool, List[int], List[float], str
+    std::string type; // for non-tensors: int, float, bool, List[int], List[float], str
     std::string text;
 };
 
 struct OutputValue {
-    std::string path;          // "" for a single tensor, "0", "logits", "1.hidden"...
+    std::string path; // "" for a single tensor, "0", "logits", "1.hidden"...
     bool isTensor = true;
     std::vector<int64_t> shape;
     std::string dtype;
@@ -73,7 +73,7 @@ struct OutputValue {
 
 struct RunResult {
     bool ok = false;
-    std::string error;          // trimmed to the readable part
+    std::string error; // trimmed to the readable part
     std::string device;
     std::vector<OutputValue> outputs;
     std::vector<double> latenciesMs;

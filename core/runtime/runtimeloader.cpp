@@ -33,7 +33,7 @@ std::vector<std::string> runtimeSearchPaths()
     if (const char *env = std::getenv("TORCH_EXPLORER_RUNTIME"))
         paths.emplace_back(env);
     const std::string dir = executableDir();
-    paths.push_back(dir + "/" + kLibraryName);                                // build tree: build/bin
+    paths.push_back(dir + "/" + kLibraryName);                               // build tree: build/bin
     paths.push_back(dir + "/../" TE_RUNTIME_INSTALL_DIR "/" + kLibraryName); // installed
     return paths;
 }

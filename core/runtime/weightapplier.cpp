@@ -1,6 +1,6 @@
 #include "core/runtime/weightapplier.h"
-#include "core/runtime/modelinputs.h"
 #include "core/document/tensorbytes.h"
+#include "core/runtime/modelinputs.h"
 
 #include <chrono>
 #include <unordered_map>

@@ -106,10 +106,7 @@ void normalizePython2Name(std::string &module, std::string &name)
         module = m->second;
 }
 
-bool policyPatternMatches(std::string_view pattern, std::string_view text)
-{
-    return matchFrom(pattern, text);
-}
+bool policyPatternMatches(std::string_view pattern, std::string_view text) { return matchFrom(pattern, text); }
 
 bool looksLikeClass(std::string_view qualified)
 {
@@ -120,10 +117,7 @@ bool looksLikeClass(std::string_view qualified)
     return !last.empty() && last[0] >= 'A' && last[0] <= 'Z';
 }
 
-bool isStdlibModule(std::string_view topLevel)
-{
-    return policy().stdlib.count(topLevel) > 0;
-}
+bool isStdlibModule(std::string_view topLevel) { return policy().stdlib.count(topLevel) > 0; }
 
 const PolicyEntry *findPolicyEntry(const std::string &qualified)
 {

@@ -8,8 +8,8 @@
 namespace te {
 
 struct PolicyEntry {
-    std::string verdict;  // "safe", "torchscript", "suspicious", "dangerous"
-    std::string pattern;  // "torch._utils._rebuild_*", "argparse.Namespace"
+    std::string verdict; // "safe", "torchscript", "suspicious", "dangerous"
+    std::string pattern; // "torch._utils._rebuild_*", "argparse.Namespace"
     std::string reason;
     bool wildcard = false;
     bool classesOnly = false; // a wildcard ending in `*` or `**`: a suspicious one matches classes only

@@ -45,14 +45,16 @@ std::string moduleReachedThroughName(const std::string &name)
 // (torch.multiprocessing, future.moves.subprocess): its classes start processes.
 std::string codeRunningModuleInPath(const std::string &module)
 {
-    static const char *const kRunners[] = {"subprocess", "os", "posix", "nt", "builtins", "__builtin__", "ctypes",
-                                           "multiprocessing", "runpy", "code", "pty", "importlib", "pickle",
-                                           "_pickle", "socket", "shutil", "sys", "marshal", "webbrowser",
-                                           "_posixsubprocess", "pydoc", "asyncio"};
+    static const char *const kRunners[] = {
+        "subprocess",      "os",     "posix", "nt",      "builtins",   "__builtin__",      "ctypes",
+        "multiprocessing", "runpy",  "code",  "pty",     "importlib",  "pickle",           "_pickle",
+        "socket",          "shutil", "sys",   "marshal", "webbrowser", "_posixsubprocess", "pydoc",
+        "asyncio"};
     size_t start = module.find('.');
     while (start != std::string::npos) {
         const size_t end = module.find('.', start + 1);
-        const std::string part = module.substr(start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
+        const std::string part =
+            module.substr(start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
         for (const char *r : kRunners)
             if (part == r)
                 return part;
@@ -61,10 +63,7 @@ std::string codeRunningModuleInPath(const std::string &module)
     return {};
 }
 
-std::string topLevel(const std::string &module)
-{
-    return module.substr(0, module.find('.'));
-}
+std::string topLevel(const std::string &module) { return module.substr(0, module.find('.')); }
 
 GlobalClass fromEntry(const PolicyEntry &e)
 {
@@ -76,8 +75,8 @@ GlobalClass fromEntry(const PolicyEntry &e)
 
 } // namespace
 
-GlobalClass classifyGlobal(const std::string &spelledModule, const std::string &spelledName, bool computed,
-                           bool called, int64_t extensionCode, bool mutated)
+GlobalClass classifyGlobal(const std::string &spelledModule, const std::string &spelledName, bool computed, bool called,
+                           int64_t extensionCode, bool mutated)
 {
     // Judge what Python 3 would look up: `__builtin__ xrange` is `builtins range`.
     std::string module = spelledModule, name = spelledName;
@@ -117,13 +116,14 @@ GlobalClass classifyGlobal(const std::string &spelledModule, const std::string &
         return {"dangerous", module + " re-exports the standard module " + runner + ", which runs programs"};
     const bool isTorch = top == "torch";
     if (looksLikeClass(name))
-        return {"python_class", isTorch ? "a PyTorch class: needs weights_only=False in Python"
-                                        : "a class of " + top + ": needs it importable and trusted (weights_only=False)"};
+        return {"python_class", isTorch
+                                    ? "a PyTorch class: needs weights_only=False in Python"
+                                    : "a class of " + top + ": needs it importable and trusted (weights_only=False)"};
     if (called)
-        return {"dangerous", isTorch ? "a function inside torch that is not on the allow list, called while loading "
-                                       "(torch has its own loaders, hub and shell helpers)"
-                                     : "a function of " + top + ", called while loading: it can do anything " + top +
-                                           " can"};
+        return {"dangerous",
+                isTorch ? "a function inside torch that is not on the allow list, called while loading "
+                          "(torch has its own loaders, hub and shell helpers)"
+                        : "a function of " + top + ", called while loading: it can do anything " + top + " can"};
     return {"python_class", "a function stored as a value, not called while loading"};
 }
 
@@ -219,8 +219,9 @@ void scanSecurity(Document &doc)
                           (g.mutated ? 'm' : '-') + std::to_string(g.extensionCode);
         auto it = ratings.find(key);
         if (it == ratings.end())
-            it = ratings.emplace(std::move(key),
-                                 classifyGlobal(g.module, g.name, g.computed, g.called, g.extensionCode, g.mutated))
+            it = ratings
+                     .emplace(std::move(key),
+                              classifyGlobal(g.module, g.name, g.computed, g.called, g.extensionCode, g.mutated))
                      .first;
         const GlobalClass &c = it->second;
         addUse(r, index, g, c);

@@ -69,7 +69,8 @@ struct Partial {
         st.min = finite ? lo : std::numeric_limits<double>::quiet_NaN();
         st.max = finite ? hi : std::numeric_limits<double>::quiet_NaN();
         st.mean = finite ? st.finiteSum / static_cast<double>(finite) : std::numeric_limits<double>::quiet_NaN();
-        st.std = finite > 1 ? std::sqrt(m2 / static_cast<double>(finite - 1)) : std::numeric_limits<double>::quiet_NaN();
+        st.std =
+            finite > 1 ? std::sqrt(m2 / static_cast<double>(finite - 1)) : std::numeric_limits<double>::quiet_NaN();
         st.ok = true;
     }
 };
@@ -84,9 +85,7 @@ inline __attribute__((always_inline)) bool linearStatsBody(const uint8_t *p, int
     double sum = 0, comp = 0, finiteSum = 0, finiteComp = 0, mean = 0, m2 = 0;
     uint64_t finite = 0;
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-    auto total = [](const double *lanes) {
-        return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
-    };
+    auto total = [](const double *lanes) { return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]); };
     for (int64_t start = 0; start < n; start += kBlock) {
         if ((start & 0xFFFFF) == 0) {
             if (cancel && cancel->load())
@@ -217,9 +216,8 @@ bool linearStatsPortable(const uint8_t *p, int64_t n, int64_t item, Load load, P
 
 #if defined(__x86_64__) && defined(__GNUC__)
 template <typename Load>
-__attribute__((target("avx2"))) bool linearStatsAvx2(const uint8_t *p, int64_t n, int64_t item, Load load,
-                                                     Partial &out, const std::atomic<bool> *cancel,
-                                                     std::atomic<uint64_t> *progress)
+__attribute__((target("avx2"))) bool linearStatsAvx2(const uint8_t *p, int64_t n, int64_t item, Load load, Partial &out,
+                                                     const std::atomic<bool> *cancel, std::atomic<uint64_t> *progress)
 {
     return linearStatsBody(p, n, item, load, out, cancel, progress);
 }
@@ -232,8 +230,8 @@ bool haveAvx2()
 #endif
 
 template <typename Load>
-bool linearStats(const uint8_t *p, int64_t n, int64_t item, Load load, Partial &out,
-                 const std::atomic<bool> *cancel, std::atomic<uint64_t> *progress)
+bool linearStats(const uint8_t *p, int64_t n, int64_t item, Load load, Partial &out, const std::atomic<bool> *cancel,
+                 std::atomic<uint64_t> *progress)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
     if (haveAvx2())
@@ -243,8 +241,7 @@ bool linearStats(const uint8_t *p, int64_t n, int64_t item, Load load, Partial &
 }
 
 // A type per dtype (not a function pointer), so the load is inlined into the kernel.
-template <typename T>
-struct LoadAs {
+template <typename T> struct LoadAs {
     static constexpr int64_t kItem = sizeof(T);
     double operator()(const uint8_t *p) const
     {
@@ -292,8 +289,7 @@ bool contiguousRun(const TensorInfo &t, const uint8_t *base, Run *run)
     return true;
 }
 
-bool runPart(const Run &r, int64_t k, Partial &out, const std::atomic<bool> *cancel,
-             std::atomic<uint64_t> *progress)
+bool runPart(const Run &r, int64_t k, Partial &out, const std::atomic<bool> *cancel, std::atomic<uint64_t> *progress)
 {
     const uint8_t *p = r.p + r.from(k) * r.item;
     const int64_t n = r.to(k) - r.from(k);
@@ -320,8 +316,7 @@ bool finishRun(const Run &r, const std::vector<Partial> &partials, const std::ve
 }
 
 // Runs work(0..count) on this thread and up to `threads` - 1 more, each taking the next.
-template <typename Work>
-void onThreads(size_t count, size_t threads, Work work)
+template <typename Work> void onThreads(size_t count, size_t threads, Work work)
 {
     std::atomic<size_t> next{0};
     auto loop = [&] {
@@ -347,9 +342,8 @@ bool parallelStats(const Run &r, TensorStats &st, const std::atomic<bool> *cance
 {
     std::vector<Partial> partials(static_cast<size_t>(r.parts));
     std::vector<char> done(static_cast<size_t>(r.parts), 0);
-    onThreads(static_cast<size_t>(r.parts), static_cast<size_t>(r.parts), [&](size_t k) {
-        done[k] = runPart(r, static_cast<int64_t>(k), partials[k], cancel, progress);
-    });
+    onThreads(static_cast<size_t>(r.parts), static_cast<size_t>(r.parts),
+              [&](size_t k) { done[k] = runPart(r, static_cast<int64_t>(k), partials[k], cancel, progress); });
     return finishRun(r, partials, done, st);
 }
 
@@ -479,8 +473,8 @@ std::vector<TensorStats> computeStatsOfEntries(const Document &doc, size_t from,
     onThreads(tasks.size(), hardwareThreads(), [&](size_t k) {
         const Task &task = tasks[k];
         if (task.part < 0) {
-            out[task.entry] = computeStats(doc, doc.tensors[static_cast<size_t>(doc.entries[from + task.entry].tensor)],
-                                           cancel);
+            out[task.entry] =
+                computeStats(doc, doc.tensors[static_cast<size_t>(doc.entries[from + task.entry].tensor)], cancel);
             return;
         }
         const size_t at = firstPartial[task.entry] + static_cast<size_t>(task.part);
@@ -525,8 +519,9 @@ std::vector<uint64_t> computeHistogram(const Document &doc, const TensorInfo &t,
             return true;
         // Clamped as a double first: a value far outside [lo, hi] does not fit an integer.
         const double pos = (v - lo) / width;
-        const size_t bin = !(pos > 0) ? 0 : pos >= static_cast<double>(counts.size()) ? counts.size() - 1
-                                                                                      : static_cast<size_t>(pos);
+        const size_t bin = !(pos > 0)                                  ? 0
+                           : pos >= static_cast<double>(counts.size()) ? counts.size() - 1
+                                                                       : static_cast<size_t>(pos);
         ++counts[bin];
         return true;
     });

@@ -1,9 +1,9 @@
 // The real main window: opening files off the GUI thread, what the user sees for a good,
 // a dangerous and an unreadable file, that opening never loads libtorch, and that the
 // torch-explorer binary writes a screenshot.
+#include "app/gui/mainwindow.h"
 #include "tests/support/dialogfilters.h"
 #include "tests/support/slowfiles.h"
-#include "app/gui/mainwindow.h"
 
 #include "core/runtime/runtimeloader.h"
 #include "widgets/documenttreemodel.h"
@@ -17,15 +17,15 @@
 #include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
-#include <QPushButton>
-#include <QTimer>
 #include <QProcess>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QThreadPool>
+#include <QTimer>
 #include <QTreeView>
 #include <QtTest>
 #include <cstdio>
@@ -33,10 +33,7 @@
 using namespace te;
 
 namespace {
-QString fixture(const char *name)
-{
-    return QStringLiteral(TE_FIXTURES_DIR "/") + QString::fromLatin1(name);
-}
+QString fixture(const char *name) { return QStringLiteral(TE_FIXTURES_DIR "/") + QString::fromLatin1(name); }
 
 bool labelShows(const MainWindow &w, const QString &text)
 {
@@ -65,8 +62,7 @@ struct TreeModelTesters {
         : proxy(w.treeView()->model(), QAbstractItemModelTester::FailureReportingMode::QtTest)
         , source(qobject_cast<QSortFilterProxyModel *>(w.treeView()->model())->sourceModel(),
                  QAbstractItemModelTester::FailureReportingMode::QtTest)
-    {
-    }
+    { }
     QAbstractItemModelTester proxy;
     QAbstractItemModelTester source;
 };
@@ -74,7 +70,9 @@ struct TreeModelTesters {
 // "a | b" + "c" as the status bar writes it: "a  ·  b  ·  c".
 QString status(const char *format, const char *rest)
 {
-    return QString::fromUtf8(format).append(QString::fromUtf8(rest)).replace(QStringLiteral(" | "), QStringLiteral("  ·  "));
+    return QString::fromUtf8(format)
+        .append(QString::fromUtf8(rest))
+        .replace(QStringLiteral(" | "), QStringLiteral("  ·  "));
 }
 
 // The text of the status bar's totals.
@@ -166,9 +164,10 @@ private slots:
         QTest::addColumn<QString>("reference");
         QTest::addColumn<QString>("expected");
         const char *zip = "torch_zip | PyTorch torch.save (zip), format version 3 | ";
-        QTest::newRow("checkpoint")
-            << QStringLiteral("checkpoint.pt") << QString()
-            << status(zip, "851 elements | 3.3 KiB (float32) | 8 B (int64) | 1 state dict(s) | safe");
+        QTest::newRow("checkpoint") << QStringLiteral("checkpoint.pt") << QString()
+                                    << status(
+                                           zip,
+                                           "851 elements | 3.3 KiB (float32) | 8 B (int64) | 1 state dict(s) | safe");
         QTest::newRow("every dtype")
             << QStringLiteral("dtypes.pt") << QString()
             << status(zip, "158 elements | 12 B (bfloat16) | 4 B (bool) | 24 B (complex64) | 12 B (float16) | "
@@ -180,10 +179,9 @@ private slots:
             << QStringLiteral("scripted.pt") << QString()
             << status("torchscript | TorchScript archive, format version 3 | ",
                       "294 elements | 1.1 KiB (float32) | 8 B (int64) | 0 state dict(s) | suspicious");
-        QTest::newRow("legacy")
-            << QStringLiteral("state_dict_legacy.pt") << QString()
-            << status("torch_legacy | PyTorch torch.save (legacy format 1001) | ",
-                      "293 elements | 1.1 KiB (float32) | 8 B (int64) | 1 state dict(s) | safe");
+        QTest::newRow("legacy") << QStringLiteral("state_dict_legacy.pt") << QString()
+                                << status("torch_legacy | PyTorch torch.save (legacy format 1001) | ",
+                                          "293 elements | 1.1 KiB (float32) | 8 B (int64) | 1 state dict(s) | safe");
         QTest::newRow("with a reference")
             << QStringLiteral("mismatch_weights.pt") << QStringLiteral("mismatch_model.pt")
             << status(zip, "695 elements | 2.7 KiB (float32) | 8 B (int64) | 1 state dict(s) | safe | "

@@ -40,7 +40,8 @@ const QString kStateDict = QStringLiteral(TE_FIXTURES_DIR "/state_dict.pt");
 
 } // namespace
 
-#define EXPECT_EXIT(result, code) QVERIFY2(!(result).crashed && (result).exitCode == (code), qPrintable(describe(result)))
+#define EXPECT_EXIT(result, code)                                                                                      \
+    QVERIFY2(!(result).crashed && (result).exitCode == (code), qPrintable(describe(result)))
 
 class CliTest : public QObject {
     Q_OBJECT
@@ -90,8 +91,8 @@ private slots:
 
     void inspectStatsSums()
     {
-        const ProcessResult r = run(kCli, {QStringLiteral("inspect"), kStateDict, QStringLiteral("--json"),
-                                           QStringLiteral("--stats")});
+        const ProcessResult r =
+            run(kCli, {QStringLiteral("inspect"), kStateDict, QStringLiteral("--json"), QStringLiteral("--stats")});
         EXPECT_EXIT(r, 0);
         const json doc = json::parse(r.out.toStdString(), nullptr, false);
         QVERIFY2(!doc.is_discarded(), qPrintable(describe(r)));
@@ -123,8 +124,9 @@ private slots:
         QVERIFY2(r.out.contains("os.system"), qPrintable(describe(r)));
         QVERIFY(r.out.contains("dangerous"));
 
-        const ProcessResult j = run(kCli, {QStringLiteral("scan"), QStringLiteral(TE_FIXTURES_DIR "/hostile/os_system_zip.pt"),
-                                           QStringLiteral("--json")});
+        const ProcessResult j =
+            run(kCli, {QStringLiteral("scan"), QStringLiteral(TE_FIXTURES_DIR "/hostile/os_system_zip.pt"),
+                       QStringLiteral("--json")});
         EXPECT_EXIT(j, 1);
         const json doc = json::parse(j.out.toStdString(), nullptr, false);
         QVERIFY2(!doc.is_discarded(), qPrintable(describe(j)));
@@ -151,16 +153,20 @@ private slots:
         QTest::addColumn<int>("exitCode");
         QTest::addColumn<QString>("reason");
         QTest::newRow("safe, default") << "state_dict.pt" << QString() << 0 << "weights_only";
-        QTest::newRow("safe, suspicious") << "state_dict.pt" << "suspicious" << 0 << "weights_only";
+        QTest::newRow("safe, suspicious") << "state_dict.pt"
+                                          << "suspicious" << 0 << "weights_only";
         QTest::newRow("pickled model, default") << "model_pickled.pt" << QString() << 0 << "needs_python_classes";
-        QTest::newRow("pickled model, suspicious") << "model_pickled.pt" << "suspicious" << 1 << "needs_python_classes";
-        QTest::newRow("torchscript, suspicious") << "scripted.pt" << "suspicious" << 1 << "torchscript_code";
-        QTest::newRow("dangerous, dangerous") << "hostile/os_system_zip.pt" << "dangerous" << 1 << "dangerous_calls";
-        QTest::newRow("C-module spelling") << "hostile/gadget_operator_attrgetter.pkl" << QString() << 1
-                                           << "dangerous_calls";
+        QTest::newRow("pickled model, suspicious") << "model_pickled.pt"
+                                                   << "suspicious" << 1 << "needs_python_classes";
+        QTest::newRow("torchscript, suspicious") << "scripted.pt"
+                                                 << "suspicious" << 1 << "torchscript_code";
+        QTest::newRow("dangerous, dangerous") << "hostile/os_system_zip.pt"
+                                              << "dangerous" << 1 << "dangerous_calls";
+        QTest::newRow("C-module spelling")
+            << "hostile/gadget_operator_attrgetter.pkl" << QString() << 1 << "dangerous_calls";
         QTest::newRow("pager in pydoc") << "hostile/gadget_pydoc_pipepager.pt" << QString() << 1 << "dangerous_calls";
-        QTest::newRow("exec wrapper in torch") << "hostile/gadget_torch_jit_execwrapper.pt" << QString() << 1
-                                               << "dangerous_calls";
+        QTest::newRow("exec wrapper in torch")
+            << "hostile/gadget_torch_jit_execwrapper.pt" << QString() << 1 << "dangerous_calls";
     }
 
     void scanFailOn()
@@ -179,15 +185,16 @@ private slots:
         QCOMPARE(QString::fromStdString(doc["verdict_reason"]), reason);
         QVERIFY(doc["summary"].is_string());
         QVERIFY(doc["safe_globals"].is_array());
-        const ProcessResult bad = run(kCli, {QStringLiteral("scan"), kStateDict, QStringLiteral("--fail-on"),
-                                             QStringLiteral("never")});
+        const ProcessResult bad =
+            run(kCli, {QStringLiteral("scan"), kStateDict, QStringLiteral("--fail-on"), QStringLiteral("never")});
         EXPECT_EXIT(bad, 2);
     }
 
     // Text output: the verdict line first, each distinct global once.
     void scanTextIsShort()
     {
-        const ProcessResult r = run(kCli, {QStringLiteral("scan"), QStringLiteral(TE_FIXTURES_DIR "/model_pickled.pt")});
+        const ProcessResult r =
+            run(kCli, {QStringLiteral("scan"), QStringLiteral(TE_FIXTURES_DIR "/model_pickled.pt")});
         EXPECT_EXIT(r, 0);
         const QList<QByteArray> lines = r.out.split('\n');
         QVERIFY2(lines.first().contains("suspicious: needs trusted Python classes"), qPrintable(describe(r)));
@@ -201,11 +208,16 @@ private slots:
     {
         QTest::addColumn<QString>("file");
         QTest::addColumn<QString>("phrase");
-        QTest::newRow("lfs") << "wild/lfs_pointer.pt" << "git lfs pull";
-        QTest::newRow("html") << "wild/login_page.bin" << "HTML page";
-        QTest::newRow("cut short") << "wild/cut_short_zip.pt" << "cut short";
-        QTest::newRow("gguf") << "wild/model.gguf" << "GGUF";
-        QTest::newRow("pt2") << "wild/exported.pt2" << "torch.export";
+        QTest::newRow("lfs") << "wild/lfs_pointer.pt"
+                             << "git lfs pull";
+        QTest::newRow("html") << "wild/login_page.bin"
+                              << "HTML page";
+        QTest::newRow("cut short") << "wild/cut_short_zip.pt"
+                                   << "cut short";
+        QTest::newRow("gguf") << "wild/model.gguf"
+                              << "GGUF";
+        QTest::newRow("pt2") << "wild/exported.pt2"
+                             << "torch.export";
     }
 
     void notACheckpoint()
@@ -213,7 +225,8 @@ private slots:
         QFETCH(QString, file);
         QFETCH(QString, phrase);
         for (const char *command : {"inspect", "scan"}) {
-            const ProcessResult r = run(kCli, {QString::fromLatin1(command), QStringLiteral(TE_FIXTURES_DIR "/") + file});
+            const ProcessResult r =
+                run(kCli, {QString::fromLatin1(command), QStringLiteral(TE_FIXTURES_DIR "/") + file});
             EXPECT_EXIT(r, 2);
             QVERIFY2(r.err.contains(phrase.toUtf8()), qPrintable(describe(r)));
             QVERIFY(r.out.isEmpty());
@@ -229,7 +242,8 @@ private slots:
     void missingFile()
     {
         QFETCH(QString, command);
-        const ProcessResult r = run(kCli, {command, QStringLiteral("/nonexistent/no_such_model.pt"), QStringLiteral("--json")});
+        const ProcessResult r =
+            run(kCli, {command, QStringLiteral("/nonexistent/no_such_model.pt"), QStringLiteral("--json")});
         EXPECT_EXIT(r, 2);
         QVERIFY2(!r.err.trimmed().isEmpty(), qPrintable(describe(r)));
         QVERIFY2(r.out.trimmed().isEmpty(), qPrintable(describe(r))); // nothing half-written on stdout
@@ -237,7 +251,8 @@ private slots:
 
     void notAModel()
     {
-        const ProcessResult r = run(kCli, {QStringLiteral("inspect"), QStringLiteral(TE_FIXTURES_DIR "/make_fixtures.py")});
+        const ProcessResult r =
+            run(kCli, {QStringLiteral("inspect"), QStringLiteral(TE_FIXTURES_DIR "/make_fixtures.py")});
         EXPECT_EXIT(r, 2);
         QVERIFY(!r.err.trimmed().isEmpty());
     }
@@ -246,7 +261,8 @@ private slots:
     {
         QTest::addColumn<QStringList>("args");
         QTest::newRow("unknown command") << QStringList{QStringLiteral("frobnicate")};
-        QTest::newRow("unknown option") << QStringList{QStringLiteral("inspect"), kStateDict, QStringLiteral("--bogus")};
+        QTest::newRow("unknown option") << QStringList{QStringLiteral("inspect"), kStateDict,
+                                                       QStringLiteral("--bogus")};
         QTest::newRow("no file") << QStringList{QStringLiteral("inspect")};
         QTest::newRow("two files") << QStringList{QStringLiteral("scan"), kStateDict, kStateDict};
     }
@@ -273,8 +289,8 @@ private slots:
         const QByteArray usageLine = "usage: torch-explorer-cli " + command.toUtf8() + " ";
         const ProcessResult help = run(kCli, {command, QStringLiteral("--help")});
         EXPECT_EXIT(help, 0);
-        QVERIFY2(help.out.startsWith("torch-explorer-cli " + command.toUtf8() + ": ") && help.out.contains(usageLine)
-                     && help.err.isEmpty(),
+        QVERIFY2(help.out.startsWith("torch-explorer-cli " + command.toUtf8() + ": ") && help.out.contains(usageLine) &&
+                     help.err.isEmpty(),
                  qPrintable(describe(help)));
         const ProcessResult h = run(kCli, {command, QStringLiteral("--bogus"), QStringLiteral("-h")});
         EXPECT_EXIT(h, 0);
@@ -292,8 +308,8 @@ private slots:
         // known to the parser (the trailing operands make each line a mistake, so nothing runs).
         static const QRegularExpression option(QStringLiteral("--[a-z-]+"));
         for (const auto &m : option.globalMatch(QString::fromUtf8(help.out))) {
-            const ProcessResult r = run(kCli, {command, m.captured(), QStringLiteral("a"), QStringLiteral("b"),
-                                               QStringLiteral("c")});
+            const ProcessResult r =
+                run(kCli, {command, m.captured(), QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c")});
             EXPECT_EXIT(r, 2);
             QVERIFY2(!r.err.contains("unknown option"), qPrintable(m.captured() + QLatin1Char(' ') + describe(r)));
         }
@@ -311,41 +327,41 @@ private slots:
             << QStringList{QStringLiteral("inspect"), sd, QStringLiteral("--bogus=1")} << "unknown option --bogus";
         QTest::newRow("missing value") << QStringList{QStringLiteral("check"), sd, QStringLiteral("--against")}
                                        << "--against needs REFERENCE";
-        QTest::newRow("missing required option") << QStringList{QStringLiteral("check"), sd}
-                                                 << "missing --against REFERENCE";
-        QTest::newRow("repeated option")
-            << QStringList{QStringLiteral("check"), sd, QStringLiteral("--against"), sd, QStringLiteral("--against"), sd}
-            << "--against is given more than once";
+        QTest::newRow("missing required option")
+            << QStringList{QStringLiteral("check"), sd} << "missing --against REFERENCE";
+        QTest::newRow("repeated option") << QStringList{QStringLiteral("check"),     sd,
+                                                        QStringLiteral("--against"), sd,
+                                                        QStringLiteral("--against"), sd}
+                                         << "--against is given more than once";
         QTest::newRow("repeated option=value")
             << QStringList{QStringLiteral("scan"), sd, QStringLiteral("--fail-on=dangerous"),
                            QStringLiteral("--fail-on"), QStringLiteral("suspicious")}
             << "--fail-on is given more than once";
-        QTest::newRow("value for a flag") << QStringList{QStringLiteral("inspect"), sd, QStringLiteral("--json=yes")}
-                                          << "--json takes no value";
+        QTest::newRow("value for a flag")
+            << QStringList{QStringLiteral("inspect"), sd, QStringLiteral("--json=yes")} << "--json takes no value";
         QTest::newRow("not a choice") << QStringList{QStringLiteral("scan"), sd, QStringLiteral("--fail-on=never")}
                                       << "--fail-on takes dangerous or suspicious, not 'never'";
         QTest::newRow("missing operand") << QStringList{QStringLiteral("diff"), sd} << "diff: missing B";
         QTest::newRow("missing operands") << QStringList{QStringLiteral("diff")} << "diff: missing A and B";
         QTest::newRow("extra operand") << QStringList{QStringLiteral("devices"), sd}
                                        << QStringLiteral("devices: unexpected argument '%1'").arg(sd);
-        QTest::newRow("cache root without DIR") << QStringList{QStringLiteral("cache"), QStringLiteral("--root")}
-                                                << "--root needs DIR";
-        QTest::newRow("bad fraction")
-            << QStringList{QStringLiteral("check"), sd, QStringLiteral("--against"), sd, QStringLiteral("--min-loaded"),
-                           QStringLiteral("2")}
-            << "--min-loaded takes a fraction between 0 and 1, not '2'";
-        QTest::newRow("bad rename")
-            << QStringList{QStringLiteral("check"), sd, QStringLiteral("--against"), sd, QStringLiteral("--rename"),
-                           QStringLiteral("nothing")}
-            << "check: ";
+        QTest::newRow("cache root without DIR")
+            << QStringList{QStringLiteral("cache"), QStringLiteral("--root")} << "--root needs DIR";
+        QTest::newRow("bad fraction") << QStringList{QStringLiteral("check"),        sd,
+                                                     QStringLiteral("--against"),    sd,
+                                                     QStringLiteral("--min-loaded"), QStringLiteral("2")}
+                                      << "--min-loaded takes a fraction between 0 and 1, not '2'";
+        QTest::newRow("bad rename") << QStringList{QStringLiteral("check"),     sd,
+                                                   QStringLiteral("--against"), sd,
+                                                   QStringLiteral("--rename"),  QStringLiteral("nothing")}
+                                    << "check: ";
         // run checks its arguments before it reads the model or loads the runtime.
         QTest::newRow("bad count") << QStringList{QStringLiteral("run"), sd, QStringLiteral("--repeat"),
                                                   QStringLiteral("-1")}
                                    << "--repeat takes a count from 0 to 100000, not '-1'";
-        QTest::newRow("bad input spec")
-            << QStringList{QStringLiteral("run"), QStringLiteral("/nonexistent/model.pt"), QStringLiteral("--input"),
-                           QStringLiteral("sevens:1x3")}
-            << "run: unknown fill 'sevens'";
+        QTest::newRow("bad input spec") << QStringList{QStringLiteral("run"), QStringLiteral("/nonexistent/model.pt"),
+                                                       QStringLiteral("--input"), QStringLiteral("sevens:1x3")}
+                                        << "run: unknown fill 'sevens'";
     }
     void parserMistakes()
     {
@@ -363,20 +379,20 @@ private slots:
     // ending the options.
     void parserAccepts()
     {
-        const ProcessResult eq = run(kCli, {QStringLiteral("check"), kStateDict, QStringLiteral("--against=") + kStateDict,
-                                            QStringLiteral("--json")});
+        const ProcessResult eq = run(kCli, {QStringLiteral("check"), kStateDict,
+                                            QStringLiteral("--against=") + kStateDict, QStringLiteral("--json")});
         EXPECT_EXIT(eq, 0);
         QVERIFY(json::parse(eq.out.toStdString())["strict_ok"].get<bool>());
 
         const ProcessResult renames =
             run(kCli, {QStringLiteral("check"), QStringLiteral("--rename"), QStringLiteral("module.="), kStateDict,
-                       QStringLiteral("--json"), QStringLiteral("--rename=re:^nothing$=none"), QStringLiteral("--against"),
-                       kStateDict, QStringLiteral("--json")});
+                       QStringLiteral("--json"), QStringLiteral("--rename=re:^nothing$=none"),
+                       QStringLiteral("--against"), kStateDict, QStringLiteral("--json")});
         EXPECT_EXIT(renames, 0);
         QVERIFY(!json::parse(renames.out.toStdString(), nullptr, false).is_discarded());
 
-        const ProcessResult ended = run(kCli, {QStringLiteral("inspect"), QStringLiteral("--json"), QStringLiteral("--"),
-                                               kStateDict});
+        const ProcessResult ended =
+            run(kCli, {QStringLiteral("inspect"), QStringLiteral("--json"), QStringLiteral("--"), kStateDict});
         EXPECT_EXIT(ended, 0);
         QVERIFY(!json::parse(ended.out.toStdString(), nullptr, false).is_discarded());
         const ProcessResult notAnOption =
@@ -454,8 +470,8 @@ private slots:
         const ProcessResult help = run(copy, {QStringLiteral("--help")});
         EXPECT_EXIT(help, 0);
 
-        const ProcessResult inspect = run(copy, {QStringLiteral("inspect"), kStateDict, QStringLiteral("--json"),
-                                                 QStringLiteral("--stats")});
+        const ProcessResult inspect =
+            run(copy, {QStringLiteral("inspect"), kStateDict, QStringLiteral("--json"), QStringLiteral("--stats")});
         EXPECT_EXIT(inspect, 0);
         QVERIFY(!json::parse(inspect.out.toStdString(), nullptr, false).is_discarded());
 

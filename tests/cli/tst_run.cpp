@@ -15,15 +15,9 @@ using namespace te::testing;
 
 namespace {
 
-QString cli()
-{
-    return QStringLiteral(TE_BIN_DIR "/torch-explorer-cli");
-}
+QString cli() { return QStringLiteral(TE_BIN_DIR "/torch-explorer-cli"); }
 
-bool runtimeBuilt()
-{
-    return QFile::exists(QStringLiteral(TE_BIN_DIR "/libtorchexplorer_runtime.so"));
-}
+bool runtimeBuilt() { return QFile::exists(QStringLiteral(TE_BIN_DIR "/libtorchexplorer_runtime.so")); }
 
 QString specFor(const json &input)
 {
@@ -53,10 +47,10 @@ private slots:
         for (const char *section : {"files", "demo"})
             for (const auto &[name, entry] : expected()[section].items())
                 if (entry.contains("run"))
-                    QTest::newRow(name.c_str()) << QString::fromStdString(name)
-                                                << QString::fromLatin1(std::string(section) == "demo"
-                                                                           ? TE_SOURCE_DIR "/resources/demo/"
-                                                                           : TE_FIXTURES_DIR "/");
+                    QTest::newRow(name.c_str())
+                        << QString::fromStdString(name)
+                        << QString::fromLatin1(std::string(section) == "demo" ? TE_SOURCE_DIR "/resources/demo/"
+                                                                              : TE_FIXTURES_DIR "/");
     }
 
     void outputsEqualPyTorch()
@@ -103,7 +97,8 @@ private slots:
         QVERIFY(p.waitForFinished(60000));
         QCOMPARE(p.exitCode(), 1);
         const std::string err = p.readAllStandardError().toStdString();
-        QVERIFY2(err.find(expected()["mismatch"][0]["strict_error"].get<std::string>()) != std::string::npos, err.c_str());
+        QVERIFY2(err.find(expected()["mismatch"][0]["strict_error"].get<std::string>()) != std::string::npos,
+                 err.c_str());
     }
 
     void prefixedWeightsLoadAfterRename()
@@ -113,8 +108,10 @@ private slots:
         const QString dir = QStringLiteral(TE_FIXTURES_DIR "/");
         auto runWith = [&](const QStringList &extra) {
             QProcess p;
-            p.start(cli(), QStringList{QStringLiteral("run"), dir + QStringLiteral("scripted.pt"), QStringLiteral("--input"),
-                                       QStringLiteral("ones:1x3x16x16"), QStringLiteral("--json")} + extra);
+            p.start(cli(),
+                    QStringList{QStringLiteral("run"), dir + QStringLiteral("scripted.pt"), QStringLiteral("--input"),
+                                QStringLiteral("ones:1x3x16x16"), QStringLiteral("--json")} +
+                        extra);
             p.waitForFinished(60000);
             return std::make_pair(p.exitCode(), p.readAllStandardOutput().toStdString());
         };
@@ -132,8 +129,8 @@ private slots:
     void modelErrorsAreReadable()
     {
         QProcess p;
-        p.start(cli(), {QStringLiteral("run"), QStringLiteral(TE_FIXTURES_DIR "/scripted.pt"), QStringLiteral("--input"),
-                        QStringLiteral("ones:1x5x16x16")});
+        p.start(cli(), {QStringLiteral("run"), QStringLiteral(TE_FIXTURES_DIR "/scripted.pt"),
+                        QStringLiteral("--input"), QStringLiteral("ones:1x5x16x16")});
         QVERIFY(p.waitForFinished(60000));
         QCOMPARE(p.exitCode(), 1);
         const QByteArray err = p.readAllStandardError();
@@ -146,8 +143,8 @@ private slots:
     void hugeInputsRefused()
     {
         QProcess p;
-        p.start(cli(), {QStringLiteral("run"), QStringLiteral(TE_FIXTURES_DIR "/scripted.pt"), QStringLiteral("--input"),
-                        QStringLiteral("randn:100000x100000x3x64")});
+        p.start(cli(), {QStringLiteral("run"), QStringLiteral(TE_FIXTURES_DIR "/scripted.pt"),
+                        QStringLiteral("--input"), QStringLiteral("randn:100000x100000x3x64")});
         QVERIFY(p.waitForFinished(60000));
         QCOMPARE(p.exitCode(), 2);
         const QByteArray err = p.readAllStandardError();

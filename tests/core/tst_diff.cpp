@@ -100,10 +100,7 @@ private:
     std::vector<TensorEntry> m_entries;
 };
 
-TensorDiff onlyCommon(const DocumentDiff &d)
-{
-    return d.common.size() == 1 ? d.common.front() : TensorDiff{};
-}
+TensorDiff onlyCommon(const DocumentDiff &d) { return d.common.size() == 1 ? d.common.front() : TensorDiff{}; }
 
 DocumentDiff diffOne(MemoryDocument &a, MemoryDocument &b)
 {
@@ -123,10 +120,10 @@ QString fx(const char *name) { return QString::fromStdString(fixture(name)); }
 
 } // namespace
 
-#define EXPECT_EXIT(r, code) \
-    QVERIFY2(!(r).crashed && (r).exitCode == (code), \
-             qPrintable(QStringLiteral("exit %1\nstdout: %2\nstderr: %3") \
-                            .arg((r).exitCode) \
+#define EXPECT_EXIT(r, code)                                                                                           \
+    QVERIFY2(!(r).crashed && (r).exitCode == (code),                                                                   \
+             qPrintable(QStringLiteral("exit %1\nstdout: %2\nstderr: %3")                                              \
+                            .arg((r).exitCode)                                                                         \
                             .arg(QString::fromUtf8((r).out.left(2000)), QString::fromUtf8((r).err.left(2000)))))
 
 class DiffTest : public QObject {

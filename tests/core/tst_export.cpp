@@ -93,7 +93,10 @@ QStringList dirEntries(const QTemporaryDir &dir)
     return QDir(dir.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System);
 }
 
-std::string pathIn(const QTemporaryDir &dir, const char *name) { return dir.filePath(QLatin1String(name)).toStdString(); }
+std::string pathIn(const QTemporaryDir &dir, const char *name)
+{
+    return dir.filePath(QLatin1String(name)).toStdString();
+}
 
 std::string shapeText(const std::vector<int64_t> &v)
 {
@@ -317,8 +320,9 @@ private slots:
         QCOMPARE(header.size(), set.tensors.size() + 1);
         auto it = header.begin();
         QCOMPARE(it.key(), std::string("__metadata__"));
-        QCOMPARE(it.value().dump(),
-                 ordered_json({{"format", "pt"}, {"exporter", "tst_export"}, {"source", fixture.toStdString()}}).dump());
+        QCOMPARE(
+            it.value().dump(),
+            ordered_json({{"format", "pt"}, {"exporter", "tst_export"}, {"source", fixture.toStdString()}}).dump());
         const std::string_view data(bytes.data() + 8 + n, bytes.size() - 8 - n);
         uint64_t position = 0;
         for (const NamedTensor &src : set.tensors) {
@@ -340,7 +344,8 @@ private slots:
             const size_t item = size_t(dtypeItemSize(a.dtype));
             for (size_t k = 0; k < values.size(); ++k) {
                 double im = 0;
-                const double v = decodeElement(a.dtype, reinterpret_cast<const uint8_t *>(data.data()) + offsets[0] + k * item, &im);
+                const double v =
+                    decodeElement(a.dtype, reinterpret_cast<const uint8_t *>(data.data()) + offsets[0] + k * item, &im);
                 QVERIFY2(same(v, values[k]), what + " element " + QByteArray::number(qulonglong(k)));
                 if (!imag.empty())
                     QVERIFY2(same(im, imag[k]), what);
@@ -416,7 +421,8 @@ private slots:
             const QString base = dir.filePath(QString::fromStdString(fixture).section(QLatin1Char('.'), 0, 0));
             writeTorchStateDict((base + QStringLiteral(".pt")).toStdString(), set.tensors);
             writeSafetensors((base + QStringLiteral(".safetensors")).toStdString(), set.tensors);
-            args << QString::fromStdString(fixture) << base + QStringLiteral(".pt") << base + QStringLiteral(".safetensors");
+            args << QString::fromStdString(fixture) << base + QStringLiteral(".pt")
+                 << base + QStringLiteral(".safetensors");
         }
         QVERIFY(runPython(QString::fromUtf8(kPythonCheck), args, &out, &err, &code));
         QVERIFY2(code == 0, err.constData());

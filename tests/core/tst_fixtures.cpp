@@ -4,9 +4,9 @@
 // tied storages and metadata. These files come from torch.save, so nothing may fail.
 #include "core/formats/documentreader.h"
 #include "core/io/readerror.h"
-#include "core/stats/tensorstats.h"
-#include "core/report/valuejson.h"
 #include "core/report/inspectreport.h"
+#include "core/report/valuejson.h"
+#include "core/stats/tensorstats.h"
 #include "tests/support/fixtureexpectations.h"
 
 #include <QtTest>
@@ -48,11 +48,11 @@ QString text(const std::vector<std::string> &v)
 } // namespace
 
 // Every test function starts the same way: its row's file, opened once, and its expectations.
-#define OPEN_DOCUMENT()                                                                               \
-    QFETCH(QString, path);                                                                            \
-    QFETCH(QByteArray, want);                                                                         \
-    const json w = json::parse(want.toStdString());                                                  \
-    const te::Document *doc = document(path);                                                         \
+#define OPEN_DOCUMENT()                                                                                                \
+    QFETCH(QString, path);                                                                                             \
+    QFETCH(QByteArray, want);                                                                                          \
+    const json w = json::parse(want.toStdString());                                                                    \
+    const te::Document *doc = document(path);                                                                          \
     QVERIFY2(doc, qPrintable(QStringLiteral("readDocument threw: ") + m_errors[path]))
 
 class FixturesTest : public QObject {
@@ -90,8 +90,8 @@ private:
             for (const auto &[name, entry] : expected()[section].items()) {
                 if (required && !entry.contains(required))
                     continue;
-                QTest::newRow(name.c_str()) << dir + QLatin1Char('/') + QString::fromStdString(name)
-                                            << QByteArray::fromStdString(entry.dump());
+                QTest::newRow(name.c_str())
+                    << dir + QLatin1Char('/') + QString::fromStdString(name) << QByteArray::fromStdString(entry.dump());
             }
         }
     }
@@ -225,21 +225,23 @@ private slots:
                 // PyTorch's sum was NaN/Inf: the finite part and the counts carry the check.
                 QVERIFY2(close(st.finiteSum, e["finite_sum"].get<double>()),
                          qPrintable(QStringLiteral("%1: finite sum %2, expected %3")
-                                        .arg(QString::fromStdString(key)).arg(st.finiteSum, 0, 'g', 17)
+                                        .arg(QString::fromStdString(key))
+                                        .arg(st.finiteSum, 0, 'g', 17)
                                         .arg(e["finite_sum"].get<double>(), 0, 'g', 17)));
                 QCOMPARE(st.nans, e["nan_count"].get<uint64_t>());
                 QCOMPARE(st.posInfs, e["posinf_count"].get<uint64_t>());
                 QCOMPARE(st.negInfs, e["neginf_count"].get<uint64_t>());
                 continue;
             }
-            QVERIFY2(close(st.sum, number(e["sum"])),
-                     qPrintable(QStringLiteral("%1: sum %2, expected %3")
-                                    .arg(QString::fromStdString(key)).arg(st.sum, 0, 'g', 17)
-                                    .arg(number(e["sum"]), 0, 'g', 17)));
+            QVERIFY2(close(st.sum, number(e["sum"])), qPrintable(QStringLiteral("%1: sum %2, expected %3")
+                                                                     .arg(QString::fromStdString(key))
+                                                                     .arg(st.sum, 0, 'g', 17)
+                                                                     .arg(number(e["sum"]), 0, 'g', 17)));
             if (e.contains("sum_imag"))
                 QVERIFY2(close(st.sumImag, number(e["sum_imag"])),
                          qPrintable(QStringLiteral("%1: imaginary sum %2, expected %3")
-                                        .arg(QString::fromStdString(key)).arg(st.sumImag, 0, 'g', 17)
+                                        .arg(QString::fromStdString(key))
+                                        .arg(st.sumImag, 0, 'g', 17)
                                         .arg(number(e["sum_imag"]), 0, 'g', 17)));
         }
     }
@@ -263,13 +265,18 @@ private slots:
             for (size_t k = 0; k < got.size(); ++k) {
                 const double wanted = number(e["first"][k]);
                 QVERIFY2(close(got[k], wanted), qPrintable(QStringLiteral("%1[%2] = %3, expected %4")
-                                                               .arg(key).arg(k).arg(got[k], 0, 'g', 17)
+                                                               .arg(key)
+                                                               .arg(k)
+                                                               .arg(got[k], 0, 'g', 17)
                                                                .arg(wanted, 0, 'g', 17)));
                 if (e.contains("first_imag")) {
                     const double wantedImag = number(e["first_imag"][k]);
                     QVERIFY2(close(imag.at(k), wantedImag),
                              qPrintable(QStringLiteral("%1[%2] imaginary = %3, expected %4")
-                                            .arg(key).arg(k).arg(imag.at(k), 0, 'g', 17).arg(wantedImag, 0, 'g', 17)));
+                                            .arg(key)
+                                            .arg(k)
+                                            .arg(imag.at(k), 0, 'g', 17)
+                                            .arg(wantedImag, 0, 'g', 17)));
                 }
             }
         }
@@ -327,9 +334,9 @@ private slots:
     {
         OPEN_DOCUMENT();
         for (const auto &[key, value] : w["metadata"].items()) {
-            QVERIFY2(doc->metadata.contains(key), qPrintable(QStringLiteral("metadata key %1 missing; have %2")
-                                                                  .arg(QString::fromStdString(key),
-                                                                       QString::fromStdString(doc->metadata.dump()))));
+            QVERIFY2(doc->metadata.contains(key),
+                     qPrintable(QStringLiteral("metadata key %1 missing; have %2")
+                                    .arg(QString::fromStdString(key), QString::fromStdString(doc->metadata.dump()))));
             const auto &got = doc->metadata[key];
             const QString what = QString::fromStdString(key + ": " + got.dump() + ", expected " + value.dump());
             if (value.is_number_float())

@@ -91,12 +91,12 @@ private slots:
         if (doc)
             for (const auto &g : doc->security.globals)
                 named.insert(g.name);
-        const QString context = QStringLiteral("outcome %1 (%2), globals: %3")
-                                    .arg(outcome,
-                                         doc ? QString::fromStdString(doc->error.empty() ? std::string("no error")
-                                                                                        : doc->error)
-                                             : readError,
-                                         joined(named));
+        const QString context =
+            QStringLiteral("outcome %1 (%2), globals: %3")
+                .arg(outcome,
+                     doc ? QString::fromStdString(doc->error.empty() ? std::string("no error") : doc->error)
+                         : readError,
+                     joined(named));
 
         QStringList accepted;
         for (const auto &v : rule["accept_verdicts"])
@@ -119,7 +119,8 @@ private slots:
             for (const auto &k : rule["tensor_error_keys"]) {
                 const te::TensorInfo *t = tensorByKey(*doc, k.get<std::string>());
                 QVERIFY2(t, qPrintable(QStringLiteral("no tensor %1").arg(QString::fromStdString(k))));
-                QVERIFY2(!t->error.empty(), qPrintable(QStringLiteral("%1 has no error").arg(QString::fromStdString(k))));
+                QVERIFY2(!t->error.empty(),
+                         qPrintable(QStringLiteral("%1 has no error").arg(QString::fromStdString(k))));
                 // Reported broken means not read either.
                 QVERIFY(!te::computeStats(*doc, *t).ok);
                 std::string error;

@@ -22,10 +22,7 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string fixture(const std::string &name)
-{
-    return std::string(TE_FIXTURES_DIR) + "/" + name;
-}
+std::string fixture(const std::string &name) { return std::string(TE_FIXTURES_DIR) + "/" + name; }
 
 // A writable copy of a fixture folder, to break on purpose.
 QString copyFolder(const QTemporaryDir &tmp, const char *name)
@@ -101,11 +98,12 @@ private slots:
         }
         const std::string firstKey = index["weight_map"].begin().key();
         const std::string firstShard = index["weight_map"].begin().value();
-        const std::string otherShard = firstShard.find("00001") != std::string::npos ? "model-00002-of-00002.safetensors"
-                                                                                      : "model-00001-of-00002.safetensors";
-        index["weight_map"][firstKey] = otherShard;            // a tensor not where the index says
-        index["metadata"]["total_size"] = 12345;               // a wrong total
-        index["weight_map"]["ghost.weight"] = firstShard;      // a tensor no shard holds
+        const std::string otherShard = firstShard.find("00001") != std::string::npos
+                                           ? "model-00002-of-00002.safetensors"
+                                           : "model-00001-of-00002.safetensors";
+        index["weight_map"][firstKey] = otherShard;       // a tensor not where the index says
+        index["metadata"]["total_size"] = 12345;          // a wrong total
+        index["weight_map"]["ghost.weight"] = firstShard; // a tensor no shard holds
         std::ofstream(indexPath) << index.dump(2);
         auto doc = readDocument(dir.toStdString());
         QVERIFY(anyWarning(*doc, "the index puts " + firstKey + " in " + otherShard + " but it is in " + firstShard));
@@ -135,7 +133,8 @@ private slots:
         auto doc = readDocument(fixture("hf/tiny_gpt2_bin"));
         const auto groups = doc->sharedStorageGroups();
         QCOMPARE(groups.size(), size_t(1));
-        QCOMPARE(groups[0], expected()["files"]["hf/tiny_gpt2_bin"]["shared_storage"][0].get<std::vector<std::string>>());
+        QCOMPARE(groups[0],
+                 expected()["files"]["hf/tiny_gpt2_bin"]["shared_storage"][0].get<std::vector<std::string>>());
     }
 
     void cacheListing()

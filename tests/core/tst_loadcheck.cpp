@@ -2,8 +2,8 @@
 // missing, unexpected and size-mismatch sets and the strict and non-strict error texts
 // equal what load_state_dict reported, and the top suggestion makes prefixed state dicts load.
 #include "core/diagnose/loaddiagnosis.h"
-#include "core/report/loadreportjson.h"
 #include "core/formats/documentreader.h"
+#include "core/report/loadreportjson.h"
 #include "tests/support/fixtureexpectations.h"
 
 #include <QProcess>
@@ -21,10 +21,7 @@ std::unique_ptr<Document> open(const std::string &name)
     return readDocument(std::string(TE_FIXTURES_DIR) + "/" + name);
 }
 
-std::vector<std::string> strings(const json &a)
-{
-    return a.get<std::vector<std::string>>();
-}
+std::vector<std::string> strings(const json &a) { return a.get<std::vector<std::string>>(); }
 
 void compareMismatches(const LoadReport &r, const json &e)
 {
@@ -33,7 +30,8 @@ void compareMismatches(const LoadReport &r, const json &e)
     QCOMPARE(r.shapeMismatch.size(), e["size_mismatch"].size());
     for (size_t i = 0; i < r.shapeMismatch.size(); ++i) {
         QCOMPARE(r.shapeMismatch[i].key, e["size_mismatch"][i]["key"].get<std::string>());
-        QCOMPARE(r.shapeMismatch[i].checkpointShape, e["size_mismatch"][i]["checkpoint_shape"].get<std::vector<int64_t>>());
+        QCOMPARE(r.shapeMismatch[i].checkpointShape,
+                 e["size_mismatch"][i]["checkpoint_shape"].get<std::vector<int64_t>>());
         QCOMPARE(r.shapeMismatch[i].modelShape, e["size_mismatch"][i]["model_shape"].get<std::vector<int64_t>>());
     }
 }
@@ -65,7 +63,8 @@ private slots:
         compareMismatches(r, e);
         QCOMPARE(r.strictError, e["strict_error"].get<std::string>());
         QCOMPARE(r.strictOk, false);
-        const std::string nonStrict = e["nonstrict_error"].is_null() ? std::string() : e["nonstrict_error"].get<std::string>();
+        const std::string nonStrict =
+            e["nonstrict_error"].is_null() ? std::string() : e["nonstrict_error"].get<std::string>();
         QCOMPARE(r.nonStrictError, nonStrict);
         QCOMPARE(r.nonStrictOk, nonStrict.empty());
     }
@@ -206,8 +205,9 @@ private slots:
                       dir + QStringLiteral("mismatch_model.pt"), QStringLiteral("--non-strict")});
         QVERIFY(p.waitForFinished(30000));
         QCOMPARE(p.exitCode(), 1);
-        p.start(cli, {QStringLiteral("check"), dir + QStringLiteral("dataparallel_state_dict.pt"), QStringLiteral("--against"),
-                      dir + QStringLiteral("model_pickled.pt"), QStringLiteral("--rename"), QStringLiteral("module.=")});
+        p.start(cli, {QStringLiteral("check"), dir + QStringLiteral("dataparallel_state_dict.pt"),
+                      QStringLiteral("--against"), dir + QStringLiteral("model_pickled.pt"), QStringLiteral("--rename"),
+                      QStringLiteral("module.=")});
         QVERIFY(p.waitForFinished(30000));
         QCOMPARE(p.exitCode(), 0);
         p.start(cli, {QStringLiteral("check"), dir + QStringLiteral("state_dict.pt")});
@@ -224,19 +224,21 @@ private slots:
         QTest::addColumn<int>("exitCode");
         QTest::addColumn<bool>("warns");
         const QStringList none;
-        QTest::newRow("nothing loads") << "dtypes.pt" << "scripted.pt" << none << 1 << true;
-        QTest::newRow("nothing loads, json") << "dtypes.pt" << "scripted.pt" << QStringList{QStringLiteral("--json")}
-                                             << 1 << true;
-        QTest::newRow("almost everything loads") << "checkpoint.pt" << "scripted.pt" << none << 0 << false;
-        QTest::newRow("below --min-loaded") << "checkpoint.pt" << "scripted.pt"
-                                            << QStringList{QStringLiteral("--min-loaded"), QStringLiteral("0.999")} << 1
-                                            << false;
-        QTest::newRow("above --min-loaded") << "checkpoint.pt" << "scripted.pt"
-                                            << QStringList{QStringLiteral("--min-loaded"), QStringLiteral("0.9")} << 0
-                                            << false;
-        QTest::newRow("--min-loaded out of range") << "checkpoint.pt" << "scripted.pt"
-                                                   << QStringList{QStringLiteral("--min-loaded"), QStringLiteral("2")}
-                                                   << 2 << false;
+        QTest::newRow("nothing loads") << "dtypes.pt"
+                                       << "scripted.pt" << none << 1 << true;
+        QTest::newRow("nothing loads, json") << "dtypes.pt"
+                                             << "scripted.pt" << QStringList{QStringLiteral("--json")} << 1 << true;
+        QTest::newRow("almost everything loads") << "checkpoint.pt"
+                                                 << "scripted.pt" << none << 0 << false;
+        QTest::newRow("below --min-loaded")
+            << "checkpoint.pt"
+            << "scripted.pt" << QStringList{QStringLiteral("--min-loaded"), QStringLiteral("0.999")} << 1 << false;
+        QTest::newRow("above --min-loaded")
+            << "checkpoint.pt"
+            << "scripted.pt" << QStringList{QStringLiteral("--min-loaded"), QStringLiteral("0.9")} << 0 << false;
+        QTest::newRow("--min-loaded out of range")
+            << "checkpoint.pt"
+            << "scripted.pt" << QStringList{QStringLiteral("--min-loaded"), QStringLiteral("2")} << 2 << false;
     }
 
     void nonStrictNeedsSomethingLoaded()
@@ -270,8 +272,8 @@ private slots:
         auto model = open("mismatch_model.pt");
         ExpectedModel m = expectedModelFrom(*model);
         const nlohmann::ordered_json j = loadReportJson(diagnoseLoad(*weights, "", m, {}), m);
-        for (const char *key : {"missing", "unexpected", "shape_mismatch", "dtype_mismatch", "strict_ok", "strict_error",
-                                "loaded", "suggestions"})
+        for (const char *key : {"missing", "unexpected", "shape_mismatch", "dtype_mismatch", "strict_ok",
+                                "strict_error", "loaded", "suggestions"})
             QVERIFY2(j.contains(key), key);
         QCOMPARE(j["loaded"].get<int>(), 8);
         QCOMPARE(j["shape_mismatch"][0]["checkpoint_shape"], nlohmann::ordered_json({32, 8}));

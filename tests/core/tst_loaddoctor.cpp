@@ -190,7 +190,8 @@ private slots:
             WeightsSource w;
             for (const auto &k : model)
                 if (pick(10) != 0)
-                    w.keys.push_back(keyOf((pick(3) == 0 ? "module." : "") + k.key, {static_cast<int64_t>(pick(3) + 1)}));
+                    w.keys.push_back(
+                        keyOf((pick(3) == 0 ? "module." : "") + k.key, {static_cast<int64_t>(pick(3) + 1)}));
             w.keys.push_back(keyOf("extra.gamma"));
             w.keys.push_back(w.keys[pick(w.keys.size())]); // a key twice
             w.hasMetadata = round % 2 == 0;
@@ -269,10 +270,10 @@ private slots:
         std::string expected = key.toStdString();
         try {
             expected = std::regex_replace(expected, std::regex(rule.from), rule.to);
-        } catch (const std::regex_error &) {
-        }
+        } catch (const std::regex_error &) { }
         QCOMPARE(applyRules(key.toStdString(), {rule}), expected);
-        QCOMPARE(applyRules(std::vector<KeySpec>{keyOf(key.toStdString())}, {rule}), std::vector<std::string>{expected});
+        QCOMPARE(applyRules(std::vector<KeySpec>{keyOf(key.toStdString())}, {rule}),
+                 std::vector<std::string>{expected});
     }
 };
 

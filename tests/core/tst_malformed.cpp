@@ -4,14 +4,14 @@
 // still reported (tests/fixtures/malformed, written by make_malformed.py). Nesting
 // thousands of levels deep is read as torch.load reads it, in bounded time and memory, and
 // nothing that renders values, keys or code takes time quadratic in the input.
+#include "core/document/documenttree.h"
 #include "core/formats/documentreader.h"
 #include "core/formats/torchscriptcode.h"
 #include "core/io/readerror.h"
 #include "core/io/ziparchive.h"
-#include "core/document/documenttree.h"
-#include "core/stats/tensorstats.h"
-#include "core/report/valuejson.h"
 #include "core/report/inspectreport.h"
+#include "core/report/valuejson.h"
+#include "core/stats/tensorstats.h"
 
 #include <QElapsedTimer>
 #include <QtTest>
@@ -71,7 +71,8 @@ std::string smallInt(uint8_t v) { return std::string("K") + static_cast<char>(v)
 // storage bytes, so the tensor is listed with that error; listing is what is tested).
 std::string tensorOps()
 {
-    const std::string pid = "(" + str("storage") + "ctorch\nFloatStorage\n" + str("0") + str("cpu") + smallInt(4) + "tQ";
+    const std::string pid =
+        "(" + str("storage") + "ctorch\nFloatStorage\n" + str("0") + str("cpu") + smallInt(4) + "tQ";
     return "ctorch._utils\n_rebuild_tensor_v2\n(" + pid + smallInt(0) + "(" + smallInt(4) + "t(" + smallInt(1) +
            "t\x89" + "ccollections\nOrderedDict\n)R" + "tR";
 }
@@ -94,10 +95,7 @@ std::string nestedDicts(int depth)
 }
 
 // [[[... [tensor] ...]]], `depth` lists below the root.
-std::string nestedLists(int depth)
-{
-    return pickle("]" + repeat("]", depth) + tensorOps() + repeat("a", depth + 1));
-}
+std::string nestedLists(int depth) { return pickle("]" + repeat("]", depth) + tensorOps() + repeat("a", depth + 1)); }
 
 // Objects whose state holds the next one under 'a', as a pickled class instance nests.
 std::string nestedObjects(int depth)
@@ -211,8 +209,9 @@ private slots:
             QVERIFY2(t, qPrintable(QStringLiteral("no tensor %1").arg(QString::fromStdString(key))));
             for (const auto &r : reasons)
                 QVERIFY2(t->error.find(r.get<std::string>()) != std::string::npos,
-                         qPrintable(QStringLiteral("'%1' not in: %2")
-                                        .arg(QString::fromStdString(r.get<std::string>()), QString::fromStdString(t->error))));
+                         qPrintable(
+                             QStringLiteral("'%1' not in: %2")
+                                 .arg(QString::fromStdString(r.get<std::string>()), QString::fromStdString(t->error))));
             QVERIFY(!te::computeStats(*doc, *t).ok);
             std::string error;
             QVERIFY(te::readValues(*doc, *t, 4, nullptr, &error).empty());
@@ -342,12 +341,12 @@ private slots:
         QTest::addColumn<qint64>("storageOffset");
         QTest::addColumn<qint64>("fileOffset");
         QTest::addColumn<QString>("error");
-        QTest::newRow("float64 over 16 bytes") << int(te::DType::Float64) << qint64(0) << qint64(0)
-                                               << QStringLiteral("reaches byte 32");
-        QTest::newRow("offset past the record") << int(te::DType::Float32) << qint64(1) << qint64(0)
-                                                << QStringLiteral("reaches byte 20");
-        QTest::newRow("record past the file") << int(te::DType::Float32) << qint64(0) << qint64(8)
-                                              << QStringLiteral("outside the file");
+        QTest::newRow("float64 over 16 bytes")
+            << int(te::DType::Float64) << qint64(0) << qint64(0) << QStringLiteral("reaches byte 32");
+        QTest::newRow("offset past the record")
+            << int(te::DType::Float32) << qint64(1) << qint64(0) << QStringLiteral("reaches byte 20");
+        QTest::newRow("record past the file")
+            << int(te::DType::Float32) << qint64(0) << qint64(8) << QStringLiteral("outside the file");
         QTest::newRow("fits") << int(te::DType::Float32) << qint64(0) << qint64(0) << QString();
     }
 
@@ -396,17 +395,17 @@ private slots:
         QTest::addColumn<bool>("whole"); // the signature is all of it, not its start
         QTest::addColumn<qint64>("maxMs");
         const QByteArray head("class Net(Module):\n  __parameters__ = [\"w\", ]\n  def forward(self");
-        QTest::newRow("over three lines") << head + ",\n    x: Tensor,\n    y: Tensor) -> Tensor:\n    return x\n"
-                                          << QStringLiteral("forward(self, x: Tensor, y: Tensor) -> Tensor") << true
-                                          << qint64(1000);
-        QTest::newRow("4 MiB of blank lines, never closed") << head + QByteArray(4 << 20, '\n')
-                                                            << QStringLiteral("forward(self") << true << qint64(500);
+        QTest::newRow("over three lines")
+            << head + ",\n    x: Tensor,\n    y: Tensor) -> Tensor:\n    return x\n"
+            << QStringLiteral("forward(self, x: Tensor, y: Tensor) -> Tensor") << true << qint64(1000);
+        QTest::newRow("4 MiB of blank lines, never closed")
+            << head + QByteArray(4 << 20, '\n') << QStringLiteral("forward(self") << true << qint64(500);
         // A '-' on each line stops a search for "->" at every character searched.
-        QTest::newRow("4 MiB of '-' lines, never closed") << head + QByteArray("\n-").repeated(2 << 20)
-                                                          << QStringLiteral("forward(self - -") << false << qint64(500);
-        QTest::newRow("4 MiB of arguments") << head + QByteArray(",\n x: Tensor").repeated(400000) + ") -> Tensor:\n"
-                                            << QStringLiteral("forward(self, x: Tensor, x: Tensor") << false
-                                            << qint64(1000);
+        QTest::newRow("4 MiB of '-' lines, never closed")
+            << head + QByteArray("\n-").repeated(2 << 20) << QStringLiteral("forward(self - -") << false << qint64(500);
+        QTest::newRow("4 MiB of arguments")
+            << head + QByteArray(",\n x: Tensor").repeated(400000) + ") -> Tensor:\n"
+            << QStringLiteral("forward(self, x: Tensor, x: Tensor") << false << qint64(1000);
     }
 
     void torchScriptSignature()
@@ -418,7 +417,8 @@ private slots:
         te::Document doc;
         QElapsedTimer timer;
         timer.start();
-        te::parseTorchScriptSource(doc, "__torch__", std::string_view(code.constData(), static_cast<size_t>(code.size())));
+        te::parseTorchScriptSource(doc, "__torch__",
+                                   std::string_view(code.constData(), static_cast<size_t>(code.size())));
         const qint64 elapsed = timer.elapsed();
         QVERIFY(doc.torchscript.classes.count("__torch__.Net"));
         const te::TorchScriptClass &net = doc.torchscript.classes["__torch__.Net"];
@@ -426,7 +426,8 @@ private slots:
         if (whole)
             QCOMPARE(QString::fromStdString(net.forwardSignature), signature);
         else
-            QVERIFY2(net.forwardSignature.rfind(signature.toStdString(), 0) == 0, net.forwardSignature.substr(0, 80).c_str());
+            QVERIFY2(net.forwardSignature.rfind(signature.toStdString(), 0) == 0,
+                     net.forwardSignature.substr(0, 80).c_str());
         QVERIFY(net.forwardSignature.size() <= 70 * 1024);
         QVERIFY2(elapsed < maxMs * kSlowdown, qPrintable(QStringLiteral("took %1 ms").arg(elapsed)));
     }

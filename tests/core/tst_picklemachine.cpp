@@ -9,19 +9,31 @@ private slots:
     // MEMOIZE stores at len(memo), not at "last index + 1", exactly like CPython.
     void memoizeNumbering()
     {
-        UNPICKLE(u, "\x80\x04\x8c\x01" "a\x94" "0\x8c\x01" "b\x94" "0h\x01h\x00\x86."s);
+        UNPICKLE(u, "\x80\x04\x8c\x01"
+                    "a\x94"
+                    "0\x8c\x01"
+                    "b\x94"
+                    "0h\x01h\x00\x86."s);
         EXPECT_VALUE(u);
         QCOMPARE(u->value->items[0]->text, std::string("b"));
         QCOMPARE(u->value->items[1]->text, std::string("a"));
 
         // BINPUT 5 makes len(memo) 1, so the next MEMOIZE takes index 1, not 6.
-        UNPICKLE(mixed, "\x80\x04\x8c\x01" "aq\x05" "0\x8c\x01" "b\x94" "0h\x01h\x05\x86."s);
+        UNPICKLE(mixed, "\x80\x04\x8c\x01"
+                        "aq\x05"
+                        "0\x8c\x01"
+                        "b\x94"
+                        "0h\x01h\x05\x86."s);
         EXPECT_VALUE(mixed);
         QCOMPARE(mixed->value->items[0]->text, std::string("b"));
         QCOMPARE(mixed->value->items[1]->text, std::string("a"));
 
         // ... and overwrites what BINPUT 1 stored there.
-        UNPICKLE(over, "\x80\x04\x8c\x01" "aq\x01" "0\x8c\x01" "b\x94" "0h\x01."s);
+        UNPICKLE(over, "\x80\x04\x8c\x01"
+                       "aq\x01"
+                       "0\x8c\x01"
+                       "b\x94"
+                       "0h\x01."s);
         EXPECT_VALUE(over);
         QCOMPARE(over->value->text, std::string("b"));
     }
@@ -75,10 +87,12 @@ private slots:
 
     void stackOps()
     {
-        UNPICKLE(dup, "K\x01" "2\x86."s);
+        UNPICKLE(dup, "K\x01"
+                      "2\x86."s);
         EXPECT_VALUE(dup);
         QCOMPARE(dup->value->items[0], dup->value->items[1]);
-        UNPICKLE(popMark, "K\x01(K\x02K\x03" "1."s);
+        UNPICKLE(popMark, "K\x01(K\x02K\x03"
+                          "1."s);
         EXPECT_VALUE(popMark);
         QCOMPARE(popMark->value->integer, int64_t(1));
         UNPICKLE(underflow, "0."s);
@@ -142,7 +156,8 @@ private slots:
 
     void newObjMakesObject()
     {
-        UNPICKLE(u, "\x80\x02" "c__main__\nNet\n)\x81}(X\x01\x00\x00\x00xK\x01ub."s);
+        UNPICKLE(u, "\x80\x02"
+                    "c__main__\nNet\n)\x81}(X\x01\x00\x00\x00xK\x01ub."s);
         EXPECT_VALUE(u);
         QCOMPARE(u->value->kind, te::ValueKind::Object);
         QVERIFY(u->value->callee->isGlobal("__main__", "Net"));
@@ -210,7 +225,9 @@ private slots:
 
     void orderedDictBecomesDict()
     {
-        UNPICKLE(u, "\x80\x02" "ccollections\nOrderedDict\n)R(X\x01\x00\x00\x00zK\x01X\x01\x00\x00\x00" "aK\x02u."s);
+        UNPICKLE(u, "\x80\x02"
+                    "ccollections\nOrderedDict\n)R(X\x01\x00\x00\x00zK\x01X\x01\x00\x00\x00"
+                    "aK\x02u."s);
         EXPECT_VALUE(u);
         QCOMPARE(u->value->kind, te::ValueKind::Dict);
         QVERIFY(u->value->ordered);
@@ -224,10 +241,13 @@ private slots:
     // exactly as pickle.dumps(b'\xffab', 2) writes it.
     void codecsEncodeBecomesBytes()
     {
-        UNPICKLE(u, "\x80\x02" "c_codecs\nencode\nq\x00X\x04\x00\x00\x00\xc3\xbf" "abq\x01X\x06\x00\x00\x00latin1q\x02\x86q\x03Rq\x04."s);
+        UNPICKLE(u, "\x80\x02"
+                    "c_codecs\nencode\nq\x00X\x04\x00\x00\x00\xc3\xbf"
+                    "abq\x01X\x06\x00\x00\x00latin1q\x02\x86q\x03Rq\x04."s);
         EXPECT_VALUE(u);
         QCOMPARE(u->value->kind, te::ValueKind::Bytes);
-        QCOMPARE(QByteArray::fromStdString(u->value->text), QByteArray("\xff" "ab"));
+        QCOMPARE(QByteArray::fromStdString(u->value->text), QByteArray("\xff"
+                                                                       "ab"));
     }
 
     void protocolAboveFiveRejected()
@@ -256,7 +276,8 @@ private slots:
 
     void persistentIdNeedsHooks()
     {
-        UNPICKLE(u, "\x80\x02X\x01\x00\x00\x00" "0Q."s);
+        UNPICKLE(u, "\x80\x02X\x01\x00\x00\x00"
+                    "0Q."s);
         EXPECT_ERROR(u);
     }
 
@@ -270,7 +291,10 @@ private slots:
         QTest::newRow("no STOP") << QByteArray("\x80\x02N", 3) << qint64(3);
         QTest::newRow("PROTO argument") << QByteArray("\x80", 1) << qint64(0);
         QTest::newRow("GLOBAL line") << QByteArray("NNcos\nsys", 9) << qint64(2);
-        QTest::newRow("BINUNICODE") << QByteArray("NX\x05\x00\x00\x00" "ab", 8) << qint64(1);
+        QTest::newRow("BINUNICODE") << QByteArray("NX\x05\x00\x00\x00"
+                                                  "ab",
+                                                  8)
+                                    << qint64(1);
         QTest::newRow("LONG_BINPUT") << QByteArray("N]r\x01\x02", 5) << qint64(2);
     }
     void truncatedNamesOffset()
@@ -305,8 +329,7 @@ private slots:
         QTest::addColumn<QString>("limit");
         QTest::newRow("maxMarkDepth") << QByteArray("(((N.") << QByteArray("((((N.") << QStringLiteral("marks");
         QTest::newRow("maxMemo") << QByteArray::fromStdString("Nq\x00q\x01q\x02q\x01."s)
-                                 << QByteArray::fromStdString("Nq\x00q\x01q\x02q\x03."s)
-                                 << QStringLiteral("memo");
+                                 << QByteArray::fromStdString("Nq\x00q\x01q\x02q\x03."s) << QStringLiteral("memo");
         // Strings, not None: None, booleans and small ints are shared and count once.
         QTest::newRow("maxValues") << QByteArray::fromStdString("X\0\0\0\0X\0\0\0\0\x86."s)
                                    << QByteArray::fromStdString("X\0\0\0\0X\0\0\0\0X\0\0\0\0\x86."s)
@@ -318,8 +341,7 @@ private slots:
         QTest::newRow("maxDigits FLOAT") << QByteArray("F1.2345\n.") << QByteArray("F1.23456\n.")
                                          << QStringLiteral("digits");
         QTest::newRow("maxStack") << QByteArray("NNN\x87.") << QByteArray("NNNN0\x87.") << QStringLiteral("stack");
-        QTest::newRow("maxLine") << QByteArray("S'abcdef'\n.") << QByteArray("S'abcdefg'\n.")
-                                 << QStringLiteral("line");
+        QTest::newRow("maxLine") << QByteArray("S'abcdef'\n.") << QByteArray("S'abcdefg'\n.") << QStringLiteral("line");
     }
     void limits()
     {
@@ -371,7 +393,8 @@ private slots:
         // The flag is polled every 65536 opcodes: enough of them to reach the check.
         std::string bytes = "N";
         for (int i = 0; i < 70000; ++i)
-            bytes += "2" "0";
+            bytes += "2"
+                     "0";
         bytes += ".";
         std::atomic<bool> cancel{true};
         te::ValueArena arena;

@@ -20,8 +20,8 @@ private slots:
         QTest::newRow("zero") << QByteArray("I0\n.") << te::ValueKind::Int << qint64(0) << QString();
         QTest::newRow("true") << QByteArray("I01\n.") << te::ValueKind::Bool << qint64(1) << QString();
         QTest::newRow("false") << QByteArray("I00\n.") << te::ValueKind::Bool << qint64(0) << QString();
-        QTest::newRow("beyond int64") << QByteArray("I99999999999999999999\n.") << te::ValueKind::BigInt
-                                      << qint64(0) << QStringLiteral("99999999999999999999");
+        QTest::newRow("beyond int64") << QByteArray("I99999999999999999999\n.") << te::ValueKind::BigInt << qint64(0)
+                                      << QStringLiteral("99999999999999999999");
         QTest::newRow("long") << QByteArray("L123L\n.") << te::ValueKind::Int << qint64(123) << QString();
         QTest::newRow("long negative") << QByteArray("L-5L\n.") << te::ValueKind::Int << qint64(-5) << QString();
         QTest::newRow("long without suffix") << QByteArray("L77\n.") << te::ValueKind::Int << qint64(77) << QString();
@@ -102,7 +102,8 @@ private slots:
         QTest::newRow("escaped backslash") << QByteArray("Va\\u005cb\n.") << QStringLiteral("a\\b");
         QTest::newRow("newline escape") << QByteArray("Va\\u000ab\n.") << QStringLiteral("a\nb");
         QTest::newRow("U escape") << QByteArray("V\\U0001f600\n.") << QString::fromUtf8("\xf0\x9f\x98\x80");
-        QTest::newRow("written by Python 3") << QByteArray("Vcaf\xe9\\u005cx\np0\n.") << QString::fromUtf8("caf\xc3\xa9\\x");
+        QTest::newRow("written by Python 3")
+            << QByteArray("Vcaf\xe9\\u005cx\np0\n.") << QString::fromUtf8("caf\xc3\xa9\\x");
     }
     void protocol0Unicode()
     {
@@ -155,8 +156,8 @@ private slots:
         QTest::newRow("LONG1 -1") << QByteArray("\x8a\x01\xff.", 4) << qint64(-1);
         QTest::newRow("LONG1 -32768") << QByteArray("\x8a\x02\x00\x80.", 5) << qint64(-32768);
         QTest::newRow("LONG1 128") << QByteArray("\x8a\x02\x80\x00.", 5) << qint64(128);
-        QTest::newRow("LONG1 int64 min")
-            << QByteArray("\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x80.", 11) << qint64(INT64_MIN);
+        QTest::newRow("LONG1 int64 min") << QByteArray("\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x80.", 11)
+                                         << qint64(INT64_MIN);
         QTest::newRow("LONG4 32767") << QByteArray("\x8b\x02\x00\x00\x00\xff\x7f.", 8) << qint64(32767);
     }
     void binaryInts()
@@ -225,7 +226,10 @@ private slots:
         auto row = [](const char *name, const std::string &b, te::ValueKind k, const char *c, int n) {
             QTest::newRow(name) << QByteArray::fromStdString(b) << k << QByteArray(c, n);
         };
-        row("SHORT_BINUNICODE", "\x8c\x03" "abc."s, te::ValueKind::String, "abc", 3);
+        row("SHORT_BINUNICODE",
+            "\x8c\x03"
+            "abc."s,
+            te::ValueKind::String, "abc", 3);
         row("BINUNICODE", "X"s + le32(4) + "\xc3\xa9xy."s, te::ValueKind::String, "\xc3\xa9xy", 4);
         row("BINUNICODE8", "\x8d"s + le64(3) + "abc."s, te::ValueKind::String, "abc", 3);
         row("BINUNICODE empty", "X"s + le32(0) + "."s, te::ValueKind::String, "", 0);
@@ -248,8 +252,8 @@ private slots:
     }
 
     // CPython decodes the binary unicode opcodes as UTF-8 (errors "surrogatepass") and
-    // GLOBAL's lines as strict UTF-8, and fails on anything else, so torch.load cannot read such a file; text that is not
-    // UTF-8 must not reach the value tree, whose strings end up in JSON reports.
+    // GLOBAL's lines as strict UTF-8, and fails on anything else, so torch.load cannot read such a file; text that is
+    // not UTF-8 must not reach the value tree, whose strings end up in JSON reports.
     void unicodeMustBeUtf8_data()
     {
         QTest::addColumn<QByteArray>("bytes");
@@ -276,7 +280,8 @@ private slots:
         QTest::newRow("BINBYTES8 2**64-1") << QByteArray::fromStdString("\x8e"s + le64(~uint64_t(0)) + "abc."s);
         QTest::newRow("BINUNICODE one too many") << QByteArray::fromStdString("X"s + le32(5) + "abcd"s);
         QTest::newRow("BINSTRING negative") << QByteArray::fromStdString("T"s + le32(0xFFFFFFFFu) + "ab."s);
-        QTest::newRow("SHORT_BINBYTES") << QByteArray::fromStdString("C\x09" "abc."s);
+        QTest::newRow("SHORT_BINBYTES") << QByteArray::fromStdString("C\x09"
+                                                                     "abc."s);
         QTest::newRow("LONG4 2**31") << QByteArray::fromStdString("\x8b"s + le32(0x80000000u) + "ab."s);
     }
     void lengthBeyondTheEnd()
@@ -321,7 +326,9 @@ private slots:
 
     void listsAndAppends()
     {
-        UNPICKLE(u, "](K\x01K\x02" "eK\x03" "a."s);
+        UNPICKLE(u, "](K\x01K\x02"
+                    "eK\x03"
+                    "a."s);
         EXPECT_VALUE(u);
         QCOMPARE(u->value->kind, te::ValueKind::List);
         QCOMPARE(int(u->value->items.size()), 3);
@@ -330,7 +337,8 @@ private slots:
         EXPECT_VALUE(l);
         QCOMPARE(l->value->kind, te::ValueKind::List);
         QCOMPARE(int(l->value->items.size()), 2);
-        UNPICKLE(bad, "NK\x01" "a."s); // APPEND to None
+        UNPICKLE(bad, "NK\x01"
+                      "a."s); // APPEND to None
         EXPECT_ERROR(bad);
     }
 
@@ -355,7 +363,10 @@ private slots:
     // Dicts keep insertion order, as Python's do; state dict keys depend on it.
     void dictsKeepOrder()
     {
-        UNPICKLE(d, "(\x8c\x01" "bK\x01\x8c\x01" "aK\x02" "d."s);
+        UNPICKLE(d, "(\x8c\x01"
+                    "bK\x01\x8c\x01"
+                    "aK\x02"
+                    "d."s);
         EXPECT_VALUE(d);
         QCOMPARE(d->value->kind, te::ValueKind::Dict);
         QVERIFY(!d->value->ordered);
@@ -376,7 +387,6 @@ private slots:
         UNPICKLE(notDict, "](K\x01K\x02u."s);
         EXPECT_ERROR(notDict);
     }
-
 };
 
 QTEST_GUILESS_MAIN(PickleValuesTest)

@@ -6,9 +6,9 @@
 #include "core/export/statedictwriter.h"
 #include "core/formats/documentreader.h"
 #include "core/io/readerror.h"
-#include "core/stats/tensorstats.h"
-#include "core/report/valuejson.h"
 #include "core/report/inspectreport.h"
+#include "core/report/valuejson.h"
+#include "core/stats/tensorstats.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -49,8 +49,7 @@ std::vector<std::pair<uint64_t, uint64_t>> structuralRanges(const std::string &b
                     ranges.push_back({e.dataOffset, e.dataOffset + e.compressedSize});
             }
         }
-    } catch (const te::ReadError &) {
-    }
+    } catch (const te::ReadError &) { }
     return ranges;
 }
 
@@ -58,8 +57,7 @@ std::vector<std::pair<uint64_t, uint64_t>> structuralRanges(const std::string &b
 
 // Calls f(bytes, description) for every mutated copy of the original: truncations at
 // evenly spread points, then single-byte flips, half anywhere, half in the structure.
-template <typename F>
-void forEachMutation(const std::string &original, const QString &path, F &&f)
+template <typename F> void forEachMutation(const std::string &original, const QString &path, F &&f)
 {
     for (int i = 0; i < kTruncations; ++i) {
         const size_t at = original.size() * static_cast<size_t>(i) / kTruncations;
@@ -83,8 +81,8 @@ void forEachMutation(const std::string &original, const QString &path, F &&f)
         const auto mask = static_cast<char>(1 + random() % 255);
         std::string copy = original;
         copy[at] = static_cast<char>(copy[at] ^ mask);
-        f(std::move(copy), QStringLiteral("byte %1 xor 0x%2").arg(at).arg(static_cast<uint8_t>(mask), 2, 16,
-                                                                          QLatin1Char('0')));
+        f(std::move(copy),
+          QStringLiteral("byte %1 xor 0x%2").arg(at).arg(static_cast<uint8_t>(mask), 2, 16, QLatin1Char('0')));
     }
 }
 
@@ -166,8 +164,9 @@ private slots:
                 failures << f;
         });
         QCOMPARE(cases, kTruncations + kFlips);
-        QVERIFY2(failures.isEmpty(), qPrintable(QStringLiteral("%1 of %2 cases failed, e.g.\n").arg(failures.size()).arg(cases) +
-                                                failures.mid(0, 5).join(QLatin1Char('\n'))));
+        QVERIFY2(failures.isEmpty(),
+                 qPrintable(QStringLiteral("%1 of %2 cases failed, e.g.\n").arg(failures.size()).arg(cases) +
+                            failures.mid(0, 5).join(QLatin1Char('\n'))));
         qDebug("%s: %lld ms", qPrintable(QFileInfo(path).fileName()), timer.elapsed());
     }
 
@@ -190,8 +189,9 @@ private slots:
                 failures << f;
         });
         QCOMPARE(cases, kTruncations + kFlips);
-        QVERIFY2(failures.isEmpty(), qPrintable(QStringLiteral("%1 of %2 cases failed, e.g.\n").arg(failures.size()).arg(cases) +
-                                                failures.mid(0, 3).join(QLatin1Char('\n'))));
+        QVERIFY2(failures.isEmpty(),
+                 qPrintable(QStringLiteral("%1 of %2 cases failed, e.g.\n").arg(failures.size()).arg(cases) +
+                            failures.mid(0, 3).join(QLatin1Char('\n'))));
     }
 
     // A checkpoint being rewritten while it is open (torch.save truncates the file it writes
@@ -205,7 +205,8 @@ private slots:
         const QString path = dir.filePath(QStringLiteral("changing.pt"));
         QVERIFY(QFile::copy(QStringLiteral(TE_FIXTURES_DIR "/torchvision_traced.pt"), path));
         std::unique_ptr<te::Document> doc = te::readDocument(path.toStdString());
-        std::unique_ptr<te::Document> same = te::readDocument(QStringLiteral(TE_FIXTURES_DIR "/torchvision_traced.pt").toStdString());
+        std::unique_ptr<te::Document> same =
+            te::readDocument(QStringLiteral(TE_FIXTURES_DIR "/torchvision_traced.pt").toStdString());
         QVERIFY(doc->tensors.size() > 10);
         QVERIFY(!doc->file->changedOnDisk());
         {

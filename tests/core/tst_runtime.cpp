@@ -48,8 +48,8 @@ private:
         };
         for (const auto &[section, dir] : sections)
             for (const auto &[name, entry] : expected()[section].items())
-                QTest::newRow(name.c_str()) << dir + QLatin1Char('/') + QString::fromStdString(name)
-                                            << QByteArray::fromStdString(entry.dump());
+                QTest::newRow(name.c_str())
+                    << dir + QLatin1Char('/') + QString::fromStdString(name) << QByteArray::fromStdString(entry.dump());
     }
 
     // Materialises every tensor of the row's file on `device` and compares with PyTorch.
@@ -85,19 +85,23 @@ private:
             // NaN/Inf tensors: libtorch's sum is NaN like PyTorch's; only the values compare.
             if (!e["sum"].is_null()) {
                 QVERIFY2(close(m.sum, number(e["sum"])), qPrintable(QStringLiteral("%1: libtorch sum %2, expected %3")
-                                                                        .arg(key).arg(m.sum, 0, 'g', 17)
+                                                                        .arg(key)
+                                                                        .arg(m.sum, 0, 'g', 17)
                                                                         .arg(number(e["sum"]), 0, 'g', 17)));
                 if (e.contains("sum_imag"))
                     QVERIFY2(close(m.sumImag, number(e["sum_imag"])),
                              qPrintable(QStringLiteral("%1: libtorch imaginary sum %2, expected %3")
-                                            .arg(key).arg(m.sumImag, 0, 'g', 17)
+                                            .arg(key)
+                                            .arg(m.sumImag, 0, 'g', 17)
                                             .arg(number(e["sum_imag"]), 0, 'g', 17)));
             }
             QCOMPARE(m.first.size(), firstCount);
             for (size_t k = 0; k < firstCount; ++k)
                 QVERIFY2(close(m.first[k], number(e["first"][k])),
                          qPrintable(QStringLiteral("%1[%2] = %3 from libtorch, expected %4")
-                                        .arg(key).arg(k).arg(m.first[k], 0, 'g', 17)
+                                        .arg(key)
+                                        .arg(k)
+                                        .arg(m.first[k], 0, 'g', 17)
                                         .arg(number(e["first"][k]), 0, 'g', 17)));
             ++compared;
         }

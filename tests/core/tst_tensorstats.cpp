@@ -142,7 +142,8 @@ private slots:
             QCOMPARE(st.zeros, zeros);
             QCOMPARE(st.min, static_cast<double>(lo));
             QCOMPARE(st.max, static_cast<double>(hi));
-            QVERIFY(std::fabs(st.finiteSum - static_cast<double>(sum)) <= 1e-9 * std::fabs(static_cast<double>(sum)) + 1e-6);
+            QVERIFY(std::fabs(st.finiteSum - static_cast<double>(sum)) <=
+                    1e-9 * std::fabs(static_cast<double>(sum)) + 1e-6);
             QVERIFY(std::fabs(st.mean - mean) <= 1e-9 * std::fabs(mean) + 1e-9);
             QVERIFY(std::fabs(st.std - std::sqrt(var)) <= 1e-9 * std::sqrt(var));
             QCOMPARE(std::isnan(st.sum), specials);

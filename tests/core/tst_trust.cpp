@@ -6,9 +6,9 @@
 #include "core/formats/formatdetector.h"
 #include "core/io/boundedjson.h"
 #include "core/io/readerror.h"
-#include "core/security/securityscanner.h"
 #include "core/report/inspectreport.h"
 #include "core/security/globalpolicy.h"
+#include "core/security/securityscanner.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -54,11 +54,7 @@ std::string safetensorsWithHeaderLength(uint64_t headerLength)
 }
 
 // Bytes of a string literal, NULs included.
-template <size_t N>
-QByteArray bytes(const char (&s)[N])
-{
-    return QByteArray(s, static_cast<int>(N - 1));
-}
+template <size_t N> QByteArray bytes(const char (&s)[N]) { return QByteArray(s, static_cast<int>(N - 1)); }
 
 } // namespace
 
@@ -183,25 +179,46 @@ private slots:
             QTest::newRow(name) << b << QString::fromLatin1(verdict) << QString::fromLatin1(named);
         };
         row("POP of a mark, then os.system", bytes("(0cos\nsystem\n(S'id'\ntR."), "dangerous", "os.system");
-        row("PROTO after other opcodes", bytes("N0\x80\x02" "cos\nsystem\n(S'id'\ntR."), "dangerous", "os.system");
-        row("BUILD on a class", bytes("\x80\x02" "cargparse\nNamespace\n}b."), "dangerous", "argparse.Namespace");
-        row("Python 2 builtin type", bytes("\x80\x02" "c__builtin__\ndict\n."), "suspicious", "__builtin__.dict");
-        row("Python 2 xrange", bytes("\x80\x02" "c__builtin__\nxrange\nK\x03\x85R."), "suspicious", "__builtin__.xrange");
-        row("Python 2 eval", bytes("\x80\x02" "c__builtin__\neval\nX\x01\x00\x00\x00" "1\x85R."), "dangerous",
-            "__builtin__.eval");
+        row("PROTO after other opcodes",
+            bytes("N0\x80\x02"
+                  "cos\nsystem\n(S'id'\ntR."),
+            "dangerous", "os.system");
+        row("BUILD on a class",
+            bytes("\x80\x02"
+                  "cargparse\nNamespace\n}b."),
+            "dangerous", "argparse.Namespace");
+        row("Python 2 builtin type",
+            bytes("\x80\x02"
+                  "c__builtin__\ndict\n."),
+            "suspicious", "__builtin__.dict");
+        row("Python 2 xrange",
+            bytes("\x80\x02"
+                  "c__builtin__\nxrange\nK\x03\x85R."),
+            "suspicious", "__builtin__.xrange");
+        row("Python 2 eval",
+            bytes("\x80\x02"
+                  "c__builtin__\neval\nX\x01\x00\x00\x00"
+                  "1\x85R."),
+            "dangerous", "__builtin__.eval");
         row("partial of a torch exec wrapper",
-            bytes("\x80\x02" "cfunctools\npartial\nctorch.fx.graph_module\n_exec_with_source\n"
+            bytes("\x80\x02"
+                  "cfunctools\npartial\nctorch.fx.graph_module\n_exec_with_source\n"
                   "X\x01\x00\x00\x00x\x86R."),
             "dangerous", "torch.fx.graph_module._exec_with_source");
         row("rebuild_from_type_v2 split by STACK_GLOBAL, calling a partial",
             bytes("\x80\x04\x8c\x05torch\x8c\x1d_tensor._rebuild_from_type_v2\x93"
-                  "\x8c\x09" "functools\x8c\x07partial\x93\x8c\x05numpy\x8c\x04sort\x93\x85R"
+                  "\x8c\x09"
+                  "functools\x8c\x07partial\x93\x8c\x05numpy\x8c\x04sort\x93\x85R"
                   "\x8c\x05torch\x8c\x06Tensor\x93)}\x94\x87R."),
             "dangerous", "<the result of another call>");
-        row("a process started by a re-export", bytes("\x80\x02" "cfuture.moves.subprocess\nPopen\n)R."), "dangerous",
-            "future.moves.subprocess.Popen");
-        row("torch.multiprocessing", bytes("\x80\x02" "ctorch.multiprocessing\nPool\n)R."), "dangerous",
-            "torch.multiprocessing.Pool");
+        row("a process started by a re-export",
+            bytes("\x80\x02"
+                  "cfuture.moves.subprocess\nPopen\n)R."),
+            "dangerous", "future.moves.subprocess.Popen");
+        row("torch.multiprocessing",
+            bytes("\x80\x02"
+                  "ctorch.multiprocessing\nPool\n)R."),
+            "dangerous", "torch.multiprocessing.Pool");
         row("EXT4 with a negative code", bytes("\x80\x02\x84\xff\xff\xff\xff)R."), "dangerous",
             "copyreg.extension_code_-1");
     }
@@ -225,14 +242,16 @@ private slots:
     void adviceNeedsPlainNames()
     {
         QTemporaryDir dir;
-        const QByteArray evil = bytes("\x80\x04\x8c\x04" "evil\x8c\x0eX])\nimport os#\x93)R.");
+        const QByteArray evil = bytes("\x80\x04\x8c\x04"
+                                      "evil\x8c\x0eX])\nimport os#\x93)R.");
         const auto doc = te::readDocument(writeFile(dir, "evil.pkl", evil.toStdString()));
         QCOMPARE(doc->security.verdict, std::string("suspicious"));
         QVERIFY(te::safeGlobalsAdvice(doc->security).empty());
         QVERIFY(te::scanText(*doc).find("\\x0a") != std::string::npos); // the newline shown escaped
         // A function stored as a value is not advised either: allowing it lets the file call it.
-        const QByteArray fn =
-            bytes("\x80\x02" "cargparse\nNamespace\n)\x81}X\x01\x00\x00\x00" "fctorch.nn.functional\nrelu\nsb.");
+        const QByteArray fn = bytes("\x80\x02"
+                                    "cargparse\nNamespace\n)\x81}X\x01\x00\x00\x00"
+                                    "fctorch.nn.functional\nrelu\nsb.");
         const auto doc2 = te::readDocument(writeFile(dir, "fn.pkl", fn.toStdString()));
         const auto advice = te::safeGlobalsAdvice(doc2->security);
         QVERIFY(!advice.empty());
@@ -269,10 +288,10 @@ private slots:
         // Pickles: well formed up to STOP, or not.
         QVERIFY(te::confirmsPickle(*map("a", std::string("\x80\x02}q\x00.", 6))));
         QVERIFY(te::confirmsPickle(*map("b", "(lp0\nI1\na.")));
-        QVERIFY(!te::confirmsPickle(*map("c", std::string("\x80\x02.", 3))));       // STOP on an empty stack
-        QVERIFY(!te::confirmsPickle(*map("d", std::string("\x80\x01\x00\x00", 4)))); // unknown opcode
+        QVERIFY(!te::confirmsPickle(*map("c", std::string("\x80\x02.", 3))));                 // STOP on an empty stack
+        QVERIFY(!te::confirmsPickle(*map("d", std::string("\x80\x01\x00\x00", 4))));          // unknown opcode
         QVERIFY(!te::confirmsPickle(*map("e", std::string("\x80\x02X\xff\xff\x00\x00", 7)))); // length past the end
-        QVERIFY(!te::confirmsPickle(*map("f", "I1\nI2\n")));                         // no STOP
+        QVERIFY(!te::confirmsPickle(*map("f", "I1\nI2\n")));                                  // no STOP
         QVERIFY(!te::confirmsPickle(*map("g", "hello world.")));
         // Tar: the magic needs a matching header checksum.
         std::string tar(1024, '\0');
@@ -309,7 +328,7 @@ private slots:
         QTest::addColumn<QString>("category");
         auto row = [](const char *m, const char *n, bool called, const char *category) {
             QTest::newRow(qPrintable(QStringLiteral("%1.%2%3").arg(QLatin1String(m), QLatin1String(n),
-                                                                     called ? QString() : QStringLiteral(" (ref)"))))
+                                                                   called ? QString() : QStringLiteral(" (ref)"))))
                 << QString::fromLatin1(m) << QString::fromLatin1(n) << called << QString::fromLatin1(category);
         };
         row("torch._utils", "_rebuild_tensor_v2", true, "tensor");
@@ -445,8 +464,9 @@ private slots:
         const std::string good = safetensorsWithHeaderLength(64);
         writeFile(dir, "model-00001-of-00002.safetensors", good);
         writeFile(dir, "model-00002-of-00002.safetensors", good.substr(0, 30));
-        writeFile(dir, "model.safetensors.index.json",
-                  "{\"weight_map\":{\"w\":\"model-00001-of-00002.safetensors\",\"v\":\"model-00002-of-00002.safetensors\"}}");
+        writeFile(
+            dir, "model.safetensors.index.json",
+            "{\"weight_map\":{\"w\":\"model-00001-of-00002.safetensors\",\"v\":\"model-00002-of-00002.safetensors\"}}");
         const auto doc = te::readDocument(dir.path().toStdString());
         QCOMPARE(doc->security.verdictReason, std::string("not_fully_scanned"));
         QVERIFY(!doc->security.complete);

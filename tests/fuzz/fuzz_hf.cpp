@@ -2,9 +2,9 @@
 // folder reader's bytes-level entry), then as a shard index; then it is written as the
 // config.json and the model.safetensors.index.json / pytorch_model.bin.index.json of a
 // scratch folder next to two small shards, which is opened as `inspect FOLDER` opens one.
-#include "tests/fuzz/fuzzcommon.h"
 #include "core/formats/documentreader.h"
 #include "core/io/boundedjson.h"
+#include "tests/fuzz/fuzzcommon.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -41,7 +41,10 @@ const fs::path &scratch()
         writeFile(d / "model-00001-of-00002.safetensors", shard("a.weight"));
         writeFile(d / "model-00002-of-00002.safetensors", shard("b.weight"));
         writeFile(d / "pytorch_model-00001-of-00001.bin", shard("c.weight"));
-        std::atexit([] { std::error_code ec; fs::remove_all(scratch(), ec); });
+        std::atexit([] {
+            std::error_code ec;
+            fs::remove_all(scratch(), ec);
+        });
         return d;
     }();
     return dir;
@@ -71,8 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     try {
         (void)te::shardIndexFiles(te::parseBoundedJsonUnordered(text, "model.safetensors.index.json"),
                                   "model.safetensors.index.json");
-    } catch (const te::ReadError &) {
-    }
+    } catch (const te::ReadError &) { }
     const fs::path &dir = scratch();
     std::error_code ec;
     writeFile(dir / "config.json", text);

@@ -1,8 +1,8 @@
 // libFuzzer target: the pickle machine alone, then with PyTorch's tensor hooks on a
 // document whose storages are the input itself.
-#include "tests/fuzz/fuzzcommon.h"
 #include "core/formats/torchpicklehooks.h"
 #include "core/pickle/picklemachine.h"
+#include "tests/fuzz/fuzzcommon.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -12,8 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         te::PickleMachine machine(arena, bytes, "data.pkl");
         try {
             (void)machine.run();
-        } catch (const te::ReadError &) {
-        }
+        } catch (const te::ReadError &) { }
     }
     te::fuzz::readAndExercise(data, size, "fuzz.pkl", [](te::Document &doc) {
         te::TorchPickleHooks hooks(doc, "data.pkl");

@@ -3,6 +3,7 @@
 // work the CLI and the window do (reports, security scan, statistics, values), so that a
 // crash anywhere behind the reader is found too. Readers may reject bytes only with
 // ReadError; any other exception escapes and counts as a finding.
+#include "core/document/documentanalyzer.h"
 #include "core/formats/folderreader.h"
 #include "core/formats/pickledocumentreader.h"
 #include "core/formats/readersupport.h"
@@ -11,11 +12,10 @@
 #include "core/formats/torchscriptcode.h"
 #include "core/formats/zipdocumentreader.h"
 #include "core/io/readerror.h"
-#include "core/document/documentanalyzer.h"
+#include "core/report/inspectreport.h"
+#include "core/report/valuejson.h"
 #include "core/security/securityscanner.h"
 #include "core/stats/tensorstats.h"
-#include "core/report/valuejson.h"
-#include "core/report/inspectreport.h"
 
 #include <cstdint>
 #include <memory>
@@ -52,8 +52,7 @@ inline void exercise(const Document &doc)
 }
 
 // Runs one reader on the bytes as readDocument would after detection, then exercise().
-template <typename Reader>
-void readAndExercise(const uint8_t *data, size_t size, const char *name, Reader reader)
+template <typename Reader> void readAndExercise(const uint8_t *data, size_t size, const char *name, Reader reader)
 {
     Document doc;
     doc.path = name;

@@ -8,8 +8,7 @@
 
 namespace te::testing {
 
-template <typename Open>
-QStringList fileDialogFiltersOpenedBy(QObject *context, Open &&open)
+template <typename Open> QStringList fileDialogFiltersOpenedBy(QObject *context, Open &&open)
 {
     QStringList filters{QStringLiteral("(no file dialog)")};
     QTimer poll; // runs inside the dialog's own event loop

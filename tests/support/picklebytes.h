@@ -13,7 +13,6 @@ using namespace std::string_literals;
 
 namespace {
 
-
 // One run of the machine; keeps the arena alive as long as the values are looked at.
 struct Unpickled {
     te::ValueArena arena;
@@ -58,15 +57,13 @@ inline std::string le32(uint32_t v)
 } // namespace
 
 // The bytes must stay alive while the machine runs: the machine keeps a view of them.
-#define UNPICKLE_WITH(var, bytes, limits)                                                             \
-    const std::string var##Bytes = (bytes);                                                           \
+#define UNPICKLE_WITH(var, bytes, limits)                                                                              \
+    const std::string var##Bytes = (bytes);                                                                            \
     auto var = unpickle(var##Bytes, limits)
 #define UNPICKLE(var, bytes) UNPICKLE_WITH(var, bytes, te::PickleLimits())
 
-#define EXPECT_VALUE(u)                                                                               \
-    QVERIFY2((u)->value, qPrintable(QStringLiteral("unexpected error: ") + (u)->error))
+#define EXPECT_VALUE(u) QVERIFY2((u)->value, qPrintable(QStringLiteral("unexpected error: ") + (u)->error))
 
-#define EXPECT_ERROR(u)                                                                               \
-    QVERIFY2(!(u)->value && !(u)->error.isEmpty(), "the machine accepted bytes it must reject")
+#define EXPECT_ERROR(u) QVERIFY2(!(u)->value && !(u)->error.isEmpty(), "the machine accepted bytes it must reject")
 
 Q_DECLARE_METATYPE(te::ValueKind)

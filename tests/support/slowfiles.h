@@ -19,8 +19,8 @@ inline QString writeSlowLegacyCheckpoint(const QTemporaryDir &dir)
     if (!f.open(QIODevice::WriteOnly))
         return {};
     f.write(QByteArray::fromHex("80028a0a6cfc9c46f9206aa85019") + "."); // the magic number
-    f.write(QByteArray::fromHex("80024de903") + ".");                       // 1001
-    f.write("\x80\x02}.");                                                // sys_info: {}
+    f.write(QByteArray::fromHex("80024de903") + ".");                   // 1001
+    f.write("\x80\x02}.");                                              // sys_info: {}
     f.write("\x80\x02N");
     const QByteArray dupPop = QByteArray("20").repeated(1 << 20);
     for (int i = 0; i < 30; ++i)

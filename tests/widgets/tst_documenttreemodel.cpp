@@ -42,12 +42,11 @@ void checkNumericOrder(const QAbstractItemModel &m, const QModelIndex &parent, i
             const QModelIndex before = m.index(r - 1, column, parent);
             const qulonglong a = before.data(DocumentTreeModel::SortRole).toULongLong();
             const qulonglong b = i.data(DocumentTreeModel::SortRole).toULongLong();
-            QVERIFY2(order == Qt::AscendingOrder ? a <= b : a >= b,
-                     qPrintable(QStringLiteral("%1 (%2) before %3 (%4)")
-                                    .arg(before.data().toString())
-                                    .arg(a)
-                                    .arg(i.data().toString())
-                                    .arg(b)));
+            QVERIFY2(order == Qt::AscendingOrder ? a <= b : a >= b, qPrintable(QStringLiteral("%1 (%2) before %3 (%4)")
+                                                                                   .arg(before.data().toString())
+                                                                                   .arg(a)
+                                                                                   .arg(i.data().toString())
+                                                                                   .arg(b)));
             ++*pairs;
             const int text = before.data().toString().compare(i.data().toString());
             if (a != b && (order == Qt::AscendingOrder ? text > 0 : text < 0))
@@ -165,8 +164,8 @@ private slots:
             const QString file = QString::fromLatin1(f);
             QTest::addRow("%s size descending", f) << file << int(DocumentTreeModel::SizeColumn) << Qt::DescendingOrder;
             QTest::addRow("%s size ascending", f) << file << int(DocumentTreeModel::SizeColumn) << Qt::AscendingOrder;
-            QTest::addRow("%s elements descending", f) << file << int(DocumentTreeModel::ElementsColumn)
-                                                       << Qt::DescendingOrder;
+            QTest::addRow("%s elements descending", f)
+                << file << int(DocumentTreeModel::ElementsColumn) << Qt::DescendingOrder;
         }
     }
 

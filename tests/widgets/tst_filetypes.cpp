@@ -75,7 +75,7 @@ private slots:
     void acceptsWhatUsersHave_data()
     {
         QTest::addColumn<QString>("name");
-        QTest::addColumn<bool>("offered");  // in the Open and Check against dialogs
+        QTest::addColumn<bool>("offered");    // in the Open and Check against dialogs
         QTest::addColumn<QString>("claimed"); // the MIME type desktops open it with us as
         const QString pytorch = FileTypes::pytorchMimeType();
         QTest::newRow("pt") << QStringLiteral("model.pt") << true << pytorch;
@@ -83,8 +83,7 @@ private slots:
         QTest::newRow("pth.tar") << QStringLiteral("checkpoint.pth.tar") << true << pytorch;
         QTest::newRow("ckpt") << QStringLiteral("epoch=3-step=400.ckpt") << true << pytorch;
         QTest::newRow("upper case") << QStringLiteral("MODEL.PT") << true << pytorch;
-        QTest::newRow("safetensors") << QStringLiteral("model.safetensors") << true
-                                     << FileTypes::safetensorsMimeType();
+        QTest::newRow("safetensors") << QStringLiteral("model.safetensors") << true << FileTypes::safetensorsMimeType();
         // Offered, but far too generic to claim for every such file on the desktop.
         QTest::newRow("bin") << QStringLiteral("pytorch_model.bin") << true << QString();
         QTest::newRow("pkl") << QStringLiteral("model.pkl") << true << QString();

@@ -39,8 +39,7 @@ struct ModelTesters {
     explicit ModelTesters(const LoadReportPanel &panel)
         : model(panel.model(), QAbstractItemModelTester::FailureReportingMode::QtTest)
         , proxy(panel.proxyModel(), QAbstractItemModelTester::FailureReportingMode::QtTest)
-    {
-    }
+    { }
     QAbstractItemModelTester model;
     QAbstractItemModelTester proxy;
 };

@@ -33,10 +33,7 @@ std::vector<double> parseDoubles(const std::string &text)
     return out;
 }
 
-double arg(const InputSpec &s, size_t i, double fallback)
-{
-    return i < s.fillArgs.size() ? s.fillArgs[i] : fallback;
-}
+double arg(const InputSpec &s, size_t i, double fallback) { return i < s.fillArgs.size() ? s.fillArgs[i] : fallback; }
 
 at::Tensor makeTensor(const InputSpec &s, const torch::Device &device)
 {
@@ -152,10 +149,7 @@ TorchModel::TorchModel(torch::jit::script::Module module, torch::Device device)
     m_module.eval();
 }
 
-std::string TorchModel::device() const
-{
-    return m_device.str();
-}
+std::string TorchModel::device() const { return m_device.str(); }
 
 std::vector<ArgumentInfo> TorchModel::forwardArguments() const
 {
@@ -199,8 +193,7 @@ std::string TorchModel::setTensor(const std::string &key, const TensorSource &so
                     target = b.value;
         if (!target.defined())
             return "the model has no parameter or buffer " + key;
-        if (target.sizes().vec() != source.shape &&
-            !(target.dim() == 0 && source.shape == std::vector<int64_t>{1}))
+        if (target.sizes().vec() != source.shape && !(target.dim() == 0 && source.shape == std::vector<int64_t>{1}))
             return "size mismatch for " + key;
         std::string error;
         at::Tensor value = tensorViewOfSource(source, &error);

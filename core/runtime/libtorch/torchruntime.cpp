@@ -49,7 +49,8 @@ public:
                 m.sum = flat.to(torch::kDouble).sum().item<double>();
             }
             int64_t n = std::min<int64_t>(static_cast<int64_t>(firstCount), flat.numel());
-            at::Tensor head = (t.is_complex() ? torch::real(flat) : flat).slice(0, 0, n).to(torch::kCPU, torch::kDouble).contiguous();
+            at::Tensor head =
+                (t.is_complex() ? torch::real(flat) : flat).slice(0, 0, n).to(torch::kCPU, torch::kDouble).contiguous();
             m.first.assign(head.data_ptr<double>(), head.data_ptr<double>() + n);
             m.ok = true;
         } catch (const std::exception &e) {

@@ -4,16 +4,26 @@ namespace te {
 namespace {
 
 const std::pair<const char *, c10::ScalarType> kTypes[] = {
-    {"float32", c10::kFloat}, {"float64", c10::kDouble}, {"float16", c10::kHalf},
-    {"bfloat16", c10::kBFloat16}, {"int64", c10::kLong}, {"int32", c10::kInt},
-    {"int16", c10::kShort}, {"int8", c10::kChar}, {"uint8", c10::kByte}, {"bool", c10::kBool},
-    {"complex64", c10::kComplexFloat}, {"complex128", c10::kComplexDouble},
+    {"float32", c10::kFloat},
+    {"float64", c10::kDouble},
+    {"float16", c10::kHalf},
+    {"bfloat16", c10::kBFloat16},
+    {"int64", c10::kLong},
+    {"int32", c10::kInt},
+    {"int16", c10::kShort},
+    {"int8", c10::kChar},
+    {"uint8", c10::kByte},
+    {"bool", c10::kBool},
+    {"complex64", c10::kComplexFloat},
+    {"complex128", c10::kComplexDouble},
     {"complex32", c10::kComplexHalf},
 #if TE_TORCH_AT_LEAST(2, 1)
-    {"float8_e4m3fn", c10::ScalarType::Float8_e4m3fn}, {"float8_e5m2", c10::ScalarType::Float8_e5m2},
+    {"float8_e4m3fn", c10::ScalarType::Float8_e4m3fn},
+    {"float8_e5m2", c10::ScalarType::Float8_e5m2},
 #endif
 #if TE_TORCH_AT_LEAST(2, 3)
-    {"uint16", c10::ScalarType::UInt16}, {"uint32", c10::ScalarType::UInt32},
+    {"uint16", c10::ScalarType::UInt16},
+    {"uint32", c10::ScalarType::UInt32},
     {"uint64", c10::ScalarType::UInt64},
 #endif
 };
@@ -47,8 +57,8 @@ at::Tensor tensorViewOfSource(const TensorSource &src, std::string *error)
         return {};
     }
     // The caller has checked offset and extent against the storage's bytes.
-    auto base = static_cast<const uint8_t *>(src.storage) +
-                src.storageOffset * static_cast<int64_t>(c10::elementSize(type));
+    auto base =
+        static_cast<const uint8_t *>(src.storage) + src.storageOffset * static_cast<int64_t>(c10::elementSize(type));
     // Read-only in practice: nothing writes through it (the map is PROT_READ).
     return torch::from_blob(const_cast<uint8_t *>(base), src.shape, src.strides, torch::TensorOptions().dtype(type));
 }

@@ -6,7 +6,7 @@
 #include <torch/script.h>
 #include <torch/version.h>
 
-#define TE_TORCH_AT_LEAST(major, minor) \
+#define TE_TORCH_AT_LEAST(major, minor)                                                                                \
     (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
 namespace te {
