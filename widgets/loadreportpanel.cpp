@@ -43,6 +43,8 @@ LoadReportPanel::LoadReportPanel(QWidget *parent)
     , m_stateDict(new QComboBox(this))
     , m_strict(new QCheckBox(tr("strict"), this))
     , m_summary(new QLabel(this))
+    , m_referenceName(new QLabel(this))
+    , m_clearReference(new QPushButton(tr("Clear"), this))
     , m_model(new LoadReportModel(this))
     , m_proxy(new QSortFilterProxyModel(this))
     , m_table(new QTableView(this))
@@ -52,6 +54,7 @@ LoadReportPanel::LoadReportPanel(QWidget *parent)
     , m_rulesTimer(new QTimer(this))
 {
     auto *layout = new QVBoxLayout(this);
+    layout->addLayout(buildReferenceRow());
     layout->addLayout(buildChoiceRow());
     m_summary->setWordWrap(true);
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -74,6 +77,26 @@ LoadReportPanel::LoadReportPanel(QWidget *parent)
 
     layout->addLayout(buildExportRow());
     setInputs(nullptr, nullptr);
+}
+
+// The model the checkpoint is checked against, and a way to stop checking.
+QLayout *LoadReportPanel::buildReferenceRow()
+{
+    auto *row = new QHBoxLayout;
+    m_referenceName->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    row->addWidget(m_referenceName, 1);
+    m_clearReference->setToolTip(tr("Stop checking against this model"));
+    row->addWidget(m_clearReference);
+    connect(m_clearReference, &QPushButton::clicked, this, &LoadReportPanel::clearReferenceRequested);
+    setReferenceName({});
+    return row;
+}
+
+void LoadReportPanel::setReferenceName(const QString &name)
+{
+    m_referenceName->setText(name.isEmpty() ? tr("No model to check against yet.")
+                                            : tr("Checked against: %1").arg(name));
+    m_clearReference->setVisible(!name.isEmpty());
 }
 
 // Which state dict of the checkpoint, and strict or not: either change checks anew.
@@ -291,6 +314,7 @@ void LoadReportPanel::recompute()
     if (!m_weights || !m_reference) {
         m_report.reset();
         m_model->clear();
+        emit checkpointStatusChanged({}); // the tree drops the colours of a report that is gone
         m_summary->setText(tr("Choose a model with “Check against…” to see whether this checkpoint loads into it."));
         m_message->clear();
         m_suggestions->clear();

@@ -16,6 +16,7 @@ class QLabel;
 class QLayout;
 class QListWidget;
 class QPlainTextEdit;
+class QPushButton;
 class QSortFilterProxyModel;
 class QTableView;
 class QTableWidget;
@@ -34,6 +35,8 @@ public:
     // Either may be null; a report appears when both are set.
     void setInputs(std::shared_ptr<const Document> weights, std::shared_ptr<const Document> reference);
     void setRules(const std::vector<RemapRule> &rules);
+    // The model's file name, shown above the report with a Clear button (empty: none).
+    void setReferenceName(const QString &name);
     std::vector<RemapRule> rules() const;
     std::string stateDict() const;
     void applySuggestion(int index);
@@ -47,11 +50,13 @@ public:
 
 signals:
     void reportReady();
+    void clearReferenceRequested();
     // full document key -> "loaded", "cast", "unexpected", "shape_mismatch"
     void checkpointStatusChanged(const std::map<std::string, std::string> &status);
 
 private:
     struct Result;
+    QLayout *buildReferenceRow();
     QLayout *buildChoiceRow();
     void setUpTable();
     QWidget *buildMessagePage();
@@ -75,6 +80,8 @@ private:
     QComboBox *m_stateDict;
     QCheckBox *m_strict;
     QLabel *m_summary;
+    QLabel *m_referenceName;
+    QPushButton *m_clearReference;
     LoadReportModel *m_model;
     QSortFilterProxyModel *m_proxy;
     QTableView *m_table;

@@ -15,7 +15,7 @@ RecentFiles::RecentFiles(const QString &title, QWidget *menuParent)
     : QObject(menuParent)
     , m_menu(new QMenu(title, menuParent))
 {
-    m_menu->setEnabled(false);
+    rebuild();
 }
 
 void RecentFiles::add(const QString &path)
@@ -39,7 +39,10 @@ void RecentFiles::rebuild()
     m_menu->clear();
     for (const QString &f : m_files)
         m_menu->addAction(f, this, [this, f] { emit openRequested(f); });
-    m_menu->setEnabled(!m_files.isEmpty());
+    // The menu stays enabled (a disabled one would grey out the toolbar's Open button it
+    // hangs from) and says why it is empty.
+    if (m_files.isEmpty())
+        m_menu->addAction(tr("No recent files"))->setEnabled(false);
     emit changed(m_files);
 }
 

@@ -35,6 +35,9 @@ public:
     void setDevice(const QString &device);
     void run();
     bool isRunning() const;
+    // Whether there is a model to run (a TorchScript file, or one a checkpoint is checked
+    // against).
+    bool hasModel() const { return m_model != nullptr; }
     const RunResult *lastResult() const { return m_result ? m_result.get() : nullptr; }
     QCustomPlot *plot() const { return m_plot; }
     QString valuesCsv() const;

@@ -4,7 +4,9 @@
 #include "core/runtime/runtimeloader.h"
 
 #include <QApplication>
+#include <QByteArray>
 #include <QCommandLineParser>
+#include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QPalette>
 #include <QStyleFactory>
@@ -74,44 +76,85 @@ void reportTiming(te::MainWindow &window, QElapsedTimer &clock, const QString &f
     });
 }
 
-int main(int argc, char **argv)
-{
-    QApplication app(argc, argv);
-    QApplication::setApplicationName(QStringLiteral("torch-explorer"));
-    QApplication::setOrganizationName(QStringLiteral("torch-explorer"));
-    QApplication::setApplicationVersion(QStringLiteral(TE_VERSION));
-    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/torch-explorer.svg")));
+namespace {
 
-    QCommandLineParser parser;
+struct Options {
+    QCommandLineOption against{QStringLiteral("against"), QStringLiteral("A model to check the weights against."),
+                               QStringLiteral("REFERENCE")};
+    QCommandLineOption screenshot{QStringLiteral("screenshot"),
+                                  QStringLiteral("Render the window after loading, save it as PNG and exit."),
+                                  QStringLiteral("PNG")};
+    QCommandLineOption dark{QStringLiteral("dark"), QStringLiteral("Use a dark colour scheme.")};
+    QCommandLineOption run{QStringLiteral("run"),
+                           QStringLiteral("Run the model once it is open (runs its TorchScript code).")};
+    QCommandLineOption timing{QStringLiteral("timing"),
+                              QStringLiteral("Open the file, filter the tree for TEXT, print how long each step took "
+                                             "as JSON and exit (for the benchmark)."),
+                              QStringLiteral("TEXT")};
+};
+
+void describe(QCommandLineParser &parser, const Options &o)
+{
     parser.setApplicationDescription(QStringLiteral("Look inside PyTorch model files without running them."));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Files to open."),
                                  QStringLiteral("[FILES...]"));
-    QCommandLineOption against(QStringLiteral("against"), QStringLiteral("A model to check the weights against."),
-                               QStringLiteral("REFERENCE"));
-    QCommandLineOption screenshot(QStringLiteral("screenshot"),
-                                  QStringLiteral("Render the window after loading, save it as PNG and exit."),
-                                  QStringLiteral("PNG"));
-    QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use a dark colour scheme."));
-    QCommandLineOption runOption(QStringLiteral("run"),
-                                 QStringLiteral("Run the model once it is open (runs its TorchScript code)."));
-    QCommandLineOption timing(QStringLiteral("timing"),
-                              QStringLiteral("Open the file, filter the tree for TEXT, print how long each step took "
-                                             "as JSON and exit (for the benchmark)."),
-                              QStringLiteral("TEXT"));
-    parser.addOption(timing);
-    parser.addOption(runOption);
-    parser.addOption(against);
-    parser.addOption(screenshot);
-    parser.addOption(dark);
+    for (const QCommandLineOption *option : {&o.timing, &o.run, &o.against, &o.screenshot, &o.dark})
+        parser.addOption(*option);
+}
+
+void nameApplication()
+{
+    QCoreApplication::setApplicationName(QStringLiteral("torch-explorer"));
+    QCoreApplication::setOrganizationName(QStringLiteral("torch-explorer"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(TE_VERSION));
+}
+
+// --help and --version need no window: answered before the GUI starts, so they work
+// without a display (where QApplication itself would fail).
+bool asksForHelpOrVersion(int argc, char **argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray arg(argv[i]);
+        if (arg == "--")
+            break;
+        if (arg == "-h" || arg == "--help" || arg == "-?" || arg == "--help-all" || arg == "-v" || arg == "--version")
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    const Options options;
+    if (asksForHelpOrVersion(argc, argv)) {
+        QCoreApplication core(argc, argv);
+        nameApplication();
+        QCommandLineParser parser;
+        describe(parser, options);
+        parser.process(core); // prints and exits
+        return 0;
+    }
+    QApplication app(argc, argv);
+    nameApplication();
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/torch-explorer.svg")));
+
+    QCommandLineParser parser;
+    describe(parser, options);
     parser.process(app);
+    const QCommandLineOption &against = options.against, &screenshot = options.screenshot, &dark = options.dark,
+                             &runOption = options.run, &timing = options.timing;
     if (parser.isSet(dark))
         applyDarkPalette();
 
     QElapsedTimer clock;
     clock.start();
     te::MainWindow window;
+    if (parser.isSet(screenshot) || parser.isSet(timing))
+        window.resize(1200, 760); // the same picture and work whatever the screen (offscreen is small)
     window.show();
     if (parser.isSet(timing))
         reportTiming(window, clock, parser.value(timing));

@@ -3,6 +3,7 @@
 #include "core/report/inspectreport.h"
 #include "core/report/units.h"
 #include "core/report/valuejson.h"
+#include "widgets/banner.h"
 #include "widgets/devicepicker.h"
 #include "widgets/documentloader.h"
 #include "widgets/documenttreemodel.h"
@@ -33,6 +34,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSaveFile>
+#include <QScreen>
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
@@ -43,6 +45,7 @@
 #include <QToolBar>
 #include <QTreeView>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <map>
 
 namespace te {
@@ -65,6 +68,8 @@ MainWindow::MainWindow(QWidget *parent)
     buildLayout();
     buildActions();
     restoreSettings();
+    updateActions();
+    connect(m_loadPanel, &LoadReportPanel::clearReferenceRequested, this, &MainWindow::clearReference);
 
     connect(m_loader, &DocumentLoader::progress, this, [this](int percent, const QString &label) {
         m_progress->setValue(percent);
@@ -91,6 +96,7 @@ MainWindow::MainWindow(QWidget *parent)
     });
     connect(m_referenceLoader, &DocumentLoader::failed, this, [this](const QString &path, const QString &message) {
         showBanner(tr("Could not open the reference %1: %2").arg(QFileInfo(path).fileName(), message), true);
+        clearReference();
         if (!isBusy())
             emit idle();
     });
@@ -129,12 +135,8 @@ void MainWindow::buildLayout()
     auto *page = new QWidget(m_stack);
     auto *layout = new QVBoxLayout(page);
     layout->setContentsMargins(0, 0, 0, 0);
-    m_banner = new QLabel(page);
-    m_banner->setWordWrap(true);
-    m_banner->setMargin(8);
-    m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::LinksAccessibleByMouse);
-    m_banner->hide();
-    connect(m_banner, &QLabel::linkActivated, this, [this](const QString &link) {
+    m_banner = new Banner(page);
+    connect(m_banner, &Banner::linkActivated, this, [this](const QString &link) {
         if (link == QLatin1String("reload"))
             reload();
     });
@@ -205,70 +207,6 @@ void MainWindow::buildLayout()
     connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this, &MainWindow::onCurrentChanged);
 }
 
-void MainWindow::buildActions()
-{
-    QMenu *fileMenu = menuBar()->addMenu(tr("&File"));
-    QAction *open = fileMenu->addAction(tr("&Open…"), this, &MainWindow::openDialog);
-    open->setShortcut(QKeySequence::Open);
-    fileMenu->addAction(tr("Open &folder…"), this, &MainWindow::openFolderDialog);
-    fileMenu->addAction(tr("Open from &Hugging Face cache…"), this, &MainWindow::openFromHubCache);
-    m_recent = new RecentFiles(tr("Open &recent"), this);
-    connect(m_recent, &RecentFiles::openRequested, this, &MainWindow::openFile);
-    connect(m_recent, &RecentFiles::changed, m_welcome, &WelcomePage::setRecentFiles);
-    fileMenu->addMenu(m_recent->menu());
-    QAction *reloadAction = fileMenu->addAction(tr("&Reload"), this, &MainWindow::reload);
-    reloadAction->setShortcut(QKeySequence(Qt::Key_F5));
-    QAction *check = fileMenu->addAction(tr("&Check against…"), this, &MainWindow::checkAgainstDialog);
-    check->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
-    QMenu *exportMenu = fileMenu->addMenu(tr("&Export report"));
-    exportMenu->addAction(tr("As &JSON…"), this, [this] { exportReport(false); });
-    exportMenu->addAction(tr("As &Markdown…"), this, [this] { exportReport(true); });
-    fileMenu->addSeparator();
-    fileMenu->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
-    QMenu *editMenu = menuBar()->addMenu(tr("&Edit"));
-    QAction *copy = editMenu->addAction(tr("&Copy key"), this, &MainWindow::copySelectedKeys);
-    copy->setShortcut(QKeySequence::Copy);
-    copy->setShortcutContext(Qt::WidgetWithChildrenShortcut);
-    m_tree->addAction(copy);
-    QAction *find = editMenu->addAction(tr("&Filter"));
-    find->setShortcut(QKeySequence::Find);
-
-    QToolBar *tools = addToolBar(tr("Main"));
-    tools->setObjectName(QStringLiteral("mainToolBar"));
-    tools->setMovable(false);
-    QAction *openTool = tools->addAction(tr("Open"), this, &MainWindow::openDialog);
-    openTool->setToolTip(tr("Open a model file (Ctrl+O)"));
-    openTool->setMenu(m_recent->menu());
-    tools->addAction(tr("Reload"), this, &MainWindow::reload);
-    tools->addAction(tr("Check against…"), this, &MainWindow::checkAgainstDialog)
-        ->setToolTip(tr("Would this checkpoint load into a model? (Ctrl+K)"));
-    tools->addSeparator();
-    tools->addWidget(new QLabel(tr(" Device "), this));
-    m_devices = new DevicePicker(this);
-    tools->addWidget(m_devices);
-    connect(m_devices, &DevicePicker::deviceChanged, m_runPanel, &RunPanel::setDevice);
-    QAction *runAction = tools->addAction(tr("Run ▶"), this, &MainWindow::runModel);
-    runAction->setToolTip(tr("Run the TorchScript model on made-up inputs (Ctrl+R)"));
-    runAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
-    tools->addSeparator();
-    m_filter = new QLineEdit(this);
-    m_filter->setObjectName(QStringLiteral("filter"));
-    m_filter->setPlaceholderText(tr("Filter keys…"));
-    m_filter->setClearButtonEnabled(true);
-    m_filter->setMaximumWidth(320);
-    tools->addWidget(m_filter);
-    connect(find, &QAction::triggered, this, [this] {
-        m_filter->setFocus();
-        m_filter->selectAll();
-    });
-    // Debounced: refiltering a large tree on every keystroke would stall typing.
-    m_filterTimer = new QTimer(this);
-    m_filterTimer->setSingleShot(true);
-    m_filterTimer->setInterval(300);
-    connect(m_filter, &QLineEdit::textChanged, m_filterTimer, qOverload<>(&QTimer::start));
-    connect(m_filterTimer, &QTimer::timeout, this, &MainWindow::applyFilter);
-}
-
 void MainWindow::setFilterNow(const QString &text)
 {
     m_filter->setText(text);
@@ -305,13 +243,26 @@ void MainWindow::updateRunPanel()
         m_runPanel->setModel(m_referenceDoc, m_doc, m_loadPanel->stateDict(), m_loadPanel->rules());
     else
         m_runPanel->setModel(nullptr, nullptr, {}, {});
+    updateActions();
 }
 
 void MainWindow::setReference(const QString &path)
 {
     m_reference = QFileInfo(path).absoluteFilePath();
     m_referenceDoc.reset();
+    m_loadPanel->setReferenceName(QFileInfo(m_reference).fileName());
     m_referenceLoader->load(m_reference);
+    updateStatus();
+}
+
+void MainWindow::clearReference()
+{
+    m_reference.clear();
+    m_referenceDoc.reset();
+    m_referenceLoader->cancel();
+    m_loadPanel->setReferenceName({});
+    m_loadPanel->setInputs(m_doc, nullptr);
+    updateRunPanel();
     updateStatus();
 }
 
@@ -415,6 +366,7 @@ void MainWindow::setDocument(std::shared_ptr<const Document> doc, std::shared_pt
     m_fileInfoPanel->setDocument(m_doc);
     m_loadPanel->setInputs(m_doc, m_referenceDoc);
     updateRunPanel();
+    updateActions();
 }
 
 void MainWindow::showDocument(std::shared_ptr<const Document> doc, std::shared_ptr<const TreeNode> tree)
@@ -464,6 +416,7 @@ void MainWindow::showDocument(std::shared_ptr<const Document> doc, std::shared_p
         m_tree->setCurrentIndex(first);
     if (r.verdict != "dangerous")
         m_tabs->setCurrentWidget(m_referenceDoc ? static_cast<QWidget *>(m_loadPanel) : m_tensorPanel);
+    m_tree->setFocus(); // the keyboard starts where the document is
     updateStatus();
     emit documentShown();
     if (!isBusy())
@@ -492,15 +445,7 @@ void MainWindow::showError(const QString &path, const QString &message)
     emit idle();
 }
 
-void MainWindow::showBanner(const QString &text, bool danger, bool rich)
-{
-    // File names and messages from files are plain text; only our own links are HTML.
-    m_banner->setTextFormat(rich ? Qt::RichText : Qt::PlainText);
-    m_banner->setText(text);
-    m_banner->setStyleSheet(danger ? QStringLiteral("background:#dc322f; color:white; font-weight:bold;")
-                                   : QStringLiteral("background:palette(highlight); color:palette(highlighted-text);"));
-    m_banner->show();
-}
+void MainWindow::showBanner(const QString &text, bool danger, bool rich) { m_banner->showMessage(text, danger, rich); }
 
 void MainWindow::updateStatus()
 {
@@ -549,8 +494,12 @@ void MainWindow::restoreSettings()
 {
     QSettings settings;
     m_recent->load();
-    if (!restoreGeometry(settings.value(QStringLiteral("geometry")).toByteArray()))
-        resize(1200, 760);
+    if (!restoreGeometry(settings.value(QStringLiteral("geometry")).toByteArray())) {
+        // First start: a comfortable size that still fits the screen with the window's
+        // frame around it (1024x700 included).
+        const QRect room = screen() ? screen()->availableGeometry() : QRect(0, 0, 1280, 800);
+        resize(std::min(1200, room.width() * 19 / 20), std::min(760, room.height() * 9 / 10));
+    }
     restoreState(settings.value(QStringLiteral("windowState")).toByteArray());
     if (!m_splitter->restoreState(settings.value(QStringLiteral("splitter")).toByteArray()))
         m_splitter->setSizes({640, 560});

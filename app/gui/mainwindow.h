@@ -1,7 +1,8 @@
 #pragma once
 // The main window: toolbar, banner, document tree beside the Tensor and File tabs, and a
 // status bar with the totals. It assembles widgets and routes signals; reading happens
-// in DocumentLoader on a worker thread.
+// in DocumentLoader on a worker thread. Its menus, toolbar and keys are built in
+// mainwindowactions.cpp.
 #include "core/document/document.h"
 #include "core/document/documenttree.h"
 
@@ -9,8 +10,10 @@
 #include <QStringList>
 #include <memory>
 
+class QAction;
 class QLabel;
 class QLineEdit;
+class QMenu;
 class QProgressBar;
 class QPushButton;
 class QSortFilterProxyModel;
@@ -22,6 +25,7 @@ class QTreeView;
 
 namespace te {
 
+class Banner;
 class DocumentLoader;
 class DocumentWatcher;
 class DocumentTreeModel;
@@ -40,8 +44,11 @@ public:
     ~MainWindow() override;
 
     void openFile(const QString &path);
-    // The model to check the open checkpoint against ("Check against…").
+    // The model to check the open checkpoint against ("Check against…"). It stays when
+    // another checkpoint opens (it is the model being checked against) until cleared.
     void setReference(const QString &path);
+    void clearReference();
+    QString reference() const { return m_reference; }
     std::shared_ptr<const Document> referenceDocument() const { return m_referenceDoc; }
     LoadReportPanel *loadReportPanel() const { return m_loadPanel; }
     RunPanel *runPanel() const { return m_runPanel; }
@@ -64,12 +71,17 @@ signals:
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dropEvent(QDropEvent *event) override;
 
 private:
     void buildActions();
+    void buildFileMenu();
+    void buildViewAndHelpMenus();
+    void buildToolBar();
     void buildLayout();
+    void updateActions();
     void showDocument(std::shared_ptr<const Document> doc, std::shared_ptr<const TreeNode> tree);
     void setDocument(std::shared_ptr<const Document> doc, std::shared_ptr<const TreeNode> tree);
     void showError(const QString &path, const QString &message);
@@ -103,7 +115,7 @@ private:
     LoadReportPanel *m_loadPanel;
     RunPanel *m_runPanel;
     DevicePicker *m_devices;
-    QLabel *m_banner;
+    Banner *m_banner;
     DocumentWatcher *m_watcher;
     QLineEdit *m_filter;
     QTimer *m_filterTimer;
@@ -111,6 +123,11 @@ private:
     QPushButton *m_cancel;
     QLabel *m_statusText;
     RecentFiles *m_recent;
+    QAction *m_reloadAction = nullptr;
+    QAction *m_checkAction = nullptr;
+    QAction *m_runAction = nullptr;
+    QAction *m_findAction = nullptr;
+    QMenu *m_exportMenu = nullptr;
     std::shared_ptr<const Document> m_doc;
     std::shared_ptr<const Document> m_referenceDoc;
     QString m_currentPath;

@@ -205,7 +205,8 @@ private slots:
         QCOMPARE(statusText(w), expected);
     }
 
-    // Both dialogs that pick a model offer every type of the one list, then all files.
+    // Both dialogs that pick a model offer every type of the one list, then all files
+    // (Check against… once a file is open: before, it cannot act).
     void fileDialogsOfferEveryType_data()
     {
         QTest::addColumn<QString>("action");
@@ -218,6 +219,9 @@ private slots:
         QFETCH(QString, action);
         MainWindow w;
         w.show();
+        QSignalSpy shown(&w, &MainWindow::documentShown);
+        w.openFile(fixture("state_dict.pt"));
+        QVERIFY(shown.wait(10000));
         const QStringList filters = fileDialogFilters(w, action);
         QCOMPARE(filters.size(), 2);
         const QString patterns = filters.front().section(QLatin1Char('('), 1).chopped(1);

@@ -1,0 +1,160 @@
+// MainWindow's menus, toolbar and keys, and which of its actions can act right now
+// (each one that cannot says why in its tooltip).
+#include "app/gui/mainwindow.h"
+#include "widgets/devicepicker.h"
+#include "widgets/helpdialogs.h"
+#include "widgets/recentfiles.h"
+#include "widgets/runpanel.h"
+#include "widgets/welcomepage.h"
+
+#include <QAction>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
+#include <QTabWidget>
+#include <QTimer>
+#include <QToolBar>
+#include <QToolButton>
+#include <QTreeView>
+
+namespace te {
+
+void MainWindow::buildActions()
+{
+    buildFileMenu();
+    buildViewAndHelpMenus();
+    buildToolBar();
+}
+
+void MainWindow::buildFileMenu()
+{
+    QMenu *fileMenu = menuBar()->addMenu(tr("&File"));
+    QAction *open = fileMenu->addAction(tr("&Open…"), this, &MainWindow::openDialog);
+    open->setShortcut(QKeySequence::Open);
+    fileMenu->addAction(tr("Open &folder…"), this, &MainWindow::openFolderDialog);
+    fileMenu->addAction(tr("Open from &Hugging Face cache…"), this, &MainWindow::openFromHubCache);
+    m_recent = new RecentFiles(tr("Open r&ecent"), this);
+    connect(m_recent, &RecentFiles::openRequested, this, &MainWindow::openFile);
+    connect(m_recent, &RecentFiles::changed, m_welcome, &WelcomePage::setRecentFiles);
+    fileMenu->addMenu(m_recent->menu());
+    m_reloadAction = fileMenu->addAction(tr("&Reload"), this, &MainWindow::reload);
+    m_reloadAction->setShortcut(QKeySequence(Qt::Key_F5));
+    fileMenu->addSeparator();
+    m_exportMenu = fileMenu->addMenu(tr("&Export report"));
+    m_exportMenu->addAction(tr("As &JSON…"), this, [this] { exportReport(false); });
+    m_exportMenu->addAction(tr("As &Markdown…"), this, [this] { exportReport(true); });
+    fileMenu->addSeparator();
+    fileMenu->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
+}
+
+void MainWindow::buildViewAndHelpMenus()
+{
+    QMenu *editMenu = menuBar()->addMenu(tr("&Edit"));
+    QAction *copy = editMenu->addAction(tr("&Copy key"), this, &MainWindow::copySelectedKeys);
+    copy->setShortcut(QKeySequence::Copy);
+    copy->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_tree->addAction(copy);
+    m_findAction = editMenu->addAction(tr("&Filter keys"));
+    m_findAction->setShortcut(QKeySequence::Find);
+
+    QMenu *viewMenu = menuBar()->addMenu(tr("&View"));
+    const QStringList tabs = {tr("&Tensor"), tr("&Load report"), tr("&Run"), tr("&File")};
+    for (int i = 0; i < tabs.size(); ++i) {
+        QAction *show = viewMenu->addAction(tabs[i], this, [this, i] { m_tabs->setCurrentIndex(i); });
+        show->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)));
+    }
+    viewMenu->addSeparator();
+    QAction *fullScreen =
+        viewMenu->addAction(tr("F&ull screen"), this, [this] { setWindowState(windowState() ^ Qt::WindowFullScreen); });
+    fullScreen->setShortcut(QKeySequence(Qt::Key_F11));
+
+    QMenu *modelMenu = menuBar()->addMenu(tr("&Model"));
+    m_checkAction = modelMenu->addAction(tr("&Check against…"), this, &MainWindow::checkAgainstDialog);
+    m_checkAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
+    m_runAction = modelMenu->addAction(tr("&Run ▶"), this, &MainWindow::runModel);
+    m_runAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+
+    QMenu *helpMenu = menuBar()->addMenu(tr("&Help"));
+    helpMenu->addAction(tr("&Keyboard shortcuts"), this, [this] { showKeyboardShortcuts(this); });
+    helpMenu->addAction(tr("&About Torch Explorer"), this, [this] { showAbout(this); });
+}
+
+void MainWindow::buildToolBar()
+{
+    QToolBar *tools = addToolBar(tr("Main"));
+    tools->setObjectName(QStringLiteral("mainToolBar"));
+    tools->setMovable(false);
+    QAction *openTool = tools->addAction(tr("Open"), this, &MainWindow::openDialog);
+    openTool->setToolTip(tr("Open a model file (Ctrl+O); the arrow lists recent files"));
+    openTool->setMenu(m_recent->menu());
+    if (auto *button = qobject_cast<QToolButton *>(tools->widgetForAction(openTool)))
+        button->setPopupMode(QToolButton::MenuButtonPopup); // a click opens, the arrow lists
+    tools->addAction(m_reloadAction);
+    tools->addAction(m_checkAction);
+    tools->addSeparator();
+    tools->addWidget(new QLabel(tr(" Device "), this));
+    m_devices = new DevicePicker(this);
+    tools->addWidget(m_devices);
+    connect(m_devices, &DevicePicker::deviceChanged, m_runPanel, &RunPanel::setDevice);
+    tools->addAction(m_runAction);
+    tools->addSeparator();
+    m_filter = new QLineEdit(this);
+    m_filter->setObjectName(QStringLiteral("filter"));
+    m_filter->setPlaceholderText(tr("Filter keys…  (Ctrl+F)"));
+    m_filter->setClearButtonEnabled(true);
+    m_filter->setMaximumWidth(320);
+    m_filter->installEventFilter(this);
+    tools->addWidget(m_filter);
+    connect(m_findAction, &QAction::triggered, this, [this] {
+        m_filter->setFocus();
+        m_filter->selectAll();
+    });
+    // Debounced: refiltering a large tree on every keystroke would stall typing.
+    m_filterTimer = new QTimer(this);
+    m_filterTimer->setSingleShot(true);
+    m_filterTimer->setInterval(300);
+    connect(m_filter, &QLineEdit::textChanged, m_filterTimer, qOverload<>(&QTimer::start));
+    connect(m_filterTimer, &QTimer::timeout, this, &MainWindow::applyFilter);
+}
+
+// What can act now: each action is enabled only when it would do something, and says
+// what it does, or why it cannot, in its tooltip.
+void MainWindow::updateActions()
+{
+    auto state = [](QAction *action, bool can, const QString &does, const QString &whyNot) {
+        action->setEnabled(can);
+        action->setToolTip(can ? does : whyNot);
+        action->setStatusTip(can ? does : whyNot);
+    };
+    state(m_reloadAction, !m_currentPath.isEmpty(), tr("Read the open file again (F5)"),
+          tr("Nothing to reload: no file has been opened yet"));
+    state(m_checkAction, m_doc != nullptr, tr("Would this checkpoint load into a model? (Ctrl+K)"),
+          tr("Open a checkpoint first, then choose the model to check it against"));
+    state(m_runAction, m_runPanel->hasModel(), tr("Run the TorchScript model on made-up inputs (Ctrl+R)"),
+          tr("Nothing to run: open a TorchScript model, or check a checkpoint against one"));
+    m_exportMenu->setEnabled(m_doc != nullptr);
+    m_exportMenu->menuAction()->setToolTip(m_doc ? QString() : tr("Open a file first"));
+}
+
+// In the filter: Esc clears it, Down goes to the tree.
+bool MainWindow::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_filter && event->type() == QEvent::KeyPress) {
+        const int key = static_cast<QKeyEvent *>(event)->key();
+        if (key == Qt::Key_Escape && !m_filter->text().isEmpty()) {
+            setFilterNow(QString());
+            return true;
+        }
+        if (key == Qt::Key_Down) {
+            m_tree->setFocus();
+            if (!m_tree->currentIndex().isValid() && m_tree->model()->rowCount() > 0)
+                m_tree->setCurrentIndex(m_tree->model()->index(0, 0));
+            return true;
+        }
+    }
+    return QMainWindow::eventFilter(watched, event);
+}
+
+} // namespace te

@@ -1,0 +1,248 @@
+// The window's controls as a user meets them, driven by real key presses and mouse
+// clicks: what cannot act is disabled and says why, the toolbar's Open button opens, the
+// keyboard reaches the tabs, the filter and the tree, the reference model is shown and can
+// be cleared, the banner can be dismissed, and Help lists keys that really exist.
+#include "app/gui/mainwindow.h"
+#include "tests/support/dialogfilters.h"
+#include "widgets/helpdialogs.h"
+#include "widgets/loadreportpanel.h"
+
+#include <QAction>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QProcess>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QToolBar>
+#include <QToolButton>
+#include <QTreeView>
+#include <QtTest>
+
+using namespace te;
+
+namespace {
+
+QString fixture(const char *name) { return QStringLiteral(TE_FIXTURES_DIR "/") + QString::fromLatin1(name); }
+
+QAction *action(const MainWindow &w, const QString &text)
+{
+    for (QAction *a : w.findChildren<QAction *>())
+        if (a->text() == text)
+            return a;
+    return nullptr;
+}
+
+bool open(MainWindow &w, const QString &path)
+{
+    QSignalSpy shown(&w, &MainWindow::documentShown);
+    w.openFile(path);
+    return shown.wait(10000) && w.document();
+}
+
+QTabWidget *tabs(const MainWindow &w)
+{
+    return qobject_cast<QTabWidget *>(w.loadReportPanel()->parentWidget()->parentWidget());
+}
+
+// Rows of a tree model, at every depth.
+int allRows(const QAbstractItemModel *m, const QModelIndex &parent = {})
+{
+    int n = m->rowCount(parent);
+    for (int r = m->rowCount(parent); r-- > 0;)
+        n += allRows(m, m->index(r, 0, parent));
+    return n;
+}
+
+QLineEdit *filter(const MainWindow &w) { return w.findChild<QLineEdit *>(QStringLiteral("filter")); }
+
+// A shown, active window with its keyboard focus somewhere inside.
+bool activate(MainWindow &w)
+{
+    w.show();
+    w.activateWindow();
+    return QTest::qWaitForWindowActive(&w);
+}
+
+} // namespace
+
+class TestWindowControls : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void init() { QSettings().clear(); } // each test starts as on a first start
+
+    void actionsSayWhyTheyCannotAct()
+    {
+        MainWindow w;
+        w.show();
+        struct Expect {
+            const char *text;
+            const char *whyNot;
+        };
+        for (const Expect &e :
+             {Expect{"&Reload", "no file has been opened"}, Expect{"&Check against…", "Open a checkpoint first"},
+              Expect{"&Run ▶", "Nothing to run"}}) {
+            QAction *a = action(w, QString::fromUtf8(e.text));
+            QVERIFY2(a, e.text);
+            QVERIFY2(!a->isEnabled(), e.text);
+            QVERIFY2(a->toolTip().contains(QString::fromUtf8(e.whyNot)), qPrintable(a->toolTip()));
+        }
+        QVERIFY(open(w, fixture("state_dict.pt")));
+        QVERIFY(action(w, QStringLiteral("&Reload"))->isEnabled());
+        QVERIFY(action(w, QStringLiteral("&Check against…"))->isEnabled());
+        QVERIFY(!action(w, QStringLiteral("&Run ▶"))->isEnabled()); // a state dict has no code
+        QVERIFY(open(w, fixture("traced.pt")));
+        QVERIFY(action(w, QStringLiteral("&Run ▶"))->isEnabled());
+    }
+
+    // On first start (no recent files) the toolbar's Open button is enabled, and a click
+    // on it opens the file dialog; its recent-files menu says it is empty.
+    void toolbarOpenButtonOpens()
+    {
+        MainWindow w;
+        w.show();
+        QToolButton *button = nullptr;
+        for (QToolButton *b : w.findChildren<QToolButton *>())
+            if (b->defaultAction() && b->defaultAction()->text() == QStringLiteral("Open"))
+                button = b;
+        QVERIFY(button);
+        QVERIFY(button->isEnabled());
+        const QStringList filters = testing::fileDialogFiltersOpenedBy(
+            &w, [button] { QTest::mouseClick(button, Qt::LeftButton, {}, QPoint(8, button->height() / 2)); });
+        QVERIFY2(filters.size() == 2, qPrintable(filters.join(QLatin1Char('|'))));
+        auto *recent = button->defaultAction()->menu<QMenu *>();
+        QVERIFY(recent);
+        QVERIFY(recent->isEnabled());
+        QCOMPARE(recent->actions().size(), 1);
+        QVERIFY(!recent->actions().front()->isEnabled());
+    }
+
+    void focusGoesToTheTreeAfterOpen()
+    {
+        MainWindow w;
+        QVERIFY(activate(w));
+        QVERIFY(open(w, fixture("state_dict.pt")));
+        QTRY_COMPARE(QApplication::focusWidget(), static_cast<QWidget *>(w.treeView()));
+    }
+
+    void ctrlNumbersSwitchTabs()
+    {
+        MainWindow w;
+        QVERIFY(activate(w));
+        QVERIFY(open(w, fixture("state_dict.pt")));
+        for (int i : {1, 3, 2, 0}) {
+            QTest::keyClick(&w, static_cast<Qt::Key>(Qt::Key_1 + i), Qt::ControlModifier);
+            QCOMPARE(tabs(w)->currentIndex(), i);
+        }
+    }
+
+    void escapeClearsTheFilterAndDownEntersTheTree()
+    {
+        MainWindow w;
+        QVERIFY(activate(w));
+        QVERIFY(open(w, fixture("state_dict.pt")));
+        QTest::keyClick(&w, Qt::Key_F, Qt::ControlModifier);
+        QTRY_COMPARE(QApplication::focusWidget(), static_cast<QWidget *>(filter(w)));
+        const int all = allRows(w.treeView()->model());
+        QTest::keyClicks(filter(w), QStringLiteral("fc"));
+        QTRY_VERIFY(allRows(w.treeView()->model()) < all); // the filter took effect
+        QTest::keyClick(filter(w), Qt::Key_Escape);
+        QCOMPARE(filter(w)->text(), QString());
+        QCOMPARE(allRows(w.treeView()->model()), all);
+        QTest::keyClick(filter(w), Qt::Key_Down);
+        QCOMPARE(QApplication::focusWidget(), static_cast<QWidget *>(w.treeView()));
+        QVERIFY(w.treeView()->currentIndex().isValid());
+    }
+
+    // The model checked against is named above the report; it stays when another
+    // checkpoint opens, and Clear ends the checking.
+    void referenceShownKeptAndCleared()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(open(w, fixture("mismatch_weights.pt")));
+        w.setReference(fixture("mismatch_model.pt"));
+        QTRY_VERIFY_WITH_TIMEOUT(w.referenceDocument(), 10000);
+        auto shows = [&w](const QString &text) {
+            for (QLabel *l : w.loadReportPanel()->findChildren<QLabel *>())
+                if (l->text().contains(text))
+                    return true;
+            return false;
+        };
+        QVERIFY(shows(QStringLiteral("Checked against: mismatch_model.pt")));
+        QVERIFY(open(w, fixture("state_dict.pt")));
+        QVERIFY(w.referenceDocument());
+        QVERIFY(shows(QStringLiteral("Checked against: mismatch_model.pt")));
+        QPushButton *clear = nullptr;
+        for (QPushButton *b : w.loadReportPanel()->findChildren<QPushButton *>())
+            if (b->text() == QStringLiteral("Clear"))
+                clear = b;
+        QVERIFY(clear && clear->isVisible());
+        QTest::mouseClick(clear, Qt::LeftButton);
+        QVERIFY(!w.referenceDocument());
+        QVERIFY(w.reference().isEmpty());
+        QVERIFY(!clear->isVisible());
+        QVERIFY(shows(QStringLiteral("No model to check against")));
+        const auto *status = w.statusBar()->findChild<QLabel *>(QStringLiteral("statusText"));
+        QVERIFY(status && !status->text().contains(QStringLiteral("reference")));
+    }
+
+    void bannerCanBeDismissed()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(open(w, fixture("hostile/os_system_zip.pt")));
+        auto *banner = w.findChild<QWidget *>(QStringLiteral("banner"));
+        QVERIFY(banner && banner->isVisible());
+        auto *dismiss = banner->findChild<QToolButton *>();
+        QVERIFY(dismiss);
+        QTest::mouseClick(dismiss, Qt::LeftButton);
+        QVERIFY(!banner->isVisible());
+    }
+
+    // Every key the Help dialog lists as an action's shortcut is that action's shortcut.
+    void helpListsRealShortcuts()
+    {
+        MainWindow w;
+        QSet<QString> bound;
+        for (QAction *a : w.findChildren<QAction *>())
+            for (const QKeySequence &k : a->shortcuts())
+                bound.insert(k.toString());
+        int checked = 0;
+        for (const KeyboardShortcut &s : keyboardShortcuts()) {
+            if (s.what.startsWith(QStringLiteral("In the ")) || s.keys.contains(QStringLiteral("…")))
+                continue; // keys of a widget, or a range
+            QVERIFY2(bound.contains(QKeySequence(s.keys).toString()), qPrintable(s.keys));
+            ++checked;
+        }
+        QVERIFY(checked >= 6);
+        for (int i = 1; i <= 4; ++i)
+            QVERIFY(bound.contains(QStringLiteral("Ctrl+%1").arg(i)));
+        QVERIFY(aboutText().contains(QString::fromLatin1(qVersion())));
+        QVERIFY(aboutText().contains(QStringLiteral("libtorch")));
+    }
+
+    // --help needs no display: with a platform that cannot start, it still prints.
+    void helpWithoutADisplay()
+    {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("xcb"));
+        env.remove(QStringLiteral("DISPLAY"));
+        env.remove(QStringLiteral("WAYLAND_DISPLAY"));
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(TE_BIN_DIR "/torch-explorer"), {QStringLiteral("--help")});
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 0);
+        const QString out = QString::fromUtf8(p.readAllStandardOutput());
+        QVERIFY2(out.contains(QStringLiteral("--screenshot")), qPrintable(out));
+    }
+};
+
+QTEST_MAIN(TestWindowControls)
+#include "tst_windowcontrols.moc"
