@@ -114,6 +114,7 @@ QVariant LoadReportModel::data(const QModelIndex &index, int role) const
         return index.column() == StatusColumn ? QVariant(-static_cast<int>(r.status)) : data(index, Qt::DisplayRole);
     case StatusRole: return static_cast<int>(r.status);
     case KeyRole: return r.key;
+    case CheckpointKeyRole: return !r.source.isEmpty() ? r.source : r.status == LoadStatus::Missing ? QString() : r.key;
     case Qt::ForegroundRole: {
         const QColor c = statusColor(r.status);
         return c.isValid() ? QVariant(c) : QVariant();

@@ -14,7 +14,12 @@ class LoadReportModel : public QAbstractTableModel {
     Q_OBJECT
 public:
     enum Column { StatusColumn, KeyColumn, CheckpointShapeColumn, ModelShapeColumn, SourceColumn, ColumnCount };
-    enum Role { SortRole = Qt::UserRole + 1, StatusRole, KeyRole };
+    enum Role {
+        SortRole = Qt::UserRole + 1,
+        StatusRole,
+        KeyRole,
+        CheckpointKeyRole // the row's key in the checkpoint (its state dict's), empty for a missing key
+    };
 
     explicit LoadReportModel(QObject *parent = nullptr);
     void setReport(const LoadReport &report, const ExpectedModel &model, const WeightsSource &weights);

@@ -50,6 +50,8 @@ LoadReportPanel::LoadReportPanel(QWidget *parent)
     , m_table(new QTableView(this))
     , m_message(new QPlainTextEdit(this))
     , m_suggestions(new QListWidget(this))
+    , m_noFixes(new QLabel(this))
+    , m_apply(new QPushButton(tr("Apply"), this))
     , m_rulesTable(new QTableWidget(0, 3, this))
     , m_rulesTimer(new QTimer(this))
 {
@@ -128,6 +130,36 @@ void LoadReportPanel::setUpTable()
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 4);
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setTabKeyNavigation(false); // Tab leaves the table; arrows walk it
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &row) {
+        const QString key = m_proxy->data(row, LoadReportModel::CheckpointKeyRole).toString();
+        if (!key.isEmpty())
+            emit checkpointKeySelected(keyPrefix() + key);
+    });
+}
+
+// What the checkpoint's keys are under in the document: its state dict's path and a dot.
+QString LoadReportPanel::keyPrefix() const
+{
+    return !m_report || m_report->stateDict.empty() ? QString()
+                                                    : QString::fromStdString(m_report->stateDict) + QLatin1Char('.');
+}
+
+void LoadReportPanel::selectCheckpointKey(const QString &documentKey)
+{
+    const QString prefix = keyPrefix();
+    if (!m_report || !documentKey.startsWith(prefix))
+        return;
+    const QString key = documentKey.mid(prefix.size());
+    for (int row = 0; row < m_proxy->rowCount(); ++row) {
+        const QModelIndex i = m_proxy->index(row, 0);
+        if (m_proxy->data(i, LoadReportModel::CheckpointKeyRole).toString() == key) {
+            if (m_table->currentIndex().row() != row)
+                m_table->setCurrentIndex(i);
+            m_table->scrollTo(i);
+            return;
+        }
+    }
 }
 
 // PyTorch's own message, to read and to copy.
@@ -153,12 +185,45 @@ QWidget *LoadReportPanel::buildFixesPage()
     auto *page = new QWidget(this);
     auto *layout = new QVBoxLayout(page);
     layout->setContentsMargins(0, 0, 0, 0);
+    m_noFixes->setWordWrap(true);
+    m_noFixes->hide();
+    layout->addWidget(m_noFixes);
     layout->addWidget(m_suggestions);
-    auto *apply = new QPushButton(tr("Apply"), page);
-    layout->addWidget(apply, 0, Qt::AlignRight);
-    connect(apply, &QPushButton::clicked, this, [this] { applySuggestion(m_suggestions->currentRow()); });
+    m_apply->setEnabled(false);
+    layout->addWidget(m_apply, 0, Qt::AlignRight);
+    connect(m_apply, &QPushButton::clicked, this, [this] { applySuggestion(m_suggestions->currentRow()); });
+    connect(m_suggestions, &QListWidget::currentRowChanged, this, [this](int row) { m_apply->setEnabled(row >= 0); });
     connect(m_suggestions, &QListWidget::itemActivated, this, [this] { applySuggestion(m_suggestions->currentRow()); });
     return page;
+}
+
+// The ranked fixes, or why there are none.
+void LoadReportPanel::showFixes(const LoadReport &rep, bool loads)
+{
+    m_suggestions->clear();
+    for (const auto &s : rep.suggestions)
+        m_suggestions->addItem(tr("+%1 keys: %2").arg(s.fixes).arg(QString::fromStdString(s.description)));
+    if (!rep.suggestions.empty())
+        m_suggestions->setCurrentRow(0);
+    m_apply->setEnabled(!rep.suggestions.empty());
+    QString why;
+    if (rep.suggestions.empty()) {
+        if (loads)
+            why = tr("Nothing to fix: the checkpoint loads.");
+        else {
+            QStringList reasons;
+            if (!rep.shapeMismatch.empty())
+                reasons << tr("%n key(s) have other shapes in the model, so its architecture differs from the "
+                              "one the checkpoint was saved from (another width or number of classes)",
+                              nullptr, static_cast<int>(rep.shapeMismatch.size()));
+            if (!rep.missing.empty() || !rep.unexpected.empty())
+                reasons << tr("the missing and unexpected keys differ by more than a prefix or a rename");
+            why = tr("No renaming fixes this: %1.").arg(reasons.join(QStringLiteral("; ")));
+        }
+    }
+    m_noFixes->setText(why);
+    m_noFixes->setVisible(!why.isEmpty());
+    m_suggestions->setVisible(why.isEmpty());
 }
 
 // The renaming rules: added, removed and edited in place.
@@ -318,6 +383,8 @@ void LoadReportPanel::recompute()
         m_summary->setText(tr("Choose a model with “Check against…” to see whether this checkpoint loads into it."));
         m_message->clear();
         m_suggestions->clear();
+        m_noFixes->hide();
+        m_suggestions->show();
         return;
     }
     m_summary->setText(tr("Checking…"));
@@ -379,16 +446,14 @@ void LoadReportPanel::showReport(const Result &r)
         summary = QStringLiteral("<b style='color:#dc322f'>%1</b> %2<br>")
                       .arg(tr("Warning:"), QString::fromStdString(warning).toHtmlEscaped()) +
                   summary;
+    if (!ok && !rep.suggestions.empty())
+        summary += tr(" A fix exists: see Fixes (+%n keys).", nullptr, rep.suggestions.front().fixes);
     m_summary->setText(summary);
     const std::string &message = strict ? rep.strictError : rep.nonStrictError;
     m_message->setPlainText(message.empty()
                                 ? tr("load_state_dict(strict=%1) succeeds.").arg(strict ? tr("True") : tr("False"))
                                 : QString::fromStdString(message));
-    m_suggestions->clear();
-    for (const auto &s : rep.suggestions)
-        m_suggestions->addItem(tr("+%1 keys: %2").arg(s.fixes).arg(QString::fromStdString(s.description)));
-    if (!rep.suggestions.empty())
-        m_suggestions->setCurrentRow(0);
+    showFixes(rep, ok);
     m_table->resizeColumnsToContents();
 
     std::map<std::string, std::string> status;

@@ -35,6 +35,9 @@ public:
     // Either may be null; a report appears when both are set.
     void setInputs(std::shared_ptr<const Document> weights, std::shared_ptr<const Document> reference);
     void setRules(const std::vector<RemapRule> &rules);
+    // Selects the row of this document key of the checkpoint (the state dict's prefix
+    // included), if the report has one.
+    void selectCheckpointKey(const QString &documentKey);
     // The model's file name, shown above the report with a Clear button (empty: none).
     void setReferenceName(const QString &name);
     std::vector<RemapRule> rules() const;
@@ -51,12 +54,15 @@ public:
 signals:
     void reportReady();
     void clearReferenceRequested();
+    // The user selected a row whose key is in the checkpoint (document key, prefix included).
+    void checkpointKeySelected(const QString &documentKey);
     // full document key -> "loaded", "cast", "unexpected", "shape_mismatch"
     void checkpointStatusChanged(const std::map<std::string, std::string> &status);
 
 private:
     struct Result;
     QLayout *buildReferenceRow();
+    QString keyPrefix() const;
     QLayout *buildChoiceRow();
     void setUpTable();
     QWidget *buildMessagePage();
@@ -69,6 +75,7 @@ private:
     void recompute();
     void showReport(const Result &r);
     void rebuildRulesTable();
+    void showFixes(const LoadReport &rep, bool loads);
 
     std::shared_ptr<const Document> m_weights, m_reference;
     std::vector<RemapRule> m_rules;
@@ -87,6 +94,8 @@ private:
     QTableView *m_table;
     QPlainTextEdit *m_message;
     QListWidget *m_suggestions;
+    QLabel *m_noFixes;
+    QPushButton *m_apply;
     QTableWidget *m_rulesTable;
     QTimer *m_rulesTimer;
 };

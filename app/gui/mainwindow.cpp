@@ -70,6 +70,14 @@ MainWindow::MainWindow(QWidget *parent)
     restoreSettings();
     updateActions();
     connect(m_loadPanel, &LoadReportPanel::clearReferenceRequested, this, &MainWindow::clearReference);
+    // A row of the report selects its key in the tree, and a key of the tree its row.
+    connect(m_loadPanel, &LoadReportPanel::checkpointKeySelected, this, [this](const QString &key) {
+        const QModelIndex at = m_proxy->mapFromSource(m_model->indexForKey(key));
+        if (at.isValid() && at != m_tree->currentIndex()) {
+            m_tree->setCurrentIndex(at);
+            m_tree->scrollTo(at);
+        }
+    });
 
     connect(m_loader, &DocumentLoader::progress, this, [this](int percent, const QString &label) {
         m_progress->setValue(percent);
@@ -476,6 +484,8 @@ void MainWindow::onCurrentChanged()
     const QModelIndex current = m_tree->currentIndex();
     const int tensor = current.isValid() ? m_proxy->data(current, DocumentTreeModel::TensorRole).toInt() : -1;
     m_tensorPanel->showTensor(m_proxy->data(current, DocumentTreeModel::KeyRole).toString(), tensor);
+    if (tensor >= 0)
+        m_loadPanel->selectCheckpointKey(m_proxy->data(current, DocumentTreeModel::KeyRole).toString());
     // Follow the selection to the Tensor tab, unless the user is reading a report.
     if (tensor >= 0 && m_doc && m_doc->security.verdict != "dangerous" && m_tabs->currentWidget() == m_fileInfoPanel)
         m_tabs->setCurrentWidget(m_tensorPanel);

@@ -68,8 +68,15 @@ std::string partialLoadWarning(const LoadReport &r, const ExpectedModel &model)
     size_t best = 0;
     for (const auto &sg : r.suggestions)
         best = std::max(best, static_cast<size_t>(sg.fixes));
-    w += (r.loaded.size() + best) * 2 >= model.keys.size() ? "See the suggestions: a renaming fixes much of it."
-                                                           : "The checkpoint is probably for another model.";
+    // Only a suggestion that exists is pointed at; shapes that differ are no renaming's to fix.
+    if (best > 0 && (r.loaded.size() + best) * 2 >= model.keys.size())
+        w += "See the suggestions: a renaming fixes much of it.";
+    else if (!r.shapeMismatch.empty())
+        w += "No renaming fixes it: " + std::to_string(r.shapeMismatch.size()) +
+             (r.shapeMismatch.size() == 1 ? " key has another shape" : " keys have other shapes") +
+             " in the model, so its architecture differs from the checkpoint's.";
+    else
+        w += "The checkpoint is probably for another model.";
     return w;
 }
 

@@ -4,7 +4,9 @@
 // be cleared, the banner can be dismissed, and Help lists keys that really exist.
 #include "app/gui/mainwindow.h"
 #include "tests/support/dialogfilters.h"
+#include "widgets/documenttreemodel.h"
 #include "widgets/helpdialogs.h"
+#include "widgets/loadreportmodel.h"
 #include "widgets/loadreportpanel.h"
 
 #include <QAction>
@@ -17,6 +19,7 @@
 #include <QSignalSpy>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QToolBar>
 #include <QToolButton>
@@ -190,6 +193,70 @@ private slots:
         QVERIFY(shows(QStringLiteral("No model to check against")));
         const auto *status = w.statusBar()->findChild<QLabel *>(QStringLiteral("statusText"));
         QVERIFY(status && !status->text().contains(QStringLiteral("reference")));
+    }
+
+    // Clicking a row of the Load report selects its key in the tree; selecting a key in
+    // the tree selects its row.
+    void reportRowsAndTreeFollowEachOther()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(open(w, fixture("mismatch_weights.pt")));
+        w.setReference(fixture("mismatch_model.pt"));
+        QTRY_VERIFY_WITH_TIMEOUT(w.loadReportPanel()->report(), 10000);
+        tabs(w)->setCurrentWidget(w.loadReportPanel());
+        auto *table = w.loadReportPanel()->findChild<QTableView *>();
+        QVERIFY(table);
+        auto rowOf = [table](const QString &key) {
+            for (int r = 0; r < table->model()->rowCount(); ++r)
+                if (table->model()->index(r, LoadReportModel::KeyColumn).data().toString() == key)
+                    return r;
+            return -1;
+        };
+        const int row = rowOf(QStringLiteral("bn.running_mean"));
+        QVERIFY(row >= 0);
+        const QRect cell = table->visualRect(table->model()->index(row, LoadReportModel::KeyColumn));
+        QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, cell.center());
+        QCOMPARE(w.treeView()->currentIndex().data(DocumentTreeModel::KeyRole).toString(),
+                 QStringLiteral("bn.running_mean"));
+        const QModelIndex bias = w.treeView()->currentIndex().siblingAtRow(1); // bn.bias, in file order
+        QCOMPARE(bias.data(DocumentTreeModel::KeyRole).toString(), QStringLiteral("bn.bias"));
+        w.treeView()->setFocus();
+        QTest::keyClick(w.treeView(), Qt::Key_Up); // from bn.running_mean up to bn.bias
+        QCOMPARE(w.treeView()->currentIndex(), bias);
+        QCOMPARE(table->currentIndex().row(), rowOf(QStringLiteral("bn.bias")));
+    }
+
+    // A report no renaming can fix says why on the Fixes page, with Apply disabled; one
+    // that a renaming fixes says so in its summary.
+    void fixesSayWhyThereAreNone()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(open(w, fixture("mismatch_weights.pt")));
+        w.setReference(fixture("mismatch_model.pt"));
+        QTRY_VERIFY_WITH_TIMEOUT(w.loadReportPanel()->report(), 10000);
+        auto labelWith = [&w](const QString &text) -> QLabel * {
+            for (QLabel *l : w.loadReportPanel()->findChildren<QLabel *>())
+                if (l->text().contains(text))
+                    return l;
+            return nullptr;
+        };
+        QVERIFY(labelWith(QStringLiteral("No renaming fixes this: 3 key(s) have other shapes")));
+        QPushButton *apply = nullptr;
+        for (QPushButton *b : w.loadReportPanel()->findChildren<QPushButton *>())
+            if (b->text() == QStringLiteral("Apply"))
+                apply = b;
+        QVERIFY(apply && !apply->isEnabled());
+        QVERIFY(!labelWith(QStringLiteral("A fix exists")));
+
+        QVERIFY(open(w, fixture("prefixed_state_dict.pt")));
+        w.setReference(fixture("model_pickled.pt"));
+        QTRY_VERIFY_WITH_TIMEOUT(w.loadReportPanel()->report() && !w.loadReportPanel()->report()->suggestions.empty(),
+                                 10000);
+        QVERIFY(apply->isEnabled());
+        QVERIFY(labelWith(QStringLiteral("A fix exists: see Fixes")));
+        QVERIFY(!labelWith(QStringLiteral("No renaming")));
     }
 
     void bannerCanBeDismissed()

@@ -266,6 +266,21 @@ private slots:
         }
     }
 
+    // The warning points at suggestions only when one exists: the mismatch pair loads
+    // 8 of 13 keys, and no renaming helps (3 keys have other shapes).
+    void warningNamesOnlyRealFixes()
+    {
+        auto weights = open("mismatch_weights.pt");
+        auto model = open("mismatch_model.pt");
+        ExpectedModel m = expectedModelFrom(*model);
+        const LoadReport r = diagnoseLoad(*weights, "", m, {});
+        QVERIFY(r.suggestions.empty());
+        QCOMPARE(r.shapeMismatch.size(), size_t(3));
+        const std::string w = partialLoadWarning(r, m);
+        QVERIFY2(w.find("suggestion") == std::string::npos, w.c_str());
+        QVERIFY2(w.find("No renaming fixes it: 3 keys have other shapes") != std::string::npos, w.c_str());
+    }
+
     void jsonContract()
     {
         auto weights = open("mismatch_weights.pt");
