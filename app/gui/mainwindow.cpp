@@ -134,6 +134,23 @@ QString MainWindow::demoPath()
     return {};
 }
 
+// The demo as scripts/run shows it: the checkpoint, checked against its model.
+void MainWindow::openDemo()
+{
+    const QString model = demoPath();
+    if (model.isEmpty()) {
+        showError(tr("demo"), tr("The bundled demo model was not found."));
+        return;
+    }
+    const QString checkpoint = QFileInfo(model).dir().filePath(QStringLiteral("demo_checkpoint.pt"));
+    if (!QFileInfo::exists(checkpoint)) {
+        openFile(model);
+        return;
+    }
+    openFile(checkpoint);
+    setReference(model);
+}
+
 void MainWindow::buildLayout()
 {
     m_stack = new QStackedWidget(this);
@@ -204,13 +221,7 @@ void MainWindow::buildLayout()
     connect(m_cancel, &QPushButton::clicked, m_loader, &DocumentLoader::cancel);
 
     connect(m_welcome, &WelcomePage::openRequested, this, &MainWindow::openDialog);
-    connect(m_welcome, &WelcomePage::demoRequested, this, [this] {
-        const QString demo = demoPath();
-        if (demo.isEmpty())
-            showError(tr("demo"), tr("The bundled demo model was not found."));
-        else
-            openFile(demo);
-    });
+    connect(m_welcome, &WelcomePage::demoRequested, this, &MainWindow::openDemo);
     connect(m_welcome, &WelcomePage::recentRequested, this, &MainWindow::openFile);
     connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this, &MainWindow::onCurrentChanged);
 }
@@ -466,13 +477,19 @@ void MainWindow::updateStatus()
         const TensorInfo &t = m_doc->tensors[static_cast<size_t>(e.tensor)];
         bytesByDtype[dtypeName(t.dtype)] += t.nbytes();
     }
+    // What the file is in words (the producer), falling back to the format's short name.
     QStringList parts;
-    parts << QString::fromLatin1(formatName(m_doc->format)) << QString::fromStdString(m_doc->producer);
-    parts << tr("%1 elements").arg(QString::fromStdString(formatCount(m_doc->parameterCount())));
+    parts << (m_doc->producer.empty() ? QString::fromLatin1(formatName(m_doc->format))
+                                      : QString::fromStdString(m_doc->producer));
+    const uint64_t elements = m_doc->parameterCount();
+    parts << (elements == 1 ? tr("1 element") : tr("%1 elements").arg(QString::fromStdString(formatCount(elements))));
     for (const auto &[dtype, bytes] : bytesByDtype)
         parts << QStringLiteral("%1 (%2)").arg(QString::fromStdString(formatBytes(bytes)),
                                                QString::fromStdString(dtype));
-    parts << tr("%n state dict(s)", nullptr, static_cast<int>(m_doc->stateDicts.size()));
+    const size_t stateDicts = m_doc->stateDicts.size();
+    parts << (stateDicts == 0   ? tr("no state dict")
+              : stateDicts == 1 ? tr("1 state dict")
+                                : tr("%1 state dicts").arg(stateDicts));
     parts << QString::fromStdString(m_doc->security.verdict);
     if (!m_reference.isEmpty())
         parts << tr("reference: %1").arg(QFileInfo(m_reference).fileName());

@@ -56,6 +56,8 @@ public:
     bool isBusy() const;
     QTreeView *treeView() const { return m_tree; }
     static QString demoPath();
+    // Opens the bundled demo checkpoint, checked against the demo model.
+    void openDemo();
     // Shows the Run tab and runs the model there.
     void runModel();
     // Writes the inspect document (JSON) or its Markdown form; false with *error set.

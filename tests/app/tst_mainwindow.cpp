@@ -163,28 +163,27 @@ private slots:
         QTest::addColumn<QString>("file");
         QTest::addColumn<QString>("reference");
         QTest::addColumn<QString>("expected");
-        const char *zip = "torch_zip | PyTorch torch.save (zip), format version 3 | ";
+        const char *zip = "PyTorch torch.save (zip), format version 3 | ";
         QTest::newRow("checkpoint") << QStringLiteral("checkpoint.pt") << QString()
-                                    << status(
-                                           zip,
-                                           "851 elements | 3.3 KiB (float32) | 8 B (int64) | 1 state dict(s) | safe");
+                                    << status(zip,
+                                              "851 elements | 3.3 KiB (float32) | 8 B (int64) | 1 state dict | safe");
         QTest::newRow("every dtype")
             << QStringLiteral("dtypes.pt") << QString()
             << status(zip, "158 elements | 12 B (bfloat16) | 4 B (bool) | 24 B (complex64) | 12 B (float16) | "
                            "436 B (float32) | 48 B (float64) | 6 B (int16) | 24 B (int32) | 48 B (int64) | "
-                           "5 B (int8) | 4 B (uint8) | 1 state dict(s) | safe");
+                           "5 B (int8) | 4 B (uint8) | 1 state dict | safe");
         QTest::newRow("dangerous") << QStringLiteral("hostile/os_system_zip.pt") << QString()
-                                   << status(zip, "4 elements | 16 B (float32) | 0 state dict(s) | dangerous");
+                                   << status(zip, "4 elements | 16 B (float32) | no state dict | dangerous");
         QTest::newRow("torchscript")
             << QStringLiteral("scripted.pt") << QString()
-            << status("torchscript | TorchScript archive, format version 3 | ",
-                      "294 elements | 1.1 KiB (float32) | 8 B (int64) | 0 state dict(s) | suspicious");
+            << status("TorchScript archive, format version 3 | ",
+                      "294 elements | 1.1 KiB (float32) | 8 B (int64) | no state dict | suspicious");
         QTest::newRow("legacy") << QStringLiteral("state_dict_legacy.pt") << QString()
-                                << status("torch_legacy | PyTorch torch.save (legacy format 1001) | ",
-                                          "293 elements | 1.1 KiB (float32) | 8 B (int64) | 1 state dict(s) | safe");
+                                << status("PyTorch torch.save (legacy format 1001) | ",
+                                          "293 elements | 1.1 KiB (float32) | 8 B (int64) | 1 state dict | safe");
         QTest::newRow("with a reference")
             << QStringLiteral("mismatch_weights.pt") << QStringLiteral("mismatch_model.pt")
-            << status(zip, "695 elements | 2.7 KiB (float32) | 8 B (int64) | 1 state dict(s) | safe | "
+            << status(zip, "695 elements | 2.7 KiB (float32) | 8 B (int64) | 1 state dict | safe | "
                            "reference: mismatch_model.pt");
     }
 

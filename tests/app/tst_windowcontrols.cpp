@@ -259,6 +259,26 @@ private slots:
         QVERIFY(!labelWith(QStringLiteral("No renaming")));
     }
 
+    // The welcome page's demo is what scripts/run shows: the checkpoint against its model.
+    void demoOpensTheCheckpointAgainstItsModel()
+    {
+        MainWindow w;
+        w.show();
+        QPushButton *demo = nullptr;
+        for (QPushButton *b : w.findChildren<QPushButton *>())
+            if (b->text() == QStringLiteral("Open the demo model"))
+                demo = b;
+        QVERIFY(demo && demo->isVisible());
+        QSignalSpy shown(&w, &MainWindow::documentShown);
+        QTest::mouseClick(demo, Qt::LeftButton);
+        QVERIFY(shown.wait(10000));
+        QVERIFY(w.document());
+        QVERIFY2(QString::fromStdString(w.document()->path).endsWith(QStringLiteral("demo_checkpoint.pt")),
+                 w.document()->path.c_str());
+        QVERIFY(w.reference().endsWith(QStringLiteral("demo_model.pt")));
+        QTRY_VERIFY_WITH_TIMEOUT(w.loadReportPanel()->report(), 10000);
+    }
+
     void bannerCanBeDismissed()
     {
         MainWindow w;
