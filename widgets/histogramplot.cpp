@@ -9,6 +9,11 @@ HistogramPlot::HistogramPlot(QWidget *parent)
 {
     xAxis->setLabel(tr("value"));
     yAxis->setLabel(tr("count"));
+    // Counts are whole numbers: ticks at integer multiples only.
+    auto counts = QSharedPointer<QCPAxisTickerFixed>::create();
+    counts->setTickStep(1.0);
+    counts->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    yAxis->setTicker(counts);
 }
 
 void HistogramPlot::setCounts(const std::vector<uint64_t> &counts, double lo, double hi)
@@ -37,6 +42,9 @@ void HistogramPlot::setCounts(const std::vector<uint64_t> &counts, double lo, do
 void HistogramPlot::clear()
 {
     clearPlottables();
+    // No axes left over from the tensor before.
+    xAxis->setRange(0, 1);
+    yAxis->setRange(0, 1);
     replot(QCustomPlot::rpQueuedReplot);
 }
 

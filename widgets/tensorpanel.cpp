@@ -25,6 +25,7 @@ struct TensorPanel::Computed {
     std::vector<double> imag;
     std::string valuesError;
     int columns = 1;
+    std::vector<int64_t> shape;
 };
 
 namespace {
@@ -149,8 +150,13 @@ QString TensorPanel::describe(const QString &key, const TensorInfo &t) const
         if (!sharing.isEmpty())
             info << tr("shares its storage with: %1").arg(sharing.join(QStringLiteral(", ")));
     }
-    info << (t.isParameter ? tr("parameter") : tr("not a parameter")) +
-                (t.requiresGrad ? tr(", requires grad") : QString());
+    // torch.save of a module records which tensors are parameters; a state dict holds
+    // plain tensors, so there it is simply not known.
+    const QString kind = t.isParameter            ? tr("parameter")
+                         : m_doc->modules.empty() ? tr("a plain tensor (a state dict does not record whether it was "
+                                                       "a parameter or a buffer)")
+                                                  : tr("not a parameter (a buffer or a plain tensor)");
+    info << kind + (t.requiresGrad ? tr(", requires grad") : QString());
     return info.join(QLatin1Char('\n'));
 }
 
@@ -173,6 +179,7 @@ void TensorPanel::startStats(int tensor)
             }
             c.values = readValues(*doc, t, 4096, dtypeIsComplex(t.dtype) ? &c.imag : nullptr, &c.valuesError);
             c.columns = t.shape.empty() ? 1 : static_cast<int>(std::clamp<int64_t>(t.shape.back(), 1, 64));
+            c.shape = t.shape;
             return c;
         },
         [this](const Computed &c) {
@@ -191,6 +198,13 @@ void TensorPanel::showComputed(const Computed &c)
         clearStats(tr("Values cannot be read: %1").arg(QString::fromStdString(s.error)));
         return;
     }
+    if (s.count == 1) {
+        // One value: it is the whole story (no spread, no histogram of one bar).
+        m_stats->setText(tr("value %1").arg(c.imag.empty() ? number(s.min) : valueText(c, 0)));
+        m_histogram->clear();
+        fillValues(c);
+        return;
+    }
     QString text = tr("min %1   max %2   mean %3   std %4   sum %5\nzeros %6   NaN %7   +Inf %8   -Inf %9")
                        .arg(number(s.min), number(s.max), number(s.mean), number(s.std), number(s.sum))
                        .arg(s.zeros)
@@ -201,17 +215,52 @@ void TensorPanel::showComputed(const Computed &c)
 
     m_histogram->setCounts(c.histogram, c.lo, c.hi);
 
+    fillValues(c);
+}
+
+QString TensorPanel::valueText(const Computed &c, size_t i)
+{
+    QString text = number(c.values[i]);
+    if (!c.imag.empty())
+        text += (c.imag[i] < 0 ? QStringLiteral(" - ") : QStringLiteral(" + ")) + number(std::fabs(c.imag[i])) +
+                QStringLiteral("j");
+    return text;
+}
+
+// The first values, a row per index of the leading dimensions and a column per index of
+// the last, counted from 0 as in PyTorch. A 1-D tensor, or a last dimension too wide for
+// the table, is cut in rows named by the index of their first element.
+void TensorPanel::fillValues(const Computed &c)
+{
     const int cols = c.columns;
     const int rows = static_cast<int>((c.values.size() + static_cast<size_t>(cols) - 1) / static_cast<size_t>(cols));
     m_values->setColumnCount(cols);
     m_values->setRowCount(rows);
-    for (size_t i = 0; i < c.values.size(); ++i) {
-        QString text = number(c.values[i]);
-        if (!c.imag.empty())
-            text += (c.imag[i] < 0 ? QStringLiteral(" - ") : QStringLiteral(" + ")) + number(std::fabs(c.imag[i])) +
-                    QStringLiteral("j");
-        m_values->setItem(static_cast<int>(i) / cols, static_cast<int>(i) % cols, new QTableWidgetItem(text));
+    const bool byLastDim = c.shape.size() >= 2 && c.shape.back() == cols;
+    QStringList columnNames, rowNames;
+    for (int col = 0; col < cols; ++col)
+        columnNames << (byLastDim ? QString::number(col) : QStringLiteral("+%1").arg(col));
+    for (int row = 0; row < rows; ++row) {
+        // The index of the row's first element, in every dimension.
+        std::vector<int64_t> at(c.shape.size(), 0);
+        int64_t flat = static_cast<int64_t>(row) * cols;
+        for (size_t d = c.shape.size(); d-- > 0;) {
+            const int64_t size = std::max<int64_t>(c.shape[d], 1);
+            at[d] = flat % size;
+            flat /= size;
+        }
+        if (byLastDim)
+            at.pop_back();
+        QStringList parts;
+        for (int64_t i : at)
+            parts << QString::number(i);
+        rowNames << (parts.isEmpty() ? QStringLiteral("0") : parts.join(QLatin1Char(',')));
     }
+    m_values->setHorizontalHeaderLabels(columnNames);
+    m_values->setVerticalHeaderLabels(rowNames);
+    for (size_t i = 0; i < c.values.size(); ++i)
+        m_values->setItem(static_cast<int>(i) / cols, static_cast<int>(i) % cols,
+                          new QTableWidgetItem(valueText(c, i)));
     m_values->resizeColumnsToContents();
 }
 

@@ -39,6 +39,8 @@ private:
     QString describe(const QString &key, const TensorInfo &t) const;
     void startStats(int tensor);
     void showComputed(const Computed &c);
+    void fillValues(const Computed &c);
+    static QString valueText(const Computed &c, size_t i);
     void clearStats(const QString &message);
     void showProgress();
 

@@ -7,6 +7,7 @@
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QtTest>
+#include <qcustomplot.h>
 
 using namespace te;
 
@@ -38,6 +39,51 @@ private slots:
         QCOMPARE(table->columnCount(), 3);
         QCOMPARE(table->item(0, 1)->text(), QStringLiteral("4"));
         QCOMPARE(table->item(1, 0)->text(), QStringLiteral("1"));
+        // Rows and columns are indices counted from 0, as in PyTorch: [3, 4] viewed as [4, 3].
+        QCOMPARE(table->horizontalHeaderItem(0)->text(), QStringLiteral("0"));
+        QCOMPARE(table->horizontalHeaderItem(2)->text(), QStringLiteral("2"));
+        QCOMPARE(table->verticalHeaderItem(0)->text(), QStringLiteral("0"));
+        QCOMPARE(table->verticalHeaderItem(3)->text(), QStringLiteral("3"));
+    }
+
+    // A 0-d tensor is one value: shown as such, with no spread and no one-bar histogram;
+    // choosing something that is not a tensor leaves no plot behind.
+    void scalarTensorIsOneValue()
+    {
+        std::shared_ptr<const Document> doc = readDocument(std::string(TE_FIXTURES_DIR) + "/state_dict.pt");
+        int scalar = -1, weight = -1;
+        for (const auto &e : doc->entries) {
+            if (e.key == "bn.num_batches_tracked")
+                scalar = e.tensor;
+            if (e.key == "conv.weight")
+                weight = e.tensor;
+        }
+        QVERIFY(scalar >= 0 && weight >= 0);
+        TensorPanel panel;
+        panel.setDocument(doc);
+        QSignalSpy ready(&panel, &TensorPanel::statsReady);
+        auto shows = [&panel](const QString &text) {
+            for (QLabel *l : panel.findChildren<QLabel *>())
+                if (l->text().contains(text))
+                    return true;
+            return false;
+        };
+        auto *plot = panel.findChild<QCustomPlot *>();
+        QVERIFY(plot);
+        panel.showTensor(QStringLiteral("conv.weight"), weight);
+        QVERIFY(ready.wait(10000));
+        QCOMPARE(plot->plottableCount(), 1);
+        QCOMPARE(panel.findChild<QTableWidget *>()->verticalHeaderItem(1)->text(), QStringLiteral("0,0,1"));
+        panel.showTensor(QStringLiteral("bn.num_batches_tracked"), scalar);
+        QVERIFY(ready.wait(10000));
+        QVERIFY(shows(QStringLiteral("value ")));
+        QVERIFY(!shows(QStringLiteral("std")));
+        QCOMPARE(plot->plottableCount(), 0);
+        panel.showTensor(QStringLiteral("conv.weight"), weight);
+        QVERIFY(ready.wait(10000));
+        panel.showTensor(QStringLiteral("conv"), -1); // a group
+        QCOMPARE(plot->plottableCount(), 0);
+        QCOMPARE(plot->yAxis->range().upper, 1.0);
     }
 
     void newerSelectionWins()
