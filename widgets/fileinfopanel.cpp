@@ -105,14 +105,21 @@ QString security(const SecurityReport &r)
     }
     h += QStringLiteral("<table><tr><th align=left>global</th><th align=left>category</th><th align=left>use</th>"
                         "<th align=left>where</th><th align=left>why</th></tr>");
+    // Dotted names and member paths may wrap after a dot, a slash or an underscore, never
+    // inside a word.
+    auto breakable = [](QString text) {
+        for (QChar c : {QLatin1Char('.'), QLatin1Char('/'), QLatin1Char('_')})
+            text.replace(c, QString(c) + QChar(0x200b));
+        return text;
+    };
     for (const auto &g : r.globals) {
-        QString name = esc(g.name);
+        QString name = breakable(esc(g.name));
         if (g.category == "dangerous")
             name = QStringLiteral("<b style='color:#dc322f'>%1</b>").arg(name);
         const QString use = (g.called ? FileInfoPanel::tr("called") : FileInfoPanel::tr("referenced")) +
                             (g.count > 1 ? QStringLiteral(" ×%1").arg(g.count) : QString());
         h += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4 @ %5</td><td>%6</td></tr>")
-                 .arg(name, esc(g.category), use, esc(g.member))
+                 .arg(name, esc(g.category), use, breakable(esc(g.member)))
                  .arg(g.offset)
                  .arg(esc(g.reason));
     }
