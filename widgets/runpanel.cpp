@@ -360,8 +360,7 @@ void RunPanel::plotOutput(int index)
     const auto &v = o.values;
     if (dims.size() == 2 && v.size() == static_cast<size_t>(dims[0] * dims[1]))
         plotHeatmap(v, dims[0], dims[1]); // an image, attention, a mask
-    else if (dims.size() == 1 && dims[0] <= 1000 && dims[0] >= 2 && o.dtype.rfind("float", 0) == 0 &&
-             static_cast<size_t>(dims[0]) == v.size())
+    else if (isClassScores(o))
         plotClasses(v); // classifier logits
     else
         plotSeries(v);
@@ -442,16 +441,63 @@ void RunPanel::plotSeries(const std::vector<double> &v)
     m_plot->rescaleAxes();
 }
 
+// The output's values, indexed from 0 as in PyTorch: a classifier's scores as a sortable
+// list of class, value and softmax; anything else as rows by leading index and columns by
+// the last one.
 void RunPanel::fillValues(const OutputValue &o)
 {
     const auto &v = o.values;
+    m_values->setSortingEnabled(false);
+    if (isClassScores(o)) {
+        const double top = *std::max_element(v.begin(), v.end());
+        double z = 0;
+        for (double x : v)
+            z += std::exp(x - top);
+        m_values->setColumnCount(3);
+        m_values->setRowCount(static_cast<int>(v.size()));
+        m_values->setHorizontalHeaderLabels({tr("class"), tr("value"), tr("softmax")});
+        m_values->verticalHeader()->hide();
+        for (size_t i = 0; i < v.size(); ++i) {
+            const double numbers[3] = {static_cast<double>(i), v[i], std::exp(v[i] - top) / z};
+            for (int c = 0; c < 3; ++c) {
+                auto *item = new QTableWidgetItem;
+                item->setData(Qt::DisplayRole, numbers[c]); // sorts as a number
+                m_values->setItem(static_cast<int>(i), c, item);
+            }
+        }
+        m_values->setSortingEnabled(true);
+        m_values->sortByColumn(2, Qt::DescendingOrder);
+        return;
+    }
+    m_values->verticalHeader()->show();
     const int cols = o.shape.empty() ? 1 : static_cast<int>(std::clamp<int64_t>(o.shape.back(), 1, 32));
     const int rows = static_cast<int>((v.size() + static_cast<size_t>(cols) - 1) / static_cast<size_t>(cols));
     m_values->setColumnCount(cols);
     m_values->setRowCount(rows);
+    QStringList columnNames, rowNames;
+    for (int c = 0; c < cols; ++c)
+        columnNames << QString::number(c);
+    // A row per index of the leading dimensions (flattened), or, when the last dimension is
+    // cut in rows, the index of the row's first element.
+    const bool byLastDim = o.shape.size() >= 2 && o.shape.back() == cols;
+    for (int r = 0; r < rows; ++r)
+        rowNames << QString::number(byLastDim ? r : static_cast<int64_t>(r) * cols);
+    m_values->setHorizontalHeaderLabels(columnNames);
+    m_values->setVerticalHeaderLabels(rowNames);
     for (size_t i = 0; i < v.size(); ++i)
         m_values->setItem(static_cast<int>(i) / cols, static_cast<int>(i) % cols,
                           new QTableWidgetItem(QString::number(v[i], 'g', 6)));
+}
+
+// A vector of float scores, one per class (of shape [N] or [1, N]).
+bool RunPanel::isClassScores(const OutputValue &o)
+{
+    std::vector<int64_t> dims;
+    for (int64_t d : o.shape)
+        if (d != 1)
+            dims.push_back(d);
+    return o.isTensor && dims.size() == 1 && dims[0] <= 1000 && dims[0] >= 2 && o.dtype.rfind("float", 0) == 0 &&
+           static_cast<size_t>(dims[0]) == o.values.size();
 }
 
 QString RunPanel::valuesCsv() const

@@ -55,6 +55,7 @@ private:
     void plotClasses(const std::vector<double> &v);
     void plotSeries(const std::vector<double> &v);
     void fillValues(const OutputValue &o);
+    static bool isClassScores(const OutputValue &o);
 
     std::shared_ptr<const Document> m_model, m_weights;
     std::string m_stateDict;

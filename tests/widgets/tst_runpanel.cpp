@@ -47,6 +47,23 @@ private slots:
         QVERIFY(bars);
         QCOMPARE(bars->data()->size(), 4);
         QVERIFY(panel.valuesCsv().startsWith(QStringLiteral("output,index,value\n,0,")));
+        // The scores as a list of class (from 0), value and softmax, most likely first.
+        QTableWidget *values = panel.findChildren<QTableWidget *>().back();
+        QVERIFY(values != inputs);
+        QCOMPARE(values->columnCount(), 3);
+        QCOMPARE(values->rowCount(), 4);
+        QCOMPARE(values->horizontalHeaderItem(2)->text(), QStringLiteral("softmax"));
+        const auto &logits = panel.lastResult()->outputs.front().values;
+        const auto best = std::max_element(logits.begin(), logits.end()) - logits.begin();
+        QCOMPARE(values->item(0, 0)->data(Qt::DisplayRole).toDouble(), static_cast<double>(best));
+        double total = 0;
+        for (int r = 0; r < 4; ++r) {
+            total += values->item(r, 2)->data(Qt::DisplayRole).toDouble();
+            if (r > 0)
+                QVERIFY(values->item(r, 2)->data(Qt::DisplayRole).toDouble() <=
+                        values->item(r - 1, 2)->data(Qt::DisplayRole).toDouble());
+        }
+        QVERIFY(std::abs(total - 1.0) < 1e-9);
     }
 
     void modelErrorIsShown()
