@@ -11,11 +11,14 @@
 #include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
+#include <QDir>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
@@ -295,16 +298,40 @@ QLayout *LoadReportPanel::buildExportRow()
     return row;
 }
 
+// A name beside the checkpoint ("<name>_renamed.pt"), a warning first when the renamed
+// dict still does not load, and a word when it is written.
 void LoadReportPanel::exportWithDialog(bool safetensors)
 {
     if (!m_weights)
         return;
+    const bool strict = m_strict->isChecked();
+    if (m_report && !(strict ? m_report->strictOk : m_report->nonStrictOk)) {
+        const auto answer = QMessageBox::warning(
+            this, tr("Export state dict"),
+            tr("With the current rules this state dict still does not load into the model (%1 missing, %2 "
+               "unexpected, %3 shape mismatch). Export it anyway?")
+                .arg(m_report->missing.size())
+                .arg(m_report->unexpected.size())
+                .arg(m_report->shapeMismatch.size()),
+            QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
+        if (answer != QMessageBox::Yes)
+            return;
+    }
+    const QFileInfo source(QString::fromStdString(m_weights->path));
+    const QString suggested =
+        source.dir().filePath(source.completeBaseName() +
+                              (safetensors ? QStringLiteral("_renamed.safetensors") : QStringLiteral("_renamed.pt")));
     const QString filter = safetensors ? FileTypes::saveFilter(tr("safetensors"), FileTypes::safetensorsMimeType())
                                        : FileTypes::saveFilter(tr("PyTorch"), FileTypes::pytorchMimeType());
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export state dict"), {}, filter);
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export state dict"), suggested, filter);
+    if (path.isEmpty())
+        return;
     QString error;
-    if (!path.isEmpty() && !exportStateDict(path, safetensors, &error))
-        m_summary->setText(tr("Export failed: %1").arg(error));
+    if (exportStateDict(path, safetensors, &error))
+        m_summary->setText(m_summary->text() + QStringLiteral("<br>") +
+                           tr("Exported the renamed state dict to %1.").arg(path.toHtmlEscaped()));
+    else
+        m_summary->setText(tr("Export failed: %1").arg(error.toHtmlEscaped()));
 }
 
 void LoadReportPanel::addRule(const RemapRule &rule)

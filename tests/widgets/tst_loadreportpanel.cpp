@@ -11,6 +11,7 @@
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QFileDialog>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
@@ -115,11 +116,49 @@ private slots:
         QSignalSpy ready(&panel, &LoadReportPanel::reportReady);
         panel.setInputs(open("dataparallel_state_dict.pt"), open("model_pickled.pt"));
         QVERIFY(ready.wait(10000));
+        panel.applySuggestion(0); // strips "module.": now it loads, so no warning comes first
+        QVERIFY(ready.wait(10000));
+        QVERIFY(panel.report()->strictOk);
         const QString torchPatterns = FileTypes::patterns(FileTypes::pytorchMimeType()).join(QLatin1Char(' '));
         QCOMPARE(fileDialogFilters(panel, QStringLiteral("Export renamed state dict…")),
                  QStringList{QStringLiteral("PyTorch (%1)").arg(torchPatterns)});
         QCOMPARE(fileDialogFilters(panel, QStringLiteral("…as safetensors")),
                  QStringList{QStringLiteral("safetensors (*.safetensors)")});
+    }
+
+    // Exporting a dict that still does not load asks first; the file name offered is the
+    // checkpoint's, beside it.
+    void exportWarnsThenSuggestsAName()
+    {
+        LoadReportPanel panel;
+        panel.show();
+        QSignalSpy ready(&panel, &LoadReportPanel::reportReady);
+        panel.setInputs(open("dataparallel_state_dict.pt"), open("model_pickled.pt"));
+        QVERIFY(ready.wait(10000));
+        QVERIFY(!panel.report()->strictOk);
+        QPushButton *button = nullptr;
+        for (QPushButton *b : panel.findChildren<QPushButton *>())
+            if (b->text() == QStringLiteral("Export renamed state dict…"))
+                button = b;
+        QVERIFY(button);
+        QString warning, suggested;
+        QTimer poll; // runs inside each dialog's own event loop
+        poll.setInterval(10);
+        connect(&poll, &QTimer::timeout, &panel, [&] {
+            QWidget *modal = QApplication::activeModalWidget();
+            if (auto *box = qobject_cast<QMessageBox *>(modal)) {
+                warning = box->text();
+                box->button(QMessageBox::Yes)->click();
+            } else if (auto *dialog = qobject_cast<QFileDialog *>(modal)) {
+                suggested = dialog->selectedFiles().value(0);
+                dialog->reject();
+                poll.stop();
+            }
+        });
+        poll.start();
+        QTest::mouseClick(button, Qt::LeftButton);
+        QVERIFY2(warning.contains(QStringLiteral("still does not load")), qPrintable(warning));
+        QVERIFY2(suggested.endsWith(QStringLiteral("/dataparallel_state_dict_renamed.pt")), qPrintable(suggested));
     }
 };
 
