@@ -29,7 +29,10 @@ DevicePicker::DevicePicker(QWidget *parent)
 {
     addItem(tr("CPU"), QStringLiteral("cpu"));
     setToolTip(tr("Where models run"));
-    setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    // A steady width: the list that arrives later ("cpu — CPU", GPU names) must not push
+    // the toolbar; longer names elide, the tooltip of each item has it whole.
+    setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    setMinimumContentsLength(12);
     connect(this, &QComboBox::currentIndexChanged, this, [this] { emit deviceChanged(device()); });
 }
 

@@ -142,7 +142,7 @@ RunPanel::RunPanel(QWidget *parent)
     m_title->setWordWrap(true);
     layout->addWidget(m_title);
     m_notice->setWordWrap(true);
-    m_notice->setText(tr("Running executes the model's TorchScript code (not Python): only run models you trust."));
+    m_notice->setText(trustNotice());
     layout->addWidget(m_notice);
     m_inputs->setHorizontalHeaderLabels({tr("Input"), tr("Shape or value"), tr("DType"), tr("Fill")});
     m_inputs->horizontalHeader()->setStretchLastSection(true);
@@ -165,6 +165,8 @@ RunPanel::RunPanel(QWidget *parent)
     outputRow->addWidget(copy);
     layout->addLayout(outputRow);
 
+    m_values->setTabKeyNavigation(false); // Tab moves on; the arrows walk the cells
+    m_values->setEditTriggers(QAbstractItemView::NoEditTriggers);
     layout->addWidget(plotAboveValues(this, m_plot, m_values), 1);
 
     connect(m_run, &QPushButton::clicked, this, &RunPanel::run);
@@ -254,6 +256,11 @@ std::vector<InputSpec> RunPanel::inputsFromTable(QString *error) const
     return specs;
 }
 
+QString RunPanel::trustNotice()
+{
+    return tr("Running executes the model's TorchScript code (not Python): only run models you trust.");
+}
+
 void RunPanel::run()
 {
     if (!m_model || isRunning())
@@ -285,6 +292,7 @@ void RunPanel::run()
     m_jobs->start([request, job](const JobControl &) { return execute(request, job); },
                   [this](const RunJob &job) {
                       m_run->setEnabled(m_model != nullptr);
+                      m_notice->setText(trustNotice()); // the run is over: no "Running …" left behind
                       m_loaded = job.loaded;
                       m_loadedKey = job.loaded ? job.loadedKey : QString();
                       if (!job.error.isEmpty()) {

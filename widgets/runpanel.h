@@ -56,6 +56,7 @@ private:
     void plotSeries(const std::vector<double> &v);
     void fillValues(const OutputValue &o);
     static bool isClassScores(const OutputValue &o);
+    static QString trustNotice();
 
     std::shared_ptr<const Document> m_model, m_weights;
     std::string m_stateDict;

@@ -67,6 +67,8 @@ TensorPanel::TensorPanel(QWidget *parent)
     layout->addWidget(m_info);
     layout->addWidget(m_stats);
 
+    m_values->setTabKeyNavigation(false); // Tab moves on; the arrows walk the cells
+    m_values->setEditTriggers(QAbstractItemView::NoEditTriggers);
     layout->addWidget(plotAboveValues(this, m_histogram, m_values), 1);
     showTensor({}, -1);
 }
@@ -130,9 +132,9 @@ void TensorPanel::showTensor(const QString &key, int tensor)
 QString TensorPanel::describe(const QString &key, const TensorInfo &t) const
 {
     QStringList info;
-    info << tr("%1 %2, %3 elements, %4")
+    info << tr("%1 %2, %3, %4")
                 .arg(QString::fromLatin1(dtypeName(t.dtype)), QString::fromStdString(shapeText(t.shape)))
-                .arg(t.numel())
+                .arg(t.numel() == 1 ? tr("1 element") : tr("%1 elements").arg(t.numel()))
                 .arg(QString::fromStdString(formatBytes(t.nbytes())));
     info << tr("strides %1, storage offset %2%3")
                 .arg(QString::fromStdString(shapeText(t.strides)))

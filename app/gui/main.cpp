@@ -38,6 +38,7 @@ void applyDarkPalette()
     p.setColor(QPalette::Highlight, QColor(42, 130, 218));
     p.setColor(QPalette::HighlightedText, Qt::white);
     p.setColor(QPalette::Link, QColor(100, 170, 255));
+    p.setColor(QPalette::PlaceholderText, QColor(150, 150, 150)); // readable on the dark base
     for (auto role : {QPalette::Text, QPalette::WindowText, QPalette::ButtonText})
         p.setColor(QPalette::Disabled, role, disabled);
     QApplication::setPalette(p);

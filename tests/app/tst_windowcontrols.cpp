@@ -4,6 +4,7 @@
 // be cleared, the banner can be dismissed, and Help lists keys that really exist.
 #include "app/gui/mainwindow.h"
 #include "tests/support/dialogfilters.h"
+#include "widgets/devicepicker.h"
 #include "widgets/documenttreemodel.h"
 #include "widgets/helpdialogs.h"
 #include "widgets/loadreportmodel.h"
@@ -277,6 +278,17 @@ private slots:
                  w.document()->path.c_str());
         QVERIFY(w.reference().endsWith(QStringLiteral("demo_model.pt")));
         QTRY_VERIFY_WITH_TIMEOUT(w.loadReportPanel()->report(), 10000);
+    }
+
+    // The device box keeps its width when the device list arrives with longer names.
+    void deviceBoxKeepsItsWidth()
+    {
+        DevicePicker picker;
+        const int before = picker.sizeHint().width();
+        picker.addItem(QStringLiteral("cuda:0 — NVIDIA H200 with a very long marketing name"),
+                       QStringLiteral("cuda:0"));
+        picker.addItem(QStringLiteral("cpu — CPU"), QStringLiteral("cpu"));
+        QCOMPARE(picker.sizeHint().width(), before);
     }
 
     void bannerCanBeDismissed()

@@ -64,6 +64,11 @@ private slots:
                         values->item(r - 1, 2)->data(Qt::DisplayRole).toDouble());
         }
         QVERIFY(std::abs(total - 1.0) < 1e-9);
+        // Once the run is over, nothing says it is still running.
+        for (QLabel *l : panel.findChildren<QLabel *>())
+            QVERIFY2(!l->text().contains(QStringLiteral("TorchScript code on ")) &&
+                         !l->text().startsWith(QStringLiteral("Running on")),
+                     qPrintable(l->text()));
     }
 
     void modelErrorIsShown()
