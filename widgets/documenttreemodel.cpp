@@ -4,6 +4,8 @@
 #include "core/report/valuejson.h"
 
 #include <QApplication>
+#include <QBrush>
+#include <QFont>
 #include <QPalette>
 
 namespace te {
@@ -154,8 +156,14 @@ QVariant DocumentTreeModel::data(const QModelIndex &index, int role) const
         }
         if (n.hasError)
             return QBrush(QColor(220, 50, 47)); // readable on light and dark palettes
-        if (n.kind == NodeKind::Value)
-            return QApplication::palette().brush(QPalette::Disabled, QPalette::Text);
+        return {};
+    case Qt::FontRole:
+        if (n.kind == NodeKind::Value) {
+            // Metadata (epoch, loss) in italics: set apart without the grey of disabled text.
+            QFont italic;
+            italic.setItalic(true);
+            return italic;
+        }
         return {};
     case Qt::TextAlignmentRole:
         if (index.column() == ElementsColumn || index.column() == SizeColumn)

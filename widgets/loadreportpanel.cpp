@@ -64,6 +64,15 @@ LoadReportPanel::LoadReportPanel(QWidget *parent)
     m_summary->setWordWrap(true);
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(m_summary);
+    // What the colours of the table and of the tree mean.
+    auto *legend = new QLabel(this);
+    QStringList swatches;
+    for (LoadStatus s : {LoadStatus::Missing, LoadStatus::Unexpected, LoadStatus::ShapeMismatch})
+        swatches << QStringLiteral("<span style='color:%1'>■</span> %2")
+                        .arg(LoadReportModel::statusColor(s).name(), LoadReportModel::statusName(s));
+    legend->setText(swatches.join(QStringLiteral("&nbsp;&nbsp;&nbsp;")));
+    legend->setObjectName(QStringLiteral("statusLegend"));
+    layout->addWidget(legend);
     setUpTable();
 
     QWidget *messagePage = buildMessagePage();

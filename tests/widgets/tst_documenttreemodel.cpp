@@ -7,6 +7,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QSortFilterProxyModel>
+#include <QFont>
 #include <QtTest>
 
 using namespace te;
@@ -128,6 +129,9 @@ private slots:
         const QModelIndex epoch = model.indexForKey(QStringLiteral("epoch"));
         QVERIFY(epoch.isValid());
         QCOMPARE(epoch.siblingAtColumn(DocumentTreeModel::ShapeColumn).data().toString(), QStringLiteral("2"));
+        // Metadata reads as text in italics, not in the grey of disabled items.
+        QVERIFY(epoch.data(Qt::FontRole).value<QFont>().italic());
+        QVERIFY(!epoch.data(Qt::ForegroundRole).isValid());
         const QModelIndex w = model.indexForKey(QStringLiteral("model_state_dict.conv.weight"));
         QVERIFY(w.isValid());
         QCOMPARE(w.siblingAtColumn(DocumentTreeModel::ShapeColumn).data().toString(), QStringLiteral("[8, 3, 3, 3]"));
