@@ -291,6 +291,18 @@ private slots:
         QCOMPARE(picker.sizeHint().width(), before);
     }
 
+    // A failed open leaves no "Opening…" behind: the status bar says it failed.
+    void failedOpenSaysSo()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(!open(w, fixture("wild/lfs_pointer.pt")));
+        QVERIFY2(w.statusBar()->currentMessage().startsWith(QStringLiteral("Could not open lfs_pointer.pt")),
+                 qPrintable(w.statusBar()->currentMessage()));
+        QVERIFY(action(w, QStringLiteral("&Reload"))->isEnabled()); // to try again
+        QVERIFY(!action(w, QStringLiteral("&Check against…"))->isEnabled());
+    }
+
     void bannerCanBeDismissed()
     {
         MainWindow w;
