@@ -171,7 +171,6 @@ ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file, Offsets when)
 
     std::string dir = readBytes(f, dirOffset, dirSize, "zip central directory");
     const auto *d = reinterpret_cast<const uint8_t *>(dir.data());
-    m_names.reserve(dir.size() - static_cast<size_t>(count) * kCentralSize); // all names fit
     m_entries.reserve(static_cast<size_t>(count));
     m_localOffsets.reserve(static_cast<size_t>(count));
     size_t pos = 0;
@@ -189,8 +188,7 @@ ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file, Offsets when)
         e.crc = le32(c + 16);
         e.compressedSize = le32(c + 20);
         e.size = le32(c + 24);
-        e.name = {m_names.data() + m_names.size(), nameLen};
-        m_names.append(reinterpret_cast<const char *>(c + kCentralSize), nameLen);
+        e.name = {reinterpret_cast<const char *>(c + kCentralSize), nameLen}; // into dir, for now
         uint64_t local = le32(c + 42);
         bool bigSize = e.size == 0xFFFFFFFF, bigCompressed = e.compressedSize == 0xFFFFFFFF,
              bigOffset = local == 0xFFFFFFFF;
@@ -203,6 +201,17 @@ ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file, Offsets when)
         m_entries.push_back(std::move(e));
         m_localOffsets.push_back(local);
         pos += kCentralSize + nameLen + extraLen + commentLen;
+    }
+    // The names move from the directory's copy into one table of their own, sized once so
+    // that the views into it stay valid.
+    size_t namesSize = 0;
+    for (const ZipEntry &e : m_entries)
+        namesSize += e.name.size();
+    m_names.reserve(namesSize);
+    for (ZipEntry &e : m_entries) {
+        const char *at = m_names.data() + m_names.size();
+        m_names.append(e.name);
+        e.name = {at, e.name.size()};
     }
 
     size_t slots = 16;
