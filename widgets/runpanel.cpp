@@ -420,8 +420,9 @@ void RunPanel::plotClasses(const std::vector<double> &v)
         label->setColor(palette().color(QPalette::Text));
     }
     m_plot->rescaleAxes();
-    m_plot->yAxis->setRange(0, 1.1 * probs.at(static_cast<int>(order[0])));
-    m_plot->xAxis->setRange(-1, static_cast<double>(p.size()));
+    // Room above the tallest bar for its label; the class axis spans classes 0 to N-1 only.
+    m_plot->yAxis->setRange(0, 1.25 * probs.at(static_cast<int>(order[0])));
+    m_plot->xAxis->setRange(-0.6, static_cast<double>(p.size()) - 0.4);
 }
 
 // Bars for a few values, a line for many.
