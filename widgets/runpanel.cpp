@@ -156,6 +156,9 @@ RunPanel::RunPanel(QWidget *parent)
     m_repeats->setValue(10);
     row->addWidget(m_repeats);
     row->addWidget(m_run);
+    // Timings and errors wrap within the pane instead of widening it.
+    m_latency->setWordWrap(true);
+    m_latency->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     row->addWidget(m_latency, 1);
     layout->addLayout(row);
     auto *outputRow = new QHBoxLayout;

@@ -59,6 +59,7 @@ TensorPanel::TensorPanel(QWidget *parent)
     titleFont.setPointSizeF(titleFont.pointSizeF() * 1.15);
     m_title->setFont(titleFont);
     m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_title->setWordWrap(true); // a long key wraps instead of widening the pane
     m_info->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_info->setWordWrap(true);
     m_stats->setTextInteractionFlags(Qt::TextSelectableByMouse);

@@ -9,6 +9,7 @@
 #include "widgets/helpdialogs.h"
 #include "widgets/loadreportmodel.h"
 #include "widgets/loadreportpanel.h"
+#include "widgets/runpanel.h"
 
 #include <QAction>
 #include <QLabel>
@@ -21,6 +22,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QToolBar>
 #include <QToolButton>
@@ -301,6 +303,27 @@ private slots:
                  qPrintable(w.statusBar()->currentMessage()));
         QVERIFY(action(w, QStringLiteral("&Reload"))->isEnabled()); // to try again
         QVERIFY(!action(w, QStringLiteral("&Check against…"))->isEnabled());
+    }
+
+    // A long message in the Run tab wraps: the right pane asks for no more room than before.
+    void longMessagesDoNotWidenThePane()
+    {
+        MainWindow w;
+        QVERIFY(activate(w));
+        QVERIFY(open(w, fixture("traced.pt")));
+        const int before = w.runPanel()->minimumSizeHint().width();
+        auto *inputs = w.runPanel()->findChild<QTableWidget *>();
+        QVERIFY(inputs && inputs->rowCount() > 0);
+        inputs->item(0, 3)->setText(QString(400, QLatin1Char('q'))); // an unknown fill, quoted back
+        QTest::keyClick(&w, Qt::Key_R, Qt::ControlModifier);
+        QString longest;
+        for (QLabel *l : w.runPanel()->findChildren<QLabel *>())
+            if (l->isVisible() && l->text().size() > longest.size())
+                longest = l->text();
+        QVERIFY2(longest.size() > 300, qPrintable(longest));
+        QApplication::processEvents(); // the layouts take the new text in
+        QVERIFY2(w.runPanel()->minimumSizeHint().width() <= before,
+                 qPrintable(QStringLiteral("%1 > %2").arg(w.runPanel()->minimumSizeHint().width()).arg(before)));
     }
 
     void bannerCanBeDismissed()
