@@ -6,8 +6,8 @@
 #include "core/formats/documentreader.h"
 
 #include <QAbstractItemModelTester>
-#include <QSortFilterProxyModel>
 #include <QFont>
+#include <QSortFilterProxyModel>
 #include <QtTest>
 
 using namespace te;
