@@ -238,6 +238,10 @@ void MainWindow::applyFilter()
     m_proxy->setFilterFixedString(m_filter->text());
     if (!m_filter->text().isEmpty())
         m_tree->expandAll();
+    // The view does not say when the filter took its current row away: the Tensor tab then
+    // shows nothing rather than a tensor the tree no longer lists.
+    if (!m_tree->currentIndex().isValid())
+        onCurrentChanged();
 }
 
 bool MainWindow::isBusy() const

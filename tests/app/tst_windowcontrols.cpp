@@ -326,6 +326,23 @@ private slots:
                  qPrintable(QStringLiteral("%1 > %2").arg(w.runPanel()->minimumSizeHint().width()).arg(before)));
     }
 
+    // A tensor the filter hides is no longer shown in the Tensor tab.
+    void tensorTabFollowsTheFilter()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(open(w, fixture("state_dict.pt")));
+        auto title = [&w] {
+            for (QLabel *l : tabs(w)->widget(0)->findChildren<QLabel *>())
+                if (l->font().bold())
+                    return l->text();
+            return QString();
+        };
+        QCOMPARE(title(), QStringLiteral("conv.weight")); // the first tensor, selected on opening
+        w.setFilterNow(QStringLiteral("fc."));
+        QVERIFY(title() != QStringLiteral("conv.weight"));
+    }
+
     void bannerCanBeDismissed()
     {
         MainWindow w;
