@@ -38,7 +38,13 @@ void LoadReportModel::clear()
 {
     beginResetModel();
     m_rows.clear();
+    m_rowByCheckpointKey.clear();
     endResetModel();
+}
+
+QString LoadReportModel::checkpointKey(const Row &r)
+{
+    return !r.source.isEmpty() ? r.source : r.status == LoadStatus::Missing ? QString() : r.key;
 }
 
 void LoadReportModel::setReport(const LoadReport &r, const ExpectedModel &model, const WeightsSource &weights)
@@ -85,6 +91,11 @@ void LoadReportModel::setReport(const LoadReport &r, const ExpectedModel &model,
     }
     beginResetModel();
     m_rows = std::move(rows);
+    m_rowByCheckpointKey.clear();
+    for (int i = 0; i < static_cast<int>(m_rows.size()); ++i)
+        if (const QString key = checkpointKey(m_rows[static_cast<size_t>(i)]);
+            !key.isEmpty() && !m_rowByCheckpointKey.contains(key))
+            m_rowByCheckpointKey.insert(key, i); // a key feeding two model keys: its first row
     endResetModel();
 }
 

@@ -5,6 +5,7 @@
 #include "core/diagnose/loadcheck.h"
 
 #include <QAbstractTableModel>
+#include <QHash>
 
 namespace te {
 
@@ -30,6 +31,9 @@ public:
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
+    // The source row whose key in the checkpoint is `key` (CheckpointKeyRole), or -1.
+    int rowOfCheckpointKey(const QString &key) const { return m_rowByCheckpointKey.value(key, -1); }
+
     static QString statusName(LoadStatus s);
     static QColor statusColor(LoadStatus s); // invalid for plain rows
 
@@ -42,7 +46,10 @@ private:
         QString modelShape;
         QString note;
     };
+    static QString checkpointKey(const Row &r);
+
     std::vector<Row> m_rows;
+    QHash<QString, int> m_rowByCheckpointKey; // a tree selection finds its row at once
 };
 
 } // namespace te

@@ -162,16 +162,13 @@ void LoadReportPanel::selectCheckpointKey(const QString &documentKey)
     const QString prefix = keyPrefix();
     if (!m_report || !documentKey.startsWith(prefix))
         return;
-    const QString key = documentKey.mid(prefix.size());
-    for (int row = 0; row < m_proxy->rowCount(); ++row) {
-        const QModelIndex i = m_proxy->index(row, 0);
-        if (m_proxy->data(i, LoadReportModel::CheckpointKeyRole).toString() == key) {
-            if (m_table->currentIndex().row() != row)
-                m_table->setCurrentIndex(i);
-            m_table->scrollTo(i);
-            return;
-        }
-    }
+    const QModelIndex i =
+        m_proxy->mapFromSource(m_model->index(m_model->rowOfCheckpointKey(documentKey.mid(prefix.size())), 0));
+    if (!i.isValid())
+        return;
+    if (m_table->currentIndex().row() != i.row())
+        m_table->setCurrentIndex(i);
+    m_table->scrollTo(i);
 }
 
 // PyTorch's own message, to read and to copy.

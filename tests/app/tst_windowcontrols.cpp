@@ -64,6 +64,25 @@ int allRows(const QAbstractItemModel *m, const QModelIndex &parent = {})
     return n;
 }
 
+// The first label under `in` whose text contains `text`, or null.
+QLabel *labelWith(const QWidget *in, const QString &text)
+{
+    for (QLabel *l : in->findChildren<QLabel *>())
+        if (l->text().contains(text))
+            return l;
+    return nullptr;
+}
+
+// The last button under `in` with exactly this text, or null.
+QPushButton *buttonNamed(const QWidget *in, const QString &text)
+{
+    QPushButton *found = nullptr;
+    for (QPushButton *b : in->findChildren<QPushButton *>())
+        if (b->text() == text)
+            found = b;
+    return found;
+}
+
 QLineEdit *filter(const MainWindow &w) { return w.findChild<QLineEdit *>(QStringLiteral("filter")); }
 
 // A shown, active window with its keyboard focus somewhere inside.
@@ -183,20 +202,12 @@ private slots:
         QVERIFY(open(w, fixture("mismatch_weights.pt")));
         w.setReference(fixture("mismatch_model.pt"));
         QTRY_VERIFY_WITH_TIMEOUT(w.referenceDocument(), 10000);
-        auto shows = [&w](const QString &text) {
-            for (QLabel *l : w.loadReportPanel()->findChildren<QLabel *>())
-                if (l->text().contains(text))
-                    return true;
-            return false;
-        };
+        auto shows = [&w](const QString &text) { return labelWith(w.loadReportPanel(), text) != nullptr; };
         QVERIFY(shows(QStringLiteral("Checked against: mismatch_model.pt")));
         QVERIFY(open(w, fixture("state_dict.pt")));
         QVERIFY(w.referenceDocument());
         QVERIFY(shows(QStringLiteral("Checked against: mismatch_model.pt")));
-        QPushButton *clear = nullptr;
-        for (QPushButton *b : w.loadReportPanel()->findChildren<QPushButton *>())
-            if (b->text() == QStringLiteral("Clear"))
-                clear = b;
+        QPushButton *clear = buttonNamed(w.loadReportPanel(), QStringLiteral("Clear"));
         QVERIFY(clear && clear->isVisible());
         QTest::mouseClick(clear, Qt::LeftButton);
         QVERIFY(!w.referenceDocument());
@@ -248,17 +259,9 @@ private slots:
         QVERIFY(open(w, fixture("mismatch_weights.pt")));
         w.setReference(fixture("mismatch_model.pt"));
         QTRY_VERIFY_WITH_TIMEOUT(w.loadReportPanel()->report(), 10000);
-        auto labelWith = [&w](const QString &text) -> QLabel * {
-            for (QLabel *l : w.loadReportPanel()->findChildren<QLabel *>())
-                if (l->text().contains(text))
-                    return l;
-            return nullptr;
-        };
+        auto labelWith = [&w](const QString &text) { return ::labelWith(w.loadReportPanel(), text); };
         QVERIFY(labelWith(QStringLiteral("No renaming fixes this: 3 key(s) have other shapes")));
-        QPushButton *apply = nullptr;
-        for (QPushButton *b : w.loadReportPanel()->findChildren<QPushButton *>())
-            if (b->text() == QStringLiteral("Apply"))
-                apply = b;
+        QPushButton *apply = buttonNamed(w.loadReportPanel(), QStringLiteral("Apply"));
         QVERIFY(apply && !apply->isEnabled());
         QVERIFY(!labelWith(QStringLiteral("A fix exists")));
 
@@ -276,10 +279,7 @@ private slots:
     {
         MainWindow w;
         w.show();
-        QPushButton *demo = nullptr;
-        for (QPushButton *b : w.findChildren<QPushButton *>())
-            if (b->text() == QStringLiteral("Open the demo model"))
-                demo = b;
+        QPushButton *demo = buttonNamed(&w, QStringLiteral("Open the demo model"));
         QVERIFY(demo && demo->isVisible());
         QSignalSpy shown(&w, &MainWindow::documentShown);
         QTest::mouseClick(demo, Qt::LeftButton);

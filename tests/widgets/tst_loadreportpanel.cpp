@@ -45,13 +45,20 @@ struct ModelTesters {
     QAbstractItemModelTester proxy;
 };
 
-// Clicks `button` and returns the name filters of the file dialog it opens, then cancelled.
-QStringList fileDialogFilters(LoadReportPanel &panel, const QString &button)
+// The last button of the panel with exactly this text, or null.
+QPushButton *buttonNamed(const LoadReportPanel &panel, const QString &text)
 {
     QPushButton *found = nullptr;
     for (QPushButton *b : panel.findChildren<QPushButton *>())
-        if (b->text() == button)
+        if (b->text() == text)
             found = b;
+    return found;
+}
+
+// Clicks `button` and returns the name filters of the file dialog it opens, then cancelled.
+QStringList fileDialogFilters(LoadReportPanel &panel, const QString &button)
+{
+    QPushButton *found = buttonNamed(panel, button);
     if (!found)
         return {QStringLiteral("(no button %1)").arg(button)};
     return te::testing::fileDialogFiltersOpenedBy(&panel, [found] { found->click(); });
@@ -136,10 +143,7 @@ private slots:
         panel.setInputs(open("dataparallel_state_dict.pt"), open("model_pickled.pt"));
         QVERIFY(ready.wait(10000));
         QVERIFY(!panel.report()->strictOk);
-        QPushButton *button = nullptr;
-        for (QPushButton *b : panel.findChildren<QPushButton *>())
-            if (b->text() == QStringLiteral("Export renamed state dict…"))
-                button = b;
+        QPushButton *button = buttonNamed(panel, QStringLiteral("Export renamed state dict…"));
         QVERIFY(button);
         QString warning, suggested;
         QTimer poll; // runs inside each dialog's own event loop
