@@ -2,6 +2,7 @@
 
 #include "core/report/units.h"
 #include "core/report/valuejson.h"
+#include "widgets/loadreportmodel.h"
 
 #include <QApplication>
 #include <QBrush>
@@ -150,9 +151,9 @@ QVariant DocumentTreeModel::data(const QModelIndex &index, int role) const
     case Qt::ForegroundRole:
         if (auto it = m_loadStatus.find(n.key); it != m_loadStatus.end()) {
             if (it->second == "unexpected")
-                return QBrush(QColor(140, 140, 140));
+                return QBrush(LoadReportModel::statusColor(LoadStatus::Unexpected));
             if (it->second == "shape_mismatch")
-                return QBrush(QColor(220, 50, 47));
+                return QBrush(LoadReportModel::statusColor(LoadStatus::ShapeMismatch));
         }
         if (n.hasError)
             return QBrush(QColor(220, 50, 47)); // readable on light and dark palettes

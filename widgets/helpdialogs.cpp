@@ -18,6 +18,7 @@ const std::vector<KeyboardShortcut> &keyboardShortcuts()
         {QStringLiteral("F5"), QObject::tr("Reload the open file")},
         {QStringLiteral("Ctrl+K"), QObject::tr("Check the open checkpoint against a model")},
         {QStringLiteral("Ctrl+R"), QObject::tr("Run the model")},
+        {QStringLiteral("Ctrl+."), QObject::tr("Stop the run after the forward pass under way")},
         {QStringLiteral("Ctrl+F"), QObject::tr("Filter the keys")},
         {QStringLiteral("Esc"), QObject::tr("In the filter: clear it")},
         {QStringLiteral("Down"), QObject::tr("In the filter: go to the tree")},

@@ -25,10 +25,12 @@ QString LoadReportModel::statusName(LoadStatus s)
 
 QColor LoadReportModel::statusColor(LoadStatus s)
 {
-    // One meaning everywhere (DESIGN.md): missing orange, unexpected grey, mismatch red.
+    // One meaning everywhere, in the tree, the report and its legend: missing orange,
+    // unexpected violet (a grey would read as disabled text), mismatch red. Each reads on
+    // light and dark palettes.
     switch (s) {
     case LoadStatus::Missing: return QColor(230, 126, 34);
-    case LoadStatus::Unexpected: return QColor(140, 140, 140);
+    case LoadStatus::Unexpected: return QColor(108, 113, 196);
     case LoadStatus::ShapeMismatch: return QColor(220, 50, 47);
     default: return {};
     }

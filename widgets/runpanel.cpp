@@ -15,10 +15,12 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTableWidget>
+#include <QTimer>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
@@ -41,6 +43,17 @@ QString fillString(const InputSpec &s)
 {
     std::string t = inputSpecText(s);
     return QString::fromStdString(t.substr(0, t.find(':')));
+}
+
+// "4.6 MiB at 380 MiB/s"; a rate only where it means something (a few bytes copied in no
+// measurable time have none).
+QString transferText(uint64_t bytes, double seconds)
+{
+    const QString size = QString::fromStdString(formatBytes(bytes));
+    if (bytes < (uint64_t(1) << 20) || seconds < 1e-3)
+        return size;
+    const auto perSecond = static_cast<uint64_t>(static_cast<double>(bytes) / seconds);
+    return RunPanel::tr("%1 at %2/s").arg(size, QString::fromStdString(formatBytes(perSecond)));
 }
 
 // What one run needs, copied for the worker thread.
@@ -79,12 +92,9 @@ bool loadModel(Runtime &runtime, const RunRequest &rq, RunJob &job)
                 job.error = QString::fromStdString(applied.error);
                 return false;
             }
-            job.note =
-                RunPanel::tr("%1 tensors of the checkpoint applied (%2 at %3 MiB/s)")
-                    .arg(applied.applied)
-                    .arg(QString::fromStdString(formatBytes(applied.bytes)))
-                    .arg(applied.seconds > 0 ? static_cast<double>(applied.bytes) / 1048576.0 / applied.seconds : 0.0,
-                         0, 'f', 0);
+            job.note = RunPanel::tr("%1 tensors of the checkpoint applied (%2)")
+                           .arg(applied.applied)
+                           .arg(transferText(applied.bytes, applied.seconds));
             if (!applied.report.shapeMismatch.empty())
                 job.note += RunPanel::tr(", %1 skipped for their shape").arg(applied.report.shapeMismatch.size());
         } catch (const std::exception &e) {
@@ -98,7 +108,7 @@ bool loadModel(Runtime &runtime, const RunRequest &rq, RunJob &job)
 
 // On the worker thread: the runtime, the model (loaded, or the one from last time moved
 // to the device), then the run.
-RunJob execute(const RunRequest &rq, RunJob job)
+RunJob execute(const RunRequest &rq, RunJob job, RunControl &control)
 {
     std::string why;
     Runtime *runtime = loadRuntime(&why);
@@ -117,9 +127,11 @@ RunJob execute(const RunRequest &rq, RunJob job)
             return job;
         }
     }
-    job.result = job.loaded->run(rq.inputs, 1, rq.repeats, 4096);
+    job.result = job.loaded->run(rq.inputs, 1, rq.repeats, 4096, &control);
     if (!job.result.ok)
-        job.error = RunPanel::tr("The model raised an error: %1").arg(QString::fromStdString(job.result.error));
+        job.error = job.result.stopped
+                        ? RunPanel::tr("Stopped before the first timed run.")
+                        : RunPanel::tr("The model raised an error: %1").arg(QString::fromStdString(job.result.error));
     return job;
 }
 
@@ -133,6 +145,9 @@ RunPanel::RunPanel(QWidget *parent)
     , m_inputs(new QTableWidget(0, 4, this))
     , m_repeats(new QSpinBox(this))
     , m_run(new QPushButton(tr("Run ▶"), this))
+    , m_stop(new QPushButton(tr("Stop ■"), this))
+    , m_progress(new QProgressBar(this))
+    , m_progressTimer(new QTimer(this))
     , m_latency(new QLabel(this))
     , m_outputPicker(new QComboBox(this))
     , m_plot(new QCustomPlot(this))
@@ -156,6 +171,14 @@ RunPanel::RunPanel(QWidget *parent)
     m_repeats->setValue(10);
     row->addWidget(m_repeats);
     row->addWidget(m_run);
+    m_stop->setEnabled(false);
+    m_stop->setToolTip(tr("Nothing is running."));
+    row->addWidget(m_stop);
+    // Forward passes done out of warm-up plus repeats; a busy bar while the model loads.
+    m_progress->setVisible(false);
+    m_progress->setMaximumWidth(140);
+    m_progress->setFormat(tr("%v of %m"));
+    row->addWidget(m_progress);
     // Timings and errors wrap within the pane instead of widening it.
     m_latency->setWordWrap(true);
     m_latency->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
@@ -173,6 +196,9 @@ RunPanel::RunPanel(QWidget *parent)
     layout->addWidget(plotAboveValues(this, m_plot, m_values), 1);
 
     connect(m_run, &QPushButton::clicked, this, &RunPanel::run);
+    connect(m_stop, &QPushButton::clicked, this, &RunPanel::stop);
+    m_progressTimer->setInterval(100);
+    connect(m_progressTimer, &QTimer::timeout, this, &RunPanel::showProgress);
     connect(m_outputPicker, &QComboBox::currentIndexChanged, this, &RunPanel::plotOutput);
     connect(copy, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(valuesCsv()); });
     setModel(nullptr, nullptr, {}, {});
@@ -285,16 +311,17 @@ void RunPanel::run()
                               .arg(QFileInfo(QString::fromStdString(m_model->path)).fileName(), m_device));
         m_warned = true;
     }
-    m_run->setEnabled(false);
     m_latency->setText(tr("Running on %1…").arg(m_device));
     const RunRequest request{m_model, m_weights,         m_stateDict, m_rules, m_device.toStdString(),
                              specs,   m_repeats->value()};
     RunJob job;
     job.loadedKey = loadedKey();
     job.loaded = m_loadedKey == job.loadedKey ? m_loaded : nullptr;
-    m_jobs->start([request, job](const JobControl &) { return execute(request, job); },
+    auto control = std::make_shared<RunControl>();
+    m_control = control;
+    m_jobs->start([request, job, control](const JobControl &) { return execute(request, job, *control); },
                   [this](const RunJob &job) {
-                      m_run->setEnabled(m_model != nullptr);
+                      setRunning(false);
                       m_notice->setText(trustNotice()); // the run is over: no "Running …" left behind
                       m_loaded = job.loaded;
                       m_loadedKey = job.loaded ? job.loadedKey : QString();
@@ -309,6 +336,44 @@ void RunPanel::run()
                       }
                       emit runFinished();
                   });
+    setRunning(true);
+}
+
+void RunPanel::stop()
+{
+    if (!isRunning() || !m_control)
+        return;
+    m_control->stop = true;
+    m_stop->setEnabled(false);
+    m_latency->setText(tr("Stopping after the forward pass under way…"));
+}
+
+void RunPanel::setRunning(bool running)
+{
+    m_run->setEnabled(!running && m_model != nullptr);
+    m_stop->setEnabled(running);
+    m_stop->setToolTip(running ? tr("Stop after the forward pass under way; the timings so far are kept.")
+                               : tr("Nothing is running."));
+    m_progress->setVisible(running);
+    emit runningChanged(running);
+    if (running) {
+        m_progress->setRange(0, 0); // busy until the first pass is done
+        m_progressTimer->start();
+    } else {
+        m_progressTimer->stop();
+        m_control.reset();
+    }
+}
+
+void RunPanel::showProgress()
+{
+    if (!m_control)
+        return;
+    const int total = m_control->total, done = m_control->done;
+    if (total <= 0 || done <= 0)
+        return; // still loading the model or in the first pass: the bar stays busy
+    m_progress->setRange(0, total);
+    m_progress->setValue(std::min(done, total));
 }
 
 // What the model in m_loaded was loaded with: path, weights and rules.
@@ -328,13 +393,14 @@ void RunPanel::showResult()
     QStringList perDevice;
     for (const auto &[device, median] : m_medianByDevice)
         perDevice << tr("%1 median %2 ms").arg(device).arg(median, 0, 'f', 3);
+    const QString runs = r.stopped ? tr("%1 of %2 runs (stopped)").arg(r.latenciesMs.size()).arg(r.requested)
+                                   : tr("%1 runs").arg(r.latenciesMs.size());
     m_latency->setText(
-        tr("min %1 ms · median %2 ms · p95 %3 ms over %4 runs on %5")
+        tr("min %1 ms · median %2 ms · p95 %3 ms over %4 on %5")
             .arg(r.minMs, 0, 'f', 3)
             .arg(r.medianMs, 0, 'f', 3)
             .arg(r.p95Ms, 0, 'f', 3)
-            .arg(r.latenciesMs.size())
-            .arg(QString::fromStdString(r.device)) +
+            .arg(runs, QString::fromStdString(r.device)) +
         (perDevice.size() > 1 ? QStringLiteral("\n") + perDevice.join(QStringLiteral(" · ")) : QString()));
     m_outputPicker->blockSignals(true);
     m_outputPicker->clear();

@@ -4,7 +4,7 @@
 // made-up inputs on the chosen device. Inputs are an editable table; outputs are plotted
 // (bars, a line, a heatmap, or top-k classes for logits) and listed; latencies are kept
 // per device so CPU and GPU can be compared. libtorch is loaded on the first run, and
-// runs go to a worker thread one at a time (a JobTracker).
+// runs go to a worker thread one at a time (a JobTracker), with progress and a Stop button.
 #include "core/diagnose/loadcheck.h"
 #include "core/runtime/runtimeapi.h"
 
@@ -15,9 +15,11 @@
 class QCustomPlot;
 class QComboBox;
 class QLabel;
+class QProgressBar;
 class QPushButton;
 class QSpinBox;
 class QTableWidget;
+class QTimer;
 
 namespace te {
 
@@ -34,6 +36,9 @@ public:
                   const std::string &stateDict, const std::vector<RemapRule> &rules);
     void setDevice(const QString &device);
     void run();
+    // Stops the run after the forward pass under way; the timings of the passes done are
+    // kept and shown.
+    void stop();
     bool isRunning() const;
     // Whether there is a model to run (a TorchScript file, or one a checkpoint is checked
     // against).
@@ -43,6 +48,7 @@ public:
     QString valuesCsv() const;
 
 signals:
+    void runningChanged(bool running);
     void runFinished();
 
 private:
@@ -50,6 +56,8 @@ private:
     std::vector<InputSpec> inputsFromTable(QString *error) const;
     QString loadedKey() const;
     void showResult();
+    void showProgress();
+    void setRunning(bool running);
     void plotOutput(int index);
     void plotHeatmap(const std::vector<double> &v, int64_t rows, int64_t columns);
     void plotClasses(const std::vector<double> &v);
@@ -65,6 +73,7 @@ private:
     std::shared_ptr<LoadedModel> m_loaded; // used by one worker at a time
     QString m_loadedKey;                   // path + weights + rules it was loaded with
     std::unique_ptr<RunResult> m_result;
+    std::shared_ptr<RunControl> m_control; // of the run under way
     std::map<QString, double> m_medianByDevice;
     bool m_warned = false;
 
@@ -74,6 +83,9 @@ private:
     QTableWidget *m_inputs;
     QSpinBox *m_repeats;
     QPushButton *m_run;
+    QPushButton *m_stop;
+    QProgressBar *m_progress;
+    QTimer *m_progressTimer;
     QLabel *m_latency;
     QComboBox *m_outputPicker;
     QCustomPlot *m_plot;

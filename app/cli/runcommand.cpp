@@ -204,7 +204,7 @@ int execute(const RunOptions &o, RunReport *report)
         std::fprintf(stderr, "torch-explorer-cli: refusing to run %s: %s\n", o.model.c_str(), tooBig.c_str());
         return 2;
     }
-    report->result = model->run(report->inputs, o.warmup, o.repeat, 1024);
+    report->result = model->run(report->inputs, o.warmup, o.repeat, 1024, nullptr);
     report->parameterBytes = modelBytes(*files.model);
     report->activationBytes = activationEstimate(*files.model, report->inputs);
     return 0;

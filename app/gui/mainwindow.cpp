@@ -114,6 +114,7 @@ MainWindow::MainWindow(QWidget *parent)
         if (!isBusy())
             emit idle();
     });
+    connect(m_runPanel, &RunPanel::runningChanged, this, &MainWindow::updateActions);
     connect(m_runPanel, &RunPanel::runFinished, this, [this] {
         if (!isBusy())
             emit idle();

@@ -128,6 +128,7 @@ private:
     QAction *m_reloadAction = nullptr;
     QAction *m_checkAction = nullptr;
     QAction *m_runAction = nullptr;
+    QAction *m_stopAction = nullptr;
     QAction *m_findAction = nullptr;
     QMenu *m_exportMenu = nullptr;
     std::shared_ptr<const Document> m_doc;

@@ -75,6 +75,8 @@ void MainWindow::buildViewAndHelpMenus()
     m_checkAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
     m_runAction = modelMenu->addAction(tr("&Run ▶"), this, &MainWindow::runModel);
     m_runAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    m_stopAction = modelMenu->addAction(tr("S&top the run"), m_runPanel, &RunPanel::stop);
+    m_stopAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Period));
 
     QMenu *helpMenu = menuBar()->addMenu(tr("&Help"));
     helpMenu->addAction(tr("&Keyboard shortcuts"), this, [this] { showKeyboardShortcuts(this); });
@@ -134,6 +136,8 @@ void MainWindow::updateActions()
           tr("Open a checkpoint first, then choose the model to check it against"));
     state(m_runAction, m_runPanel->hasModel(), tr("Run the TorchScript model on made-up inputs (Ctrl+R)"),
           tr("Nothing to run: open a TorchScript model, or check a checkpoint against one"));
+    state(m_stopAction, m_runPanel->isRunning(), tr("Stop after the forward pass under way (Ctrl+.)"),
+          tr("Nothing is running"));
     m_exportMenu->setEnabled(m_doc != nullptr);
     m_exportMenu->menuAction()->setToolTip(m_doc ? QString() : tr("Open a file first"));
 }

@@ -3,6 +3,7 @@
 // no torch header: the executables link only core, and load the runtime with dlopen when
 // the user first asks for a device or a run (DESIGN.md: linking libtorch costs every
 // process about half a second and 160 MiB before main, and it may not be installed).
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -10,7 +11,7 @@
 
 namespace te {
 
-constexpr int kRuntimeAbiVersion = 2;
+constexpr int kRuntimeAbiVersion = 3;
 
 struct RuntimeDevice {
     std::string id;   // "cpu", "cuda:0", "mps"
@@ -71,9 +72,20 @@ struct OutputValue {
     std::string text;           // non-tensor outputs
 };
 
+// Shared by a run and whoever waits for it: the run counts its forward passes (warm-up
+// and timed) in `done` out of `total`, and stops before the next one once `stop` is set;
+// one forward pass cannot be interrupted.
+struct RunControl {
+    std::atomic<int> done{0};
+    std::atomic<int> total{0};
+    std::atomic<bool> stop{false};
+};
+
 struct RunResult {
     bool ok = false;
-    std::string error; // trimmed to the readable part
+    std::string error;    // trimmed to the readable part
+    bool stopped = false; // stopped early: the timings cover the runs done before
+    int requested = 0;    // timed runs asked for
     std::string device;
     std::vector<OutputValue> outputs;
     std::vector<double> latenciesMs;
@@ -92,7 +104,10 @@ public:
     // setattr does not check it). Returns an error text, empty on success.
     virtual std::string setTensor(const std::string &key, const TensorSource &source) = 0;
     virtual std::string moveTo(const std::string &device) = 0;
-    virtual RunResult run(const std::vector<InputSpec> &inputs, int warmup, int repeats, size_t maxValues) = 0;
+    // `warmup` untimed forward passes, then `repeats` timed ones; the outputs of the last,
+    // up to maxValues values each. `control` (may be null) reports progress and stops.
+    virtual RunResult run(const std::vector<InputSpec> &inputs, int warmup, int repeats, size_t maxValues,
+                          RunControl *control) = 0;
 };
 
 class Runtime {

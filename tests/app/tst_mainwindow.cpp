@@ -8,6 +8,7 @@
 #include "core/runtime/runtimeloader.h"
 #include "widgets/documenttreemodel.h"
 #include "widgets/filetypes.h"
+#include "widgets/loadreportmodel.h"
 #include "widgets/loadreportpanel.h"
 
 #include <QAbstractItemModelTester>
@@ -334,7 +335,8 @@ private slots:
                 aux = m->index(r, 0);
         QVERIFY(aux.isValid());
         QTRY_VERIFY(m->index(0, 0, aux).data(Qt::ForegroundRole).isValid());
-        QCOMPARE(m->index(0, 0, aux).data(Qt::ForegroundRole).value<QBrush>().color(), QColor(140, 140, 140));
+        QCOMPARE(m->index(0, 0, aux).data(Qt::ForegroundRole).value<QBrush>().color(),
+                 LoadReportModel::statusColor(LoadStatus::Unexpected));
         QVERIFY(labelShows(w, QStringLiteral("Does not load")));
     }
 

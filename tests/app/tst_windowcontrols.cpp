@@ -120,7 +120,7 @@ private slots:
         };
         for (const Expect &e :
              {Expect{"&Reload", "no file has been opened"}, Expect{"&Check against…", "Open a checkpoint first"},
-              Expect{"&Run ▶", "Nothing to run"}}) {
+              Expect{"&Run ▶", "Nothing to run"}, Expect{"S&top the run", "Nothing is running"}}) {
             QAction *a = action(w, QString::fromUtf8(e.text));
             QVERIFY2(a, e.text);
             QVERIFY2(!a->isEnabled(), e.text);

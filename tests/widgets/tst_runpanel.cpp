@@ -1,12 +1,15 @@
 // The Run tab runs a fixture model offscreen through the real runtime library and plots
-// the output's points; a model error is shown, not thrown.
+// the output's points; a model error is shown, not thrown; a long run can be stopped.
 #include "widgets/runpanel.h"
 
 #include "core/formats/documentreader.h"
 
 #include <QFile>
 #include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTableWidget>
 #include <QtTest>
 #include <qcustomplot.h>
@@ -69,6 +72,47 @@ private slots:
             QVERIFY2(!l->text().contains(QStringLiteral("TorchScript code on ")) &&
                          !l->text().startsWith(QStringLiteral("Running on")),
                      qPrintable(l->text()));
+    }
+
+    // A long run shows how far it is and stops on the Stop button after the forward pass
+    // under way, keeping the timings of the passes done.
+    void stopKeepsTheRunsDone()
+    {
+        std::shared_ptr<const Document> model = readDocument(std::string(TE_FIXTURES_DIR) + "/scripted.pt");
+        RunPanel panel;
+        panel.setModel(model, nullptr, {}, {});
+        panel.show();
+        auto *inputs = panel.findChild<QTableWidget *>();
+        inputs->item(0, 1)->setText(QStringLiteral("8x3x256x256"));
+        panel.findChild<QSpinBox *>()->setValue(1000);
+        QPushButton *stop = nullptr;
+        for (QPushButton *b : panel.findChildren<QPushButton *>())
+            if (b->text().startsWith(QStringLiteral("Stop")))
+                stop = b;
+        QVERIFY(stop);
+        QVERIFY(!stop->isEnabled());
+        auto *progress = panel.findChild<QProgressBar *>();
+        QVERIFY(progress && !progress->isVisible());
+        QSignalSpy finished(&panel, &RunPanel::runFinished);
+        panel.run();
+        QVERIFY(stop->isEnabled());
+        QVERIFY(progress->isVisible());
+        QTRY_VERIFY_WITH_TIMEOUT(progress->maximum() == 1001 && progress->value() >= 3, 60000);
+        QTest::mouseClick(stop, Qt::LeftButton);
+        QVERIFY(!stop->isEnabled());
+        QVERIFY(finished.wait(60000));
+        QVERIFY(panel.lastResult());
+        QVERIFY(panel.lastResult()->ok);
+        QVERIFY(panel.lastResult()->stopped);
+        const size_t runs = panel.lastResult()->latenciesMs.size();
+        QVERIFY2(runs >= 2 && runs < 1000, qPrintable(QString::number(runs)));
+        QCOMPARE(panel.lastResult()->outputs.front().shape, (std::vector<int64_t>{8, 4}));
+        bool said = false;
+        for (QLabel *l : panel.findChildren<QLabel *>())
+            said = said || l->text().contains(QStringLiteral("%1 of 1000 runs (stopped)").arg(runs));
+        QVERIFY(said);
+        QVERIFY(!progress->isVisible());
+        QVERIFY(!stop->isEnabled());
     }
 
     void modelErrorIsShown()

@@ -228,25 +228,38 @@ std::string TorchModel::moveTo(const std::string &device)
     }
 }
 
-RunResult TorchModel::run(const std::vector<InputSpec> &specs, int warmup, int repeats, size_t maxValues)
+RunResult TorchModel::run(const std::vector<InputSpec> &specs, int warmup, int repeats, size_t maxValues,
+                          RunControl *control)
 {
     RunResult r;
     r.device = m_device.str();
+    r.requested = std::max(repeats, 1);
+    RunControl none;
+    RunControl &progress = control ? *control : none;
+    progress.total = std::max(warmup, 0) + r.requested;
     try {
         torch::NoGradGuard noGrad;
         std::vector<c10::IValue> inputs;
         for (const auto &s : specs)
             inputs.push_back(makeValue(s, m_device));
         c10::IValue output;
-        for (int i = 0; i < warmup; ++i)
+        for (int i = 0; i < warmup && !progress.stop; ++i) {
             output = m_module.forward(inputs);
+            ++progress.done;
+        }
         synchronize(m_device);
-        for (int i = 0; i < std::max(repeats, 1); ++i) {
+        for (int i = 0; i < r.requested && !progress.stop; ++i) {
             auto start = std::chrono::steady_clock::now();
             output = m_module.forward(inputs);
             synchronize(m_device);
             auto end = std::chrono::steady_clock::now();
             r.latenciesMs.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+            ++progress.done;
+        }
+        r.stopped = static_cast<int>(r.latenciesMs.size()) < r.requested;
+        if (r.latenciesMs.empty()) {
+            r.error = "stopped before the first timed run";
+            return r;
         }
         std::vector<double> sorted = r.latenciesMs;
         std::sort(sorted.begin(), sorted.end());
