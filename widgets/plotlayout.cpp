@@ -3,11 +3,12 @@
 #include <QHeaderView>
 #include <QSplitter>
 #include <QTableWidget>
+#include <QVBoxLayout>
 #include <qcustomplot.h>
 
 namespace te {
 
-QSplitter *plotAboveValues(QWidget *parent, QCustomPlot *plot, QTableWidget *values)
+QSplitter *plotAboveValues(QWidget *parent, QCustomPlot *plot, QTableWidget *values, QWidget *overValues)
 {
     const QPalette pal = parent->palette();
     plot->setBackground(pal.brush(QPalette::Base));
@@ -24,7 +25,16 @@ QSplitter *plotAboveValues(QWidget *parent, QCustomPlot *plot, QTableWidget *val
     values->verticalHeader()->setDefaultSectionSize(values->fontMetrics().height() + 4);
     auto *split = new QSplitter(Qt::Vertical, parent);
     split->addWidget(plot);
-    split->addWidget(values);
+    if (overValues) {
+        auto *pane = new QWidget(split);
+        auto *column = new QVBoxLayout(pane);
+        column->setContentsMargins(0, 0, 0, 0);
+        column->addWidget(overValues);
+        column->addWidget(values, 1);
+        split->addWidget(pane);
+    } else {
+        split->addWidget(values);
+    }
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
     return split;

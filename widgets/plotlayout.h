@@ -8,6 +8,7 @@ class QWidget;
 
 namespace te {
 
-QSplitter *plotAboveValues(QWidget *parent, QCustomPlot *plot, QTableWidget *values);
+// `overValues`, when given, sits right above the table, in the table's pane.
+QSplitter *plotAboveValues(QWidget *parent, QCustomPlot *plot, QTableWidget *values, QWidget *overValues = nullptr);
 
 } // namespace te

@@ -7,28 +7,49 @@
 #include "widgets/jobtracker.h"
 #include "widgets/plotlayout.h"
 
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QTableWidget>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <climits>
 #include <cmath>
 
 namespace te {
+
+// The values the table shows: of the whole tensor, or of its slice at `leading`.
+struct SliceValues {
+    std::vector<int64_t> leading;
+    std::vector<int64_t> shape; // of what is shown
+    std::vector<double> values, imag;
+    std::string error;
+    int columns = 1;
+};
 
 struct TensorPanel::Computed {
     TensorStats stats;
     std::vector<uint64_t> histogram;
     double lo = 0, hi = 0;
-    std::vector<double> values;
-    std::vector<double> imag;
-    std::string valuesError;
-    int columns = 1;
-    std::vector<int64_t> shape;
+    SliceValues values;
 };
 
 namespace {
+
+constexpr size_t kShownValues = 4096;
+
+SliceValues readSlice(const Document &doc, const TensorInfo &t, std::vector<int64_t> leading)
+{
+    SliceValues v;
+    const TensorInfo view = leading.empty() ? t : indexLeading(t, leading);
+    v.leading = std::move(leading);
+    v.shape = view.shape;
+    v.values = readValues(doc, view, kShownValues, dtypeIsComplex(t.dtype) ? &v.imag : nullptr, &v.error);
+    v.columns = view.shape.empty() ? 1 : static_cast<int>(std::clamp<int64_t>(view.shape.back(), 1, 64));
+    return v;
+}
 
 QString number(double v)
 {
@@ -49,6 +70,7 @@ TensorPanel::TensorPanel(QWidget *parent)
     , m_info(new QLabel(this))
     , m_stats(new QLabel(this))
     , m_histogram(new HistogramPlot(this))
+    , m_slice(new QWidget(this))
     , m_values(new QTableWidget(this))
 {
     m_progressTimer->setInterval(100);
@@ -70,7 +92,10 @@ TensorPanel::TensorPanel(QWidget *parent)
 
     m_values->setTabKeyNavigation(false); // Tab moves on; the arrows walk the cells
     m_values->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    layout->addWidget(plotAboveValues(this, m_histogram, m_values), 1);
+    new QHBoxLayout(m_slice);
+    m_slice->layout()->setContentsMargins(0, 0, 0, 0);
+    m_slice->hide();
+    layout->addWidget(plotAboveValues(this, m_histogram, m_values, m_slice), 1);
     showTensor({}, -1);
 }
 
@@ -112,6 +137,8 @@ void TensorPanel::showTensor(const QString &key, int tensor)
 {
     m_jobs->discard();
     m_progressTimer->stop();
+    m_tensor = -1;
+    m_slice->hide();
     if (!m_doc || tensor < 0 || static_cast<size_t>(tensor) >= m_doc->tensors.size()) {
         m_title->setText(tr("No tensor selected"));
         m_info->setText(tr("Select a parameter, buffer or tensor in the tree to see its values."));
@@ -126,7 +153,54 @@ void TensorPanel::showTensor(const QString &key, int tensor)
         return;
     }
     clearStats(tr("Computing statistics…"));
+    m_tensor = tensor;
+    setUpSlice(t);
     startStats(tensor);
+}
+
+std::vector<int64_t> TensorPanel::sliceIndices() const
+{
+    std::vector<int64_t> at;
+    for (const QSpinBox *box : m_sliceIndices)
+        at.push_back(box->value());
+    return at;
+}
+
+// A spin box per leading dimension of a tensor of three or more: "values of [0, 1, :, :]".
+void TensorPanel::setUpSlice(const TensorInfo &t)
+{
+    m_sliceIndices.clear(); // deleted with the layout's widgets
+    while (QLayoutItem *item = m_slice->layout()->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
+    if (t.shape.size() < 3)
+        return;
+    auto *row = static_cast<QHBoxLayout *>(m_slice->layout());
+    row->addWidget(new QLabel(tr("Values of ["), m_slice));
+    const size_t lead = t.shape.size() - 2;
+    for (size_t d = 0; d < lead; ++d) {
+        auto *box = new QSpinBox(m_slice);
+        box->setRange(0, static_cast<int>(std::clamp<int64_t>(t.shape[d] - 1, 0, INT_MAX)));
+        box->setToolTip(tr("Index into dimension %1 (size %2)").arg(d).arg(t.shape[d]));
+        box->setAccessibleName(tr("Index into dimension %1").arg(d));
+        box->setKeyboardTracking(false); // typing "12" reads one slice, not "1" then "12"
+        connect(box, &QSpinBox::valueChanged, this, &TensorPanel::showSlice);
+        m_sliceIndices.push_back(box);
+        row->addWidget(box);
+        row->addWidget(new QLabel(d + 1 < lead ? QStringLiteral(",") : tr(", :, :]"), m_slice));
+    }
+    row->addStretch(1);
+    m_slice->show();
+}
+
+// Reads the chosen slice (at most a few thousand values) and shows it.
+void TensorPanel::showSlice()
+{
+    if (!m_doc || m_tensor < 0)
+        return;
+    SliceValues v = readSlice(*m_doc, m_doc->tensors[static_cast<size_t>(m_tensor)], sliceIndices());
+    fillValues(v);
 }
 
 // Shape, strides, storage and who shares it, saved device, parameter or not.
@@ -170,8 +244,9 @@ void TensorPanel::startStats(int tensor)
     m_progress = progress;
     m_progressTotal = static_cast<uint64_t>(std::max<int64_t>(t.numel(), 0));
     auto doc = m_doc;
+    const std::vector<int64_t> leading = sliceIndices();
     m_jobs->start(
-        [doc, tensor, progress](const JobControl &job) {
+        [doc, tensor, progress, leading](const JobControl &job) {
             Computed c;
             const TensorInfo &t = doc->tensors[static_cast<size_t>(tensor)];
             c.stats = computeStats(*doc, t, job.cancelFlag(), progress.get());
@@ -180,9 +255,7 @@ void TensorPanel::startStats(int tensor)
                 c.hi = c.stats.max > c.stats.min ? c.stats.max : c.stats.min + 1;
                 c.histogram = computeHistogram(*doc, t, c.lo, c.hi, 64, job.cancelFlag());
             }
-            c.values = readValues(*doc, t, 4096, dtypeIsComplex(t.dtype) ? &c.imag : nullptr, &c.valuesError);
-            c.columns = t.shape.empty() ? 1 : static_cast<int>(std::clamp<int64_t>(t.shape.back(), 1, 64));
-            c.shape = t.shape;
+            c.values = readSlice(*doc, t, leading);
             return c;
         },
         [this](const Computed &c) {
@@ -203,9 +276,9 @@ void TensorPanel::showComputed(const Computed &c)
     }
     if (s.count == 1) {
         // One value: it is the whole story (no spread, no histogram of one bar).
-        m_stats->setText(tr("value %1").arg(c.imag.empty() ? number(s.min) : valueText(c, 0)));
+        m_stats->setText(tr("value %1").arg(c.values.imag.empty() ? number(s.min) : valueText(c.values, 0)));
         m_histogram->clear();
-        fillValues(c);
+        showValues(c.values);
         return;
     }
     QString text = tr("min %1   max %2   mean %3   std %4   sum %5\nzeros %6   NaN %7   +Inf %8   -Inf %9")
@@ -218,42 +291,54 @@ void TensorPanel::showComputed(const Computed &c)
 
     m_histogram->setCounts(c.histogram, c.lo, c.hi);
 
-    fillValues(c);
+    showValues(c.values);
 }
 
-QString TensorPanel::valueText(const Computed &c, size_t i)
+// The values computed with the statistics, unless another slice was chosen meanwhile.
+void TensorPanel::showValues(const SliceValues &v)
 {
-    QString text = number(c.values[i]);
-    if (!c.imag.empty())
-        text += (c.imag[i] < 0 ? QStringLiteral(" - ") : QStringLiteral(" + ")) + number(std::fabs(c.imag[i])) +
+    if (v.leading == sliceIndices())
+        fillValues(v);
+    else
+        showSlice();
+}
+
+QString TensorPanel::valueText(const SliceValues &v, size_t i)
+{
+    QString text = number(v.values[i]);
+    if (!v.imag.empty())
+        text += (v.imag[i] < 0 ? QStringLiteral(" - ") : QStringLiteral(" + ")) + number(std::fabs(v.imag[i])) +
                 QStringLiteral("j");
     return text;
 }
 
 // The first values, a row per index of the leading dimensions and a column per index of
-// the last, counted from 0 as in PyTorch. A 1-D tensor, or a last dimension too wide for
-// the table, is cut in rows named by the index of their first element.
-void TensorPanel::fillValues(const Computed &c)
+// the last, counted from 0 as in PyTorch; rows of a slice carry the slice's indices too.
+// A 1-D tensor, or a last dimension too wide for the table, is cut in rows named by the
+// index of their first element.
+void TensorPanel::fillValues(const SliceValues &v)
 {
-    const int cols = c.columns;
-    const int rows = static_cast<int>((c.values.size() + static_cast<size_t>(cols) - 1) / static_cast<size_t>(cols));
+    const int cols = v.columns;
+    const int rows = static_cast<int>((v.values.size() + static_cast<size_t>(cols) - 1) / static_cast<size_t>(cols));
+    m_values->clear();
     m_values->setColumnCount(cols);
     m_values->setRowCount(rows);
-    const bool byLastDim = c.shape.size() >= 2 && c.shape.back() == cols;
+    const bool byLastDim = v.shape.size() >= 2 && v.shape.back() == cols;
     QStringList columnNames, rowNames;
     for (int col = 0; col < cols; ++col)
         columnNames << (byLastDim ? QString::number(col) : QStringLiteral("+%1").arg(col));
     for (int row = 0; row < rows; ++row) {
         // The index of the row's first element, in every dimension.
-        std::vector<int64_t> at(c.shape.size(), 0);
+        std::vector<int64_t> at(v.shape.size(), 0);
         int64_t flat = static_cast<int64_t>(row) * cols;
-        for (size_t d = c.shape.size(); d-- > 0;) {
-            const int64_t size = std::max<int64_t>(c.shape[d], 1);
+        for (size_t d = v.shape.size(); d-- > 0;) {
+            const int64_t size = std::max<int64_t>(v.shape[d], 1);
             at[d] = flat % size;
             flat /= size;
         }
         if (byLastDim)
             at.pop_back();
+        at.insert(at.begin(), v.leading.begin(), v.leading.end());
         QStringList parts;
         for (int64_t i : at)
             parts << QString::number(i);
@@ -261,10 +346,14 @@ void TensorPanel::fillValues(const Computed &c)
     }
     m_values->setHorizontalHeaderLabels(columnNames);
     m_values->setVerticalHeaderLabels(rowNames);
-    for (size_t i = 0; i < c.values.size(); ++i)
+    for (size_t i = 0; i < v.values.size(); ++i)
         m_values->setItem(static_cast<int>(i) / cols, static_cast<int>(i) % cols,
-                          new QTableWidgetItem(valueText(c, i)));
+                          new QTableWidgetItem(valueText(v, i)));
     m_values->resizeColumnsToContents();
+    if (!v.error.empty())
+        m_values->setToolTip(tr("Values cannot be read: %1").arg(QString::fromStdString(v.error)));
+    else
+        m_values->setToolTip({});
 }
 
 } // namespace te

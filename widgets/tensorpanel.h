@@ -1,14 +1,18 @@
 #pragma once
 // The Tensor tab: what one tensor is (shape, strides, dtype, storage and who shares it,
-// saved device), its statistics, a histogram of its values and a table of the first
-// values. Statistics are computed on a worker thread; a newer selection wins (JobTracker).
+// saved device), its statistics, a histogram of its values and a table of its values:
+// a tensor of three or more dimensions shows one 2-D slice, chosen by an index per
+// leading dimension. Statistics are computed on a worker thread; a newer selection wins
+// (JobTracker).
 #include "core/document/document.h"
 
 #include <QWidget>
 #include <atomic>
 #include <memory>
+#include <vector>
 
 class QLabel;
+class QSpinBox;
 class QTimer;
 class QTableWidget;
 class QFormLayout;
@@ -19,6 +23,7 @@ class HistogramPlot;
 class JobTracker;
 
 struct TensorStats;
+struct SliceValues;
 
 class TensorPanel : public QWidget {
     Q_OBJECT
@@ -30,6 +35,9 @@ public:
     // Shows the tensor behind `key`; tensor < 0 clears the panel.
     void showTensor(const QString &key, int tensor);
     bool isComputing() const;
+    // The indices of the leading dimensions whose slice the values table shows (empty for
+    // tensors of fewer than three dimensions).
+    std::vector<int64_t> sliceIndices() const;
 
 signals:
     void statsReady(); // for tests and screenshots
@@ -39,12 +47,16 @@ private:
     QString describe(const QString &key, const TensorInfo &t) const;
     void startStats(int tensor);
     void showComputed(const Computed &c);
-    void fillValues(const Computed &c);
-    static QString valueText(const Computed &c, size_t i);
+    void showValues(const SliceValues &v);
+    void fillValues(const SliceValues &v);
+    static QString valueText(const SliceValues &v, size_t i);
+    void setUpSlice(const TensorInfo &t);
+    void showSlice();
     void clearStats(const QString &message);
     void showProgress();
 
     std::shared_ptr<const Document> m_doc;
+    int m_tensor = -1; // shown
     JobTracker *m_jobs;
     // Elements read so far by the running computation, shown on long ones.
     std::shared_ptr<std::atomic<uint64_t>> m_progress;
@@ -54,6 +66,8 @@ private:
     QLabel *m_info;
     QLabel *m_stats;
     HistogramPlot *m_histogram;
+    QWidget *m_slice;                       // "values of [i, j, :, :]" with a spin box per index
+    std::vector<QSpinBox *> m_sliceIndices; // children of m_slice
     QTableWidget *m_values;
 };
 

@@ -140,6 +140,30 @@ const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string 
     return f->data() + s.fileOffset;
 }
 
+TensorInfo indexLeading(const TensorInfo &t, const std::vector<int64_t> &indices)
+{
+    TensorInfo view = t;
+    if (indices.size() > t.shape.size() || t.strides.size() != t.shape.size()) {
+        view.error = "index of " + std::to_string(indices.size()) + " dimensions into a tensor of " +
+                     std::to_string(t.shape.size());
+        return view;
+    }
+    int64_t offset = t.storageOffset;
+    for (size_t d = 0; d < indices.size(); ++d) {
+        int64_t step = 0;
+        if (indices[d] < 0 || indices[d] >= t.shape[d] || __builtin_mul_overflow(indices[d], t.strides[d], &step) ||
+            __builtin_add_overflow(offset, step, &offset)) {
+            view.error = "index " + std::to_string(indices[d]) + " is out of range for dimension " + std::to_string(d) +
+                         " of size " + std::to_string(t.shape[d]);
+            return view;
+        }
+    }
+    view.storageOffset = offset;
+    view.shape.erase(view.shape.begin(), view.shape.begin() + static_cast<std::ptrdiff_t>(indices.size()));
+    view.strides.erase(view.strides.begin(), view.strides.begin() + static_cast<std::ptrdiff_t>(indices.size()));
+    return view;
+}
+
 std::string tensorDamage(const Document &doc, const TensorInfo &t)
 {
     if (t.storage < 0 || static_cast<size_t>(t.storage) >= doc.storages.size())

@@ -22,6 +22,11 @@ const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string 
 // read cannot be trusted (the file was cut short on disk while open). Check after reading.
 std::string tensorDamage(const Document &doc, const TensorInfo &t);
 
+// The view t[i0, i1, ...] of the dimensions after the given indices, as indexing makes it
+// in PyTorch: the same storage, the offset moved along the strides. An index out of range,
+// or more indices than dimensions, gives a view whose `error` says so.
+TensorInfo indexLeading(const TensorInfo &t, const std::vector<int64_t> &indices);
+
 // Calls f(elementPointer) for every element in row-major order; stops when f returns false.
 template <typename F> bool forEachElement(const uint8_t *base, const TensorInfo &t, F &&f);
 

@@ -282,6 +282,61 @@ private slots:
         }
     }
 
+    // t[i, ...] read through the view indexLeading makes equals the same elements of the
+    // whole tensor read in row-major order, for contiguous, transposed, channels-last and
+    // expanded (stride 0) tensors as torch saved them.
+    void indexLeadingDimensions()
+    {
+        const te::Document *doc = document(QStringLiteral(TE_FIXTURES_DIR "/dtypes.pt"));
+        QVERIFY(doc);
+        auto tensor = [&](const char *key) -> const te::TensorInfo * {
+            for (const auto &e : doc->entries)
+                if (e.key == key)
+                    return &doc->tensors[static_cast<size_t>(e.tensor)];
+            return nullptr;
+        };
+        // transposed = arange(12).reshape(3, 4).t(): element [i][j] is 4j + i.
+        const te::TensorInfo *transposed = tensor("transposed");
+        QVERIFY(transposed);
+        QCOMPARE(te::readValues(*doc, te::indexLeading(*transposed, {2}), 8), (std::vector<double>{2, 6, 10}));
+        for (const char *key : {"float32", "transposed", "channels_last", "expanded", "int32"}) {
+            const te::TensorInfo *t = tensor(key);
+            QVERIFY2(t, key);
+            const std::vector<double> whole = te::readValues(*doc, *t, 1 << 20);
+            // Every index of the leading dimensions (all but the last two, or the first of two).
+            const size_t lead = t->shape.size() > 2 ? t->shape.size() - 2 : 1;
+            int64_t inner = 1;
+            for (size_t d = lead; d < t->shape.size(); ++d)
+                inner *= t->shape[d];
+            std::vector<int64_t> at(lead, 0);
+            for (size_t first = 0; first < whole.size(); first += static_cast<size_t>(inner)) {
+                const te::TensorInfo view = te::indexLeading(*t, at);
+                QVERIFY2(view.error.empty(), view.error.c_str());
+                QCOMPARE(view.shape,
+                         std::vector<int64_t>(t->shape.begin() + static_cast<std::ptrdiff_t>(lead), t->shape.end()));
+                std::string error;
+                const std::vector<double> part = te::readValues(*doc, view, 1 << 20, nullptr, &error);
+                QVERIFY2(error.empty(), error.c_str());
+                QCOMPARE(part, std::vector<double>(whole.begin() + static_cast<std::ptrdiff_t>(first),
+                                                   whole.begin() + static_cast<std::ptrdiff_t>(first) + inner));
+                for (size_t d = lead; d-- > 0;) // the next index, the last dimension fastest
+                    if (++at[d] < t->shape[d])
+                        break;
+                    else
+                        at[d] = 0;
+            }
+        }
+        // Out of range, negative and too many indices name what is wrong.
+        QVERIFY(te::indexLeading(*transposed, {4}).error.find("out of range for dimension 0 of size 4") !=
+                std::string::npos);
+        QVERIFY(!te::indexLeading(*transposed, {-1}).error.empty());
+        QVERIFY(te::indexLeading(*transposed, {0, 0, 0}).error.find("3 dimensions into a tensor of 2") !=
+                std::string::npos);
+        std::string error;
+        QVERIFY(te::readValues(*doc, te::indexLeading(*transposed, {4}), 8, nullptr, &error).empty());
+        QVERIFY(!error.empty());
+    }
+
     void stateDicts_data() { addRows("state_dicts"); }
     void stateDicts()
     {

@@ -2,9 +2,11 @@
 #include "widgets/tensorpanel.h"
 
 #include "core/formats/documentreader.h"
+#include "core/stats/tensorstats.h"
 
 #include <QLabel>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTableWidget>
 #include <QtTest>
 #include <qcustomplot.h>
@@ -84,6 +86,59 @@ private slots:
         panel.showTensor(QStringLiteral("conv"), -1); // a group
         QCOMPARE(plot->plottableCount(), 0);
         QCOMPARE(plot->yAxis->range().upper, 1.0);
+    }
+
+    // A 4-D weight shows one 3x3 slice at a time, chosen with a spin box per leading
+    // dimension driven by the keyboard; its rows carry the whole index. A 2-D tensor has
+    // no slice to choose.
+    void sliceOfLeadingDimensions()
+    {
+        std::shared_ptr<const Document> doc = readDocument(std::string(TE_FIXTURES_DIR) + "/state_dict.pt");
+        int weight = -1, matrix = -1;
+        for (const auto &e : doc->entries) {
+            if (e.key == "conv.weight")
+                weight = e.tensor;
+            if (e.key == "fc.weight")
+                matrix = e.tensor;
+        }
+        QVERIFY(weight >= 0 && matrix >= 0);
+        const std::vector<double> whole = readValues(*doc, doc->tensors[static_cast<size_t>(weight)], 1000);
+        QCOMPARE(whole.size(), size_t(8 * 3 * 3 * 3));
+        TensorPanel panel;
+        panel.setDocument(doc);
+        panel.show();
+        QSignalSpy ready(&panel, &TensorPanel::statsReady);
+        panel.showTensor(QStringLiteral("conv.weight"), weight);
+        QVERIFY(ready.wait(10000));
+        const QList<QSpinBox *> boxes = panel.findChildren<QSpinBox *>();
+        QCOMPARE(boxes.size(), 2);
+        QVERIFY(boxes[0]->isVisible());
+        QCOMPARE(boxes[0]->maximum(), 7);
+        QCOMPARE(boxes[1]->maximum(), 2);
+        auto *table = panel.findChild<QTableWidget *>();
+        auto shows = [&](int out, int in) {
+            QCOMPARE(table->rowCount(), 3);
+            QCOMPARE(table->columnCount(), 3);
+            QCOMPARE(table->verticalHeaderItem(2)->text(), QStringLiteral("%1,%2,2").arg(out).arg(in));
+            for (int r = 0; r < 3; ++r)
+                for (int c = 0; c < 3; ++c)
+                    QCOMPARE(table->item(r, c)->text(),
+                             QString::number(whole[static_cast<size_t>(((out * 3 + in) * 3 + r) * 3 + c)], 'g', 6));
+        };
+        shows(0, 0);
+        boxes[0]->setFocus();
+        QTest::keyClick(boxes[0], Qt::Key_Up);
+        QTest::keyClick(boxes[0], Qt::Key_Up);
+        QCOMPARE(panel.sliceIndices(), (std::vector<int64_t>{2, 0}));
+        shows(2, 0);
+        QTest::keyClick(boxes[1], Qt::Key_Up);
+        QTest::keyClick(boxes[1], Qt::Key_Up);
+        QTest::keyClick(boxes[1], Qt::Key_Up); // stays at the last index
+        shows(2, 2);
+        panel.showTensor(QStringLiteral("fc.weight"), matrix);
+        QVERIFY(ready.wait(10000));
+        QVERIFY(panel.findChildren<QSpinBox *>().isEmpty());
+        QVERIFY(panel.sliceIndices().empty());
     }
 
     void newerSelectionWins()
