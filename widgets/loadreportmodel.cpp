@@ -3,6 +3,7 @@
 #include "core/report/valuejson.h"
 
 #include <QColor>
+#include <algorithm>
 #include <unordered_map>
 
 namespace te {
@@ -41,6 +42,7 @@ void LoadReportModel::clear()
     beginResetModel();
     m_rows.clear();
     m_rowByCheckpointKey.clear();
+    m_renamed = false;
     endResetModel();
 }
 
@@ -94,6 +96,8 @@ void LoadReportModel::setReport(const LoadReport &r, const ExpectedModel &model,
     beginResetModel();
     m_rows = std::move(rows);
     m_rowByCheckpointKey.clear();
+    m_renamed = std::any_of(m_rows.begin(), m_rows.end(),
+                            [](const Row &row) { return !row.source.isEmpty() && row.source != row.key; });
     for (int i = 0; i < static_cast<int>(m_rows.size()); ++i)
         if (const QString key = checkpointKey(m_rows[static_cast<size_t>(i)]);
             !key.isEmpty() && !m_rowByCheckpointKey.contains(key))
@@ -139,16 +143,19 @@ QVariant LoadReportModel::data(const QModelIndex &index, int role) const
 
 QVariant LoadReportModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+    if (orientation != Qt::Horizontal || (role != Qt::DisplayRole && role != Qt::ToolTipRole))
         return {};
+    // Two lines: the shapes' columns then need no more width than the shapes.
+    QString text;
     switch (section) {
-    case StatusColumn: return tr("Status");
-    case KeyColumn: return tr("Key");
-    case SourceColumn: return tr("From checkpoint key");
-    case CheckpointShapeColumn: return tr("Checkpoint shape");
-    case ModelShapeColumn: return tr("Model shape");
+    case StatusColumn: text = tr("Status"); break;
+    case KeyColumn: text = tr("Key"); break;
+    case SourceColumn: text = tr("From\ncheckpoint key"); break;
+    case CheckpointShapeColumn: text = tr("Checkpoint\nshape"); break;
+    case ModelShapeColumn: text = tr("Model\nshape"); break;
+    default: return {};
     }
-    return {};
+    return role == Qt::ToolTipRole ? text.replace(QLatin1Char('\n'), QLatin1Char(' ')) : text;
 }
 
 } // namespace te

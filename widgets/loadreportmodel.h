@@ -33,6 +33,8 @@ public:
 
     // The source row whose key in the checkpoint is `key` (CheckpointKeyRole), or -1.
     int rowOfCheckpointKey(const QString &key) const { return m_rowByCheckpointKey.value(key, -1); }
+    // Whether any model key is fed from a checkpoint key of another name (by the rules).
+    bool hasRenamedKeys() const { return m_renamed; }
 
     static QString statusName(LoadStatus s);
     static QColor statusColor(LoadStatus s); // invalid for plain rows
@@ -50,6 +52,7 @@ private:
 
     std::vector<Row> m_rows;
     QHash<QString, int> m_rowByCheckpointKey; // a tree selection finds its row at once
+    bool m_renamed = false;
 };
 
 } // namespace te

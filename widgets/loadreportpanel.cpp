@@ -4,6 +4,7 @@
 #include "core/export/statedictwriter.h"
 #include "core/report/inspectreport.h"
 #include "core/report/loadreportjson.h"
+#include "widgets/columnfit.h"
 #include "widgets/filetypes.h"
 #include "widgets/jobtracker.h"
 
@@ -140,7 +141,10 @@ void LoadReportPanel::setUpTable()
     m_table->sortByColumn(-1, Qt::AscendingOrder);
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 4);
-    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->horizontalHeader()->setStretchLastSection(false); // the Key column takes what is spare
+    m_table->setWordWrap(false);                               // one line a key, elided in the middle:
+    m_table->setTextElideMode(Qt::ElideMiddle);                // its start and its end stay in view
+    m_table->viewport()->installEventFilter(this);             // the columns fit again when it resizes
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setTabKeyNavigation(false); // Tab leaves the table; arrows walk it
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &row) {
@@ -487,13 +491,28 @@ void LoadReportPanel::showReport(const Result &r)
                                 ? tr("load_state_dict(strict=%1) succeeds.").arg(strict ? tr("True") : tr("False"))
                                 : QString::fromStdString(message));
     showFixes(rep, ok);
-    m_table->resizeColumnsToContents();
+    m_table->setColumnHidden(LoadReportModel::SourceColumn, !m_model->hasRenamedKeys());
+    fitTableColumns();
 
     std::map<std::string, std::string> status;
     const std::string prefix = rep.stateDict.empty() ? std::string() : rep.stateDict + ".";
     for (const auto &[key, s] : rep.checkpointStatus)
         status[prefix + key] = s;
     emit checkpointStatusChanged(status);
+}
+
+// Every column in view: the keys (and renamed sources) give up width, elided in the middle.
+void LoadReportPanel::fitTableColumns()
+{
+    fitColumnsToView(m_table, m_table->horizontalHeader(),
+                     {{LoadReportModel::KeyColumn}, {LoadReportModel::SourceColumn}}, LoadReportModel::KeyColumn);
+}
+
+bool LoadReportPanel::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_table->viewport() && event->type() == QEvent::Resize && m_model->rowCount() > 0)
+        fitTableColumns();
+    return QWidget::eventFilter(watched, event);
 }
 
 bool LoadReportPanel::exportStateDict(const QString &path, bool safetensors, QString *error) const

@@ -59,7 +59,11 @@ signals:
     // full document key -> "loaded", "cast", "unexpected", "shape_mismatch"
     void checkpointStatusChanged(const std::map<std::string, std::string> &status);
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
+    void fitTableColumns();
     struct Result;
     QLayout *buildReferenceRow();
     QString keyPrefix() const;

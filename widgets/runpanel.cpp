@@ -182,8 +182,9 @@ RunPanel::RunPanel(QWidget *parent)
     // Timings and errors wrap within the pane instead of widening it.
     m_latency->setWordWrap(true);
     m_latency->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-    row->addWidget(m_latency, 1);
+    row->addStretch(1);
     layout->addLayout(row);
+    layout->addWidget(m_latency); // on a line of its own: timings are long
     auto *outputRow = new QHBoxLayout;
     outputRow->addWidget(new QLabel(tr("Output:"), this));
     outputRow->addWidget(m_outputPicker, 1);

@@ -281,7 +281,9 @@ void TensorPanel::showComputed(const Computed &c)
         showValues(c.values);
         return;
     }
-    QString text = tr("min %1   max %2   mean %3   std %4   sum %5\nzeros %6   NaN %7   +Inf %8   -Inf %9")
+    // A name and its number never part at a line break (U+00A0 between them).
+    QString text = tr("min\u00a0%1   max\u00a0%2   mean\u00a0%3   std\u00a0%4   sum\u00a0%5\n"
+                      "zeros\u00a0%6   NaN\u00a0%7   +Inf\u00a0%8   -Inf\u00a0%9")
                        .arg(number(s.min), number(s.max), number(s.mean), number(s.std), number(s.sum))
                        .arg(s.zeros)
                        .arg(s.nans)

@@ -4,6 +4,7 @@
 #include "core/report/units.h"
 #include "core/report/valuejson.h"
 #include "widgets/banner.h"
+#include "widgets/columnfit.h"
 #include "widgets/devicepicker.h"
 #include "widgets/documentloader.h"
 #include "widgets/documenttreemodel.h"
@@ -407,8 +408,16 @@ void MainWindow::showDocument(std::shared_ptr<const Document> doc, std::shared_p
 
     // Open the tree two levels deep, so the structure shows at once.
     m_tree->expandToDepth(m_doc->entries.size() > 400 ? 0 : 1);
-    for (int c = 0; c < DocumentTreeModel::ColumnCount; ++c)
-        m_tree->resizeColumnToContents(c);
+    // "Saved on" only matters when something was saved elsewhere than the CPU. The other
+    // columns are all in view where the pane allows: values, then kinds, then names (down
+    // to a quarter of the pane) give up width.
+    const bool notAllCpu = std::any_of(m_doc->storages.begin(), m_doc->storages.end(),
+                                       [](const StorageInfo &s) { return s.location != "cpu"; });
+    m_tree->setColumnHidden(DocumentTreeModel::DeviceColumn, !notAllCpu);
+    fitColumnsToView(m_tree, m_tree->header(),
+                     {{DocumentTreeModel::ShapeColumn},
+                      {DocumentTreeModel::KindColumn},
+                      {DocumentTreeModel::NameColumn, m_tree->viewport()->width() / 4}});
 
     const SecurityReport &r = m_doc->security;
     if (r.verdict == "dangerous") {

@@ -12,6 +12,7 @@
 #include "widgets/runpanel.h"
 
 #include <QAction>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
@@ -91,6 +92,29 @@ bool activate(MainWindow &w)
     w.show();
     w.activateWindow();
     return QTest::qWaitForWindowActive(&w);
+}
+
+// Every column of the tree and the Load report in view, none narrower than its header.
+void columnsInView(MainWindow &w, QTableView *table)
+{
+    for (QAbstractItemView *view :
+         {static_cast<QAbstractItemView *>(w.treeView()), static_cast<QAbstractItemView *>(table)}) {
+        QHeaderView *header = view == table ? table->horizontalHeader() : w.treeView()->header();
+        int total = 0;
+        for (int c = 0; c < header->count(); ++c) {
+            if (header->isSectionHidden(c))
+                continue;
+            const QString name = view->model()->headerData(c, Qt::Horizontal).toString();
+            QVERIFY2(header->sectionSize(c) >= header->sectionSizeHint(c),
+                     qPrintable(QStringLiteral("%1: %2 < %3")
+                                    .arg(name)
+                                    .arg(header->sectionSize(c))
+                                    .arg(header->sectionSizeHint(c))));
+            total += header->sectionSize(c);
+        }
+        QVERIFY2(total <= view->viewport()->width(),
+                 qPrintable(QStringLiteral("%1 columns in %2 pixels").arg(total).arg(view->viewport()->width())));
+    }
 }
 
 } // namespace
@@ -289,6 +313,30 @@ private slots:
                  w.document()->path.c_str());
         QVERIFY(w.reference().endsWith(QStringLiteral("demo_model.pt")));
         QTRY_VERIFY_WITH_TIMEOUT(w.loadReportPanel()->report(), 10000);
+    }
+
+    // At 1024x700 the tree's and the Load report's columns are all in view, none narrower
+    // than its header (longer texts are elided).
+    void columnsFitAt1024x700()
+    {
+        MainWindow w;
+        w.resize(1024, 700);
+        QVERIFY(activate(w));
+        QSignalSpy shown(&w, &MainWindow::documentShown);
+        QTest::mouseClick(buttonNamed(&w, QStringLiteral("Open the demo model")), Qt::LeftButton);
+        QVERIFY(shown.wait(10000));
+        QTRY_VERIFY_WITH_TIMEOUT(w.loadReportPanel()->report(), 10000);
+        QTest::keyClick(&w, Qt::Key_2, Qt::ControlModifier);
+        QCOMPARE(tabs(w)->currentWidget(), w.loadReportPanel());
+        auto *table = w.loadReportPanel()->findChild<QTableView *>();
+        QVERIFY(table);
+        QTRY_VERIFY(table->isVisible());
+        columnsInView(w, table);
+        // A deeper tree and longer keys: a DataParallel state dict against a scripted model.
+        QVERIFY(open(w, fixture("dataparallel_state_dict.pt")));
+        w.setReference(fixture("scripted.pt"));
+        QTRY_VERIFY_WITH_TIMEOUT(w.loadReportPanel()->report(), 10000);
+        columnsInView(w, table);
     }
 
     // The device box keeps its width when the device list arrives with longer names.
