@@ -28,21 +28,45 @@ void DocumentTreeModel::setDocument(std::shared_ptr<const Document> doc)
     setDocument(std::move(doc), std::move(tree));
 }
 
+// Only the rows whose status changed are announced: a change on every row of a large tree
+// made the filter proxy build a mapping for every group (tens of MiB for 100,000 keys).
 void DocumentTreeModel::setLoadStatus(std::map<std::string, std::string> status)
 {
+    std::unordered_set<std::string> changed;
+    for (const auto &[key, s] : m_loadStatus)
+        if (auto it = status.find(key); it == status.end() || it->second != s)
+            changed.insert(key);
+    for (const auto &[key, s] : status)
+        if (!m_loadStatus.count(key))
+            changed.insert(key);
     m_loadStatus = std::move(status);
-    emitAllChanged({});
+    if (m_root && !changed.empty())
+        emitChanged(*m_root, {}, changed);
 }
 
-void DocumentTreeModel::emitAllChanged(const QModelIndex &parent)
+void DocumentTreeModel::emitChanged(const TreeNode &parent, const QModelIndex &parentIndex,
+                                    const std::unordered_set<std::string> &changed)
 {
-    const int rows = rowCount(parent);
-    if (rows == 0)
-        return;
-    emit dataChanged(index(0, 0, parent), index(rows - 1, ColumnCount - 1, parent),
-                     {Qt::ForegroundRole, Qt::ToolTipRole});
-    for (int r = 0; r < rows; ++r)
-        emitAllChanged(index(r, 0, parent));
+    int first = -1;
+    auto flush = [&](int last) {
+        if (first >= 0)
+            emit dataChanged(index(first, 0, parentIndex), index(last, ColumnCount - 1, parentIndex),
+                             {Qt::ForegroundRole, Qt::ToolTipRole});
+        first = -1;
+    };
+    const int rows = static_cast<int>(parent.children.size());
+    for (int r = 0; r < rows; ++r) {
+        const TreeNode &child = *parent.children[static_cast<size_t>(r)];
+        if (changed.count(child.key)) {
+            if (first < 0)
+                first = r;
+        } else {
+            flush(r - 1);
+        }
+        if (!child.children.empty())
+            emitChanged(child, index(r, 0, parentIndex), changed);
+    }
+    flush(rows - 1);
 }
 
 void DocumentTreeModel::setDocument(std::shared_ptr<const Document> doc, std::shared_ptr<const TreeNode> tree)

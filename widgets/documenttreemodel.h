@@ -8,6 +8,7 @@
 #include <QAbstractItemModel>
 #include <map>
 #include <memory>
+#include <unordered_set>
 
 namespace te {
 
@@ -55,8 +56,12 @@ private:
     QVariant display(const TreeNode &n, int column) const;
     QVariant sortValue(const TreeNode &n, int column) const;
 
+    // dataChanged for the rows under `parent` whose key is in `changed`, a range per run of
+    // neighbours, at every depth.
+    void emitChanged(const TreeNode &parent, const QModelIndex &parentIndex,
+                     const std::unordered_set<std::string> &changed);
+
     std::shared_ptr<const Document> m_doc;
-    void emitAllChanged(const QModelIndex &parent);
 
     std::shared_ptr<const TreeNode> m_root;
     std::map<std::string, std::string> m_loadStatus;

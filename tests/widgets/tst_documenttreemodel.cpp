@@ -2,11 +2,14 @@
 // (alone and behind the recursive filter proxy), the structure a user sees, numeric sorting
 // of names, element counts and sizes.
 #include "widgets/documenttreemodel.h"
+#include "widgets/loadreportmodel.h"
 
 #include "core/formats/documentreader.h"
 
 #include <QAbstractItemModelTester>
+#include <QBrush>
 #include <QFont>
+#include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QtTest>
 
@@ -191,6 +194,36 @@ private slots:
             return;
         QVERIFY(pairs > 20);
         QVERIFY2(textDisagrees > 0, "the fixture has no rows whose text sorts otherwise: the test proves nothing");
+    }
+
+    // A load status announces only the rows whose status changed, a range per run of
+    // neighbours; setting the same status again announces nothing.
+    void loadStatusAnnouncesOnlyChangedRows()
+    {
+        DocumentTreeModel model;
+        model.setDocument(open("state_dict.pt"));
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        model.setLoadStatus({});
+        QCOMPARE(changed.count(), 0);
+        model.setLoadStatus({{"conv.weight", "unexpected"}, {"conv.bias", "unexpected"}, {"fc.bias", "loaded"}});
+        QCOMPARE(changed.count(), 2); // conv.weight and conv.bias are neighbours: one range
+        const QModelIndex weight = model.indexForKey(QStringLiteral("conv.weight"));
+        QCOMPARE(changed.at(0).at(0).value<QModelIndex>(), weight);
+        QCOMPARE(changed.at(0).at(1).value<QModelIndex>(),
+                 model.indexForKey(QStringLiteral("conv.bias")).siblingAtColumn(DocumentTreeModel::ColumnCount - 1));
+        QCOMPARE(changed.at(1).at(0).value<QModelIndex>(), model.indexForKey(QStringLiteral("fc.bias")));
+        QCOMPARE(model.data(weight, Qt::ForegroundRole).value<QBrush>().color(),
+                 LoadReportModel::statusColor(LoadStatus::Unexpected));
+        changed.clear();
+        model.setLoadStatus({{"conv.weight", "unexpected"}, {"conv.bias", "unexpected"}, {"fc.bias", "loaded"}});
+        QCOMPARE(changed.count(), 0);
+        model.setLoadStatus({{"conv.weight", "unexpected"}, {"conv.bias", "loaded"}, {"fc.bias", "loaded"}});
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(changed.at(0).at(0).value<QModelIndex>(), model.indexForKey(QStringLiteral("conv.bias")));
+        changed.clear();
+        model.setLoadStatus({});
+        QCOMPARE(changed.count(), 2); // conv.weight and conv.bias, then fc.bias
+        QVERIFY(!model.data(weight, Qt::ForegroundRole).isValid());
     }
 
     void dangerousObjectShown()
