@@ -8,7 +8,7 @@
 
 namespace te {
 
-QSplitter *plotAboveValues(QWidget *parent, QCustomPlot *plot, QTableWidget *values, QWidget *overValues)
+void stylePlot(const QWidget *parent, QCustomPlot *plot)
 {
     const QPalette pal = parent->palette();
     plot->setBackground(pal.brush(QPalette::Base));
@@ -19,12 +19,18 @@ QSplitter *plotAboveValues(QWidget *parent, QCustomPlot *plot, QTableWidget *val
         axis->setTickLabelColor(pal.color(QPalette::Text));
         axis->setLabelColor(pal.color(QPalette::Text));
     }
+}
+
+QSplitter *plotAboveValues(QWidget *parent, QCustomPlot *plot, QTableWidget *values, QWidget *overValues,
+                           QWidget *plotArea)
+{
+    stylePlot(parent, plot);
     plot->setMinimumHeight(160);
     plot->setNoAntialiasingOnDrag(true);
     values->setEditTriggers(QAbstractItemView::NoEditTriggers);
     values->verticalHeader()->setDefaultSectionSize(values->fontMetrics().height() + 4);
     auto *split = new QSplitter(Qt::Vertical, parent);
-    split->addWidget(plot);
+    split->addWidget(plotArea ? plotArea : plot);
     if (overValues) {
         auto *pane = new QWidget(split);
         auto *column = new QVBoxLayout(pane);

@@ -8,7 +8,11 @@ class QWidget;
 
 namespace te {
 
-// `overValues`, when given, sits right above the table, in the table's pane.
-QSplitter *plotAboveValues(QWidget *parent, QCustomPlot *plot, QTableWidget *values, QWidget *overValues = nullptr);
+// Colours from the parent's palette on the plot's axes and background.
+void stylePlot(const QWidget *parent, QCustomPlot *plot);
+// `overValues`, when given, sits right above the table, in the table's pane; `plotArea`,
+// when given, takes the plot's pane instead of the plot (it holds the plot).
+QSplitter *plotAboveValues(QWidget *parent, QCustomPlot *plot, QTableWidget *values, QWidget *overValues = nullptr,
+                           QWidget *plotArea = nullptr);
 
 } // namespace te

@@ -2,16 +2,21 @@
 
 #include "core/report/units.h"
 #include "core/report/valuejson.h"
+#include "core/stats/tensorgrid.h"
 #include "core/stats/tensorstats.h"
+#include "widgets/heatmapplot.h"
 #include "widgets/histogramplot.h"
 #include "widgets/jobtracker.h"
 #include "widgets/plotlayout.h"
 
+#include <QCheckBox>
+#include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QTableWidget>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -70,6 +75,13 @@ TensorPanel::TensorPanel(QWidget *parent)
     , m_info(new QLabel(this))
     , m_stats(new QLabel(this))
     , m_histogram(new HistogramPlot(this))
+    , m_heatmapJobs(new JobTracker(this))
+    , m_heatmap(new HeatmapPlot(this))
+    , m_plotKind(new QComboBox(this))
+    , m_reduction(new QComboBox(this))
+    , m_layout(new QComboBox(this))
+    , m_log(new QCheckBox(tr("log |value|"), this))
+    , m_plots(new QStackedWidget(this))
     , m_slice(new QWidget(this))
     , m_values(new QTableWidget(this))
 {
@@ -95,7 +107,36 @@ TensorPanel::TensorPanel(QWidget *parent)
     new QHBoxLayout(m_slice);
     m_slice->layout()->setContentsMargins(0, 0, 0, 0);
     m_slice->hide();
-    layout->addWidget(plotAboveValues(this, m_histogram, m_values, m_slice), 1);
+    // Above the plot: which plot, and for a heatmap how its cells sum up their blocks.
+    auto *plotArea = new QWidget(this);
+    auto *plotColumn = new QVBoxLayout(plotArea);
+    plotColumn->setContentsMargins(0, 0, 0, 0);
+    auto *plotRow = new QHBoxLayout;
+    m_plotKind->addItems({tr("Histogram"), tr("Heatmap")});
+    m_plotKind->setToolTip(tr("The values' histogram, or the tensor (or its slice) as a picture"));
+    m_reduction->addItems({tr("block mean"), tr("block max |x|")});
+    m_reduction->setToolTip(tr("A cell of a large tensor's heatmap stands for a block of elements: their mean, or the "
+                               "one of largest magnitude"));
+    m_log->setToolTip(tr("Colour the magnitude on a logarithmic scale (zeros are left blank)"));
+    plotRow->addWidget(m_plotKind);
+    m_layout->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_reduction->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    plotRow->addWidget(m_layout);
+    plotRow->addWidget(m_reduction);
+    plotRow->addWidget(m_log);
+    plotRow->addStretch(1);
+    plotColumn->addLayout(plotRow);
+    stylePlot(this, m_heatmap);
+    m_heatmap->setMinimumHeight(160);
+    m_plots->addWidget(m_histogram);
+    m_plots->addWidget(m_heatmap);
+    plotColumn->addWidget(m_plots, 1);
+    layout->addWidget(plotAboveValues(this, m_histogram, m_values, m_slice, plotArea), 1);
+    connect(m_plotKind, &QComboBox::currentIndexChanged, this, [this](int i) { showHeatmap(i == 1); });
+    connect(m_reduction, &QComboBox::currentIndexChanged, this, &TensorPanel::startHeatmap);
+    connect(m_layout, &QComboBox::currentIndexChanged, this, &TensorPanel::startHeatmap);
+    connect(m_log, &QCheckBox::toggled, m_heatmap, &HeatmapPlot::setLogScale);
+    showHeatmap(false);
     showTensor({}, -1);
 }
 
@@ -136,6 +177,8 @@ void TensorPanel::clearStats(const QString &message)
 void TensorPanel::showTensor(const QString &key, int tensor)
 {
     m_jobs->discard();
+    m_heatmapJobs->discard();
+    m_heatmap->clear();
     m_progressTimer->stop();
     m_tensor = -1;
     m_slice->hide();
@@ -156,6 +199,55 @@ void TensorPanel::showTensor(const QString &key, int tensor)
     m_tensor = tensor;
     setUpSlice(t);
     startStats(tensor);
+    startHeatmap();
+}
+
+void TensorPanel::showHeatmap(bool on)
+{
+    if (m_plotKind->currentIndex() != (on ? 1 : 0))
+        m_plotKind->setCurrentIndex(on ? 1 : 0); // comes back here through the signal
+    m_plots->setCurrentWidget(on ? static_cast<QWidget *>(m_heatmap) : m_histogram);
+    m_reduction->setVisible(on);
+    m_layout->setVisible(on && m_layout->count() > 0);
+    m_log->setVisible(on);
+    startHeatmap();
+}
+
+// The shown tensor, or its chosen slice, reduced on a worker to about a cell per pixel.
+void TensorPanel::startHeatmap()
+{
+    m_heatmapJobs->discard();
+    if (!m_doc || m_tensor < 0 || m_plots->currentWidget() != m_heatmap)
+        return;
+    const TensorInfo &t = m_doc->tensors[static_cast<size_t>(m_tensor)];
+    if (!t.error.empty()) {
+        m_heatmap->clear();
+        return;
+    }
+    const bool all = m_layout->currentIndex() == 1, tiled = all && t.shape.size() == 4;
+    const std::vector<int64_t> leading = all ? std::vector<int64_t>{} : sliceIndices();
+    const int rows = std::clamp(m_heatmap->height(), 64, 1024), columns = std::clamp(m_heatmap->width(), 64, 1024);
+    const GridReduction how = m_reduction->currentIndex() == 1 ? GridReduction::MaxAbs : GridReduction::Mean;
+    const size_t dims = t.shape.size();
+    const QString rowLabel = tiled              ? tr("output channel × kh")
+                             : dims <= 1        ? QString()
+                             : all || dims == 2 ? tr("index %1").arg(dims == 2 ? tr("0") : tr("0…%1").arg(dims - 2))
+                                                : tr("index %1").arg(dims - 2);
+    const QString columnLabel = tiled ? tr("input channel × kw") : tr("index %1").arg(std::max<size_t>(dims, 1) - 1);
+    auto doc = m_doc;
+    const int tensor = m_tensor;
+    m_heatmapJobs->start(
+        [doc, tensor, leading, rows, columns, how, tiled](const JobControl &job) {
+            const TensorInfo &whole = doc->tensors[static_cast<size_t>(tensor)];
+            const TensorInfo view = tiled             ? filtersTiled(whole)
+                                    : leading.empty() ? whole
+                                                      : indexLeading(whole, leading);
+            return reduceToGrid(*doc, view, rows, columns, how, job.cancelFlag(), tiled ? 2 : 1);
+        },
+        [this, rowLabel, columnLabel](const TensorGrid &grid) {
+            m_heatmap->setGrid(grid, rowLabel, columnLabel);
+            emit heatmapReady();
+        });
 }
 
 std::vector<int64_t> TensorPanel::sliceIndices() const
@@ -170,6 +262,15 @@ std::vector<int64_t> TensorPanel::sliceIndices() const
 void TensorPanel::setUpSlice(const TensorInfo &t)
 {
     m_sliceIndices.clear(); // deleted with the layout's widgets
+    m_layout->blockSignals(true);
+    m_layout->clear();
+    if (t.shape.size() >= 3)
+        m_layout->addItems({tr("the slice"), t.shape.size() == 4 ? tr("every filter, tiled") : tr("all, stacked")});
+    m_layout->setToolTip(t.shape.size() == 4 ? tr("One slice, or every kh × kw filter as a tile: a row of tiles per "
+                                                  "output channel, a column per input channel")
+                                             : tr("One slice, or every slice one under the other"));
+    m_layout->setVisible(m_plots->currentWidget() == m_heatmap && m_layout->count() > 0);
+    m_layout->blockSignals(false);
     while (QLayoutItem *item = m_slice->layout()->takeAt(0)) {
         delete item->widget();
         delete item;
@@ -201,6 +302,7 @@ void TensorPanel::showSlice()
         return;
     SliceValues v = readSlice(*m_doc, m_doc->tensors[static_cast<size_t>(m_tensor)], sliceIndices());
     fillValues(v);
+    startHeatmap();
 }
 
 // Shape, strides, storage and who shares it, saved device, parameter or not.

@@ -1,9 +1,9 @@
 #pragma once
 // The Tensor tab: what one tensor is (shape, strides, dtype, storage and who shares it,
-// saved device), its statistics, a histogram of its values and a table of its values:
-// a tensor of three or more dimensions shows one 2-D slice, chosen by an index per
-// leading dimension. Statistics are computed on a worker thread; a newer selection wins
-// (JobTracker).
+// saved device), its statistics, a histogram of its values or the tensor as a heatmap,
+// and a table of its values: a tensor of three or more dimensions shows one 2-D slice
+// (table and heatmap), chosen by an index per leading dimension. Statistics and heatmaps
+// are computed on worker threads; a newer selection wins (JobTracker).
 #include "core/document/document.h"
 
 #include <QWidget>
@@ -11,7 +11,10 @@
 #include <memory>
 #include <vector>
 
+class QCheckBox;
+class QComboBox;
 class QLabel;
+class QStackedWidget;
 class QSpinBox;
 class QTimer;
 class QTableWidget;
@@ -19,6 +22,7 @@ class QFormLayout;
 
 namespace te {
 
+class HeatmapPlot;
 class HistogramPlot;
 class JobTracker;
 
@@ -38,9 +42,13 @@ public:
     // The indices of the leading dimensions whose slice the values table shows (empty for
     // tensors of fewer than three dimensions).
     std::vector<int64_t> sliceIndices() const;
+    // Histogram (false) or heatmap (true) above the values.
+    void showHeatmap(bool on);
+    HeatmapPlot *heatmap() const { return m_heatmap; }
 
 signals:
-    void statsReady(); // for tests and screenshots
+    void statsReady();   // for tests and screenshots
+    void heatmapReady(); // likewise
 
 private:
     struct Computed;
@@ -52,6 +60,7 @@ private:
     static QString valueText(const SliceValues &v, size_t i);
     void setUpSlice(const TensorInfo &t);
     void showSlice();
+    void startHeatmap();
     void clearStats(const QString &message);
     void showProgress();
 
@@ -66,6 +75,13 @@ private:
     QLabel *m_info;
     QLabel *m_stats;
     HistogramPlot *m_histogram;
+    JobTracker *m_heatmapJobs;
+    HeatmapPlot *m_heatmap;
+    QComboBox *m_plotKind;  // Histogram, Heatmap
+    QComboBox *m_reduction; // how a heatmap cell sums up its block
+    QComboBox *m_layout;    // a tensor of 3+ dimensions: the slice, or all of it
+    QCheckBox *m_log;
+    QStackedWidget *m_plots;
     QWidget *m_slice;                       // "values of [i, j, :, :]" with a spin box per index
     std::vector<QSpinBox *> m_sliceIndices; // children of m_slice
     QTableWidget *m_values;

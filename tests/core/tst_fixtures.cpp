@@ -6,6 +6,7 @@
 #include "core/io/readerror.h"
 #include "core/report/inspectreport.h"
 #include "core/report/valuejson.h"
+#include "core/stats/tensorgrid.h"
 #include "core/stats/tensorstats.h"
 #include "tests/support/fixtureexpectations.h"
 
@@ -335,6 +336,46 @@ private slots:
         std::string error;
         QVERIFY(te::readValues(*doc, te::indexLeading(*transposed, {4}), 8, nullptr, &error).empty());
         QVERIFY(!error.empty());
+    }
+
+    // A tensor reduced to a grid of cells: every element its own cell equals the values
+    // read in row-major order; blocks take the mean of their finite values, or the value
+    // of largest magnitude; a tensor without elements has no picture.
+    void gridOfCells()
+    {
+        const te::Document *doc = document(QStringLiteral(TE_FIXTURES_DIR "/dtypes.pt"));
+        QVERIFY(doc);
+        auto tensor = [&](const char *key) -> const te::TensorInfo & {
+            for (const auto &e : doc->entries)
+                if (e.key == key)
+                    return doc->tensors[static_cast<size_t>(e.tensor)];
+            throw std::runtime_error(key);
+        };
+        for (const char *key : {"float32", "transposed", "expanded", "int32", "channels_last", "scalar_0d"}) {
+            const te::TensorInfo &t = tensor(key);
+            const te::TensorGrid g = te::reduceToGrid(*doc, t, 1024, 1024, te::GridReduction::Mean);
+            QVERIFY2(g.ok, key);
+            QCOMPARE(g.blockRows * g.blockColumns, int64_t(1));
+            QCOMPARE(g.cells, te::readValues(*doc, t, 1 << 20));
+            QCOMPARE(static_cast<int64_t>(g.cellColumns), t.shape.empty() ? int64_t(1) : t.shape.back());
+        }
+        // transposed[i][j] = 4j + i, 4 x 3, in blocks of 2 x 2.
+        const te::TensorGrid mean = te::reduceToGrid(*doc, tensor("transposed"), 2, 2, te::GridReduction::Mean);
+        QCOMPARE(mean.cellRows, 2);
+        QCOMPARE(mean.cellColumns, 2);
+        QCOMPARE(mean.cells, (std::vector<double>{2.5, 8.5, 4.5, 10.5}));
+        QCOMPARE(mean.min, 2.5);
+        QCOMPARE(mean.max, 10.5);
+        const te::TensorGrid big = te::reduceToGrid(*doc, tensor("transposed"), 2, 2, te::GridReduction::MaxAbs);
+        QCOMPARE(big.cells, (std::vector<double>{5, 9, 7, 11}));
+        // [1, nan, inf, -inf, 2.5] in blocks of three: only finite values count.
+        const te::TensorGrid odd = te::reduceToGrid(*doc, tensor("nan_inf"), 1, 2, te::GridReduction::Mean);
+        QCOMPARE(odd.cells, (std::vector<double>{1.0, 2.5}));
+        const te::TensorGrid signs = te::reduceToGrid(*doc, tensor("int8"), 1, 2, te::GridReduction::MaxAbs);
+        QCOMPARE(signs.cells, (std::vector<double>{-128, 127})); // [-128, -1, 0 | 1, 127]
+        const te::TensorGrid none = te::reduceToGrid(*doc, tensor("empty"), 8, 8, te::GridReduction::Mean);
+        QVERIFY(!none.ok);
+        QVERIFY(none.error.find("no elements") != std::string::npos);
     }
 
     void stateDicts_data() { addRows("state_dicts"); }

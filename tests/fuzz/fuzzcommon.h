@@ -15,6 +15,7 @@
 #include "core/report/inspectreport.h"
 #include "core/report/valuejson.h"
 #include "core/security/securityscanner.h"
+#include "core/stats/tensorgrid.h"
 #include "core/stats/tensorstats.h"
 
 #include <cstdint>
@@ -46,8 +47,11 @@ inline void exercise(const Document &doc)
             budget -= static_cast<uint64_t>(n);
             (void)computeStats(doc, t);
             (void)computeHistogram(doc, t, -1, 1, 16);
+            (void)reduceToGrid(doc, filtersTiled(t), 8, 8, GridReduction::MaxAbs, nullptr, t.shape.size() == 4 ? 2 : 1);
         }
         (void)readValues(doc, t, 32);
+        if (t.shape.size() >= 3)
+            (void)readValues(doc, indexLeading(t, std::vector<int64_t>(t.shape.size() - 2, 0)), 32);
     }
 }
 

@@ -3,7 +3,11 @@
 
 #include "core/formats/documentreader.h"
 #include "core/stats/tensorstats.h"
+#include "widgets/heatmapplot.h"
+#include "widgets/histogramplot.h"
 
+#include <QCheckBox>
+#include <QComboBox>
 #include <QLabel>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -70,7 +74,7 @@ private slots:
                     return true;
             return false;
         };
-        auto *plot = panel.findChild<QCustomPlot *>();
+        auto *plot = panel.findChild<HistogramPlot *>();
         QVERIFY(plot);
         panel.showTensor(QStringLiteral("conv.weight"), weight);
         QVERIFY(ready.wait(10000));
@@ -139,6 +143,71 @@ private slots:
         QVERIFY(ready.wait(10000));
         QVERIFY(panel.findChildren<QSpinBox *>().isEmpty());
         QVERIFY(panel.sliceIndices().empty());
+    }
+
+    // The heatmap shows the slice the spin boxes choose, chosen from the keyboard; hovering
+    // a cell names it; the log option colours magnitudes on a log scale.
+    void heatmapOfTheSlice()
+    {
+        std::shared_ptr<const Document> doc = readDocument(std::string(TE_FIXTURES_DIR) + "/state_dict.pt");
+        int weight = -1;
+        for (const auto &e : doc->entries)
+            if (e.key == "conv.weight")
+                weight = e.tensor;
+        QVERIFY(weight >= 0);
+        const std::vector<double> whole = readValues(*doc, doc->tensors[static_cast<size_t>(weight)], 1000);
+        TensorPanel panel;
+        panel.resize(600, 700);
+        panel.setDocument(doc);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        QSignalSpy heat(&panel, &TensorPanel::heatmapReady);
+        panel.showTensor(QStringLiteral("conv.weight"), weight);
+        QVERIFY(!heat.wait(300)); // the histogram is shown: no heatmap is computed
+        auto *kind = panel.findChild<QComboBox *>();
+        QVERIFY(kind && kind->currentText() == QStringLiteral("Histogram"));
+        kind->setFocus();
+        QTest::keyClick(kind, Qt::Key_Down);
+        QCOMPARE(kind->currentText(), QStringLiteral("Heatmap"));
+        QVERIFY(heat.wait(10000));
+        HeatmapPlot *map = panel.heatmap();
+        QVERIFY(map->isVisible());
+        auto slice = [&](int out, int in) {
+            return std::vector<double>(whole.begin() + (out * 3 + in) * 9, whole.begin() + (out * 3 + in + 1) * 9);
+        };
+        QCOMPARE(map->grid().rows, int64_t(3));
+        QCOMPARE(map->grid().columns, int64_t(3));
+        QCOMPARE(map->grid().cells, slice(0, 0));
+        QSpinBox *first = panel.findChildren<QSpinBox *>().front();
+        QTest::keyClick(first, Qt::Key_Up);
+        QVERIFY(heat.wait(10000));
+        QCOMPARE(map->grid().cells, slice(1, 0));
+        // The centre of the picture is row 1, column 1 of the slice.
+        map->replot();
+        const QPointF centre(map->xAxis->coordToPixel(1.0), map->yAxis->coordToPixel(1.0));
+        QCOMPARE(map->describeAt(centre), QStringLiteral("row 1, column 1: %1").arg(slice(1, 0)[4], 0, 'g', 6));
+        QVERIFY(map->describeAt(QPointF(-5, -5)).isEmpty());
+        // Every filter tiled: a row of 3x3 tiles per output channel, a column per input channel.
+        QComboBox *layout = nullptr;
+        for (QComboBox *c : panel.findChildren<QComboBox *>())
+            if (c->findText(QStringLiteral("every filter, tiled")) >= 0)
+                layout = c;
+        QVERIFY(layout && layout->isVisible());
+        layout->setFocus();
+        QTest::keyClick(layout, Qt::Key_Down);
+        QVERIFY(heat.wait(10000));
+        QCOMPARE(map->grid().rows, int64_t(8 * 3));
+        QCOMPARE(map->grid().columns, int64_t(3 * 3));
+        for (int o : {0, 5, 7})
+            for (int i = 0; i < 3; ++i)
+                for (int h = 0; h < 3; ++h)
+                    for (int w = 0; w < 3; ++w)
+                        QCOMPARE(map->grid().cells[static_cast<size_t>((o * 3 + h) * 9 + i * 3 + w)],
+                                 whole[static_cast<size_t>(((o * 3 + i) * 3 + h) * 3 + w)]);
+        QCOMPARE(map->xAxis->label(), QStringLiteral("input channel × kw"));
+        QCOMPARE(map->colorScale()->dataScaleType(), QCPAxis::stLinear);
+        QTest::mouseClick(panel.findChild<QCheckBox *>(), Qt::LeftButton);
+        QCOMPARE(map->colorScale()->dataScaleType(), QCPAxis::stLogarithmic);
     }
 
     void newerSelectionWins()

@@ -1,0 +1,38 @@
+#pragma once
+// A tensor as a picture: the cells of a TensorGrid as a colour map, row 0 at the top as in
+// a printed matrix, with a colour scale beside it. Signed data gets a symmetric scale
+// around zero (blue below, red above); the log option colours the magnitude on a log
+// scale. Drag to pan, wheel to zoom; hovering a cell says its indices and value.
+#include "core/stats/tensorgrid.h"
+
+#include <qcustomplot.h>
+
+namespace te {
+
+class HeatmapPlot : public QCustomPlot {
+    Q_OBJECT
+public:
+    explicit HeatmapPlot(QWidget *parent = nullptr);
+    void setGrid(TensorGrid grid, const QString &rowLabel, const QString &columnLabel);
+    void clear();
+    void setLogScale(bool on);
+    bool logScale() const { return m_log; }
+    const TensorGrid &grid() const { return m_grid; }
+    // What the cell under a point of the widget holds ("row 3, column 7: 0.25"); empty
+    // outside the picture.
+    QString describeAt(const QPointF &pixel) const;
+    QCPColorScale *colorScale() const { return m_scale; }
+
+protected:
+    void mouseMoveEvent(QMouseEvent *event) override;
+
+private:
+    void redraw();
+
+    TensorGrid m_grid;
+    bool m_log = false;
+    QCPColorMap *m_map;
+    QCPColorScale *m_scale;
+};
+
+} // namespace te
