@@ -96,6 +96,9 @@ def make_inputs(scratch, total_bytes):
                                       for i in range(100000))
     paths["ckpt100k"] = os.path.join(scratch, "ckpt100k.pt")
     torch.save({"epoch": 3, "state_dict": layers}, paths["ckpt100k"])
+    # One 4096 x 4096 float32 weight, for the heatmap.
+    paths["square"] = os.path.join(scratch, "square.pt")
+    torch.save({"w": torch.randn(4096, 4096)}, paths["square"])
     return paths
 
 
@@ -138,6 +141,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--cli", default=os.path.join(here, "..", "..", "build", "bin", "torch-explorer-cli"))
     parser.add_argument("--gui", default=os.path.join(here, "..", "..", "build", "bin", "torch-explorer"))
+    parser.add_argument("--heatmap", default=os.path.join(here, "..", "..", "build", "tests", "heatmaptiming"))
     parser.add_argument("--scratch", default=None)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
@@ -232,6 +236,16 @@ def main():
             print("%-48s %12.1f MiB (%.1fx the %.1f MiB of a 9-tensor file; target < 150 MiB)" % (
                 "GUI ckpt100k: peak RSS", gui_ckpt["rss_kib"] / 1024.0, gui_ckpt["rss_kib"] / gui_small["rss_kib"],
                 gui_small["rss_kib"] / 1024.0))
+    # The heatmap of a 4096 x 4096 weight (1024 x 1024 cells of 4 x 4 elements) against one
+    # pass of statistics over the same elements, both timed inside one process.
+    if os.path.exists(args.heatmap):
+        out = subprocess.run([args.heatmap, paths["square"], "w"], stdout=subprocess.PIPE, text=True, check=True)
+        heat = json.loads(out.stdout)
+        print("%-48s %12.1f ms (%.1fx the %.1f ms of one statistics pass; target < 300 ms)" % (
+            "heatmap grid of a 4096 x 4096 float32 tensor", heat["grid_ms"], heat["grid_ms"] / heat["stats_ms"],
+            heat["stats_ms"]))
+    else:
+        print("heatmap timing skipped (no %s)" % args.heatmap)
     if not args.scratch:
         shutil.rmtree(scratch)
 
