@@ -373,6 +373,46 @@ private slots:
         QCOMPARE(odd.cells, (std::vector<double>{1.0, 2.5}));
         const te::TensorGrid signs = te::reduceToGrid(*doc, tensor("int8"), 1, 2, te::GridReduction::MaxAbs);
         QCOMPARE(signs.cells, (std::vector<double>{-128, 127})); // [-128, -1, 0 | 1, 127]
+        // Every block size, both reductions, on contiguous float32 (read a row at a time)
+        // and on other layouts and dtypes (read element by element): the cells equal
+        // those computed here from the values.
+        for (const char *key : {"a", "float32", "slice_offset", "transposed", "int32", "nan_inf", "float64"}) {
+            const te::TensorInfo &t = tensor(key);
+            const std::vector<double> v = te::readValues(*doc, t, 1 << 20);
+            const int64_t columns = t.shape.back(), rows = static_cast<int64_t>(v.size()) / columns;
+            for (int cells : {1, 2, 3}) {
+                for (auto how : {te::GridReduction::Mean, te::GridReduction::MaxAbs}) {
+                    const te::TensorGrid g = te::reduceToGrid(*doc, t, cells, cells, how);
+                    QVERIFY2(g.ok, key);
+                    for (int cr = 0; cr < g.cellRows; ++cr) {
+                        for (int cc = 0; cc < g.cellColumns; ++cc) {
+                            double sum = 0, best = 0;
+                            int n = 0;
+                            for (int64_t r = cr * g.blockRows; r < std::min(rows, (cr + 1) * g.blockRows); ++r)
+                                for (int64_t c = cc * g.blockColumns; c < std::min(columns, (cc + 1) * g.blockColumns);
+                                     ++c) {
+                                    const double x = v[static_cast<size_t>(r * columns + c)];
+                                    if (!std::isfinite(x))
+                                        continue;
+                                    sum += x;
+                                    if (n++ == 0 || std::fabs(x) > std::fabs(best))
+                                        best = x;
+                                }
+                            const double got = g.cells[static_cast<size_t>(cr * g.cellColumns + cc)];
+                            const double want = n == 0 ? std::nan("") : how == te::GridReduction::Mean ? sum / n : best;
+                            QVERIFY2((std::isnan(got) && std::isnan(want)) || std::fabs(got - want) < 1e-12,
+                                     qPrintable(QStringLiteral("%1 cell %2,%3 of %4: %5, expected %6")
+                                                    .arg(QString::fromLatin1(key))
+                                                    .arg(cr)
+                                                    .arg(cc)
+                                                    .arg(cells)
+                                                    .arg(got)
+                                                    .arg(want)));
+                        }
+                    }
+                }
+            }
+        }
         const te::TensorGrid none = te::reduceToGrid(*doc, tensor("empty"), 8, 8, te::GridReduction::Mean);
         QVERIFY(!none.ok);
         QVERIFY(none.error.find("no elements") != std::string::npos);
