@@ -29,16 +29,17 @@ void fitColumns(QHeaderView *header, int available, const QList<ShrinkableColumn
     }
 }
 
-void fitColumnsToView(QAbstractItemView *view, QHeaderView *header, const QList<ShrinkableColumn> &shrinkable,
-                      int growing)
+void fitColumnsToView(QTreeView *view, const QList<ShrinkableColumn> &shrinkable, int growing)
 {
-    if (auto *tree = qobject_cast<QTreeView *>(view)) {
-        for (int c = 0; c < header->count(); ++c)
-            tree->resizeColumnToContents(c);
-    } else if (auto *table = qobject_cast<QTableView *>(view)) {
-        table->resizeColumnsToContents();
-    }
-    fitColumns(header, view->viewport()->width(), shrinkable, growing);
+    for (int c = 0; c < view->header()->count(); ++c)
+        view->resizeColumnToContents(c);
+    fitColumns(view->header(), view->viewport()->width(), shrinkable, growing);
+}
+
+void fitColumnsToView(QTableView *view, const QList<ShrinkableColumn> &shrinkable, int growing)
+{
+    view->resizeColumnsToContents();
+    fitColumns(view->horizontalHeader(), view->viewport()->width(), shrinkable, growing);
 }
 
 } // namespace te

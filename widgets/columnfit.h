@@ -8,8 +8,9 @@
 // to the column `growing` (-1: none).
 #include <QList>
 
-class QAbstractItemView;
 class QHeaderView;
+class QTableView;
+class QTreeView;
 
 namespace te {
 
@@ -20,7 +21,7 @@ struct ShrinkableColumn {
 
 void fitColumns(QHeaderView *header, int available, const QList<ShrinkableColumn> &shrinkable, int growing = -1);
 // Sizes every column of `view` to its contents, then fits them to its viewport.
-void fitColumnsToView(QAbstractItemView *view, QHeaderView *header, const QList<ShrinkableColumn> &shrinkable,
-                      int growing = -1);
+void fitColumnsToView(QTreeView *view, const QList<ShrinkableColumn> &shrinkable, int growing = -1);
+void fitColumnsToView(QTableView *view, const QList<ShrinkableColumn> &shrinkable, int growing = -1);
 
 } // namespace te

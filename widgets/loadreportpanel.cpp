@@ -504,8 +504,8 @@ void LoadReportPanel::showReport(const Result &r)
 // Every column in view: the keys (and renamed sources) give up width, elided in the middle.
 void LoadReportPanel::fitTableColumns()
 {
-    fitColumnsToView(m_table, m_table->horizontalHeader(),
-                     {{LoadReportModel::KeyColumn}, {LoadReportModel::SourceColumn}}, LoadReportModel::KeyColumn);
+    fitColumnsToView(m_table, {{LoadReportModel::KeyColumn}, {LoadReportModel::SourceColumn}},
+                     LoadReportModel::KeyColumn);
 }
 
 bool LoadReportPanel::eventFilter(QObject *watched, QEvent *event)

@@ -204,8 +204,10 @@ void TensorPanel::showTensor(const QString &key, int tensor)
 
 void TensorPanel::showHeatmap(bool on)
 {
-    if (m_plotKind->currentIndex() != (on ? 1 : 0))
+    if (m_plotKind->currentIndex() != (on ? 1 : 0)) {
         m_plotKind->setCurrentIndex(on ? 1 : 0); // comes back here through the signal
+        return;
+    }
     m_plots->setCurrentWidget(on ? static_cast<QWidget *>(m_heatmap) : m_histogram);
     m_reduction->setVisible(on);
     m_layout->setVisible(on && m_layout->count() > 0);
@@ -228,12 +230,13 @@ void TensorPanel::startHeatmap()
     const std::vector<int64_t> leading = all ? std::vector<int64_t>{} : sliceIndices();
     const int rows = std::clamp(m_heatmap->height(), 64, 1024), columns = std::clamp(m_heatmap->width(), 64, 1024);
     const GridReduction how = m_reduction->currentIndex() == 1 ? GridReduction::MaxAbs : GridReduction::Mean;
-    const size_t dims = t.shape.size();
-    const QString rowLabel = tiled              ? tr("output channel × kh")
-                             : dims <= 1        ? QString()
-                             : all || dims == 2 ? tr("index %1").arg(dims == 2 ? tr("0") : tr("0…%1").arg(dims - 2))
-                                                : tr("index %1").arg(dims - 2);
-    const QString columnLabel = tiled ? tr("input channel × kw") : tr("index %1").arg(std::max<size_t>(dims, 1) - 1);
+    // Across: the last dimension. Down: the one before it (a slice), or all before it.
+    const size_t dims = t.shape.size(), lastDown = dims >= 2 ? dims - 2 : 0, firstDown = all ? 0 : lastDown;
+    const QString rowLabel = tiled                   ? tr("output channel × kh")
+                             : dims < 2              ? QString()
+                             : firstDown == lastDown ? tr("index %1").arg(lastDown)
+                                                     : tr("index %1…%2").arg(firstDown).arg(lastDown);
+    const QString columnLabel = tiled ? tr("input channel × kw") : tr("index %1").arg(dims >= 1 ? dims - 1 : 0);
     auto doc = m_doc;
     const int tensor = m_tensor;
     m_heatmapJobs->start(

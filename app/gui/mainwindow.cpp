@@ -414,10 +414,9 @@ void MainWindow::showDocument(std::shared_ptr<const Document> doc, std::shared_p
     const bool notAllCpu = std::any_of(m_doc->storages.begin(), m_doc->storages.end(),
                                        [](const StorageInfo &s) { return s.location != "cpu"; });
     m_tree->setColumnHidden(DocumentTreeModel::DeviceColumn, !notAllCpu);
-    fitColumnsToView(m_tree, m_tree->header(),
-                     {{DocumentTreeModel::ShapeColumn},
-                      {DocumentTreeModel::KindColumn},
-                      {DocumentTreeModel::NameColumn, m_tree->viewport()->width() / 4}});
+    fitColumnsToView(m_tree, {{DocumentTreeModel::ShapeColumn},
+                              {DocumentTreeModel::KindColumn},
+                              {DocumentTreeModel::NameColumn, m_tree->viewport()->width() / 4}});
 
     const SecurityReport &r = m_doc->security;
     if (r.verdict == "dangerous") {

@@ -17,16 +17,26 @@
 
 using namespace te;
 
+namespace {
+
+// The tensor behind a document key, or -1.
+int tensorOf(const Document &doc, const char *key)
+{
+    for (const auto &e : doc.entries)
+        if (e.key == key)
+            return e.tensor;
+    return -1;
+}
+
+} // namespace
+
 class TestTensorPanel : public QObject {
     Q_OBJECT
 private slots:
     void showsStatistics()
     {
         std::shared_ptr<const Document> doc = readDocument(std::string(TE_FIXTURES_DIR) + "/dtypes.pt");
-        int tensor = -1;
-        for (const auto &e : doc->entries)
-            if (e.key == "transposed")
-                tensor = e.tensor;
+        const int tensor = tensorOf(*doc, "transposed");
         QVERIFY(tensor >= 0);
         TensorPanel panel;
         panel.setDocument(doc);
@@ -57,13 +67,7 @@ private slots:
     void scalarTensorIsOneValue()
     {
         std::shared_ptr<const Document> doc = readDocument(std::string(TE_FIXTURES_DIR) + "/state_dict.pt");
-        int scalar = -1, weight = -1;
-        for (const auto &e : doc->entries) {
-            if (e.key == "bn.num_batches_tracked")
-                scalar = e.tensor;
-            if (e.key == "conv.weight")
-                weight = e.tensor;
-        }
+        const int scalar = tensorOf(*doc, "bn.num_batches_tracked"), weight = tensorOf(*doc, "conv.weight");
         QVERIFY(scalar >= 0 && weight >= 0);
         TensorPanel panel;
         panel.setDocument(doc);
@@ -98,13 +102,7 @@ private slots:
     void sliceOfLeadingDimensions()
     {
         std::shared_ptr<const Document> doc = readDocument(std::string(TE_FIXTURES_DIR) + "/state_dict.pt");
-        int weight = -1, matrix = -1;
-        for (const auto &e : doc->entries) {
-            if (e.key == "conv.weight")
-                weight = e.tensor;
-            if (e.key == "fc.weight")
-                matrix = e.tensor;
-        }
+        const int weight = tensorOf(*doc, "conv.weight"), matrix = tensorOf(*doc, "fc.weight");
         QVERIFY(weight >= 0 && matrix >= 0);
         const std::vector<double> whole = readValues(*doc, doc->tensors[static_cast<size_t>(weight)], 1000);
         QCOMPARE(whole.size(), size_t(8 * 3 * 3 * 3));
@@ -150,10 +148,7 @@ private slots:
     void heatmapOfTheSlice()
     {
         std::shared_ptr<const Document> doc = readDocument(std::string(TE_FIXTURES_DIR) + "/state_dict.pt");
-        int weight = -1;
-        for (const auto &e : doc->entries)
-            if (e.key == "conv.weight")
-                weight = e.tensor;
+        const int weight = tensorOf(*doc, "conv.weight");
         QVERIFY(weight >= 0);
         const std::vector<double> whole = readValues(*doc, doc->tensors[static_cast<size_t>(weight)], 1000);
         TensorPanel panel;
