@@ -32,20 +32,23 @@ void DocumentTreeModel::setDocument(std::shared_ptr<const Document> doc)
 // made the filter proxy build a mapping for every group (tens of MiB for 100,000 keys).
 void DocumentTreeModel::setLoadStatus(std::map<std::string, std::string> status)
 {
-    std::unordered_set<std::string> changed;
+    // Views of keys in both maps, whose nodes stay where they are while the maps live.
+    std::unordered_set<std::string_view> changed;
     for (const auto &[key, s] : m_loadStatus)
         if (auto it = status.find(key); it == status.end() || it->second != s)
             changed.insert(key);
     for (const auto &[key, s] : status)
         if (!m_loadStatus.count(key))
             changed.insert(key);
-    m_loadStatus = std::move(status);
+    const auto old = std::move(m_loadStatus);
+    m_loadStatus.clear();
+    m_loadStatus.merge(status);
     if (m_root && !changed.empty())
         emitChanged(*m_root, {}, changed);
 }
 
 void DocumentTreeModel::emitChanged(const TreeNode &parent, const QModelIndex &parentIndex,
-                                    const std::unordered_set<std::string> &changed)
+                                    const std::unordered_set<std::string_view> &changed)
 {
     int first = -1;
     auto flush = [&](int last) {
@@ -88,7 +91,7 @@ QModelIndex DocumentTreeModel::index(int row, int column, const QModelIndex &par
     const TreeNode *p = node(parent);
     if (!p || row < 0 || column < 0 || column >= ColumnCount || row >= static_cast<int>(p->children.size()))
         return {};
-    return createIndex(row, column, p->children[static_cast<size_t>(row)].get());
+    return createIndex(row, column, p->children[static_cast<size_t>(row)]);
 }
 
 QModelIndex DocumentTreeModel::parent(const QModelIndex &child) const
@@ -161,7 +164,7 @@ QVariant DocumentTreeModel::data(const QModelIndex &index, int role) const
     switch (role) {
     case Qt::DisplayRole: return display(n, index.column());
     case SortRole: return sortValue(n, index.column());
-    case KeyRole: return QString::fromStdString(n.key);
+    case KeyRole: return text(n.key);
     case TensorRole: return n.tensor;
     case KindRole: return static_cast<int>(n.kind);
     case Qt::ToolTipRole:
@@ -171,7 +174,7 @@ QVariant DocumentTreeModel::data(const QModelIndex &index, int role) const
             return QString::fromStdString(m_doc->tensors[static_cast<size_t>(n.tensor)].error);
         if (n.kind == NodeKind::Module)
             return QString::fromStdString(n.className());
-        return QString::fromStdString(n.key);
+        return text(n.key);
     case Qt::ForegroundRole:
         if (auto it = m_loadStatus.find(n.key); it != m_loadStatus.end()) {
             if (it->second == "unexpected")
@@ -215,10 +218,10 @@ QModelIndex DocumentTreeModel::indexForKey(const QString &key) const
     const std::string k = key.toStdString();
     while (n && n->key != k) {
         const TreeNode *next = nullptr;
-        for (const auto &c : n->children) {
+        for (const TreeNode *c : n->children) {
             if (k == c->key ||
                 (k.size() > c->key.size() && k.compare(0, c->key.size(), c->key) == 0 && k[c->key.size()] == '.')) {
-                next = c.get();
+                next = c;
                 break;
             }
         }

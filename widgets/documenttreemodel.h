@@ -59,12 +59,12 @@ private:
     // dataChanged for the rows under `parent` whose key is in `changed`, a range per run of
     // neighbours, at every depth.
     void emitChanged(const TreeNode &parent, const QModelIndex &parentIndex,
-                     const std::unordered_set<std::string> &changed);
+                     const std::unordered_set<std::string_view> &changed);
 
     std::shared_ptr<const Document> m_doc;
 
     std::shared_ptr<const TreeNode> m_root;
-    std::map<std::string, std::string> m_loadStatus;
+    std::map<std::string, std::string, std::less<>> m_loadStatus; // finds string views
 };
 
 } // namespace te

@@ -327,7 +327,7 @@ QString TensorPanel::describe(const QString &key, const TensorInfo &t) const
             if (e.key != key.toStdString() && m_doc->tensors[static_cast<size_t>(e.tensor)].storage == t.storage)
                 sharing << QString::fromStdString(e.key);
         info << tr("saved on %1, bytes in %2 (%3)")
-                    .arg(QString::fromStdString(s.location), QString::fromStdString(m_doc->storageMember(s)),
+                    .arg(QString::fromStdString(s.location.str()), QString::fromStdString(m_doc->storageMember(s)),
                          QString::fromStdString(formatBytes(s.nbytes)));
         if (!sharing.isEmpty())
             info << tr("shares its storage with: %1").arg(sharing.join(QStringLiteral(", ")));

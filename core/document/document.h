@@ -5,6 +5,7 @@
 #include "core/document/dtype.h"
 #include "core/io/mappedfile.h"
 #include "core/io/ziparchive.h"
+#include "core/pickle/compactvector.h"
 #include "core/pickle/picklemachine.h"
 #include "core/pickle/value.h"
 
@@ -20,18 +21,19 @@ enum class FileFormat { Unknown, TorchZip, TorchScript, TorchLegacy, TorchTar, P
 const char *formatName(FileFormat f); // "torch_zip", "torchscript", "torch_legacy", ...
 
 // One storage as the pickle declares it, and where its bytes are in the file.
-// (Members are ordered so that no padding is needed: a checkpoint may hold a hundred
-// thousand of each.)
+// (Members are small and ordered so that no padding is needed: a checkpoint may hold a
+// hundred thousand of each. What most storages lack, a member name and an error, is held
+// out of line.)
 struct StorageInfo {
-    std::string key;                        // the persistent id's key ("0", "140245...")
-    std::string location;                   // saved device: "cpu", "cuda:0", "mps", "meta"
+    ShortString key;                        // the persistent id's key ("0", "140245...")
+    ShortString location;                   // saved device: "cpu", "cuda:0", "mps", "meta"
     uint64_t numel = 0;                     // in elements of dtype, as the pickle says
-    std::string member;                     // where the bytes are; empty for a record of the zip's data
-                                            // folder: see Document::storageMember
     std::shared_ptr<const MappedFile> file; // the file holding the bytes; null: Document::file
     uint64_t fileOffset = 0;                // first byte in the mapped file
     uint64_t nbytes = 0;                    // bytes actually present for this storage
-    std::string error;                      // why the bytes cannot be used
+    OutOfLineString member;                 // where the bytes are; empty for a record of the zip's
+                                            // data folder: see Document::storageMember
+    OutOfLineString error;                  // why the bytes cannot be used
     DType dtype = DType::Unknown;
     bool resolved = false; // bytes located and sizes agree
 };
@@ -41,8 +43,8 @@ struct TensorInfo {
     std::vector<int64_t> shape;
     std::vector<int64_t> strides;
     int64_t storageOffset = 0;
-    std::string layout = "strided"; // or "sparse_coo", "quantized", ...
-    std::string error;              // bounds or kind problem: the values cannot be read
+    OutOfLineString layout; // empty: strided; or "sparse_coo", "quantized", ...
+    OutOfLineString error;  // bounds or kind problem: the values cannot be read
     Value *value = nullptr;
     int storage = -1;
     DType dtype = DType::Unknown;
@@ -170,7 +172,7 @@ struct Document {
     // empty: a checkpoint may hold a hundred thousand) the folder and its key.
     std::string storageMember(const StorageInfo &s) const
     {
-        return s.member.empty() && !storageFolder.empty() ? storageFolder + s.key : s.member;
+        return s.member.str().empty() && !storageFolder.empty() ? storageFolder + s.key.str() : s.member.str();
     }
     uint64_t parameterCount() const; // elements over all keyed tensors
 };

@@ -39,8 +39,8 @@ const std::string &emptyString()
 std::string_view TreeNode::name() const
 {
     if (!parent)
-        return m_text ? std::string_view(m_text->rootName) : std::string_view();
-    return std::string_view(key).substr(m_nameStart);
+        return m_text && m_text->blocks ? std::string_view(m_text->blocks->rootName) : std::string_view();
+    return key.substr(m_nameStart);
 }
 
 const std::string &TreeNode::className() const { return m_text ? m_text->className : emptyString(); }
@@ -61,7 +61,8 @@ public:
     {
         m_root = std::make_unique<TreeNode>();
         m_root->kind = NodeKind::Root;
-        m_root->text().rootName =
+        m_root->text().blocks = std::make_unique<TreeNode::Blocks>();
+        m_root->blocks().rootName =
             doc.path.substr(doc.path.rfind('/') == std::string::npos ? 0 : doc.path.rfind('/') + 1);
         for (const auto &m : doc.modules) {
             m_moduleClass[m.path] = m.className;
@@ -90,14 +91,14 @@ public:
         // children (the state_dict() order), so a module without tensors (ReLU) still shows.
         for (const auto &m : m_doc.modules) {
             if (!m.path.empty())
-                node(m.path);
+                node(m.path, Lasting);
             for (const auto &p : m.parameters)
                 node(m.path.empty() ? p : m.path + "." + p);
             for (const auto &b : m.buffers)
                 node(m.path.empty() ? b : m.path + "." + b);
         }
         for (const auto &e : m_doc.entries) {
-            TreeNode *n = node(e.key);
+            TreeNode *n = node(e.key, Lasting);
             const TensorInfo &t = m_doc.tensors[static_cast<size_t>(e.tensor)];
             n->tensor = e.tensor;
             n->kind = m_parameterKeys.count(e.key) || t.isParameter ? NodeKind::Parameter
@@ -111,7 +112,7 @@ public:
                 n->m_device = device(m_doc.storages[static_cast<size_t>(t.storage)].location);
         }
         for (const auto &o : m_doc.objects) {
-            TreeNode *n = node(o.key);
+            TreeNode *n = node(o.key, Lasting);
             if (n->tensor < 0 && n->kind != NodeKind::Module && n->kind != NodeKind::StateDict) {
                 n->kind = NodeKind::Object;
                 n->text().className = o.className;
@@ -138,8 +139,12 @@ private:
     // one name at a time: linear in the key's length, however deep it nests. A prefix that
     // ends at the very start of the key (".x") is the root, as for any empty prefix.
     // Keys arrive mostly in order, so the path of the previous key is tried first.
-    TreeNode *node(const std::string &key)
+    // A key of the document itself outlasts the tree (see buildDocumentTree), so new nodes
+    // can refer to it; any other key is copied into the root's blocks.
+    enum KeyLife { Passing, Lasting };
+    TreeNode *node(const std::string &key, KeyLife life = Passing)
     {
+        std::string_view stored; // the key where it stays, once a node needs it
         TreeNode *parent = m_root.get();
         size_t start = 0; // where the parent's part of the key ends
         size_t depth = 0;
@@ -161,8 +166,11 @@ private:
                         next = find(parent, std::string_view(key).substr(start, end - start));
                 }
                 made = !next;
-                if (!next)
-                    next = make(parent, key, start, end);
+                if (!next) {
+                    if (stored.empty())
+                        stored = life == Lasting ? std::string_view(key) : store(key);
+                    next = make(parent, stored, start, end);
+                }
             }
             if (depth >= m_path.size() || m_path[depth] != next) {
                 m_path.resize(depth);
@@ -180,8 +188,7 @@ private:
     // A node's own part of its key: what its parent finds it by.
     static std::string_view part(const TreeNode &n)
     {
-        const std::string_view key(n.key);
-        return key.substr(n.parent == nullptr || n.parent->parent == nullptr ? 0 : n.parent->key.size() + 1);
+        return n.key.substr(n.parent == nullptr || n.parent->parent == nullptr ? 0 : n.parent->key.size() + 1);
     }
 
     // Children by parent and part of the key, open addressing: a slot is the node itself,
@@ -223,9 +230,34 @@ private:
         ++m_indexed;
     }
 
-    TreeNode *make(TreeNode *parent, const std::string &key, size_t start, size_t end)
+    // A copy of a key in the root's blocks, which never move.
+    std::string_view store(const std::string &key)
     {
-        auto n = std::make_unique<TreeNode>();
+        TreeNode::Blocks &b = m_root->blocks();
+        if (b.keys.empty() || b.keysCapacity - b.keysUsed < key.size()) {
+            b.keysCapacity = std::max(kKeyBlock, key.size());
+            b.keys.push_back(std::make_unique<char[]>(b.keysCapacity));
+            b.keysUsed = 0;
+        }
+        char *at = b.keys.back().get() + b.keysUsed;
+        std::copy(key.begin(), key.end(), at);
+        b.keysUsed += key.size();
+        return {at, key.size()};
+    }
+
+    TreeNode *allocate()
+    {
+        TreeNode::Blocks &b = m_root->blocks();
+        if (b.nodes.empty() || b.nodesUsed == kNodeBlock) {
+            b.nodes.push_back(std::make_unique<TreeNode[]>(kNodeBlock));
+            b.nodesUsed = 0;
+        }
+        return &b.nodes.back()[b.nodesUsed++];
+    }
+
+    TreeNode *make(TreeNode *parent, std::string_view key, size_t start, size_t end)
+    {
+        TreeNode *n = allocate();
         const size_t nameStart = start == 0 && key[0] == '.' && end > 0 ? 1 : start;
         n->key = key.substr(0, end);
         n->m_nameStart = static_cast<uint32_t>(nameStart);
@@ -238,21 +270,20 @@ private:
         } else if (m_stateDicts.count(n->key)) {
             n->kind = NodeKind::StateDict;
         }
-        TreeNode *raw = n.get();
         n->rowInParent = static_cast<int>(parent->children.size());
-        parent->children.push_back(std::move(n));
-        index(raw);
-        return raw;
+        parent->children.push_back(n);
+        index(n);
+        return n;
     }
 
     // One string per distinct device, kept by the root.
-    const std::string *device(const std::string &name)
+    const std::string *device(std::string_view name)
     {
         auto it = m_devices.find(name);
         if (it != m_devices.end())
             return it->second;
-        std::deque<std::string> &all = m_root->text().devices;
-        all.push_back(name);
+        std::deque<std::string> &all = m_root->blocks().devices;
+        all.emplace_back(name);
         m_devices.emplace(all.back(), &all.back());
         return &all.back();
     }
@@ -262,8 +293,8 @@ private:
     {
         std::vector<TreeNode *> order{root};
         for (size_t i = 0; i < order.size(); ++i)
-            for (auto &c : order[i]->children)
-                order.push_back(c.get());
+            for (TreeNode *c : order[i]->children)
+                order.push_back(c);
         const std::string *mixed = nullptr;
         for (size_t i = order.size(); i-- > 0;) {
             TreeNode *n = order[i];
@@ -271,7 +302,7 @@ private:
                 continue;
             const std::string *common = nullptr;
             bool several = false;
-            for (auto &c : n->children) {
+            for (const TreeNode *c : n->children) {
                 n->elements += c->elements;
                 n->bytes += c->bytes;
                 n->tensorCount += c->tensorCount;
@@ -292,8 +323,11 @@ private:
         }
     }
 
-    // Every node stores its whole key, so a chain n levels deep costs n squared bytes.
+    // Every node's key is whole (a view, but whoever shows or looks up keys reads it all),
+    // so a chain n levels deep costs n squared bytes of work.
     static constexpr uint64_t kMaxKeyBytes = uint64_t(64) << 20;
+    static constexpr size_t kNodeBlock = 4096;
+    static constexpr size_t kKeyBlock = size_t(1) << 20;
 
     const Document &m_doc;
     std::unique_ptr<TreeNode> m_root;
@@ -302,8 +336,8 @@ private:
     std::vector<TreeNode *> m_path; // the nodes of the previous key, from the root's child down
     std::unordered_map<std::string_view, const std::string *> m_devices;
     uint64_t m_keyBytes = 0;
-    std::map<std::string, std::string> m_moduleClass;
-    std::set<std::string> m_parameterKeys, m_bufferKeys, m_stateDicts;
+    std::map<std::string, std::string, std::less<>> m_moduleClass;
+    std::set<std::string, std::less<>> m_parameterKeys, m_bufferKeys, m_stateDicts;
 };
 
 namespace {
@@ -326,17 +360,7 @@ void printNode(const TreeNode &n, int depth, std::string &out)
 
 std::unique_ptr<TreeNode> buildDocumentTree(const Document &doc) { return TreeBuilder(doc).build(); }
 
-TreeNode::~TreeNode()
-{
-    std::vector<std::unique_ptr<TreeNode>> pending = std::move(children);
-    while (!pending.empty()) {
-        std::unique_ptr<TreeNode> n = std::move(pending.back());
-        pending.pop_back();
-        for (auto &c : n->children)
-            pending.push_back(std::move(c));
-        n->children.clear();
-    }
-}
+TreeNode::~TreeNode() = default;
 
 std::string printTree(const TreeNode &root, int maxDepth)
 {
@@ -348,7 +372,7 @@ std::string printTree(const TreeNode &root, int maxDepth)
         printNode(*n, depth, out);
         if (depth < maxDepth)
             for (size_t i = n->children.size(); i-- > 0;)
-                pending.push_back({n->children[i].get(), depth + 1});
+                pending.push_back({n->children[i], depth + 1});
     }
     return out;
 }

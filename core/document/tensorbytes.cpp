@@ -115,7 +115,7 @@ const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string 
     }
     const StorageInfo &s = doc.storages[static_cast<size_t>(t.storage)];
     if (!s.resolved) {
-        *error = s.error.empty() ? "storage bytes not found" : s.error;
+        *error = s.error.empty() ? "storage bytes not found" : s.error.str();
         return nullptr;
     }
     if (dtypeItemSize(t.dtype) == 0 || t.dtype == DType::QUInt4x2 || t.dtype == DType::QUInt2x4) {

@@ -94,8 +94,8 @@ std::vector<ExportSource> checkSources(const std::vector<NamedTensor> &tensors, 
             failExport(n.key, t.error);
         if (!typeName(t.dtype))
             failExport(n.key, std::string("dtype ") + dtypeName(t.dtype) + " cannot be written to " + format);
-        if (t.layout != "strided")
-            failExport(n.key, t.layout + " tensors cannot be exported");
+        if (!t.layout.empty())
+            failExport(n.key, t.layout.str() + " tensors cannot be exported");
         std::string error;
         const uint8_t *base = tensorBase(*n.doc, t, &error);
         if (!base)

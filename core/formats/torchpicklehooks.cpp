@@ -222,8 +222,8 @@ int TorchPickleHooks::storageFor(const ValueList &a, int64_t offset)
     } else {
         // torch.load restores such a storage only when map_location says where.
         s.location = keyText(a[3]);
-        m_doc.warnings.push_back("storage " + s.key + " (" + where(offset) + "): its location is a " + kindOf(a[3]) +
-                                 ", not a device name; torch.load reads it only with map_location");
+        m_doc.warnings.push_back("storage " + s.key.str() + " (" + where(offset) + "): its location is a " +
+                                 kindOf(a[3]) + ", not a device name; torch.load reads it only with map_location");
     }
     if (dtype == DType::Unknown)
         s.error = "unknown storage type " + a[1]->globalName();
@@ -239,7 +239,7 @@ Value *TorchPickleHooks::storageView(ValueArena &arena, Value *storage, Value *v
         return storage;
     }
     const StorageInfo &base = m_doc.storages[static_cast<size_t>(storage->integer)];
-    std::string key = base.key;
+    std::string key = base.key.str();
     const DType dtype = base.dtype;
     return storageValue(arena, brokenStorage(std::move(key), dtype, problem, offset));
 }
@@ -299,8 +299,11 @@ void validateTensorBounds(TensorInfo &t, const StorageInfo &s)
     if (!t.error.empty())
         return;
     uint64_t need = 0;
-    if (!tensorExtentBytes(t, &need, &t.error))
+    std::string error;
+    if (!tensorExtentBytes(t, &need, &error)) {
+        t.error = std::move(error);
         return;
+    }
     const uint64_t item = static_cast<uint64_t>(dtypeItemSize(t.dtype));
     const uint64_t storageItem = static_cast<uint64_t>(dtypeItemSize(s.dtype));
     uint64_t have = 0;

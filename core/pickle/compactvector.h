@@ -1,15 +1,19 @@
 #pragma once
-// Small members for Value, which a checkpoint of many tensors makes millions of: a vector
-// that is one pointer while empty (most values have no items and no entries), and a string
-// held out of line (only globals have a qualified name).
+// Small members for records that a checkpoint of many tensors makes millions of: a vector
+// that is one pointer while empty (most values have no items and no entries), a string
+// held out of line (only globals have a qualified name), and a short string kept inline
+// in half the room of std::string (storage keys, device names).
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <iterator>
 #include <memory>
 #include <new>
+#include <ostream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -167,20 +171,120 @@ public:
         return *this;
     }
 
-    const std::string &str() const { return m_text ? *m_text : empty(); }
+    const std::string &str() const { return m_text ? *m_text : none(); }
     operator const std::string &() const { return str(); }
+    bool empty() const { return str().empty(); }
+    size_t size() const { return str().size(); }
+    const char *c_str() const { return str().c_str(); }
+    size_t find(std::string_view s, size_t from = 0) const { return std::string_view(str()).find(s, from); }
     bool operator==(const char *s) const { return str() == s; }
     bool operator==(const std::string &s) const { return str() == s; }
     bool operator!=(const char *s) const { return str() != s; }
     bool operator!=(const std::string &s) const { return str() != s; }
+    friend std::string operator+(std::string a, const OutOfLineString &b) { return a.append(b.str()); }
+    friend std::string operator+(const char *a, const OutOfLineString &b) { return std::string(a).append(b.str()); }
+    friend std::string operator+(const OutOfLineString &a, std::string_view b)
+    {
+        return std::string(a.str()).append(b);
+    }
+    friend std::ostream &operator<<(std::ostream &os, const OutOfLineString &s) { return os << s.str(); }
 
 private:
-    static const std::string &empty()
+    static const std::string &none()
     {
         static const std::string none;
         return none;
     }
     std::unique_ptr<std::string> m_text;
+};
+
+// A string of up to 15 bytes inline, a longer one on the heap: 16 bytes where std::string
+// takes 32. Reads as a string_view.
+class ShortString {
+public:
+    ShortString() = default;
+    ShortString(std::string_view s) { set(s); }
+    ShortString(const std::string &s) { set(s); }
+    ShortString(const char *s) { set(s); }
+    ShortString(const ShortString &other) { set(other.view()); }
+    ShortString(ShortString &&other) noexcept
+    {
+        std::memcpy(m_bytes, other.m_bytes, sizeof m_bytes);
+        m_size = other.m_size;
+        other.m_size = 0;
+    }
+    ~ShortString() { release(); }
+    ShortString &operator=(const ShortString &other)
+    {
+        if (this != &other)
+            *this = other.view();
+        return *this;
+    }
+    ShortString &operator=(ShortString &&other) noexcept
+    {
+        if (this != &other) {
+            release();
+            std::memcpy(m_bytes, other.m_bytes, sizeof m_bytes);
+            m_size = other.m_size;
+            other.m_size = 0;
+        }
+        return *this;
+    }
+    ShortString &operator=(std::string_view s)
+    {
+        if (m_size == kOnHeap && s.size() > kInline) {
+            heap()->assign(s.data(), s.size()); // s may be this very text
+            return *this;
+        }
+        ShortString copy(s);
+        return *this = std::move(copy);
+    }
+    ShortString &operator=(const std::string &s) { return *this = std::string_view(s); }
+    ShortString &operator=(const char *s) { return *this = std::string_view(s); }
+
+    std::string_view view() const
+    {
+        return m_size == kOnHeap ? std::string_view(*heap()) : std::string_view(m_bytes, m_size);
+    }
+    operator std::string_view() const { return view(); }
+    std::string str() const { return std::string(view()); }
+    bool empty() const { return view().empty(); }
+    size_t size() const { return view().size(); }
+    friend bool operator==(const ShortString &a, std::string_view b) { return a.view() == b; }
+    friend bool operator!=(const ShortString &a, std::string_view b) { return a.view() != b; }
+    friend bool operator<(const ShortString &a, const ShortString &b) { return a.view() < b.view(); }
+    friend std::string operator+(std::string a, const ShortString &b) { return a.append(b.view()); }
+    friend std::string operator+(const char *a, const ShortString &b) { return std::string(a).append(b.view()); }
+    friend std::string operator+(const ShortString &a, std::string_view b) { return a.str().append(b); }
+    friend std::ostream &operator<<(std::ostream &os, const ShortString &s) { return os << s.view(); }
+
+private:
+    static constexpr uint8_t kInline = 15, kOnHeap = 0xff;
+    void set(std::string_view s)
+    {
+        if (s.size() <= kInline) {
+            std::memcpy(m_bytes, s.data(), s.size());
+            m_size = static_cast<uint8_t>(s.size());
+        } else {
+            std::string *text = new std::string(s);
+            std::memcpy(m_bytes, &text, sizeof text);
+            m_size = kOnHeap;
+        }
+    }
+    std::string *heap() const
+    {
+        std::string *text;
+        std::memcpy(&text, m_bytes, sizeof text);
+        return text;
+    }
+    void release()
+    {
+        if (m_size == kOnHeap)
+            delete heap();
+        m_size = 0;
+    }
+    char m_bytes[kInline] = {};
+    uint8_t m_size = 0; // kOnHeap: m_bytes holds a pointer to the text
 };
 
 } // namespace te

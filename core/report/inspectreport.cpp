@@ -23,11 +23,10 @@ nlohmann::ordered_json number(double v)
     return nullptr; // JSON has no NaN/Inf; counts are reported separately
 }
 
-const std::string &savedDevice(const Document &doc, const TensorInfo &t)
+std::string_view savedDevice(const Document &doc, const TensorInfo &t)
 {
-    static const std::string none;
     if (t.storage < 0)
-        return none;
+        return {};
     return doc.storages[static_cast<size_t>(t.storage)].location;
 }
 
@@ -225,7 +224,7 @@ void writeTensor(std::string &out, const Document &doc, const TensorEntry &e, bo
     w.string("key", e.key);
     w.integers("shape", t.shape);
     w.string("dtype", dtypeName(t.dtype));
-    w.string("saved_device", savedDevice(doc, t));
+    w.string("saved_device", std::string(savedDevice(doc, t)));
     w.unsignedInteger("nbytes", t.nbytes());
     w.integers("stride", t.strides);
     w.integer("storage_offset", t.storageOffset);
@@ -233,7 +232,7 @@ void writeTensor(std::string &out, const Document &doc, const TensorEntry &e, bo
         w.boolean("is_parameter", true);
     if (t.requiresGrad)
         w.boolean("requires_grad", true);
-    if (t.layout != "strided")
+    if (!t.layout.empty())
         w.string("layout", t.layout);
     if (!t.error.empty())
         w.string("error", t.error);
@@ -419,7 +418,7 @@ std::string inspectText(const Document &doc, bool withStats)
         const TensorInfo &t = doc.tensors[static_cast<size_t>(e.tensor)];
         bytesByDtype[dtypeName(t.dtype)] += t.nbytes();
         os << "  " << e.key << "  " << dtypeName(t.dtype) << " " << shapeText(t.shape);
-        std::string dev = savedDevice(doc, t);
+        std::string dev(savedDevice(doc, t));
         if (!dev.empty() && dev != "cpu")
             os << " on " << dev;
         if (!t.error.empty())

@@ -23,9 +23,9 @@ std::string tensorSummary(const Document &doc, const TensorInfo &t)
 {
     std::string s = std::string("tensor ") + dtypeName(t.dtype) + " " + shapeText(t.shape);
     if (t.storage >= 0) {
-        const std::string &loc = doc.storages[static_cast<size_t>(t.storage)].location;
+        const std::string_view loc = doc.storages[static_cast<size_t>(t.storage)].location;
         if (loc != "cpu")
-            s += " on " + loc;
+            s += " on " + std::string(loc);
     }
     return s;
 }

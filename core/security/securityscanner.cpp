@@ -237,10 +237,10 @@ void scanSecurity(Document &doc)
     // torch.load refuses a file whose storage ids are malformed, whatever its globals;
     // that is not a risk, so the verdict stays, but weights_only=True would not load it.
     for (const auto &st : doc.storages)
-        if (st.error.rfind("malformed", 0) == 0) {
+        if (st.error.str().rfind("malformed", 0) == 0) {
             r.weightsOnlyLoadable = false;
             r.findings.push_back("a storage's persistent id is malformed, so torch.load would refuse the file: " +
-                                 st.error);
+                                 st.error.str());
             break;
         }
 }

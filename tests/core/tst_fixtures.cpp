@@ -197,7 +197,8 @@ private slots:
             const te::StorageInfo &s = doc->storages[static_cast<size_t>(t.storage)];
             check(key, "shape", text(t.shape), text(ints(e["shape"])));
             check(key, "dtype", QString::fromLatin1(te::dtypeName(t.dtype)), QString::fromStdString(e["dtype"]));
-            check(key, "saved device", QString::fromStdString(s.location), QString::fromStdString(e["saved_device"]));
+            check(key, "saved device", QString::fromStdString(s.location.str()),
+                  QString::fromStdString(e["saved_device"]));
             if (e.contains("stride"))
                 check(key, "stride", text(t.strides), text(ints(e["stride"])));
             if (e.contains("storage_offset"))

@@ -255,8 +255,8 @@ private slots:
         std::unique_ptr<te::TreeNode> tree = te::buildDocumentTree(*doc);
         const te::TreeNode *n = tree.get();
         while (!n->children.empty())
-            n = n->children.front().get();
-        QCOMPARE(QString::fromStdString(n->key), key);
+            n = n->children.front();
+        QCOMPARE(QString::fromStdString(std::string(n->key)), key);
         QCOMPARE(n->tensor, 0);
         QVERIFY(te::printTree(*tree).size() < 64 * 1024);
 
