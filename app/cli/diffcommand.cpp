@@ -1,6 +1,7 @@
 // `diff A B`: keys, shapes, dtypes and value differences of two files, read with the core
-// reader only (no libtorch). Exit 0 when they hold the same tensors, 1 when they differ,
-// 2 when either cannot be read or the arguments are wrong.
+// reader only (no libtorch). The keys are lined up first (state dicts, wrapper prefixes;
+// printed), unless --exact. Exit 0 when they hold the same tensors, 1 when they differ, 2
+// when either cannot be read or the arguments are wrong.
 #include "app/cli/command.h"
 #include "app/cli/opendocument.h"
 
@@ -35,7 +36,8 @@ int diff(const Arguments &args)
     auto b = openOrReport(args.operand(1));
     if (!a || !b)
         return 2;
-    const DocumentDiff diff = diffDocuments(*a, *b);
+    const KeyAlignment alignment = args.has("--exact") ? KeyAlignment{} : alignKeys(*a, *b);
+    const DocumentDiff diff = diffDocuments(*a, *b, alignment);
     printDiff(*a, *b, diff, args.has("--json"));
     // A pickle that failed part-way leaves keys out: the comparison cannot be trusted.
     bool partial = false;
@@ -52,7 +54,11 @@ int diff(const Arguments &args)
 
 } // namespace
 
-const Command diffCommand{
-    {"diff", {"A", "B"}, {flag("--json")}, "A B [--json]", "keys, shapes, dtypes, value differences"}, diff};
+const Command diffCommand{{"diff",
+                           {"A", "B"},
+                           {flag("--json"), flag("--exact")},
+                           "A B [--json] [--exact]",
+                           "keys, shapes, dtypes, value differences"},
+                          diff};
 
 } // namespace te::cli

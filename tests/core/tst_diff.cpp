@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -105,7 +106,7 @@ TensorDiff onlyCommon(const DocumentDiff &d) { return d.common.size() == 1 ? d.c
 DocumentDiff diffOne(MemoryDocument &a, MemoryDocument &b)
 {
     auto da = a.finish(), db = b.finish();
-    return diffDocuments(*da, *db);
+    return diffDocuments(*da, *db, KeyAlignment{});
 }
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -149,7 +150,7 @@ private slots:
         QFETCH(QString, b);
         auto da = readDocument(fixture(a.toStdString())), db = readDocument(fixture(b.toStdString()));
         QVERIFY(!da->entries.empty());
-        const DocumentDiff d = diffDocuments(*da, *db);
+        const DocumentDiff d = diffDocuments(*da, *db, KeyAlignment{});
         QVERIFY(d.onlyA.empty() && d.onlyB.empty());
         QCOMPARE(d.common.size(), da->entries.size());
         for (const TensorDiff &t : d.common) {
@@ -168,7 +169,7 @@ private slots:
     void disjointKeys()
     {
         auto da = readDocument(fixture("state_dict.pt")), db = readDocument(fixture("dataparallel_state_dict.pt"));
-        const DocumentDiff d = diffDocuments(*da, *db);
+        const DocumentDiff d = diffDocuments(*da, *db, KeyAlignment{});
         QCOMPARE(d.onlyA, expectedKeys("state_dict.pt"));
         QCOMPARE(d.onlyB, expectedKeys("dataparallel_state_dict.pt"));
         QVERIFY(d.common.empty());
@@ -183,7 +184,7 @@ private slots:
         auto da = readDocument(fixture(fa)), db = readDocument(fixture(fb));
         QCOMPARE(keysOf(*da), expectedKeys(fa));
         QCOMPARE(keysOf(*db), expectedKeys(fb));
-        const DocumentDiff d = diffDocuments(*da, *db);
+        const DocumentDiff d = diffDocuments(*da, *db, KeyAlignment{});
         std::vector<std::string> onlyA, onlyB, common;
         for (const auto &k : expectedKeys(fa))
             (expectedTensor(fb, k) ? common : onlyA).push_back(k);
@@ -230,7 +231,7 @@ private slots:
         const json &m = expected()["mismatch"][0];
         auto dw = readDocument(fixture(m["weights"].get<std::string>()));
         auto dm = readDocument(fixture(m["model"].get<std::string>()));
-        const DocumentDiff d = diffDocuments(*dw, *dm);
+        const DocumentDiff d = diffDocuments(*dw, *dm, KeyAlignment{});
         QCOMPARE(d.onlyA, m["unexpected"].get<std::vector<std::string>>());
         QCOMPARE(d.onlyB, m["missing"].get<std::vector<std::string>>());
         std::vector<std::string> shapeKeys;
@@ -274,7 +275,7 @@ private slots:
         a.add<float>("nan_vs_number", DType::Float32, {1, float(kNaN)}, {2});
         b.add<float>("nan_vs_number", DType::Float32, {1, 2}, {2});
         auto da = a.finish(), db = b.finish();
-        const DocumentDiff d = diffDocuments(*da, *db);
+        const DocumentDiff d = diffDocuments(*da, *db, KeyAlignment{});
         QCOMPARE(d.identical, size_t(1));
         const TensorDiff &t = d.common[1];
         QCOMPARE(t.differing, uint64_t(1));
@@ -344,14 +345,14 @@ private slots:
         b.add<float>("flat", DType::Float32, values, {int64_t(n)});
         b.add<float>("view", DType::Float32, values, {int64_t(n / 2), 2}, {1, int64_t(n / 2)});
         auto da = a.finish(), db = b.finish();
-        const DocumentDiff d = diffDocuments(*da, *db);
+        const DocumentDiff d = diffDocuments(*da, *db, KeyAlignment{});
         for (const TensorDiff &t : d.common) {
             QVERIFY(t.valuesCompared);
             QCOMPARE(t.differing, uint64_t(1));
             QCOMPARE(t.maxAbs, 1.0);
         }
         const std::atomic<bool> cancel{true};
-        const DocumentDiff c = diffDocuments(*da, *db, &cancel);
+        const DocumentDiff c = diffDocuments(*da, *db, KeyAlignment{}, &cancel);
         QCOMPARE(c.common.size(), size_t(2));
         QVERIFY(!c.common[0].valuesCompared && c.common[0].note.find("cancelled") != std::string::npos);
         QVERIFY(!c.common[1].valuesCompared);
@@ -366,7 +367,7 @@ private slots:
         auto da = a.finish(), db = b.finish();
         db->storages[0].resolved = false;
         db->storages[0].error = "member data/0 missing";
-        const DocumentDiff d = diffDocuments(*da, *db);
+        const DocumentDiff d = diffDocuments(*da, *db, KeyAlignment{});
         QVERIFY(!d.common[0].valuesCompared);
         QVERIFY(d.common[0].note.find("member data/0 missing") != std::string::npos);
         QVERIFY(!d.same());
@@ -388,13 +389,145 @@ private slots:
 
     void cliDiffers()
     {
-        const ProcessResult r = cli({QStringLiteral("diff"), fx("state_dict.pt"), fx("dataparallel_state_dict.pt")});
+        const ProcessResult r = cli(
+            {QStringLiteral("diff"), fx("state_dict.pt"), fx("dataparallel_state_dict.pt"), QStringLiteral("--exact")});
         EXPECT_EXIT(r, 1);
         QVERIFY(r.out.contains("module.conv.weight"));
         const ProcessResult j =
             cli({QStringLiteral("diff"), fx("mismatch_weights.pt"), fx("state_dict.pt"), QStringLiteral("--json")});
         EXPECT_EXIT(j, 1);
         QVERIFY(json::parse(j.out.toStdString(), nullptr, false)["changed"].size() > 0);
+    }
+
+    // The usual reasons two files of one model look different, lined up before comparing.
+    void alignedWrapperPrefix_data()
+    {
+        QTest::addColumn<QString>("a");
+        QTest::addColumn<QString>("b");
+        QTest::addColumn<QString>("rule");
+        QTest::newRow("DataParallel") << QStringLiteral("state_dict.pt") << QStringLiteral("dataparallel_state_dict.pt")
+                                      << QStringLiteral("(start) -> module.");
+        QTest::newRow("undo DataParallel") << QStringLiteral("dataparallel_state_dict.pt")
+                                           << QStringLiteral("state_dict.pt") << QStringLiteral("module. -> (nothing)");
+        QTest::newRow("one wrapper for another")
+            << QStringLiteral("prefixed_state_dict.pt") << QStringLiteral("dataparallel_state_dict.pt")
+            << QStringLiteral("model. -> module.");
+    }
+
+    void alignedWrapperPrefix()
+    {
+        QFETCH(QString, a);
+        QFETCH(QString, b);
+        QFETCH(QString, rule);
+        auto da = readDocument(fixture(a.toStdString())), db = readDocument(fixture(b.toStdString()));
+        const KeyAlignment al = alignKeys(*da, *db);
+        QVERIFY(!al.literal());
+        QCOMPARE(al.rules.size(), size_t(1));
+        QCOMPARE(QString::fromStdString(al.rules[0].text()), rule);
+        QCOMPARE(al.outsideA + al.outsideB, size_t(0));
+        const DocumentDiff d = diffDocuments(*da, *db, al);
+        QVERIFY(d.onlyA.empty() && d.onlyB.empty());
+        // Every pair: B's key, A's key, and the values that the fixture's generator saved.
+        const std::vector<std::string> keysA = expectedKeys(a.toStdString()), keysB = expectedKeys(b.toStdString());
+        QCOMPARE(d.common.size(), keysB.size());
+        for (size_t i = 0; i < d.common.size(); ++i) {
+            QCOMPARE(d.common[i].key, keysB[i]);
+            QCOMPARE(d.common[i].keyA, keysA[i]);
+            const json &ta = *expectedTensor(a.toStdString(), keysA[i]),
+                       &tb = *expectedTensor(b.toStdString(), keysB[i]);
+            QCOMPARE(d.common[i].status() == DiffStatus::Identical,
+                     ta["sum"] == tb["sum"] && ta["first"] == tb["first"]);
+        }
+        QVERIFY(d.same()); // the generator saved the same module under each wrapper
+        // Literal, as --exact compares: nothing in common.
+        const DocumentDiff exact = diffDocuments(*da, *db, KeyAlignment{});
+        QVERIFY(exact.common.empty() && exact.onlyA.size() == keysA.size());
+    }
+
+    void alignedInnerStateDict_data()
+    {
+        QTest::addColumn<QString>("a");
+        QTest::addColumn<QString>("stateDict");
+        QTest::addColumn<QString>("rules");
+        QTest::newRow("training checkpoint")
+            << QStringLiteral("checkpoint.pt") << QStringLiteral("model_state_dict") << QString();
+        // Its model's weights under "model.", not the EMA copy beside them.
+        QTest::newRow("Lightning checkpoint") << QStringLiteral("nested_checkpoint.pt") << QStringLiteral("state_dict")
+                                              << QStringLiteral("model. -> (nothing)");
+    }
+
+    void alignedInnerStateDict()
+    {
+        QFETCH(QString, a);
+        QFETCH(QString, stateDict);
+        QFETCH(QString, rules);
+        auto da = readDocument(fixture(a.toStdString())), db = readDocument(fixture("state_dict.pt"));
+        const KeyAlignment al = alignKeys(*da, *db);
+        QCOMPARE(QString::fromStdString(al.stateDictA), stateDict);
+        QCOMPARE(al.stateDictB, std::string());
+        QStringList texts;
+        for (const RemapRule &r : al.rules)
+            texts << QString::fromStdString(r.text());
+        QCOMPARE(texts.join(QStringLiteral(", ")), rules);
+        const std::string prefix = stateDict.toStdString() + ".";
+        const std::vector<std::string> keysA = expectedKeys(a.toStdString());
+        const size_t inside = static_cast<size_t>(
+            std::count_if(keysA.begin(), keysA.end(), [&](const std::string &k) { return k.rfind(prefix, 0) == 0; }));
+        QCOMPARE(al.outsideA, keysA.size() - inside);
+        const DocumentDiff d = diffDocuments(*da, *db, al);
+        QVERIFY(d.onlyA.empty() && d.onlyB.empty());
+        QCOMPARE(d.common.size(), expectedKeys("state_dict.pt").size());
+        for (const TensorDiff &t : d.common) {
+            QCOMPARE(QString::fromStdString(al.keyInB(t.keyA)), QString::fromStdString(t.key));
+            QCOMPARE(t.keyA.rfind(prefix, 0), size_t(0));
+            QVERIFY2(t.valuesCompared, t.key.c_str());
+        }
+        const json j = diffJson(d);
+        QCOMPARE(j["alignment"]["state_dict_a"].get<std::string>(), stateDict.toStdString());
+        QCOMPARE(j["alignment"]["not_compared_a"].get<size_t>(), al.outsideA);
+        QCOMPARE(j["changed"][0]["key_a"].get<std::string>(), d.common[0].keyA);
+    }
+
+    // A .bin keeps two keys on one tensor; save_pretrained's safetensors keep one of them.
+    void tiedWeights()
+    {
+        auto bin = readDocument(fixture("hf/tiny_gpt2_bin")), st = readDocument(fixture("hf/tiny_gpt2"));
+        for (const auto &[a, b] : {std::pair(bin.get(), st.get()), std::pair(st.get(), bin.get())}) {
+            const DocumentDiff d = diffDocuments(*a, *b, alignKeys(*a, *b));
+            QVERIFY(d.onlyA.empty() && d.onlyB.empty());
+            const std::vector<TiedKey> &tied = a == bin.get() ? d.tiedA : d.tiedB;
+            QCOMPARE(tied.size(), size_t(1));
+            QCOMPARE(tied[0].key, std::string("lm_head.weight"));
+            QCOMPARE(tied[0].tiedTo, std::string("transformer.wte.weight"));
+            QVERIFY(d.same());
+            QCOMPARE(d.common.size(), expectedKeys("hf/tiny_gpt2").size());
+        }
+        // Two keys on two tensors that only look alike are not tied.
+        auto sd = readDocument(fixture("state_dict.pt")), dt = readDocument(fixture("dtypes.pt"));
+        QVERIFY(diffDocuments(*sd, *dt, KeyAlignment{}).tiedA.empty());
+    }
+
+    // Files that agree, or have nothing in common, are compared as they are.
+    void literalAlignment()
+    {
+        auto sd = readDocument(fixture("state_dict.pt")), dt = readDocument(fixture("dtypes.pt"));
+        QVERIFY(alignKeys(*sd, *sd).literal());
+        QVERIFY(alignKeys(*sd, *dt).literal());
+        auto ck = readDocument(fixture("checkpoint.pt"));
+        QVERIFY(alignKeys(*ck, *ck).literal()); // optimizer state and all
+    }
+
+    void cliAlignsUnlessExact()
+    {
+        const ProcessResult r = cli({QStringLiteral("diff"), fx("dataparallel_state_dict.pt"), fx("state_dict.pt")});
+        EXPECT_EXIT(r, 0);
+        QVERIFY2(r.out.contains("'module.' taken off A's keys"), r.out.constData());
+        const ProcessResult exact = cli({QStringLiteral("diff"), fx("dataparallel_state_dict.pt"), fx("state_dict.pt"),
+                                         QStringLiteral("--exact"), QStringLiteral("--json")});
+        EXPECT_EXIT(exact, 1);
+        const json j = json::parse(exact.out.toStdString(), nullptr, false);
+        QVERIFY(j["alignment"]["literal"].get<bool>());
+        QCOMPARE(j["only_a"].size(), expectedKeys("dataparallel_state_dict.pt").size());
     }
 
     void cliErrors()

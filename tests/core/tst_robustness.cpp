@@ -229,7 +229,7 @@ private slots:
         QVERIFY(doc->file->damaged());
         QVERIFY2(damaged > 0, "no tensor noticed the truncation");
 
-        const te::DocumentDiff diff = te::diffDocuments(*doc, *same);
+        const te::DocumentDiff diff = te::diffDocuments(*doc, *same, te::alignKeys(*doc, *same));
         bool noted = false;
         for (const auto &d : diff.common)
             noted |= d.note.find("cut short") != std::string::npos && !d.valuesCompared;
