@@ -14,6 +14,10 @@ public:
     explicit HistogramPlot(QWidget *parent = nullptr);
     // counts[i] is the number of values in bin i of `counts.size()` equal bins over [lo, hi].
     void setCounts(const std::vector<uint64_t> &counts, double lo, double hi);
+    // Two histograms over the same bins: the first as bars, the second as an outline over
+    // them, with a legend naming both.
+    void setPair(const std::vector<uint64_t> &first, const std::vector<uint64_t> &second, double lo, double hi,
+                 const QString &firstName, const QString &secondName);
     void clear();
 };
 

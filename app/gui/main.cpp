@@ -84,6 +84,8 @@ namespace {
 struct Options {
     QCommandLineOption against{QStringLiteral("against"), QStringLiteral("A model to check the weights against."),
                                QStringLiteral("REFERENCE")};
+    QCommandLineOption compare{QStringLiteral("compare"), QStringLiteral("Another file to compare the first with."),
+                               QStringLiteral("B")};
     QCommandLineOption screenshot{QStringLiteral("screenshot"),
                                   QStringLiteral("Render the window after loading, save it as PNG and exit."),
                                   QStringLiteral("PNG")};
@@ -103,7 +105,7 @@ void describe(QCommandLineParser &parser, const Options &o)
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Files to open."),
                                  QStringLiteral("[FILES...]"));
-    for (const QCommandLineOption *option : {&o.timing, &o.run, &o.against, &o.screenshot, &o.dark})
+    for (const QCommandLineOption *option : {&o.timing, &o.run, &o.against, &o.compare, &o.screenshot, &o.dark})
         parser.addOption(*option);
 }
 
@@ -166,6 +168,8 @@ int main(int argc, char **argv)
         window.openFile(files.first());
     if (parser.isSet(against))
         window.setReference(parser.value(against));
+    if (parser.isSet(options.compare))
+        window.compareWith(parser.value(options.compare));
     if (parser.isSet(runOption)) {
         // Once the file (and the reference, if any) are in, run; a single shot.
         auto *conn = new QMetaObject::Connection;

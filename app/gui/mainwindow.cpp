@@ -5,6 +5,8 @@
 #include "core/report/valuejson.h"
 #include "widgets/banner.h"
 #include "widgets/columnfit.h"
+#include "widgets/comparemodel.h"
+#include "widgets/comparepanel.h"
 #include "widgets/devicepicker.h"
 #include "widgets/documentloader.h"
 #include "widgets/documenttreemodel.h"
@@ -116,6 +118,20 @@ MainWindow::MainWindow(QWidget *parent)
             emit idle();
     });
     connect(m_runPanel, &RunPanel::runningChanged, this, &MainWindow::updateActions);
+    connect(m_comparePanel, &ComparePanel::compareRequested, this, &MainWindow::compareDialog);
+    connect(m_comparePanel, &ComparePanel::comparisonReady, this, [this] { m_tabs->setCurrentWidget(m_comparePanel); });
+    connect(m_comparePanel, &ComparePanel::keySelected, this, [this](const QString &key) {
+        const QModelIndex at = m_proxy->mapFromSource(m_model->indexForKey(key));
+        if (at.isValid() && at != m_tree->currentIndex()) {
+            m_tree->setCurrentIndex(at);
+            m_tree->scrollTo(at);
+        }
+    });
+    for (auto signal : {&ComparePanel::valuesDone, &ComparePanel::detailsReady})
+        connect(m_comparePanel, signal, this, [this] {
+            if (!isBusy())
+                emit idle();
+        });
     connect(m_runPanel, &RunPanel::runFinished, this, [this] {
         if (!isBusy())
             emit idle();
@@ -197,10 +213,12 @@ void MainWindow::buildLayout()
     m_fileInfoPanel = new FileInfoPanel(m_tabs);
     m_loadPanel = new LoadReportPanel(m_tabs);
     m_runPanel = new RunPanel(m_tabs);
+    m_comparePanel = new ComparePanel(m_tabs);
     m_tabs->addTab(m_tensorPanel, tr("Tensor"));
     m_tabs->addTab(m_loadPanel, tr("Load report"));
     m_tabs->addTab(m_runPanel, tr("Run"));
     m_tabs->addTab(m_fileInfoPanel, tr("File"));
+    m_tabs->addTab(m_comparePanel, tr("Compare"));
     m_splitter->addWidget(m_tree);
     m_splitter->addWidget(m_tabs);
     m_splitter->setStretchFactor(0, 3);
@@ -249,7 +267,7 @@ void MainWindow::applyFilter()
 bool MainWindow::isBusy() const
 {
     return m_loader->isLoading() || m_referenceLoader->isLoading() || m_tensorPanel->isComputing() ||
-           m_loadPanel->isComputing() || m_runPanel->isRunning();
+           m_loadPanel->isComputing() || m_runPanel->isRunning() || m_comparePanel->isBusy();
 }
 
 void MainWindow::runModel()
@@ -310,6 +328,24 @@ QString MainWindow::askForModelFile(const QString &title, const QString &label)
 {
     const QString dir = QSettings().value(QStringLiteral("lastFolder"), QDir::homePath()).toString();
     return QFileDialog::getOpenFileName(this, title, dir, FileTypes::openFilter(label));
+}
+
+void MainWindow::compareDialog()
+{
+    if (!m_doc) {
+        statusBar()->showMessage(tr("Open a file first, then choose the one to compare it with"), 5000);
+        return;
+    }
+    const QString path =
+        askForModelFile(tr("Compare %1 with").arg(QFileInfo(m_currentPath).fileName()), tr("PyTorch files"));
+    if (!path.isEmpty())
+        compareWith(path);
+}
+
+void MainWindow::compareWith(const QString &path)
+{
+    m_tabs->setCurrentWidget(m_comparePanel);
+    m_comparePanel->compareWith(path);
 }
 
 void MainWindow::openFolderDialog()
@@ -390,6 +426,7 @@ void MainWindow::setDocument(std::shared_ptr<const Document> doc, std::shared_pt
     m_tensorPanel->setDocument(m_doc);
     m_fileInfoPanel->setDocument(m_doc);
     m_loadPanel->setInputs(m_doc, m_referenceDoc);
+    m_comparePanel->setDocumentA(m_doc);
     updateRunPanel();
     updateActions();
 }

@@ -26,6 +26,7 @@ class QTreeView;
 namespace te {
 
 class Banner;
+class ComparePanel;
 class DocumentLoader;
 class DocumentWatcher;
 class DocumentTreeModel;
@@ -47,6 +48,9 @@ public:
     // The model to check the open checkpoint against ("Check against…"). It stays when
     // another checkpoint opens (it is the model being checked against) until cleared.
     void setReference(const QString &path);
+    // Compares the open file with another in the Compare tab (File → Compare with…).
+    void compareWith(const QString &path);
+    ComparePanel *comparePanel() const { return m_comparePanel; }
     void clearReference();
     QString reference() const { return m_reference; }
     std::shared_ptr<const Document> referenceDocument() const { return m_referenceDoc; }
@@ -94,6 +98,7 @@ private:
     void openFolderDialog();
     void openFromHubCache();
     void checkAgainstDialog();
+    void compareDialog();
     void updateRunPanel();
     void reload();
     void exportReport(bool markdown);
@@ -116,6 +121,7 @@ private:
     FileInfoPanel *m_fileInfoPanel;
     LoadReportPanel *m_loadPanel;
     RunPanel *m_runPanel;
+    ComparePanel *m_comparePanel;
     DevicePicker *m_devices;
     Banner *m_banner;
     DocumentWatcher *m_watcher;
@@ -127,6 +133,7 @@ private:
     RecentFiles *m_recent;
     QAction *m_reloadAction = nullptr;
     QAction *m_checkAction = nullptr;
+    QAction *m_compareAction = nullptr;
     QAction *m_runAction = nullptr;
     QAction *m_stopAction = nullptr;
     QAction *m_findAction = nullptr;

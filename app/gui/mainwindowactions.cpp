@@ -41,6 +41,8 @@ void MainWindow::buildFileMenu()
     fileMenu->addMenu(m_recent->menu());
     m_reloadAction = fileMenu->addAction(tr("&Reload"), this, &MainWindow::reload);
     m_reloadAction->setShortcut(QKeySequence(Qt::Key_F5));
+    m_compareAction = fileMenu->addAction(tr("&Compare with…"), this, &MainWindow::compareDialog);
+    m_compareAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
     fileMenu->addSeparator();
     m_exportMenu = fileMenu->addMenu(tr("&Export report"));
     m_exportMenu->addAction(tr("As &JSON…"), this, [this] { exportReport(false); });
@@ -60,7 +62,7 @@ void MainWindow::buildViewAndHelpMenus()
     m_findAction->setShortcut(QKeySequence::Find);
 
     QMenu *viewMenu = menuBar()->addMenu(tr("&View"));
-    const QStringList tabs = {tr("&Tensor"), tr("&Load report"), tr("&Run"), tr("&File")};
+    const QStringList tabs = {tr("&Tensor"), tr("&Load report"), tr("&Run"), tr("&File"), tr("&Compare")};
     for (int i = 0; i < tabs.size(); ++i) {
         QAction *show = viewMenu->addAction(tabs[i], this, [this, i] { m_tabs->setCurrentIndex(i); });
         show->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)));
@@ -138,6 +140,8 @@ void MainWindow::updateActions()
           tr("Nothing to run: open a TorchScript model, or check a checkpoint against one"));
     state(m_stopAction, m_runPanel->isRunning(), tr("Stop after the forward pass under way (Ctrl+.)"),
           tr("Nothing is running"));
+    state(m_compareAction, m_doc != nullptr, tr("Compare this file with another, key by key (Ctrl+Shift+C)"),
+          tr("Open a file first, then choose the one to compare it with"));
     m_exportMenu->setEnabled(m_doc != nullptr);
     m_exportMenu->menuAction()->setToolTip(m_doc ? QString() : tr("Open a file first"));
 }

@@ -1,6 +1,7 @@
 #include "core/diagnose/documentdiff.h"
 
 #include "core/document/tensorbytes.h"
+#include "core/report/inspectreport.h"
 #include "core/report/valuejson.h"
 
 #include <algorithm>
@@ -520,6 +521,44 @@ std::string diffText(const DocumentDiff &diff)
     else
         os << diff.identical << " of " << diff.common.size() << " common tensors identical"
            << (diff.same() ? ": the files hold the same tensors\n" : "\n");
+    return os.str();
+}
+
+std::string diffMarkdown(const DocumentDiff &diff, const std::string &pathA, const std::string &pathB)
+{
+    std::ostringstream os;
+    os << "# Comparison\n\n- A: `" << pathA << "`\n- B: `" << pathB << "`\n";
+    for (const std::string &line : diff.alignment.describe())
+        os << "- lined up: " << line << "\n";
+    if (diff.alignment.literal())
+        os << "- keys compared as they are\n";
+    if (diff.alignment.outsideA || diff.alignment.outsideB)
+        os << "- not compared: " << diff.alignment.outsideA << " tensors of A and " << diff.alignment.outsideB
+           << " of B outside those state dicts\n";
+    os << "\n| | keys |\n|---|---:|\n| identical | " << diff.identical << " |\n| changed | "
+       << diff.common.size() - diff.identical << " |\n| only in A | " << diff.onlyA.size() << " |\n| only in B | "
+       << diff.onlyB.size() << " |\n| tied (kept once in the other file) | " << diff.tiedA.size() + diff.tiedB.size()
+       << " |\n";
+    std::vector<std::string> rows;
+    for (const std::string &k : diff.onlyA)
+        rows.push_back("| " + markdownCell(k) + " | only in A | | | | |");
+    for (const std::string &k : diff.onlyB)
+        rows.push_back("| " + markdownCell(k) + " | only in B | | | | |");
+    for (const TensorDiff &d : diff.common) {
+        if (isIdentical(d))
+            continue;
+        std::string key = markdownCell(d.key) + (d.keyA != d.key ? " (A: " + markdownCell(d.keyA) + ")" : "");
+        std::string shape = shapeText(d.shapeA) + (d.shapeA != d.shapeB ? " → " + shapeText(d.shapeB) : "");
+        std::string dtype = d.dtypeA + (d.dtypeA != d.dtypeB ? " → " + d.dtypeB : "");
+        std::string values = d.valuesCompared ? numberText(d.maxAbs) + " | " + numberText(d.maxRel) : " | ";
+        rows.push_back("| " + key + " | " + diffStatusName(d.status()) + " | " + shape + " | " + dtype + " | " +
+                       values + " |");
+    }
+    if (!rows.empty()) {
+        os << "\n| key | status | shape | dtype | max abs | max rel |\n|---|---|---|---|---:|---:|\n";
+        for (const std::string &r : rows)
+            os << r << "\n";
+    }
     return os.str();
 }
 

@@ -60,5 +60,8 @@ DocumentDiff diffDocuments(const Document &a, const Document &b, const KeyAlignm
                            const std::atomic<bool> *cancel = nullptr);
 nlohmann::ordered_json diffJson(const DocumentDiff &diff);
 std::string diffText(const DocumentDiff &diff);
+// The comparison as Markdown: the files, how keys were lined up, the counts, and a table
+// of every key that is not identical.
+std::string diffMarkdown(const DocumentDiff &diff, const std::string &pathA, const std::string &pathB);
 
 } // namespace te

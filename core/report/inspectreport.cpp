@@ -519,14 +519,17 @@ std::string scanText(const Document &doc)
     return os.str();
 }
 
+std::string markdownCell(const std::string &text)
+{
+    std::string out;
+    for (char c : text)
+        out += c == '|' ? std::string("\\|") : std::string(1, c);
+    return out;
+}
+
 std::string inspectMarkdown(const Document &doc)
 {
-    auto cell = [](std::string s) {
-        std::string out;
-        for (char c : s)
-            out += c == '|' ? std::string("\\|") : std::string(1, c);
-        return out;
-    };
+    auto cell = markdownCell;
     std::ostringstream os;
     const std::string name = doc.path.substr(doc.path.rfind('/') == std::string::npos ? 0 : doc.path.rfind('/') + 1);
     os << "# " << name << "\n\n";

@@ -19,5 +19,7 @@ std::string inspectText(const Document &doc, bool withStats);
 std::string scanText(const Document &doc);
 // The inspect document as Markdown: a summary, the tensor table, metadata, security.
 std::string inspectMarkdown(const Document &doc);
+// Text for a Markdown table cell ('|' escaped).
+std::string markdownCell(const std::string &text);
 
 } // namespace te

@@ -4,12 +4,15 @@
 // be cleared, the banner can be dismissed, and Help lists keys that really exist.
 #include "app/gui/mainwindow.h"
 #include "tests/support/dialogfilters.h"
+#include "widgets/comparemodel.h"
+#include "widgets/comparepanel.h"
 #include "widgets/devicepicker.h"
 #include "widgets/documenttreemodel.h"
 #include "widgets/helpdialogs.h"
 #include "widgets/loadreportmodel.h"
 #include "widgets/loadreportpanel.h"
 #include "widgets/runpanel.h"
+#include "widgets/tensorpanel.h"
 
 #include <QAction>
 #include <QHeaderView>
@@ -144,7 +147,8 @@ private slots:
         };
         for (const Expect &e :
              {Expect{"&Reload", "no file has been opened"}, Expect{"&Check against…", "Open a checkpoint first"},
-              Expect{"&Run ▶", "Nothing to run"}, Expect{"S&top the run", "Nothing is running"}}) {
+              Expect{"&Run ▶", "Nothing to run"}, Expect{"S&top the run", "Nothing is running"},
+              Expect{"&Compare with…", "Open a file first"}}) {
             QAction *a = action(w, QString::fromUtf8(e.text));
             QVERIFY2(a, e.text);
             QVERIFY2(!a->isEnabled(), e.text);
@@ -153,6 +157,7 @@ private slots:
         QVERIFY(open(w, fixture("state_dict.pt")));
         QVERIFY(action(w, QStringLiteral("&Reload"))->isEnabled());
         QVERIFY(action(w, QStringLiteral("&Check against…"))->isEnabled());
+        QVERIFY(action(w, QStringLiteral("&Compare with…"))->isEnabled());
         QVERIFY(!action(w, QStringLiteral("&Run ▶"))->isEnabled()); // a state dict has no code
         QVERIFY(open(w, fixture("traced.pt")));
         QVERIFY(action(w, QStringLiteral("&Run ▶"))->isEnabled());
@@ -272,6 +277,30 @@ private slots:
         QTest::keyClick(w.treeView(), Qt::Key_Up); // from bn.running_mean up to bn.bias
         QCOMPARE(w.treeView()->currentIndex(), bias);
         QCOMPARE(table->currentIndex().row(), rowOf(QStringLiteral("bn.bias")));
+    }
+
+    // File → Compare with… shows the Compare tab; a click on a key there selects A's own
+    // key in the tree (under its state dict, before the wrapper prefix came off).
+    void compareTabFollowsTheTree()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(open(w, fixture("nested_checkpoint.pt")));
+        QSignalSpy done(w.comparePanel(), &ComparePanel::valuesDone);
+        w.compareWith(fixture("state_dict.pt"));
+        QVERIFY(done.wait(20000));
+        QCOMPARE(tabs(w)->currentWidget(), static_cast<QWidget *>(w.comparePanel()));
+        QTreeView *tree = w.comparePanel()->tree();
+        const QModelIndex bias = tree->model()->index(1, 0, tree->model()->index(0, 0)); // conv.bias
+        QCOMPARE(bias.data(CompareModel::KeyRole).toString(), QStringLiteral("conv.bias"));
+        QTest::mouseClick(tree->viewport(), Qt::LeftButton, {}, tree->visualRect(bias).center());
+        QCOMPARE(w.treeView()->currentIndex().data(DocumentTreeModel::KeyRole).toString(),
+                 QStringLiteral("state_dict.model.conv.bias"));
+        QCOMPARE(tabs(w)->currentWidget(), static_cast<QWidget *>(w.comparePanel()));
+        QTest::keyClick(&w, Qt::Key_1, Qt::ControlModifier);
+        QCOMPARE(tabs(w)->currentWidget(), static_cast<QWidget *>(w.findChild<TensorPanel *>()));
+        QTest::keyClick(&w, Qt::Key_5, Qt::ControlModifier);
+        QCOMPARE(tabs(w)->currentWidget(), static_cast<QWidget *>(w.comparePanel()));
     }
 
     // A report no renaming can fix says why on the Fixes page, with Apply disabled; one
