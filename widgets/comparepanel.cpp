@@ -27,6 +27,7 @@
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStackedWidget>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QToolButton>
 #include <QTreeView>
@@ -306,16 +307,20 @@ void ComparePanel::buildComparisonPage(QWidget *page)
     m_stats->setVerticalHeaderLabels({tr("mean"), tr("std"), tr("min"), tr("max"), tr("NaN"), tr("±inf"),
                                       tr("max |A−B|"), tr("max rel."), tr("differing")});
     m_stats->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_stats->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_stats->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
     m_stats->setMinimumWidth(200);
     m_stats->verticalHeader()->setDefaultSectionSize(m_stats->fontMetrics().height() + 6);
-    m_histogram = new HistogramPlot(detail);
-    m_heatmap = new HeatmapPlot(detail);
+    // The pictures share one place: side by side they are too narrow to read beside the tree.
+    auto *views = new QTabWidget(detail);
+    views->setDocumentMode(true);
+    m_histogram = new HistogramPlot(views);
+    m_heatmap = new HeatmapPlot(views);
     stylePlot(this, m_histogram);
     stylePlot(this, m_heatmap);
-    pictures->addWidget(m_stats, 3);
-    pictures->addWidget(m_histogram, 3);
-    pictures->addWidget(m_heatmap, 4);
+    views->addTab(m_histogram, tr("Histograms of A and B"));
+    views->addTab(m_heatmap, tr("A − B"));
+    pictures->addWidget(m_stats, 2);
+    pictures->addWidget(views, 3);
     detailLayout->addWidget(m_detailTitle);
     detailLayout->addLayout(pictures, 1);
     split->addWidget(m_tree);
