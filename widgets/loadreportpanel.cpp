@@ -7,6 +7,7 @@
 #include "widgets/columnfit.h"
 #include "widgets/filetypes.h"
 #include "widgets/jobtracker.h"
+#include "widgets/keyalignmentview.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -83,8 +84,14 @@ LoadReportPanel::LoadReportPanel(QWidget *parent)
     tabs->addTab(messagePage, tr("PyTorch says"));
     tabs->addTab(fixesPage, tr("Fixes"));
     tabs->addTab(rulesPage, tr("Rules"));
+    // The table and the key alignment: two views of one report.
+    auto *views = new QTabWidget(this);
+    views->setDocumentMode(true);
+    views->addTab(m_table, tr("Table"));
+    m_alignment = new KeyAlignmentView(views);
+    views->addTab(m_alignment, tr("Key alignment"));
     auto *split = new QSplitter(Qt::Vertical, this);
-    split->addWidget(m_table);
+    split->addWidget(views);
     split->addWidget(tabs);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
@@ -416,6 +423,7 @@ void LoadReportPanel::recompute()
     if (!m_weights || !m_reference) {
         m_report.reset();
         m_model->clear();
+        m_alignment->clear();
         emit checkpointStatusChanged({}); // the tree drops the colours of a report that is gone
         m_summary->setText(tr("Choose a model with “Check against…” to see whether this checkpoint loads into it."));
         m_message->clear();
@@ -452,6 +460,7 @@ void LoadReportPanel::showReport(const Result &r)
     if (!r.report) {
         m_report.reset();
         m_model->clear();
+        m_alignment->clear();
         m_summary->setText(tr("Cannot check: %1").arg(r.error));
         return;
     }
@@ -459,6 +468,7 @@ void LoadReportPanel::showReport(const Result &r)
     m_expected = std::make_unique<ExpectedModel>(*r.expected);
     const LoadReport &rep = *m_report;
     m_model->setReport(rep, *r.expected, *r.weights);
+    m_alignment->setReport(rep, *r.expected, *r.weights, m_rules);
     const bool strict = m_strict->isChecked();
     const bool ok = strict ? rep.strictOk : rep.nonStrictOk;
     QString summary = tr("<b>%1</b> into %2: %3 of %4 keys load; %5 missing, %6 unexpected, %7 shape mismatch, "

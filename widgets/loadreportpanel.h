@@ -25,6 +25,7 @@ class QTimer;
 namespace te {
 
 class JobTracker;
+class KeyAlignmentView;
 
 class LoadReportPanel : public QWidget {
     Q_OBJECT
@@ -46,6 +47,7 @@ public:
     bool isComputing() const;
     const LoadReport *report() const { return m_report ? m_report.get() : nullptr; }
     LoadReportModel *model() const { return m_model; }
+    KeyAlignmentView *alignmentView() const { return m_alignment; }
     // What the table shows: the model behind a proxy that sorts numbers as numbers.
     QSortFilterProxyModel *proxyModel() const { return m_proxy; }
     // Writes the state dict with the rules applied (torch zip or safetensors).
@@ -96,6 +98,7 @@ private:
     LoadReportModel *m_model;
     QSortFilterProxyModel *m_proxy;
     QTableView *m_table;
+    KeyAlignmentView *m_alignment;
     QPlainTextEdit *m_message;
     QListWidget *m_suggestions;
     QLabel *m_noFixes;

@@ -53,6 +53,7 @@ struct RemapRule {
 struct ShapeMismatch {
     std::string key;
     std::vector<int64_t> checkpointShape, modelShape;
+    std::string checkpointKey; // the checkpoint's own name for it, before any rule
 };
 
 struct DtypeNote {

@@ -118,7 +118,7 @@ LoadReport reportOf(const std::vector<Verdict> &verdicts, const ModelTree &tree,
         case Verdict::Missing: r.missing.push_back(want->key); break;
         case Verdict::SizeMismatch:
             statuses.emplace_back(originalOf(v.entry), "shape_mismatch");
-            r.shapeMismatch.push_back({want->key, have->shape, want->shape});
+            r.shapeMismatch.push_back({want->key, have->shape, want->shape, std::string(originalOf(v.entry))});
             sizeMessages.push_back("size mismatch for " + want->key + ": copying a param with shape " +
                                    torchSizeText(have->shape) + " from checkpoint, the shape in current model is " +
                                    torchSizeText(want->shape) + ".");

@@ -1,0 +1,344 @@
+#include "widgets/keyalignmentview.h"
+
+#include "core/report/valuejson.h"
+#include "widgets/loadreportmodel.h"
+
+#include <QMouseEvent>
+#include <QPainter>
+#include <QPainterPathStroker>
+#include <QScrollBar>
+#include <QToolTip>
+
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace te {
+namespace {
+
+std::string moduleOf(const std::string &key)
+{
+    const size_t dot = key.rfind('.');
+    return dot == std::string::npos ? std::string() : key.substr(0, dot);
+}
+
+QString text(const std::string &s) { return QString::fromStdString(s); }
+
+} // namespace
+
+AlignmentLayout layoutAlignment(const LoadReport &report, const ExpectedModel &model, const WeightsSource &weights,
+                                const std::vector<RemapRule> &rules, const std::set<std::string> &opened)
+{
+    AlignmentLayout out;
+    std::unordered_map<std::string, int> ckptIndex, modelIndex;
+    for (size_t i = 0; i < weights.keys.size(); ++i)
+        ckptIndex.emplace(weights.keys[i].key, static_cast<int>(i));
+    for (size_t j = 0; j < model.keys.size(); ++j)
+        modelIndex.emplace(model.keys[j].key, static_cast<int>(j));
+
+    // Pairs by key index: what loads, what would load but for its shape, what the best
+    // suggested rule would pair.
+    struct Pair {
+        int ckpt, model;
+        AlignmentLayout::LinkKind kind;
+    };
+    std::vector<Pair> pairs;
+    std::vector<int> partnerOfModel(model.keys.size(), -1), partnerOfCkpt(weights.keys.size(), -1);
+    auto pair = [&](const std::string &ckptKey, const std::string &modelKey, AlignmentLayout::LinkKind kind) {
+        auto c = ckptIndex.find(ckptKey);
+        auto m = modelIndex.find(modelKey);
+        if (c == ckptIndex.end() || m == modelIndex.end() || partnerOfCkpt[size_t(c->second)] >= 0 ||
+            partnerOfModel[size_t(m->second)] >= 0)
+            return;
+        partnerOfCkpt[size_t(c->second)] = static_cast<int>(pairs.size());
+        partnerOfModel[size_t(m->second)] = static_cast<int>(pairs.size());
+        pairs.push_back({c->second, m->second, kind});
+    };
+    for (const auto &[modelKey, ckptKey] : report.sources)
+        pair(ckptKey, modelKey, AlignmentLayout::LinkKind::Loads);
+    for (const ShapeMismatch &s : report.shapeMismatch)
+        pair(s.checkpointKey, s.key, AlignmentLayout::LinkKind::ShapeMismatch);
+    for (const Suggestion &s : report.suggestions) {
+        if (s.kind == "state_dict")
+            continue;
+        out.suggestion = s.description.empty() ? s.rule.text() : s.description;
+        std::vector<RemapRule> trial = rules;
+        trial.push_back(s.rule);
+        const std::unordered_set<std::string> missing(report.missing.begin(), report.missing.end());
+        for (size_t i = 0; i < weights.keys.size(); ++i) {
+            if (partnerOfCkpt[i] >= 0)
+                continue;
+            const std::string renamed = applyRules(weights.keys[i].key, trial);
+            if (missing.count(renamed))
+                pair(weights.keys[i].key, renamed, AlignmentLayout::LinkKind::Suggested);
+        }
+        break; // the best one only
+    }
+
+    // Bands: a module of the model whose keys all load from the keys of one checkpoint
+    // module, which load nowhere else.
+    std::unordered_map<std::string, std::vector<int>> modelModules, ckptModules;
+    for (size_t j = 0; j < model.keys.size(); ++j)
+        modelModules[moduleOf(model.keys[j].key)].push_back(static_cast<int>(j));
+    for (size_t i = 0; i < weights.keys.size(); ++i)
+        ckptModules[moduleOf(weights.keys[i].key)].push_back(static_cast<int>(i));
+    std::unordered_map<std::string, std::string> bandOfCkptModule; // ckpt module -> model module
+    std::unordered_set<std::string> bandedModel;
+    for (const auto &[module, keys] : modelModules) {
+        if (keys.size() < 2 || opened.count(module))
+            continue;
+        std::string source;
+        bool whole = true;
+        for (size_t n = 0; n < keys.size() && whole; ++n) {
+            const int p = partnerOfModel[size_t(keys[n])];
+            whole = p >= 0 && pairs[size_t(p)].kind == AlignmentLayout::LinkKind::Loads;
+            if (whole) {
+                const std::string from = moduleOf(weights.keys[size_t(pairs[size_t(p)].ckpt)].key);
+                whole = n == 0 || from == source;
+                source = from;
+            }
+        }
+        if (whole && ckptModules[source].size() == keys.size() && !opened.count(source) &&
+            !bandOfCkptModule.count(source)) {
+            bandOfCkptModule[source] = module;
+            bandedModel.insert(module);
+        }
+    }
+
+    // Rows in each side's own order; a band where its module's first key was.
+    std::vector<int> rowOfCkpt(weights.keys.size(), -1), rowOfModel(model.keys.size(), -1);
+    std::unordered_map<std::string, int> bandRowLeft, bandRowRight;
+    for (size_t i = 0; i < weights.keys.size(); ++i) {
+        const std::string module = moduleOf(weights.keys[i].key);
+        if (bandOfCkptModule.count(module)) {
+            auto [at, made] = bandRowLeft.emplace(module, static_cast<int>(out.left.size()));
+            if (made)
+                out.left.push_back({module.empty() ? std::string("(top level)") : module,
+                                    AlignmentLayout::Mark::Band,
+                                    static_cast<int>(ckptModules[module].size()),
+                                    {}});
+            rowOfCkpt[i] = at->second;
+            continue;
+        }
+        rowOfCkpt[i] = static_cast<int>(out.left.size());
+        out.left.push_back({weights.keys[i].key,
+                            partnerOfCkpt[i] < 0 ? AlignmentLayout::Mark::Unmatched : AlignmentLayout::Mark::Plain, 1,
+                            shapeText(weights.keys[i].shape)});
+    }
+    for (size_t j = 0; j < model.keys.size(); ++j) {
+        const std::string module = moduleOf(model.keys[j].key);
+        if (bandedModel.count(module)) {
+            auto [at, made] = bandRowRight.emplace(module, static_cast<int>(out.right.size()));
+            if (made)
+                out.right.push_back({module.empty() ? std::string("(top level)") : module,
+                                     AlignmentLayout::Mark::Band,
+                                     static_cast<int>(modelModules[module].size()),
+                                     {}});
+            rowOfModel[j] = at->second;
+            continue;
+        }
+        rowOfModel[j] = static_cast<int>(out.right.size());
+        out.right.push_back({model.keys[j].key,
+                             partnerOfModel[j] < 0 ? AlignmentLayout::Mark::Unmatched : AlignmentLayout::Mark::Plain, 1,
+                             shapeText(model.keys[j].shape)});
+    }
+
+    // One line per pair, one per band.
+    out.leftLinks.assign(out.left.size(), {});
+    out.rightLinks.assign(out.right.size(), {});
+    std::unordered_set<long long> bandLinks;
+    for (const Pair &p : pairs) {
+        const int l = rowOfCkpt[size_t(p.ckpt)], r = rowOfModel[size_t(p.model)];
+        const bool band = out.left[size_t(l)].mark == AlignmentLayout::Mark::Band;
+        if (band && !bandLinks.insert((static_cast<long long>(l) << 32) | static_cast<unsigned>(r)).second)
+            continue;
+        out.leftLinks[size_t(l)].push_back(static_cast<int>(out.links.size()));
+        out.rightLinks[size_t(r)].push_back(static_cast<int>(out.links.size()));
+        out.links.push_back({l, r, p.kind, band ? out.left[size_t(l)].keys : 1});
+    }
+    return out;
+}
+
+KeyAlignmentView::KeyAlignmentView(QWidget *parent)
+    : QAbstractScrollArea(parent)
+{
+    viewport()->setMouseTracking(true);
+    verticalScrollBar()->setSingleStep(rowHeight());
+    connect(verticalScrollBar(), &QScrollBar::valueChanged, viewport(), qOverload<>(&QWidget::update));
+}
+
+int KeyAlignmentView::rowHeight() const { return fontMetrics().height() + 4; }
+
+void KeyAlignmentView::setReport(const LoadReport &report, const ExpectedModel &model, const WeightsSource &weights,
+                                 const std::vector<RemapRule> &rules)
+{
+    m_report = report;
+    m_model = model;
+    m_weights = weights;
+    m_rules = rules;
+    relayout();
+}
+
+void KeyAlignmentView::clear()
+{
+    m_report = {};
+    m_model = {};
+    m_weights = {};
+    m_layout = {};
+    m_drawn.clear();
+    updateScrollBar();
+    viewport()->update();
+}
+
+void KeyAlignmentView::relayout()
+{
+    m_layout = layoutAlignment(m_report, m_model, m_weights, m_rules, m_opened);
+    updateScrollBar();
+    viewport()->update();
+}
+
+void KeyAlignmentView::updateScrollBar()
+{
+    const int rows = static_cast<int>(std::max(m_layout.left.size(), m_layout.right.size())) + 1; // + the heading
+    verticalScrollBar()->setRange(0, std::max(0, rows * rowHeight() - viewport()->height()));
+    verticalScrollBar()->setPageStep(viewport()->height());
+}
+
+void KeyAlignmentView::resizeEvent(QResizeEvent *event)
+{
+    QAbstractScrollArea::resizeEvent(event);
+    updateScrollBar();
+}
+
+int KeyAlignmentView::rowAt(int y) const { return (y + verticalScrollBar()->value()) / rowHeight() - 1; }
+
+QPainterPath KeyAlignmentView::linkPath(const AlignmentLayout::Link &link) const
+{
+    const int w = viewport()->width(), h = rowHeight(), top = verticalScrollBar()->value();
+    const double x0 = w * 0.42, x1 = w * 0.58;
+    const double y0 = (link.left + 1.5) * h - top, y1 = (link.right + 1.5) * h - top;
+    QPainterPath path({x0, y0});
+    path.cubicTo({(x0 + x1) / 2, y0}, {(x0 + x1) / 2, y1}, {x1, y1});
+    return path;
+}
+
+void KeyAlignmentView::paintEvent(QPaintEvent *)
+{
+    QPainter p(viewport());
+    const QPalette pal = palette();
+    p.fillRect(viewport()->rect(), pal.color(QPalette::Base));
+    const int w = viewport()->width(), h = rowHeight(), top = verticalScrollBar()->value();
+    const int first = std::max(0, top / h - 1), last = (top + viewport()->height()) / h;
+    const int sideWidth = static_cast<int>(w * 0.42) - 8;
+    m_drawn.clear();
+
+    auto drawSide = [&](const std::vector<AlignmentLayout::Row> &rows, int x, Qt::Alignment align) {
+        for (int r = first; r <= last && r < static_cast<int>(rows.size()); ++r) {
+            const AlignmentLayout::Row &row = rows[size_t(r)];
+            const QRect box(x, (r + 1) * h - top, sideWidth, h);
+            QString label = text(row.text);
+            p.setPen(pal.color(QPalette::Text));
+            if (row.mark == AlignmentLayout::Mark::Band) {
+                p.fillRect(box.adjusted(0, 1, 0, -1), pal.color(QPalette::AlternateBase));
+                label = tr("%1 — %2 keys ▸").arg(label).arg(row.keys);
+            } else if (row.mark == AlignmentLayout::Mark::Unmatched) {
+                p.setPen(LoadReportModel::statusColor(&rows == &m_layout.left ? LoadStatus::Unexpected
+                                                                              : LoadStatus::Missing));
+            }
+            if (!row.shape.empty())
+                label += QStringLiteral("  ") + text(row.shape);
+            p.drawText(box, static_cast<int>(align | Qt::AlignVCenter),
+                       p.fontMetrics().elidedText(label, Qt::ElideMiddle, sideWidth));
+        }
+    };
+    // Headings on the first row, then the keys.
+    drawSide(m_layout.left, 4, Qt::AlignRight);
+    drawSide(m_layout.right, w - sideWidth - 4, Qt::AlignLeft);
+    p.fillRect(QRect(0, 0, w, h), pal.color(QPalette::Window));
+    p.setPen(pal.color(QPalette::WindowText));
+    p.drawText(QRect(4, 0, sideWidth, h), Qt::AlignRight | Qt::AlignVCenter, tr("Checkpoint keys"));
+    p.drawText(QRect(w - sideWidth - 4, 0, sideWidth, h), Qt::AlignLeft | Qt::AlignVCenter, tr("Model keys"));
+
+    // Lines with an end in view: from the left rows, then the right rows' others.
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setClipRect(QRect(0, h, w, viewport()->height() - h));
+    auto draw = [&](int index) {
+        const AlignmentLayout::Link &link = m_layout.links[size_t(index)];
+        QPen pen(pal.color(QPalette::Mid), link.keys > 1 ? 3.0 : 1.0);
+        if (link.kind == AlignmentLayout::LinkKind::ShapeMismatch)
+            pen = QPen(LoadReportModel::statusColor(LoadStatus::ShapeMismatch), 1.6);
+        else if (link.kind == AlignmentLayout::LinkKind::Suggested)
+            pen = QPen(pal.color(QPalette::Highlight), 1.4, Qt::DashLine);
+        const QPainterPath path = linkPath(link);
+        p.setPen(pen);
+        p.drawPath(path);
+        m_drawn.emplace_back(path, index);
+    };
+    auto visible = [&](int row) { return row >= first && row <= last; };
+    for (int r = first; r <= last && r < static_cast<int>(m_layout.leftLinks.size()); ++r)
+        for (int l : m_layout.leftLinks[size_t(r)])
+            draw(l);
+    for (int r = first; r <= last && r < static_cast<int>(m_layout.rightLinks.size()); ++r)
+        for (int l : m_layout.rightLinks[size_t(r)])
+            if (!visible(m_layout.links[size_t(l)].left))
+                draw(l);
+    if (m_layout.left.empty() && m_layout.right.empty()) {
+        p.setClipping(false);
+        p.setPen(pal.color(QPalette::PlaceholderText));
+        p.drawText(viewport()->rect(), Qt::AlignCenter,
+                   tr("Check a checkpoint against a model to see its keys lined up."));
+    }
+}
+
+QString KeyAlignmentView::describeAt(const QPoint &point) const
+{
+    QPainterPathStroker stroker;
+    stroker.setWidth(7);
+    for (const auto &[path, index] : m_drawn) {
+        if (!stroker.createStroke(path).contains(point))
+            continue;
+        const AlignmentLayout::Link &link = m_layout.links[size_t(index)];
+        const AlignmentLayout::Row &l = m_layout.left[size_t(link.left)], &r = m_layout.right[size_t(link.right)];
+        if (link.keys > 1)
+            return tr("%1 keys of %2 load into %3").arg(link.keys).arg(text(l.text), text(r.text));
+        const QString what = link.kind == AlignmentLayout::LinkKind::ShapeMismatch ? tr("shapes differ")
+                             : link.kind == AlignmentLayout::LinkKind::Suggested
+                                 ? tr("would load after: %1").arg(text(m_layout.suggestion))
+                                 : tr("loads");
+        return tr("%1 %2\n→ %3 %4\n%5").arg(text(l.text), text(l.shape), text(r.text), text(r.shape), what);
+    }
+    return {};
+}
+
+bool KeyAlignmentView::toggleBandAt(const QPoint &point)
+{
+    const int row = rowAt(point.y());
+    const bool left = point.x() < viewport()->width() / 2;
+    const std::vector<AlignmentLayout::Row> &rows = left ? m_layout.left : m_layout.right;
+    if (row < 0 || row >= static_cast<int>(rows.size()))
+        return false;
+    const AlignmentLayout::Row &r = rows[size_t(row)];
+    if (r.mark == AlignmentLayout::Mark::Band) {
+        m_opened.insert(r.text == "(top level)" ? std::string() : r.text);
+        relayout();
+        return true;
+    }
+    return false;
+}
+
+void KeyAlignmentView::mouseMoveEvent(QMouseEvent *event)
+{
+    const QString tip = describeAt(event->position().toPoint());
+    if (tip.isEmpty())
+        QToolTip::hideText();
+    else
+        QToolTip::showText(event->globalPosition().toPoint(), tip, viewport());
+}
+
+void KeyAlignmentView::mousePressEvent(QMouseEvent *event)
+{
+    if (event->button() == Qt::LeftButton)
+        toggleBandAt(event->position().toPoint());
+}
+
+} // namespace te

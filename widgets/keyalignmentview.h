@@ -1,0 +1,80 @@
+#pragma once
+// The Load report's second view: checkpoint keys on the left, model keys on the right, a
+// line between every pair that loads (red where the shapes differ), and dashed lines for
+// what the best suggested rule would pair up before it is applied. Keys that find no
+// partner stand out in the report's colours. A module whose keys all load from one module
+// of the checkpoint is one band on each side with one line and a count; a click on a band
+// opens it. Only the rows in view are drawn, so 100,000 keys scroll like ten.
+#include "core/diagnose/loadcheck.h"
+
+#include <QAbstractScrollArea>
+#include <QPainterPath>
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace te {
+
+// The picture as data, without Qt: rows of each side and the lines between them.
+struct AlignmentLayout {
+    enum class Mark { Plain, Unmatched, Band };
+    enum class LinkKind { Loads, ShapeMismatch, Suggested };
+    struct Row {
+        std::string text; // a key, or a band's module path
+        Mark mark = Mark::Plain;
+        int keys = 1; // keys a band stands for
+        std::string shape;
+    };
+    struct Link {
+        int left = -1, right = -1; // rows
+        LinkKind kind = LinkKind::Loads;
+        int keys = 1;
+    };
+    std::vector<Row> left, right;
+    std::vector<Link> links;
+    std::vector<std::vector<int>> leftLinks, rightLinks; // links of each row
+    std::string suggestion;                              // the rule behind the dashed lines
+};
+
+// `rules` are the ones the report was computed with; the report's first suggestion, when it
+// renames keys, gives the dashed lines. Modules named in `opened` are never banded.
+AlignmentLayout layoutAlignment(const LoadReport &report, const ExpectedModel &model, const WeightsSource &weights,
+                                const std::vector<RemapRule> &rules, const std::set<std::string> &opened = {});
+
+class KeyAlignmentView : public QAbstractScrollArea {
+    Q_OBJECT
+public:
+    explicit KeyAlignmentView(QWidget *parent = nullptr);
+    void setReport(const LoadReport &report, const ExpectedModel &model, const WeightsSource &weights,
+                   const std::vector<RemapRule> &rules);
+    void clear();
+    const AlignmentLayout &layout() const { return m_layout; }
+    // What hovering a point says: both keys and shapes of the line under it; empty elsewhere.
+    QString describeAt(const QPoint &viewportPoint) const;
+    // Opens or closes the band under a point; false when there is none.
+    bool toggleBandAt(const QPoint &viewportPoint);
+    int rowHeight() const;
+    int rowAt(int y) const; // the row index at a viewport y
+
+protected:
+    void paintEvent(QPaintEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
+    void mouseMoveEvent(QMouseEvent *event) override;
+    void mousePressEvent(QMouseEvent *event) override;
+
+private:
+    void relayout();
+    void updateScrollBar();
+    QPainterPath linkPath(const AlignmentLayout::Link &link) const;
+
+    LoadReport m_report;
+    ExpectedModel m_model;
+    WeightsSource m_weights;
+    std::vector<RemapRule> m_rules;
+    std::set<std::string> m_opened;
+    AlignmentLayout m_layout;
+    mutable std::vector<std::pair<QPainterPath, int>> m_drawn; // lines of the last paint
+};
+
+} // namespace te
