@@ -87,6 +87,7 @@ LoadReportPanel::LoadReportPanel(QWidget *parent)
     // The table and the key alignment: two views of one report.
     auto *views = new QTabWidget(this);
     views->setDocumentMode(true);
+    m_table->setObjectName(QStringLiteral("reportTable"));
     views->addTab(m_table, tr("Table"));
     m_alignment = new KeyAlignmentView(views);
     views->addTab(m_alignment, tr("Key alignment"));

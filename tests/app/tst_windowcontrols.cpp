@@ -257,7 +257,7 @@ private slots:
         w.setReference(fixture("mismatch_model.pt"));
         QTRY_VERIFY_WITH_TIMEOUT(w.loadReportPanel()->report(), 10000);
         tabs(w)->setCurrentWidget(w.loadReportPanel());
-        auto *table = w.loadReportPanel()->findChild<QTableView *>();
+        auto *table = w.loadReportPanel()->findChild<QTableView *>(QStringLiteral("reportTable"));
         QVERIFY(table);
         auto rowOf = [table](const QString &key) {
             for (int r = 0; r < table->model()->rowCount(); ++r)
@@ -357,7 +357,7 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(w.loadReportPanel()->report(), 10000);
         QTest::keyClick(&w, Qt::Key_2, Qt::ControlModifier);
         QCOMPARE(tabs(w)->currentWidget(), w.loadReportPanel());
-        auto *table = w.loadReportPanel()->findChild<QTableView *>();
+        auto *table = w.loadReportPanel()->findChild<QTableView *>(QStringLiteral("reportTable"));
         QVERIFY(table);
         QTRY_VERIFY(table->isVisible());
         columnsInView(w, table);
