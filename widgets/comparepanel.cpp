@@ -301,28 +301,26 @@ void ComparePanel::buildComparisonPage(QWidget *page)
     detailLayout->setContentsMargins(0, 0, 0, 0);
     m_detailTitle = new QLabel(tr("Choose a key to see A, B and A − B."), detail);
     m_detailTitle->setWordWrap(true);
-    auto *pictures = new QHBoxLayout;
-    m_stats = new QTableWidget(9, 3, detail);
+    // Statistics and pictures share one place: side by side they are too narrow to read
+    // beside the tree.
+    auto *views = new QTabWidget(detail);
+    views->setDocumentMode(true);
+    m_stats = new QTableWidget(9, 3, views);
     m_stats->setHorizontalHeaderLabels({tr("A"), tr("B"), tr("A − B")});
     m_stats->setVerticalHeaderLabels({tr("mean"), tr("std"), tr("min"), tr("max"), tr("NaN"), tr("±inf"),
                                       tr("max |A−B|"), tr("max rel."), tr("differing")});
     m_stats->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_stats->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
-    m_stats->setMinimumWidth(200);
-    m_stats->verticalHeader()->setDefaultSectionSize(m_stats->fontMetrics().height() + 6);
-    // The pictures share one place: side by side they are too narrow to read beside the tree.
-    auto *views = new QTabWidget(detail);
-    views->setDocumentMode(true);
+    m_stats->verticalHeader()->setDefaultSectionSize(m_stats->fontMetrics().height() + 2);
     m_histogram = new HistogramPlot(views);
     m_heatmap = new HeatmapPlot(views);
     stylePlot(this, m_histogram);
     stylePlot(this, m_heatmap);
+    views->addTab(m_stats, tr("Statistics"));
     views->addTab(m_histogram, tr("Histograms of A and B"));
     views->addTab(m_heatmap, tr("A − B"));
-    pictures->addWidget(m_stats, 2);
-    pictures->addWidget(views, 3);
     detailLayout->addWidget(m_detailTitle);
-    detailLayout->addLayout(pictures, 1);
+    detailLayout->addWidget(views, 1);
     split->addWidget(m_tree);
     split->addWidget(detail);
     split->setStretchFactor(0, 3);

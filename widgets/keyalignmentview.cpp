@@ -16,10 +16,11 @@
 namespace te {
 namespace {
 
-std::string moduleOf(const std::string &key)
+// Views into keys that outlive the layout's maps.
+std::string_view moduleOf(std::string_view key)
 {
     const size_t dot = key.rfind('.');
-    return dot == std::string::npos ? std::string() : key.substr(0, dot);
+    return dot == std::string_view::npos ? std::string_view() : key.substr(0, dot);
 }
 
 QString text(const std::string &s) { return QString::fromStdString(s); }
@@ -27,10 +28,10 @@ QString text(const std::string &s) { return QString::fromStdString(s); }
 } // namespace
 
 AlignmentLayout layoutAlignment(const LoadReport &report, const ExpectedModel &model, const WeightsSource &weights,
-                                const std::vector<RemapRule> &rules, const std::set<std::string> &opened)
+                                const std::vector<RemapRule> &rules, const std::set<std::string, std::less<>> &opened)
 {
     AlignmentLayout out;
-    std::unordered_map<std::string, int> ckptIndex, modelIndex;
+    std::unordered_map<std::string_view, int> ckptIndex, modelIndex;
     for (size_t i = 0; i < weights.keys.size(); ++i)
         ckptIndex.emplace(weights.keys[i].key, static_cast<int>(i));
     for (size_t j = 0; j < model.keys.size(); ++j)
@@ -65,35 +66,32 @@ AlignmentLayout layoutAlignment(const LoadReport &report, const ExpectedModel &m
         std::vector<RemapRule> trial = rules;
         trial.push_back(s.rule);
         const std::unordered_set<std::string> missing(report.missing.begin(), report.missing.end());
-        for (size_t i = 0; i < weights.keys.size(); ++i) {
-            if (partnerOfCkpt[i] >= 0)
-                continue;
-            const std::string renamed = applyRules(weights.keys[i].key, trial);
-            if (missing.count(renamed))
-                pair(weights.keys[i].key, renamed, AlignmentLayout::LinkKind::Suggested);
-        }
+        const std::vector<std::string> renamed = applyRules(weights.keys, trial); // rules compiled once
+        for (size_t i = 0; i < weights.keys.size(); ++i)
+            if (partnerOfCkpt[i] < 0 && missing.count(renamed[i]))
+                pair(weights.keys[i].key, renamed[i], AlignmentLayout::LinkKind::Suggested);
         break; // the best one only
     }
 
     // Bands: a module of the model whose keys all load from the keys of one checkpoint
     // module, which load nowhere else.
-    std::unordered_map<std::string, std::vector<int>> modelModules, ckptModules;
+    std::unordered_map<std::string_view, std::vector<int>> modelModules, ckptModules;
     for (size_t j = 0; j < model.keys.size(); ++j)
         modelModules[moduleOf(model.keys[j].key)].push_back(static_cast<int>(j));
     for (size_t i = 0; i < weights.keys.size(); ++i)
         ckptModules[moduleOf(weights.keys[i].key)].push_back(static_cast<int>(i));
-    std::unordered_map<std::string, std::string> bandOfCkptModule; // ckpt module -> model module
-    std::unordered_set<std::string> bandedModel;
+    std::unordered_map<std::string_view, std::string_view> bandOfCkptModule; // ckpt module -> model module
+    std::unordered_set<std::string_view> bandedModel;
     for (const auto &[module, keys] : modelModules) {
         if (keys.size() < 2 || opened.count(module))
             continue;
-        std::string source;
+        std::string_view source;
         bool whole = true;
         for (size_t n = 0; n < keys.size() && whole; ++n) {
             const int p = partnerOfModel[size_t(keys[n])];
             whole = p >= 0 && pairs[size_t(p)].kind == AlignmentLayout::LinkKind::Loads;
             if (whole) {
-                const std::string from = moduleOf(weights.keys[size_t(pairs[size_t(p)].ckpt)].key);
+                const std::string_view from = moduleOf(weights.keys[size_t(pairs[size_t(p)].ckpt)].key);
                 whole = n == 0 || from == source;
                 source = from;
             }
@@ -107,13 +105,13 @@ AlignmentLayout layoutAlignment(const LoadReport &report, const ExpectedModel &m
 
     // Rows in each side's own order; a band where its module's first key was.
     std::vector<int> rowOfCkpt(weights.keys.size(), -1), rowOfModel(model.keys.size(), -1);
-    std::unordered_map<std::string, int> bandRowLeft, bandRowRight;
+    std::unordered_map<std::string_view, int> bandRowLeft, bandRowRight;
     for (size_t i = 0; i < weights.keys.size(); ++i) {
-        const std::string module = moduleOf(weights.keys[i].key);
+        const std::string_view module = moduleOf(weights.keys[i].key);
         if (bandOfCkptModule.count(module)) {
             auto [at, made] = bandRowLeft.emplace(module, static_cast<int>(out.left.size()));
             if (made)
-                out.left.push_back({module.empty() ? std::string("(top level)") : module,
+                out.left.push_back({module.empty() ? std::string("(top level)") : std::string(module),
                                     AlignmentLayout::Mark::Band,
                                     static_cast<int>(ckptModules[module].size()),
                                     {}});
@@ -126,11 +124,11 @@ AlignmentLayout layoutAlignment(const LoadReport &report, const ExpectedModel &m
                             shapeText(weights.keys[i].shape)});
     }
     for (size_t j = 0; j < model.keys.size(); ++j) {
-        const std::string module = moduleOf(model.keys[j].key);
+        const std::string_view module = moduleOf(model.keys[j].key);
         if (bandedModel.count(module)) {
             auto [at, made] = bandRowRight.emplace(module, static_cast<int>(out.right.size()));
             if (made)
-                out.right.push_back({module.empty() ? std::string("(top level)") : module,
+                out.right.push_back({module.empty() ? std::string("(top level)") : std::string(module),
                                      AlignmentLayout::Mark::Band,
                                      static_cast<int>(modelModules[module].size()),
                                      {}});
@@ -161,6 +159,7 @@ AlignmentLayout layoutAlignment(const LoadReport &report, const ExpectedModel &m
 
 KeyAlignmentView::KeyAlignmentView(QWidget *parent)
     : QAbstractScrollArea(parent)
+    , m_layout(std::make_shared<const AlignmentLayout>())
 {
     viewport()->setMouseTracking(true);
     verticalScrollBar()->setSingleStep(rowHeight());
@@ -169,22 +168,30 @@ KeyAlignmentView::KeyAlignmentView(QWidget *parent)
 
 int KeyAlignmentView::rowHeight() const { return fontMetrics().height() + 4; }
 
-void KeyAlignmentView::setReport(const LoadReport &report, const ExpectedModel &model, const WeightsSource &weights,
-                                 const std::vector<RemapRule> &rules)
+void KeyAlignmentView::setReport(std::shared_ptr<const LoadReport> report, std::shared_ptr<const ExpectedModel> model,
+                                 std::shared_ptr<const WeightsSource> weights, const std::vector<RemapRule> &rules,
+                                 std::shared_ptr<const AlignmentLayout> laidOut)
 {
-    m_report = report;
-    m_model = model;
-    m_weights = weights;
+    m_report = std::move(report);
+    m_model = std::move(model);
+    m_weights = std::move(weights);
     m_rules = rules;
-    relayout();
+    if (!laidOut) {
+        relayout();
+        return;
+    }
+    m_opened.clear();
+    m_layout = std::move(laidOut);
+    updateScrollBar();
+    viewport()->update();
 }
 
 void KeyAlignmentView::clear()
 {
-    m_report = {};
-    m_model = {};
-    m_weights = {};
-    m_layout = {};
+    m_report.reset();
+    m_model.reset();
+    m_weights.reset();
+    m_layout = std::make_shared<const AlignmentLayout>();
     m_drawn.clear();
     updateScrollBar();
     viewport()->update();
@@ -192,14 +199,16 @@ void KeyAlignmentView::clear()
 
 void KeyAlignmentView::relayout()
 {
-    m_layout = layoutAlignment(m_report, m_model, m_weights, m_rules, m_opened);
+    m_layout = std::make_shared<const AlignmentLayout>(
+        m_report && m_model && m_weights ? layoutAlignment(*m_report, *m_model, *m_weights, m_rules, m_opened)
+                                         : AlignmentLayout{});
     updateScrollBar();
     viewport()->update();
 }
 
 void KeyAlignmentView::updateScrollBar()
 {
-    const int rows = static_cast<int>(std::max(m_layout.left.size(), m_layout.right.size())) + 1; // + the heading
+    const int rows = static_cast<int>(std::max(m_layout->left.size(), m_layout->right.size())) + 1; // + the heading
     verticalScrollBar()->setRange(0, std::max(0, rows * rowHeight() - viewport()->height()));
     verticalScrollBar()->setPageStep(viewport()->height());
 }
@@ -242,8 +251,8 @@ void KeyAlignmentView::paintEvent(QPaintEvent *)
                 p.fillRect(box.adjusted(0, 1, 0, -1), pal.color(QPalette::AlternateBase));
                 label = tr("%1 — %2 keys ▸").arg(label).arg(row.keys);
             } else if (row.mark == AlignmentLayout::Mark::Unmatched) {
-                p.setPen(LoadReportModel::statusColor(&rows == &m_layout.left ? LoadStatus::Unexpected
-                                                                              : LoadStatus::Missing));
+                p.setPen(LoadReportModel::statusColor(&rows == &m_layout->left ? LoadStatus::Unexpected
+                                                                               : LoadStatus::Missing));
             }
             if (!row.shape.empty())
                 label += QStringLiteral("  ") + text(row.shape);
@@ -252,8 +261,8 @@ void KeyAlignmentView::paintEvent(QPaintEvent *)
         }
     };
     // Headings on the first row, then the keys.
-    drawSide(m_layout.left, 4, Qt::AlignRight);
-    drawSide(m_layout.right, w - sideWidth - 4, Qt::AlignLeft);
+    drawSide(m_layout->left, 4, Qt::AlignRight);
+    drawSide(m_layout->right, w - sideWidth - 4, Qt::AlignLeft);
     p.fillRect(QRect(0, 0, w, h), pal.color(QPalette::Window));
     p.setPen(pal.color(QPalette::WindowText));
     p.drawText(QRect(4, 0, sideWidth, h), Qt::AlignRight | Qt::AlignVCenter, tr("Checkpoint keys"));
@@ -263,7 +272,7 @@ void KeyAlignmentView::paintEvent(QPaintEvent *)
     p.setRenderHint(QPainter::Antialiasing);
     p.setClipRect(QRect(0, h, w, viewport()->height() - h));
     auto draw = [&](int index) {
-        const AlignmentLayout::Link &link = m_layout.links[size_t(index)];
+        const AlignmentLayout::Link &link = m_layout->links[size_t(index)];
         QPen pen(pal.color(QPalette::Mid), link.keys > 1 ? 3.0 : 1.0);
         if (link.kind == AlignmentLayout::LinkKind::ShapeMismatch)
             pen = QPen(LoadReportModel::statusColor(LoadStatus::ShapeMismatch), 1.6);
@@ -275,14 +284,14 @@ void KeyAlignmentView::paintEvent(QPaintEvent *)
         m_drawn.emplace_back(path, index);
     };
     auto visible = [&](int row) { return row >= first && row <= last; };
-    for (int r = first; r <= last && r < static_cast<int>(m_layout.leftLinks.size()); ++r)
-        for (int l : m_layout.leftLinks[size_t(r)])
+    for (int r = first; r <= last && r < static_cast<int>(m_layout->leftLinks.size()); ++r)
+        for (int l : m_layout->leftLinks[size_t(r)])
             draw(l);
-    for (int r = first; r <= last && r < static_cast<int>(m_layout.rightLinks.size()); ++r)
-        for (int l : m_layout.rightLinks[size_t(r)])
-            if (!visible(m_layout.links[size_t(l)].left))
+    for (int r = first; r <= last && r < static_cast<int>(m_layout->rightLinks.size()); ++r)
+        for (int l : m_layout->rightLinks[size_t(r)])
+            if (!visible(m_layout->links[size_t(l)].left))
                 draw(l);
-    if (m_layout.left.empty() && m_layout.right.empty()) {
+    if (m_layout->left.empty() && m_layout->right.empty()) {
         p.setClipping(false);
         p.setPen(pal.color(QPalette::PlaceholderText));
         p.drawText(viewport()->rect(), Qt::AlignCenter,
@@ -297,13 +306,13 @@ QString KeyAlignmentView::describeAt(const QPoint &point) const
     for (const auto &[path, index] : m_drawn) {
         if (!stroker.createStroke(path).contains(point))
             continue;
-        const AlignmentLayout::Link &link = m_layout.links[size_t(index)];
-        const AlignmentLayout::Row &l = m_layout.left[size_t(link.left)], &r = m_layout.right[size_t(link.right)];
+        const AlignmentLayout::Link &link = m_layout->links[size_t(index)];
+        const AlignmentLayout::Row &l = m_layout->left[size_t(link.left)], &r = m_layout->right[size_t(link.right)];
         if (link.keys > 1)
             return tr("%1 keys of %2 load into %3").arg(link.keys).arg(text(l.text), text(r.text));
         const QString what = link.kind == AlignmentLayout::LinkKind::ShapeMismatch ? tr("shapes differ")
                              : link.kind == AlignmentLayout::LinkKind::Suggested
-                                 ? tr("would load after: %1").arg(text(m_layout.suggestion))
+                                 ? tr("would load after: %1").arg(text(m_layout->suggestion))
                                  : tr("loads");
         return tr("%1 %2\n→ %3 %4\n%5").arg(text(l.text), text(l.shape), text(r.text), text(r.shape), what);
     }
@@ -314,7 +323,7 @@ bool KeyAlignmentView::toggleBandAt(const QPoint &point)
 {
     const int row = rowAt(point.y());
     const bool left = point.x() < viewport()->width() / 2;
-    const std::vector<AlignmentLayout::Row> &rows = left ? m_layout.left : m_layout.right;
+    const std::vector<AlignmentLayout::Row> &rows = left ? m_layout->left : m_layout->right;
     if (row < 0 || row >= static_cast<int>(rows.size()))
         return false;
     const AlignmentLayout::Row &r = rows[size_t(row)];

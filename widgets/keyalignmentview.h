@@ -10,6 +10,7 @@
 #include <QAbstractScrollArea>
 #include <QPainterPath>
 
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -40,16 +41,20 @@ struct AlignmentLayout {
 // `rules` are the ones the report was computed with; the report's first suggestion, when it
 // renames keys, gives the dashed lines. Modules named in `opened` are never banded.
 AlignmentLayout layoutAlignment(const LoadReport &report, const ExpectedModel &model, const WeightsSource &weights,
-                                const std::vector<RemapRule> &rules, const std::set<std::string> &opened = {});
+                                const std::vector<RemapRule> &rules,
+                                const std::set<std::string, std::less<>> &opened = {});
 
 class KeyAlignmentView : public QAbstractScrollArea {
     Q_OBJECT
 public:
     explicit KeyAlignmentView(QWidget *parent = nullptr);
-    void setReport(const LoadReport &report, const ExpectedModel &model, const WeightsSource &weights,
-                   const std::vector<RemapRule> &rules);
+    // Kept, not copied: a report of 100,000 keys is large. `laidOut`, when given, is
+    // layoutAlignment of the same inputs with every band closed, made on a worker.
+    void setReport(std::shared_ptr<const LoadReport> report, std::shared_ptr<const ExpectedModel> model,
+                   std::shared_ptr<const WeightsSource> weights, const std::vector<RemapRule> &rules,
+                   std::shared_ptr<const AlignmentLayout> laidOut = nullptr);
     void clear();
-    const AlignmentLayout &layout() const { return m_layout; }
+    const AlignmentLayout &layout() const { return *m_layout; }
     // What hovering a point says: both keys and shapes of the line under it; empty elsewhere.
     QString describeAt(const QPoint &viewportPoint) const;
     // Opens or closes the band under a point; false when there is none.
@@ -68,12 +73,12 @@ private:
     void updateScrollBar();
     QPainterPath linkPath(const AlignmentLayout::Link &link) const;
 
-    LoadReport m_report;
-    ExpectedModel m_model;
-    WeightsSource m_weights;
+    std::shared_ptr<const LoadReport> m_report;
+    std::shared_ptr<const ExpectedModel> m_model;
+    std::shared_ptr<const WeightsSource> m_weights;
     std::vector<RemapRule> m_rules;
-    std::set<std::string> m_opened;
-    AlignmentLayout m_layout;
+    std::set<std::string, std::less<>> m_opened;
+    std::shared_ptr<const AlignmentLayout> m_layout;           // shared with the worker that made it
     mutable std::vector<std::pair<QPainterPath, int>> m_drawn; // lines of the last paint
 };
 

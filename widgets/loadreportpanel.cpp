@@ -39,6 +39,7 @@ struct LoadReportPanel::Result {
     std::shared_ptr<LoadReport> report;
     std::shared_ptr<ExpectedModel> expected;
     std::shared_ptr<WeightsSource> weights;
+    std::shared_ptr<AlignmentLayout> alignment; // laid out here too: 100,000 keys take a while
     QString error;
 };
 
@@ -445,6 +446,8 @@ void LoadReportPanel::recompute()
                 r.expected = std::make_shared<ExpectedModel>(expectedModelFrom(*reference));
                 r.report = std::make_shared<LoadReport>(diagnoseLoad(*weights, stateDict, *r.expected, rules));
                 r.weights = std::make_shared<WeightsSource>(weightsFrom(*weights, stateDict));
+                r.alignment =
+                    std::make_shared<AlignmentLayout>(layoutAlignment(*r.report, *r.expected, *r.weights, rules));
             } catch (const std::exception &e) {
                 r.error = QString::fromStdString(e.what());
             }
@@ -469,7 +472,7 @@ void LoadReportPanel::showReport(const Result &r)
     m_expected = std::make_unique<ExpectedModel>(*r.expected);
     const LoadReport &rep = *m_report;
     m_model->setReport(rep, *r.expected, *r.weights);
-    m_alignment->setReport(rep, *r.expected, *r.weights, m_rules);
+    m_alignment->setReport(r.report, r.expected, r.weights, m_rules, r.alignment);
     const bool strict = m_strict->isChecked();
     const bool ok = strict ? rep.strictOk : rep.nonStrictOk;
     QString summary = tr("<b>%1</b> into %2: %3 of %4 keys load; %5 missing, %6 unexpected, %7 shape mismatch, "

@@ -142,6 +142,8 @@ def main():
     parser.add_argument("--cli", default=os.path.join(here, "..", "..", "build", "bin", "torch-explorer-cli"))
     parser.add_argument("--gui", default=os.path.join(here, "..", "..", "build", "bin", "torch-explorer"))
     parser.add_argument("--heatmap", default=os.path.join(here, "..", "..", "build", "tests", "heatmaptiming"))
+    parser.add_argument("--compare", default=os.path.join(here, "..", "..", "build", "tests", "comparetiming"))
+    parser.add_argument("--alignment", default=os.path.join(here, "..", "..", "build", "tests", "alignmentscroll"))
     parser.add_argument("--scratch", default=None)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
@@ -246,6 +248,27 @@ def main():
             heat["stats_ms"]))
     else:
         print("heatmap timing skipped (no %s)" % args.heatmap)
+    # The Compare tab on two 2 GiB state dicts (big and its legacy-format copy): keys lined
+    # up, compared and made into the union tree, against opening both files.
+    if os.path.exists(args.compare):
+        out = subprocess.run([args.compare, paths["big"], paths["legacy"]], stdout=subprocess.PIPE, text=True,
+                             check=True)
+        cmp = json.loads(out.stdout)
+        print("%-48s %12.1f ms (%.2fx the %.1f ms of opening both; target < 500 ms)" % (
+            "compare: keys of two 2 GiB state dicts", cmp["keys_ms"], cmp["keys_ms"] / cmp["open_ms"], cmp["open_ms"]))
+    else:
+        print("compare timing skipped (no %s)" % args.compare)
+    # The key alignment of 100,000 keys that miss by a prefix, scrolled page by page with a
+    # paint per step, against the Load report's table of the same report scrolled alike.
+    if os.path.exists(args.alignment):
+        out = subprocess.run([args.alignment, paths["doctor_ckpt"], paths["doctor_model"]], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True, check=True)
+        al = json.loads(out.stdout)
+        print("%-48s %12.1f ms (%.2fx the table's longest, %.1f ms; target < 50 ms; laid out on a worker in %.0f ms)" % (
+            "key alignment, 100,000 keys: longest scroll step", al["view_max_ms"], al["view_max_ms"] / al["table_max_ms"],
+            al["table_max_ms"], al["layout_ms"]))
+    else:
+        print("alignment timing skipped (no %s)" % args.alignment)
     if not args.scratch:
         shutil.rmtree(scratch)
 

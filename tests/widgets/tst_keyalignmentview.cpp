@@ -111,7 +111,8 @@ private slots:
         KeyAlignmentView view;
         view.resize(700, 400);
         view.show();
-        view.setReport(c.report, c.expected, c.source, {});
+        view.setReport(std::make_shared<LoadReport>(c.report), std::make_shared<ExpectedModel>(c.expected),
+                       std::make_shared<WeightsSource>(c.source), {});
         const AlignmentLayout &l = view.layout();
         QCOMPARE(l.left.size(), size_t(3));  // conv, bn, fc
         QCOMPARE(l.right.size(), size_t(4)); // and the model's own "scale", which no file has
