@@ -314,6 +314,7 @@ void ComparePanel::buildComparisonPage(QWidget *page)
     m_stats->verticalHeader()->setDefaultSectionSize(m_stats->fontMetrics().height() + 2);
     m_histogram = new HistogramPlot(views);
     m_heatmap = new HeatmapPlot(views);
+    m_heatmap->setDifferences(true);
     stylePlot(this, m_histogram);
     stylePlot(this, m_heatmap);
     views->addTab(m_stats, tr("Statistics"));

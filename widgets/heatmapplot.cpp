@@ -60,9 +60,16 @@ void HeatmapPlot::redraw()
     m_scale->setVisible(true);
     // Cells sit at the centre of the elements they cover, in element coordinates.
     const double bc = static_cast<double>(g.blockColumns), br = static_cast<double>(g.blockRows);
-    auto *data =
-        new QCPColorMapData(g.cellColumns, g.cellRows, QCPRange((bc - 1) / 2, (g.cellColumns - 1) * bc + (bc - 1) / 2),
-                            QCPRange((br - 1) / 2, (g.cellRows - 1) * br + (br - 1) / 2));
+    // QCustomPlot sizes a cell by the distance to its neighbour, so a single row or column
+    // (a bias, a 1-D difference) would have no height or width: it is drawn as two equal
+    // half cells instead.
+    const int dataColumns = std::max(2, g.cellColumns), dataRows = std::max(2, g.cellRows);
+    auto span = [](int cells, double block) {
+        const double centre = (block - 1) / 2;
+        return cells > 1 ? QCPRange(centre, (cells - 1) * block + centre)
+                         : QCPRange(centre - block / 4, centre + block / 4);
+    };
+    auto *data = new QCPColorMapData(dataColumns, dataRows, span(g.cellColumns, bc), span(g.cellRows, br));
     double lowest = 0, highest = 0; // of what is coloured
     bool any = false;
     for (int r = 0; r < g.cellRows; ++r) {
@@ -70,7 +77,9 @@ void HeatmapPlot::redraw()
             double v = g.cells[static_cast<size_t>(r) * static_cast<size_t>(g.cellColumns) + static_cast<size_t>(c)];
             if (m_log)
                 v = std::fabs(v) > 0 ? std::fabs(v) : std::nan(""); // zero has no logarithm
-            data->setCell(c, r, v);
+            for (int dr = r; dr < (g.cellRows > 1 ? r + 1 : 2); ++dr)
+                for (int dc = c; dc < (g.cellColumns > 1 ? c + 1 : 2); ++dc)
+                    data->setCell(dc, dr, v);
             if (std::isfinite(v)) {
                 lowest = any ? std::min(lowest, v) : v;
                 highest = any ? std::max(highest, v) : v;
@@ -81,7 +90,7 @@ void HeatmapPlot::redraw()
     m_map->setData(data);
     QCPColorGradient gradient;
     const QColor middle = palette().color(QPalette::Base);
-    if (!m_log && lowest < 0 && highest > 0) {
+    if (!m_log && ((lowest < 0 && highest > 0) || (m_differences && (lowest < 0 || highest > 0)))) {
         // Signed: zero in the middle, in the background colour; the same reach both ways.
         const double reach = std::max(-lowest, highest);
         gradient.setColorStops({{0.0, QColor(33, 102, 172)}, {0.5, middle}, {1.0, QColor(178, 24, 43)}});

@@ -17,6 +17,8 @@ public:
     void clear();
     void setLogScale(bool on);
     bool logScale() const { return m_log; }
+    // Differences: zero is always the middle of the scale, even when all are one sign.
+    void setDifferences(bool on) { m_differences = on; }
     const TensorGrid &grid() const { return m_grid; }
     // What the cell under a point of the widget holds ("row 3, column 7: 0.25"); empty
     // outside the picture.
@@ -31,6 +33,7 @@ private:
 
     TensorGrid m_grid;
     bool m_log = false;
+    bool m_differences = false;
     QCPColorMap *m_map;
     QCPColorScale *m_scale;
 };

@@ -23,7 +23,8 @@ const std::vector<KeyboardShortcut> &keyboardShortcuts()
         {QStringLiteral("Esc"), QObject::tr("In the filter: clear it")},
         {QStringLiteral("Down"), QObject::tr("In the filter: go to the tree")},
         {QStringLiteral("Ctrl+C"), QObject::tr("In the tree: copy the selected keys")},
-        {QStringLiteral("Ctrl+1 … Ctrl+4"), QObject::tr("Show the Tensor, Load report, Run or File tab")},
+        {QStringLiteral("Ctrl+Shift+C"), QObject::tr("Compare the open file with another")},
+        {QStringLiteral("Ctrl+1 … Ctrl+5"), QObject::tr("Show the Tensor, Load report, Run, File or Compare tab")},
         {QStringLiteral("F11"), QObject::tr("Full screen on or off")},
         {QStringLiteral("Ctrl+Q"), QObject::tr("Quit")},
     };
