@@ -20,7 +20,7 @@ TE_BUILD_DIR="$TE_ROOT/build"
 TE_PACKAGES=(
     build-essential cmake pkg-config
     libtorch-dev qt6-base-dev libqcustomplot-dev
-    nlohmann-json3-dev libminizip-dev zlib1g-dev
+    nlohmann-json3-dev libminizip-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev
     xvfb xauth libgl-dev
     clang libclang-rt-14-dev clang-format
     file appstream

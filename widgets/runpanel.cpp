@@ -57,7 +57,7 @@ QString transferText(uint64_t bytes, double seconds)
 }
 
 // What one run needs, copied for the worker thread.
-struct RunRequest {
+struct RunOrder {
     std::shared_ptr<const Document> model, weights;
     std::string stateDict;
     std::vector<RemapRule> rules;
@@ -77,7 +77,7 @@ struct RunJob {
 
 // Loads the model on the device and applies the checkpoint's weights into job.loaded;
 // false with job.error set.
-bool loadModel(Runtime &runtime, const RunRequest &rq, RunJob &job)
+bool loadModel(Runtime &runtime, const RunOrder &rq, RunJob &job)
 {
     std::string why;
     std::unique_ptr<LoadedModel> loaded = runtime.loadModel(rq.model->path, rq.device, &why);
@@ -108,7 +108,7 @@ bool loadModel(Runtime &runtime, const RunRequest &rq, RunJob &job)
 
 // On the worker thread: the runtime, the model (loaded, or the one from last time moved
 // to the device), then the run.
-RunJob execute(const RunRequest &rq, RunJob job, RunControl &control)
+RunJob execute(const RunOrder &rq, RunJob job, RunControl &control)
 {
     std::string why;
     Runtime *runtime = loadRuntime(&why);
@@ -127,7 +127,10 @@ RunJob execute(const RunRequest &rq, RunJob job, RunControl &control)
             return job;
         }
     }
-    job.result = job.loaded->run(rq.inputs, 1, rq.repeats, 4096, &control);
+    te::RunRequest request;
+    request.repeats = rq.repeats;
+    request.maxValues = 4096;
+    job.result = job.loaded->run(rq.inputs, request, &control);
     if (!job.result.ok)
         job.error = job.result.stopped
                         ? RunPanel::tr("Stopped before the first timed run.")
@@ -313,8 +316,7 @@ void RunPanel::run()
         m_warned = true;
     }
     m_latency->setText(tr("Running on %1…").arg(m_device));
-    const RunRequest request{m_model, m_weights,         m_stateDict, m_rules, m_device.toStdString(),
-                             specs,   m_repeats->value()};
+    const RunOrder request{m_model, m_weights, m_stateDict, m_rules, m_device.toStdString(), specs, m_repeats->value()};
     RunJob job;
     job.loadedKey = loadedKey();
     job.loaded = m_loadedKey == job.loadedKey ? m_loaded : nullptr;

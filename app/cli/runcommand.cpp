@@ -8,8 +8,12 @@
 #include "core/formats/documentreader.h"
 #include "core/report/inspectreport.h"
 #include "core/report/loadreportjson.h"
+#include "core/report/runreportjson.h"
 #include "core/report/valuejson.h"
+#include "core/runtime/fileinput.h"
+#include "core/runtime/labels/labels.h"
 #include "core/runtime/modelinputs.h"
+#include "core/runtime/runcomparison.h"
 #include "core/runtime/runtimeloader.h"
 #include "core/runtime/weightapplier.h"
 
@@ -24,12 +28,12 @@ namespace te::cli {
 namespace {
 
 struct RunOptions {
-    std::string model, weights, device;
+    std::string model, weights, weightsB, device, labels;
     std::optional<std::string> stateDict; // of the weights; the conventional one when not given
     std::vector<RemapRule> rules;
     std::vector<InputSpec> inputs; // as given; guessed from the model when none
     int repeat = 10, warmup = 1;
-    bool json = false, strict = false;
+    bool json = false, strict = false, layers = false;
 };
 
 // What a run did, for the report.
@@ -37,11 +41,14 @@ struct RunReport {
     std::string device;
     double loadSeconds = 0;
     uint64_t modelFileBytes = 0;
-    std::string stateDict;              // of the weights applied
-    std::optional<ApplyResult> weights; // when --weights was given
+    std::string stateDict, stateDictB;            // of the weights applied
+    std::optional<ApplyResult> weights, weightsB; // when --weights, --weights-b were given
     std::vector<InputSpec> inputs;
     uint64_t parameterBytes = 0, activationBytes = 0;
     RunResult result;
+    std::optional<RunResult> resultB; // the same inputs with --weights-b
+    std::vector<OutputComparison> comparison;
+    Labels labels; // empty unless --labels
 };
 
 // ---- reading the options
@@ -72,6 +79,9 @@ std::optional<RunOptions> readOptions(const Arguments &args)
     RunOptions o;
     o.model = args.operand(0);
     o.weights = args.value("--weights");
+    o.weightsB = args.value("--weights-b");
+    o.labels = args.value("--labels");
+    o.layers = args.has("--layers");
     o.device = args.value("--device", "cpu");
     if (args.has("--state-dict"))
         o.stateDict = args.value("--state-dict");
@@ -102,7 +112,7 @@ std::optional<RunOptions> readOptions(const Arguments &args)
 // ---- running
 
 struct Files {
-    std::unique_ptr<Document> model, weights;
+    std::unique_ptr<Document> model, weights, weightsB;
 };
 
 // Reads MODEL (TorchScript only) and the weights; false after reporting why not.
@@ -118,6 +128,8 @@ bool openFiles(const RunOptions &o, Files *files)
         return false;
     }
     if (!o.weights.empty() && !(files->weights = openOrReport(o.weights)))
+        return false;
+    if (!o.weightsB.empty() && !(files->weightsB = openOrReport(o.weightsB)))
         return false;
     // Refuse before loading rather than fail half-way (inputs are not known yet: the
     // parameters alone decide here).
@@ -150,44 +162,81 @@ std::unique_ptr<LoadedModel> loadModel(const RunOptions &o, RunReport *report)
     return model;
 }
 
-// Applies the weights as load_state_dict would; false after reporting why not.
-bool applyWeightsTo(LoadedModel &model, const RunOptions &o, const Files &files, RunReport *report)
+// Applies a weight set as load_state_dict would; false after reporting why not.
+bool applyWeightsTo(LoadedModel &model, const RunOptions &o, const Document &modelDoc, const Document &weights,
+                    std::string *stateDict, std::optional<ApplyResult> *out)
 {
     if (o.stateDict) {
-        report->stateDict = *o.stateDict;
+        *stateDict = *o.stateDict;
     } else {
-        const auto candidates = candidateStateDicts(*files.weights);
-        report->stateDict = candidates.empty() ? std::string() : candidates.front();
+        const auto candidates = candidateStateDicts(weights);
+        *stateDict = candidates.empty() ? std::string() : candidates.front();
     }
-    ApplyResult applied = applyWeights(model, *files.model, *files.weights, report->stateDict, o.rules, o.strict);
+    ApplyResult applied = applyWeights(model, modelDoc, weights, *stateDict, o.rules, o.strict);
     if (!applied.ok) {
-        std::fprintf(stderr, "torch-explorer-cli: %s\n", applied.error.c_str());
+        std::fprintf(stderr, "torch-explorer-cli: %s: %s\n", weights.path.c_str(), applied.error.c_str());
         return false;
     }
     if (!applied.warning.empty())
-        std::fprintf(stderr, "torch-explorer-cli: %s\n", applied.warning.c_str());
-    report->weights = std::move(applied);
+        std::fprintf(stderr, "torch-explorer-cli: %s: %s\n", weights.path.c_str(), applied.warning.c_str());
+    *out = std::move(applied);
     return true;
 }
 
-// The inputs given, named after forward's arguments, or else guessed from the model.
-std::vector<InputSpec> chooseInputs(const RunOptions &o, const LoadedModel &model, const Document &modelDoc)
+// The inputs given, named after forward's arguments, with their files read, or else
+// guessed from the model; false after reporting a file that cannot be read.
+bool chooseInputs(const RunOptions &o, const LoadedModel &model, const Document &modelDoc,
+                  std::vector<InputSpec> *specs)
 {
     const auto arguments = model.forwardArguments();
-    if (o.inputs.empty())
-        return guessInputs(modelDoc, arguments);
-    std::vector<InputSpec> specs = o.inputs;
-    for (size_t i = 0; i < specs.size(); ++i) {
-        specs[i].name = i < arguments.size() ? arguments[i].name : "input" + std::to_string(i);
-        if (!specs[i].isTensor)
-            specs[i].type = i < arguments.size() ? arguments[i].type : "float";
+    const std::vector<InputSpec> guessed = guessInputs(modelDoc, arguments);
+    if (o.inputs.empty()) {
+        *specs = guessed;
+        return true;
     }
-    return specs;
+    *specs = o.inputs;
+    for (size_t i = 0; i < specs->size(); ++i) {
+        InputSpec &spec = (*specs)[i];
+        spec.name = i < arguments.size() ? arguments[i].name : "input" + std::to_string(i);
+        if (!spec.isTensor)
+            spec.type = i < arguments.size() ? arguments[i].type : "float";
+        std::string error;
+        if (spec.fill == "data" &&
+            !loadFileInput(&spec, i < guessed.size() ? guessed[i].shape : std::vector<int64_t>{}, &error)) {
+            std::fprintf(stderr, "torch-explorer-cli: input %s: %s\n", spec.name.c_str(), error.c_str());
+            return false;
+        }
+    }
+    return true;
+}
+
+// The same inputs through a second copy of the model with the --weights-b set; false after
+// reporting why not.
+bool runWeightsB(const RunOptions &o, const Files &files, const RunRequest &request, RunReport *report)
+{
+    std::string error;
+    Runtime *runtime = loadRuntime(&error);
+    auto model = runtime ? runtime->loadModel(o.model, o.device, &error) : nullptr;
+    if (!model) {
+        std::fprintf(stderr, "torch-explorer-cli: cannot load %s a second time: %s\n", o.model.c_str(), error.c_str());
+        return false;
+    }
+    if (!applyWeightsTo(*model, o, *files.model, *files.weightsB, &report->stateDictB, &report->weightsB))
+        return false;
+    report->resultB = model->run(report->inputs, request, nullptr);
+    if (report->result.ok && report->resultB->ok)
+        report->comparison = compareRuns(report->result, *report->resultB);
+    return true;
 }
 
 // Fills the report; the exit code when the run could not happen (why is on stderr), else 0.
 int execute(const RunOptions &o, RunReport *report)
 {
+    std::string error;
+    if (!o.labels.empty() && !readLabels(o.labels, &report->labels, &error)) {
+        std::fprintf(stderr, "torch-explorer-cli: %s\n", error.c_str());
+        return 2;
+    }
     Files files;
     if (!openFiles(o, &files))
         return 2;
@@ -195,55 +244,62 @@ int execute(const RunOptions &o, RunReport *report)
     if (!model)
         return 2;
     report->modelFileBytes = files.model->file->size();
-    if (files.weights && !applyWeightsTo(*model, o, files, report))
+    if (files.weights && !applyWeightsTo(*model, o, *files.model, *files.weights, &report->stateDict, &report->weights))
         return 1;
-    report->inputs = chooseInputs(o, *model, *files.model);
+    if (!chooseInputs(o, *model, *files.model, &report->inputs))
+        return 2;
     // Now the inputs are known: refuse those that cannot fit, before allocating them.
     const std::string tooBig = memoryCheck(*files.model, report->inputs, o.device);
     if (!tooBig.empty()) {
         std::fprintf(stderr, "torch-explorer-cli: refusing to run %s: %s\n", o.model.c_str(), tooBig.c_str());
         return 2;
     }
-    report->result = model->run(report->inputs, o.warmup, o.repeat, 1024, nullptr);
+    RunRequest request;
+    request.warmup = o.warmup;
+    request.repeats = o.repeat;
+    request.layers = o.layers;
+    // Two weight sets are compared over every value (up to 4 Mi per output); one run
+    // reports the first 1024.
+    request.maxValues = files.weightsB ? (size_t{1} << 22) : 1024;
+    report->result = model->run(report->inputs, request, nullptr);
     report->parameterBytes = modelBytes(*files.model);
     report->activationBytes = activationEstimate(*files.model, report->inputs);
+    if (files.weightsB && !runWeightsB(o, files, request, report))
+        return 1;
     return 0;
 }
 
 // ---- printing
 
-nlohmann::ordered_json outputsJson(const RunResult &r)
+nlohmann::ordered_json weightsJson(const std::string &path, const std::string &stateDict, const ApplyResult &w)
 {
-    nlohmann::ordered_json outs = nlohmann::ordered_json::array();
-    for (const auto &o : r.outputs) {
-        nlohmann::ordered_json j{{"path", o.path}};
-        if (o.isTensor) {
-            j["shape"] = o.shape;
-            j["dtype"] = o.dtype;
-            j["sum"] = o.sum;
-            nlohmann::ordered_json values = nlohmann::ordered_json::array();
-            for (double v : o.values)
-                values.push_back(std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr));
-            j["values"] = std::move(values);
-        } else {
-            j["value"] = o.text;
-        }
-        outs.push_back(std::move(j));
-    }
-    return outs;
-}
-
-nlohmann::ordered_json weightsJson(const RunOptions &o, const RunReport &report)
-{
-    const ApplyResult &w = *report.weights;
-    return {{"path", o.weights},
-            {"state_dict", report.stateDict},
+    return {{"path", path},
+            {"state_dict", stateDict},
             {"applied", w.applied},
             {"missing", w.report.missing},
             {"unexpected", w.report.unexpected},
             {"skipped_shape_mismatch", w.report.shapeMismatch.size()},
             {"bytes", w.bytes},
             {"transfer_mib_per_s", w.seconds > 0 ? static_cast<double>(w.bytes) / 1048576.0 / w.seconds : 0.0}};
+}
+
+// A run's results: its outputs, and with --layers every layer's.
+void addResultJson(const RunResult &r, const RunOptions &o, const Labels &labels, const std::string &suffix,
+                   nlohmann::ordered_json *out)
+{
+    if (!r.ok) {
+        (*out)["error" + suffix] = r.error;
+        return;
+    }
+    (*out)["outputs" + suffix] = outputsJson(r, labels);
+    if (o.layers) {
+        (*out)["layers" + suffix] = layersJson(r.layers);
+        const int bad = firstNonFiniteLayer(r.layers);
+        (*out)["first_nonfinite_layer" + suffix] =
+            bad < 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.layers[static_cast<size_t>(bad)].path);
+        if (!r.layersNote.empty())
+            (*out)["layers_note" + suffix] = r.layersNote;
+    }
 }
 
 nlohmann::ordered_json reportJson(const RunOptions &o, const RunReport &report)
@@ -255,20 +311,66 @@ nlohmann::ordered_json reportJson(const RunOptions &o, const RunReport &report)
                                {"load_mib_per_s", static_cast<double>(report.modelFileBytes) / 1048576.0 /
                                                       std::max(report.loadSeconds, 1e-9)}};
     if (report.weights)
-        out["weights"] = weightsJson(o, report);
+        out["weights"] = weightsJson(o.weights, report.stateDict, *report.weights);
+    if (report.weightsB)
+        out["weights_b"] = weightsJson(o.weightsB, report.stateDictB, *report.weightsB);
     out["memory"] = {{"parameters_bytes", report.parameterBytes},
                      {"activation_estimate_bytes", report.activationBytes}};
     nlohmann::ordered_json inputs = nlohmann::ordered_json::array();
     for (const auto &s : report.inputs)
-        inputs.push_back({{"name", s.name}, {"spec", inputSpecText(s)}});
+        inputs.push_back({{"name", s.name}, {"spec", inputSpecText(s)}, {"shape", s.shape}, {"dtype", s.dtype}});
     out["inputs"] = std::move(inputs);
-    if (!r.ok) {
-        out["error"] = r.error;
-        return out;
+    if (!report.labels.names.empty())
+        out["labels"] = report.labels.source;
+    addResultJson(r, o, report.labels, "", &out);
+    if (report.resultB) {
+        addResultJson(*report.resultB, o, report.labels, "_b", &out);
+        if (!report.comparison.empty())
+            out["comparison"] = comparisonJson(report.comparison);
     }
-    out["outputs"] = outputsJson(r);
-    out["latency_ms"] = {{"min", r.minMs}, {"median", r.medianMs}, {"p95", r.p95Ms}, {"repeats", r.latenciesMs.size()}};
+    if (r.ok)
+        out["latency_ms"] = {
+            {"min", r.minMs}, {"median", r.medianMs}, {"p95", r.p95Ms}, {"repeats", r.latenciesMs.size()}};
     return out;
+}
+
+void printOutputs(const RunResult &r, const Labels &labels, const char *title)
+{
+    for (const auto &v : r.outputs) {
+        const char *path = v.path.empty() ? "(result)" : v.path.c_str();
+        if (!v.isTensor) {
+            std::printf("  %s %s = %s\n", title, path, v.text.c_str());
+            continue;
+        }
+        std::printf("  %s %s: %s %s, sum %.6g, first:", title, path, v.dtype.c_str(), shapeText(v.shape).c_str(),
+                    v.sum);
+        for (size_t i = 0; i < v.values.size() && i < 8; ++i)
+            std::printf(" %.5g", v.values[i]);
+        std::printf("\n");
+        for (const auto &t : v.top)
+            std::printf("    class %lld %-24s score %.5g  p %.4f\n", static_cast<long long>(t.index),
+                        labels.name(t.index).c_str(), t.score, t.probability);
+    }
+}
+
+void printLayers(const RunResult &r)
+{
+    const int bad = firstNonFiniteLayer(r.layers);
+    std::printf("  layers (%zu, in the order they finished):\n", r.layers.size());
+    for (size_t i = 0; i < r.layers.size(); ++i) {
+        const LayerOutput &l = r.layers[i];
+        std::printf("  %s %-28s %-18s mean %-11.4g std %-11.4g min %-11.4g max %-11.4g",
+                    static_cast<int>(i) == bad ? "!" : " ", l.path.c_str(), shapeText(l.shape).c_str(), l.mean, l.std,
+                    l.min, l.max);
+        if (l.nans || l.infs)
+            std::printf(" nan %llu inf %llu", static_cast<unsigned long long>(l.nans),
+                        static_cast<unsigned long long>(l.infs));
+        std::printf("\n");
+    }
+    if (bad >= 0)
+        std::printf("  first NaN or infinity: %s\n", r.layers[static_cast<size_t>(bad)].path.c_str());
+    if (!r.layersNote.empty())
+        std::printf("  %s\n", r.layersNote.c_str());
 }
 
 void printText(const RunOptions &o, const RunReport &report)
@@ -276,17 +378,26 @@ void printText(const RunOptions &o, const RunReport &report)
     const RunResult &r = report.result;
     std::printf("%s on %s\n", o.model.c_str(), report.device.c_str());
     for (const auto &s : report.inputs)
-        std::printf("  input %s = %s\n", s.name.c_str(), inputSpecText(s).c_str());
-    for (const auto &v : r.outputs) {
-        const char *path = v.path.empty() ? "(result)" : v.path.c_str();
-        if (!v.isTensor) {
-            std::printf("  output %s = %s\n", path, v.text.c_str());
-            continue;
+        std::printf("  input %s = %s %s\n", s.name.c_str(), inputSpecText(s).c_str(),
+                    s.isTensor ? shapeText(s.shape).c_str() : "");
+    printOutputs(r, report.labels, "output");
+    if (o.layers)
+        printLayers(r);
+    if (report.resultB && report.resultB->ok) {
+        std::printf("with %s:\n", o.weightsB.c_str());
+        printOutputs(*report.resultB, report.labels, "output");
+        for (const auto &c : report.comparison) {
+            const char *path = c.path.empty() ? "(result)" : c.path.c_str();
+            if (!c.comparable) {
+                std::printf("  %s: %s\n", path, c.why.c_str());
+                continue;
+            }
+            std::printf("  %s: max |A - B| %.6g, mean %.6g", path, c.maxAbsDiff, c.meanAbsDiff);
+            if (c.topK)
+                std::printf(", top-1 %s, top-%zu overlap %zu", c.top1Agrees ? "agrees" : "differs", c.topK,
+                            c.topOverlap);
+            std::printf("\n");
         }
-        std::printf("  output %s: %s %s, sum %.6g, first:", path, v.dtype.c_str(), shapeText(v.shape).c_str(), v.sum);
-        for (size_t i = 0; i < v.values.size() && i < 8; ++i)
-            std::printf(" %.5g", v.values[i]);
-        std::printf("\n");
     }
     std::printf("  latency: min %.3f ms, median %.3f ms, p95 %.3f ms over %zu runs\n", r.minMs, r.medianMs, r.p95Ms,
                 r.latenciesMs.size());
@@ -297,11 +408,14 @@ int printReport(const RunOptions &o, const RunReport &report)
 {
     if (!report.result.ok)
         std::fprintf(stderr, "torch-explorer-cli: the model raised an error: %s\n", report.result.error.c_str());
+    if (report.resultB && !report.resultB->ok)
+        std::fprintf(stderr, "torch-explorer-cli: with %s the model raised an error: %s\n", o.weightsB.c_str(),
+                     report.resultB->error.c_str());
     if (o.json)
         std::cout << jsonText(reportJson(o, report), 2) << "\n";
     else if (report.result.ok)
         printText(o, report);
-    return report.result.ok ? 0 : 1;
+    return report.result.ok && (!report.resultB || report.resultB->ok) ? 0 : 1;
 }
 
 int run(const Arguments &args)
@@ -320,14 +434,22 @@ int run(const Arguments &args)
 const Command runCommand{
     {"run",
      {"MODEL"},
-     {value("--weights", "FILE"), value("--state-dict", "KEY"), repeated("--rename", "FROM=TO"), flag("--strict"),
-      value("--device", "cpu|cuda:N|mps"), repeated("--input", "SPEC"), value("--repeat", "N"), value("--warmup", "N"),
-      flag("--json")},
-     "MODEL [--weights FILE [--state-dict KEY] [--rename FROM=TO]... [--strict]] [--device cpu|cuda:N|mps] "
-     "[--input SPEC]... [--repeat N] [--warmup N] [--json]",
-     "run TorchScript on made-up inputs (runs its code)",
+     {value("--weights", "FILE"), value("--weights-b", "FILE"), value("--state-dict", "KEY"),
+      repeated("--rename", "FROM=TO"), flag("--strict"), value("--device", "cpu|cuda:N|mps"),
+      repeated("--input", "SPEC"), value("--labels", "FILE|imagenet"), flag("--layers"), value("--repeat", "N"),
+      value("--warmup", "N"), flag("--json")},
+     "MODEL [--weights FILE] [--weights-b FILE] [--state-dict KEY] [--rename FROM=TO]... [--strict] "
+     "[--device cpu|cuda:N|mps] [--input SPEC]... [--labels FILE|imagenet] [--layers] [--repeat N] [--warmup N] "
+     "[--json]",
+     "run TorchScript on made-up or real inputs (runs its code)",
      "SPEC: fill[(args)]:AxBxC[:dtype] with fill ones, zeros, randn(seed), arange(start,step),\n"
-     "      linspace(low,high), full(value); or value:TEXT for int, float, bool and list arguments\n"},
+     "      linspace(low,high), full(value); image:PATH[:OPTIONS] (PNG, JPEG, BMP; OPTIONS: a preset\n"
+     "      imagenet|unit|raw|clip|half, then rgb|bgr, crop|stretch, gray, resize=N, size=HxW,\n"
+     "      scale=255|1, mean=a/b/c, std=a/b/c); npy:PATH; tensor:FILE#KEY; or value:TEXT for int,\n"
+     "      float, bool and list arguments\n"
+     "--weights-b: the same inputs through a second weight set, outputs compared\n"
+     "--labels: class names for the top-5 (one per line, a JSON list, a config.json with\n"
+     "      id2label, or imagenet); --layers: every submodule's output statistics\n"},
     run};
 
 } // namespace te::cli

@@ -1,5 +1,6 @@
 #include "core/runtime/modelinputs.h"
 #include "core/document/tensorbytes.h"
+#include "core/runtime/fileinput.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -26,6 +27,12 @@ bool isTensorType(const std::string &type) { return type == "Tensor" || type == 
 
 bool parseInputSpec(const std::string &text, InputSpec *spec, std::string *error)
 {
+    if (isFileInputSpec(text)) { // read by loadFileInput once the model's input shape is known
+        spec->isTensor = true;
+        spec->fill = "data";
+        spec->source = text;
+        return true;
+    }
     if (text.rfind("value:", 0) == 0) {
         spec->isTensor = false;
         spec->text = text.substr(6);
@@ -88,6 +95,8 @@ std::string inputSpecText(const InputSpec &s)
 {
     if (!s.isTensor)
         return "value:" + s.text;
+    if (s.fill == "data")
+        return s.source;
     std::string t = s.fill;
     if (!s.fillArgs.empty()) {
         t += "(";

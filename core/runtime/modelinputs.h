@@ -10,7 +10,9 @@
 namespace te {
 
 // "fill[(a,b)]:AxBxC[:dtype]" for tensors (fill: ones zeros randn arange linspace full),
-// "value:TEXT" for other arguments. False with *error set when malformed.
+// "image:PATH[:OPTIONS]", "npy:PATH" or "tensor:FILE#KEY" for values from a file (fill
+// "data", read later by loadFileInput), "value:TEXT" for other arguments. False with
+// *error set when malformed.
 bool parseInputSpec(const std::string &text, InputSpec *spec, std::string *error);
 std::string inputSpecText(const InputSpec &spec);
 

@@ -11,7 +11,7 @@
 
 namespace te {
 
-constexpr int kRuntimeAbiVersion = 3;
+constexpr int kRuntimeAbiVersion = 4;
 
 struct RuntimeDevice {
     std::string id;   // "cpu", "cuda:0", "mps"
@@ -48,7 +48,9 @@ struct ArgumentInfo {
 };
 
 // How to make one input. Tensors: fill is ones, zeros, randn, arange, linspace or full
-// with fillArgs (randn: seed; arange: start, step; linspace: low, high; full: value).
+// with fillArgs (randn: seed; arange: start, step; linspace: low, high; full: value), or
+// "data": values from a file (an image, a .npy array, a tensor of a torch.save file),
+// whose bytes `data` describes and `owner` keeps alive; they are cast to `dtype`.
 // Other arguments: `text` is the value ("3", "0.5", "true", "1,2,3").
 struct InputSpec {
     std::string name;
@@ -59,6 +61,15 @@ struct InputSpec {
     std::string dtype = "float32";
     std::string type; // for non-tensors: int, float, bool, List[int], List[float], str
     std::string text;
+    std::string source; // fill "data": the spec as given ("image:cat.png:imagenet", "npy:x.npy")
+    TensorSource data;
+    std::shared_ptr<const void> owner;
+};
+
+// One of the largest scores of a class-score output, with its softmax probability.
+struct TopClass {
+    int64_t index = 0;
+    double score = 0, probability = 0;
 };
 
 struct OutputValue {
@@ -69,7 +80,33 @@ struct OutputValue {
     uint64_t numel = 0;
     double sum = 0;
     std::vector<double> values; // the first ones, row-major, as float64
+    std::vector<TopClass> top;  // class scores ([N] or [1, N], N > 1, floating): the best first
     std::string text;           // non-tensor outputs
+};
+
+// What one submodule call returned in a run, in the order the calls finished (a module
+// called twice appears twice; a container after its children). Statistics in float64
+// over the finite values (std unbiased, as torch.std), NaN and infinities counted.
+struct LayerOutput {
+    std::string path; // "features.0"; "[i]" appended for the i-th tensor of several
+    std::string type; // the module's class, "__torch__.torch.nn.modules.conv.Conv2d"
+    std::vector<int64_t> shape;
+    std::string dtype;
+    uint64_t numel = 0, nans = 0, infs = 0;
+    double sum = 0, mean = 0, std = 0, min = 0, max = 0;
+    std::vector<float> values; // every value as float32, when RunRequest kept them
+};
+
+// What a run does: `warmup` untimed forward passes, `repeats` timed ones; of the outputs
+// of the last, up to maxValues values each and the topK best classes; with `layers`, one
+// more pass that records every submodule's output (the values of the first outputs up to
+// layerValueBytes in all are kept for plotting).
+struct RunRequest {
+    int warmup = 1, repeats = 10;
+    size_t maxValues = 1024;
+    int topK = 5;
+    bool layers = false;
+    uint64_t layerValueBytes = 0;
 };
 
 // Shared by a run and whoever waits for it: the run counts its forward passes (warm-up
@@ -90,6 +127,8 @@ struct RunResult {
     std::vector<OutputValue> outputs;
     std::vector<double> latenciesMs;
     double minMs = 0, medianMs = 0, p95Ms = 0;
+    std::vector<LayerOutput> layers; // RunRequest::layers
+    std::string layersNote;          // what the layer pass could not record, and why
 };
 
 // A TorchScript model loaded on a device. Running executes the model's code.
@@ -104,10 +143,8 @@ public:
     // setattr does not check it). Returns an error text, empty on success.
     virtual std::string setTensor(const std::string &key, const TensorSource &source) = 0;
     virtual std::string moveTo(const std::string &device) = 0;
-    // `warmup` untimed forward passes, then `repeats` timed ones; the outputs of the last,
-    // up to maxValues values each. `control` (may be null) reports progress and stops.
-    virtual RunResult run(const std::vector<InputSpec> &inputs, int warmup, int repeats, size_t maxValues,
-                          RunControl *control) = 0;
+    // Runs as `request` says. `control` (may be null) reports progress and stops.
+    virtual RunResult run(const std::vector<InputSpec> &inputs, const RunRequest &request, RunControl *control) = 0;
 };
 
 class Runtime {

@@ -37,7 +37,7 @@ message(STATUS "Depends: ${depends}")
 # "libc6 (>= 2.34), zlib1g (>= 1:1.1.4)" -> the list of package names
 string(REGEX REPLACE " *\\([^)]*\\)" "" names "${depends}")
 string(REPLACE ", " ";" names "${names}")
-set(expected libc6 libstdc++6 zlib1g)
+set(expected libc6 libstdc++6 zlib1g libpng16-16 libjpeg62-turbo)
 if(WITH_GUI)
   list(APPEND expected libqt6core6 libqt6gui6 libqt6widgets6 libqcustomplot2.1-qt6)
 endif()

@@ -1,6 +1,7 @@
 // A TorchScript model on a device: its forward arguments, its parameters and buffers for
 // applying weights (shapes checked here), and timed runs with inputs made from specs.
 #include "core/runtime/libtorch/torchmodel.h"
+#include "core/runtime/libtorch/layercapture.h"
 
 #include <torch/cuda.h>
 
@@ -40,6 +41,14 @@ at::Tensor makeTensor(const InputSpec &s, const torch::Device &device)
     c10::ScalarType type;
     if (!scalarTypeFromName(s.dtype, &type))
         throw std::runtime_error("input " + s.name + ": unknown dtype " + s.dtype);
+    if (s.fill == "data") {
+        // From a file: a copy of the values (the map may go before the model runs again).
+        std::string error;
+        at::Tensor view = tensorViewOfSource(s.data, &error);
+        if (!view.defined())
+            throw std::runtime_error("input " + s.name + ": " + error);
+        return view.to(type).clone().to(device);
+    }
     int64_t numel = 1;
     for (int64_t d : s.shape) {
         if (d < 0)
@@ -90,8 +99,26 @@ c10::IValue makeValue(const InputSpec &s, const torch::Device &device)
     throw std::runtime_error("input " + s.name + ": arguments of type " + t + " cannot be made here");
 }
 
-void flatten(const c10::IValue &v, const std::string &path, size_t maxValues, std::vector<OutputValue> *out)
+// The best classes of a class-score output: a floating tensor [N] or [1, N], N > 1.
+std::vector<TopClass> topClasses(const at::Tensor &t, int k)
 {
+    std::vector<TopClass> out;
+    const bool scores = t.is_floating_point() && (t.dim() == 1 || (t.dim() == 2 && t.size(0) == 1));
+    if (!scores || k <= 0 || t.numel() < 2)
+        return out;
+    at::Tensor row = t.reshape({-1}).to(torch::kCPU, torch::kDouble);
+    at::Tensor probabilities = torch::softmax(row, 0);
+    auto [values, indices] = row.topk(std::min<int64_t>(k, row.numel()));
+    for (int64_t i = 0; i < values.numel(); ++i) {
+        const int64_t index = indices[i].item<int64_t>();
+        out.push_back({index, values[i].item<double>(), probabilities[index].item<double>()});
+    }
+    return out;
+}
+
+void flatten(const c10::IValue &v, const std::string &path, const RunRequest &request, std::vector<OutputValue> *out)
+{
+    const size_t maxValues = request.maxValues;
     auto join = [&](const std::string &name) { return path.empty() ? name : path + "." + name; };
     if (v.isTensor()) {
         at::Tensor t = v.toTensor().detach();
@@ -105,15 +132,16 @@ void flatten(const c10::IValue &v, const std::string &path, size_t maxValues, st
         const int64_t n = std::min<int64_t>(static_cast<int64_t>(maxValues), flat.numel());
         at::Tensor head = flat.slice(0, 0, n).contiguous();
         o.values.assign(head.data_ptr<double>(), head.data_ptr<double>() + n);
+        o.top = topClasses(t, request.topK);
         out->push_back(std::move(o));
     } else if (v.isTuple()) {
         const auto &elements = v.toTupleRef().elements();
         for (size_t i = 0; i < elements.size(); ++i)
-            flatten(elements[i], join(std::to_string(i)), maxValues, out);
+            flatten(elements[i], join(std::to_string(i)), request, out);
     } else if (v.isList()) {
         auto list = v.toListRef();
         for (size_t i = 0; i < list.size(); ++i)
-            flatten(list[i], join(std::to_string(i)), maxValues, out);
+            flatten(list[i], join(std::to_string(i)), request, out);
     } else if (v.isGenericDict()) {
         for (const auto &item : v.toGenericDict()) {
             std::ostringstream key;
@@ -121,7 +149,7 @@ void flatten(const c10::IValue &v, const std::string &path, size_t maxValues, st
             std::string k = key.str();
             if (item.key().isString())
                 k = item.key().toStringRef();
-            flatten(item.value(), join(k), maxValues, out);
+            flatten(item.value(), join(k), request, out);
         }
     } else {
         OutputValue o;
@@ -228,15 +256,15 @@ std::string TorchModel::moveTo(const std::string &device)
     }
 }
 
-RunResult TorchModel::run(const std::vector<InputSpec> &specs, int warmup, int repeats, size_t maxValues,
-                          RunControl *control)
+RunResult TorchModel::run(const std::vector<InputSpec> &specs, const RunRequest &request, RunControl *control)
 {
     RunResult r;
     r.device = m_device.str();
-    r.requested = std::max(repeats, 1);
+    r.requested = std::max(request.repeats, 1);
+    const int warmup = std::max(request.warmup, 0);
     RunControl none;
     RunControl &progress = control ? *control : none;
-    progress.total = std::max(warmup, 0) + r.requested;
+    progress.total = warmup + r.requested + (request.layers ? 1 : 0);
     try {
         torch::NoGradGuard noGrad;
         std::vector<c10::IValue> inputs;
@@ -266,7 +294,11 @@ RunResult TorchModel::run(const std::vector<InputSpec> &specs, int warmup, int r
         r.minMs = sorted.front();
         r.medianMs = sorted[sorted.size() / 2];
         r.p95Ms = sorted[std::min(sorted.size() - 1, static_cast<size_t>(0.95 * static_cast<double>(sorted.size())))];
-        flatten(output, "", maxValues, &r.outputs);
+        flatten(output, "", request, &r.outputs);
+        if (request.layers && !progress.stop) {
+            r.layers = captureLayers(m_module, inputs, request.layerValueBytes, &r.layersNote);
+            ++progress.done;
+        }
         r.ok = true;
     } catch (const std::exception &e) {
         r.error = readableError(e.what());

@@ -12,8 +12,7 @@ public:
     std::vector<std::pair<std::string, std::vector<int64_t>>> stateShapes() const override;
     std::string setTensor(const std::string &key, const TensorSource &source) override;
     std::string moveTo(const std::string &device) override;
-    RunResult run(const std::vector<InputSpec> &inputs, int warmup, int repeats, size_t maxValues,
-                  RunControl *control) override;
+    RunResult run(const std::vector<InputSpec> &inputs, const RunRequest &request, RunControl *control) override;
 
 private:
     torch::jit::script::Module m_module;
