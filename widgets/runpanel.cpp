@@ -1,30 +1,39 @@
 #include "widgets/runpanel.h"
 
+#include "core/formats/documentreader.h"
 #include "core/report/units.h"
 #include "core/report/valuejson.h"
+#include "core/runtime/fileinput.h"
 #include "core/runtime/modelinputs.h"
+#include "core/runtime/runcomparison.h"
 #include "core/runtime/runtimeloader.h"
 #include "core/runtime/weightapplier.h"
 #include "widgets/jobtracker.h"
+#include "widgets/layersview.h"
+#include "widgets/outputplots.h"
 #include "widgets/plotlayout.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QTimer>
 #include <QVBoxLayout>
 #include <algorithm>
-#include <cmath>
-#include <numeric>
 #include <qcustomplot.h>
 
 namespace te {
@@ -42,7 +51,27 @@ QString shapeString(const std::vector<int64_t> &shape)
 QString fillString(const InputSpec &s)
 {
     std::string t = inputSpecText(s);
-    return QString::fromStdString(t.substr(0, t.find(':')));
+    return QString::fromStdString(s.fill == "data" ? t : t.substr(0, t.find(':')));
+}
+
+// The image presets of imagetransform.h, as the preset picker offers them.
+struct Preset {
+    const char *name, *option;
+};
+constexpr Preset kPresets[] = {
+    {QT_TRANSLATE_NOOP("te::RunPanel", "ImageNet mean/std"), "imagenet"},
+    {QT_TRANSLATE_NOOP("te::RunPanel", "[0, 1]"), "unit"},
+    {QT_TRANSLATE_NOOP("te::RunPanel", "[0, 255]"), "raw"},
+    {QT_TRANSLATE_NOOP("te::RunPanel", "CLIP mean/std"), "clip"},
+    {QT_TRANSLATE_NOOP("te::RunPanel", "[-1, 1]"), "half"},
+    {QT_TRANSLATE_NOOP("te::RunPanel", "ImageNet, BGR"), "imagenet,bgr"},
+};
+
+bool isImagePath(const QString &path)
+{
+    static const QStringList suffixes{QStringLiteral("png"), QStringLiteral("jpg"), QStringLiteral("jpeg"),
+                                      QStringLiteral("bmp")};
+    return suffixes.contains(QFileInfo(path).suffix().toLower());
 }
 
 // "4.6 MiB at 380 MiB/s"; a rate only where it means something (a few bytes copied in no
@@ -63,7 +92,10 @@ struct RunOrder {
     std::vector<RemapRule> rules;
     std::string device;
     std::vector<InputSpec> inputs;
+    std::vector<std::vector<int64_t>> modelShapes; // per input: what a picture is sized to
     int repeats = 1;
+    bool layers = false;
+    std::string weightsB; // a second weight set for the same inputs
 };
 
 // What it hands back: the loaded model (kept for the next run with the same key), the result.
@@ -71,13 +103,17 @@ struct RunJob {
     std::shared_ptr<LoadedModel> loaded;
     QString loadedKey;
     RunResult result;
+    std::shared_ptr<LoadedModel> loadedB;
+    QString loadedKeyB;
+    std::optional<RunResult> resultB;
     QString error;
     QString note;
 };
 
 // Loads the model on the device and applies the checkpoint's weights into job.loaded;
 // false with job.error set.
-bool loadModel(Runtime &runtime, const RunOrder &rq, RunJob &job)
+bool loadModel(Runtime &runtime, const RunOrder &rq, const Document *weights, const std::string &stateDict,
+               std::shared_ptr<LoadedModel> *out, RunJob &job)
 {
     std::string why;
     std::unique_ptr<LoadedModel> loaded = runtime.loadModel(rq.model->path, rq.device, &why);
@@ -85,16 +121,20 @@ bool loadModel(Runtime &runtime, const RunOrder &rq, RunJob &job)
         job.error = RunPanel::tr("Cannot load the model: %1").arg(QString::fromStdString(why));
         return false;
     }
-    if (rq.weights) {
+    if (weights) {
         try {
-            ApplyResult applied = applyWeights(*loaded, *rq.model, *rq.weights, rq.stateDict, rq.rules, false);
+            ApplyResult applied = applyWeights(*loaded, *rq.model, *weights, stateDict, rq.rules, false);
             if (!applied.ok) {
                 job.error = QString::fromStdString(applied.error);
                 return false;
             }
-            job.note = RunPanel::tr("%1 tensors of the checkpoint applied (%2)")
-                           .arg(applied.applied)
-                           .arg(transferText(applied.bytes, applied.seconds));
+            const QString name = QFileInfo(QString::fromStdString(weights->path)).fileName();
+            if (!job.note.isEmpty())
+                job.note += QLatin1Char('\n');
+            job.note += RunPanel::tr("%1: %2 tensors applied (%3)")
+                            .arg(name)
+                            .arg(applied.applied)
+                            .arg(transferText(applied.bytes, applied.seconds));
             if (!applied.report.shapeMismatch.empty())
                 job.note += RunPanel::tr(", %1 skipped for their shape").arg(applied.report.shapeMismatch.size());
         } catch (const std::exception &e) {
@@ -102,8 +142,52 @@ bool loadModel(Runtime &runtime, const RunOrder &rq, RunJob &job)
             return false;
         }
     }
-    job.loaded = std::move(loaded);
+    *out = std::move(loaded);
     return true;
+}
+
+// The model as loaded before (moved to the device when it changed), or loaded now.
+bool modelOnDevice(Runtime &runtime, const RunOrder &rq, const Document *weights, const std::string &stateDict,
+                   std::shared_ptr<LoadedModel> *model, RunJob &job)
+{
+    if (!*model)
+        return loadModel(runtime, rq, weights, stateDict, model, job);
+    if ((*model)->device() == rq.device)
+        return true;
+    const std::string why = (*model)->moveTo(rq.device);
+    if (why.empty())
+        return true;
+    job.error = RunPanel::tr("Cannot move the model to %1: %2")
+                    .arg(QString::fromStdString(rq.device), QString::fromStdString(why));
+    return false;
+}
+
+// The same inputs through the model with the second weight set: one pass, no layers.
+void runWeightsB(Runtime &runtime, const RunOrder &rq, const std::vector<InputSpec> &inputs, RunRequest request,
+                 RunControl &control, RunJob &job)
+{
+    std::unique_ptr<Document> weights;
+    std::string stateDict;
+    if (!job.loadedB) {
+        try {
+            weights = readDocument(rq.weightsB);
+        } catch (const std::exception &e) {
+            job.error = RunPanel::tr("Cannot read the second weights: %1").arg(QString::fromStdString(e.what()));
+            return;
+        }
+        const auto candidates = candidateStateDicts(*weights);
+        stateDict = candidates.empty() ? std::string() : candidates.front();
+    }
+    if (!modelOnDevice(runtime, rq, weights.get(), stateDict, &job.loadedB, job))
+        return;
+    request.warmup = 0;
+    request.repeats = 1;
+    request.layers = false;
+    job.resultB = job.loadedB->run(inputs, request, &control);
+    if (!job.resultB->ok)
+        job.error = RunPanel::tr("With %1 the model raised an error: %2")
+                        .arg(QFileInfo(QString::fromStdString(rq.weightsB)).fileName(),
+                             QString::fromStdString(job.resultB->error));
 }
 
 // On the worker thread: the runtime, the model (loaded, or the one from last time moved
@@ -116,25 +200,31 @@ RunJob execute(const RunOrder &rq, RunJob job, RunControl &control)
         job.error = RunPanel::tr("Running is unavailable: %1").arg(QString::fromStdString(why));
         return job;
     }
-    if (!job.loaded) {
-        if (!loadModel(*runtime, rq, job))
-            return job;
-    } else if (job.loaded->device() != rq.device) {
-        why = job.loaded->moveTo(rq.device);
-        if (!why.empty()) {
-            job.error = RunPanel::tr("Cannot move the model to %1: %2")
-                            .arg(QString::fromStdString(rq.device), QString::fromStdString(why));
+    // Files are read here, off the GUI thread, each sized to what the model takes.
+    std::vector<InputSpec> inputs = rq.inputs;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        if (inputs[i].fill == "data" && !loadFileInput(&inputs[i], rq.modelShapes[i], &why)) {
+            job.error =
+                RunPanel::tr("Input %1: %2").arg(QString::fromStdString(inputs[i].name), QString::fromStdString(why));
             return job;
         }
     }
+    if (!modelOnDevice(*runtime, rq, rq.weights.get(), rq.stateDict, &job.loaded, job))
+        return job;
     te::RunRequest request;
     request.repeats = rq.repeats;
     request.maxValues = 4096;
-    job.result = job.loaded->run(rq.inputs, request, &control);
-    if (!job.result.ok)
+    request.layers = rq.layers;
+    request.layerValueBytes = uint64_t(64) << 20;
+    job.result = job.loaded->run(inputs, request, &control);
+    if (!job.result.ok) {
         job.error = job.result.stopped
                         ? RunPanel::tr("Stopped before the first timed run.")
                         : RunPanel::tr("The model raised an error: %1").arg(QString::fromStdString(job.result.error));
+        return job;
+    }
+    if (!rq.weightsB.empty() && !control.stop)
+        runWeightsB(*runtime, rq, inputs, request, control, job);
     return job;
 }
 
@@ -146,6 +236,11 @@ RunPanel::RunPanel(QWidget *parent)
     , m_title(new QLabel(this))
     , m_notice(new QLabel(this))
     , m_inputs(new QTableWidget(0, 4, this))
+    , m_fromFile(new QPushButton(tr("From file…"), this))
+    , m_preset(new QComboBox(this))
+    , m_labelsPicker(new QComboBox(this))
+    , m_weightsB(new QPushButton(tr("Compare weights…"), this))
+    , m_captureLayers(new QCheckBox(tr("Every layer"), this))
     , m_repeats(new QSpinBox(this))
     , m_run(new QPushButton(tr("Run ▶"), this))
     , m_stop(new QPushButton(tr("Stop ■"), this))
@@ -155,7 +250,11 @@ RunPanel::RunPanel(QWidget *parent)
     , m_outputPicker(new QComboBox(this))
     , m_plot(new QCustomPlot(this))
     , m_values(new QTableWidget(this))
+    , m_comparison(new QLabel(this))
+    , m_resultTabs(new QTabWidget(this))
+    , m_layersView(new LayersView(this))
 {
+    setAcceptDrops(true);
     auto *layout = new QVBoxLayout(this);
     m_title->setWordWrap(true);
     layout->addWidget(m_title);
@@ -166,8 +265,29 @@ RunPanel::RunPanel(QWidget *parent)
     m_inputs->horizontalHeader()->setStretchLastSection(true);
     m_inputs->verticalHeader()->hide();
     m_inputs->setMaximumHeight(110);
-    m_inputs->setToolTip(tr("Fill: ones, zeros, randn(seed), arange(start,step), linspace(low,high), full(value)"));
+    m_inputs->setToolTip(tr("Fill: ones, zeros, randn(seed), arange(start,step), linspace(low,high), full(value); "
+                            "or a file: image:PATH[:OPTIONS], npy:PATH, tensor:FILE#KEY (drop an image on the tab)"));
     layout->addWidget(m_inputs);
+    auto *fileRow = new QHBoxLayout;
+    m_fromFile->setToolTip(tr("Read the selected input from an image, a .npy or a saved tensor"));
+    fileRow->addWidget(m_fromFile);
+    fileRow->addWidget(new QLabel(tr("Image preset:"), this));
+    for (const Preset &p : kPresets)
+        m_preset->addItem(tr(p.name), QString::fromLatin1(p.option));
+    m_preset->setToolTip(tr("How a picture becomes the input: resized, centre-cropped and normalised as "
+                            "torchvision does; options can be typed after the path"));
+    m_preset->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_preset->setMinimumContentsLength(10);
+    fileRow->addWidget(m_preset);
+    m_labelsPicker->addItems({tr("None"), tr("ImageNet-1k"), tr("From file…")});
+    m_labelsPicker->setToolTip(tr("Names for the classes of a classifier's output: one per line, a JSON list, or "
+                                  "a config.json's id2label"));
+    m_labelsPicker->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_labelsPicker->setMinimumContentsLength(8);
+    m_weightsB->setToolTip(tr("Run the same inputs with a second checkpoint and compare the outputs"));
+    fileRow->addWidget(m_weightsB);
+    fileRow->addStretch(1);
+    layout->addLayout(fileRow);
     auto *row = new QHBoxLayout;
     row->addWidget(new QLabel(tr("Repeats:"), this));
     m_repeats->setRange(1, 1000);
@@ -177,6 +297,9 @@ RunPanel::RunPanel(QWidget *parent)
     m_stop->setEnabled(false);
     m_stop->setToolTip(tr("Nothing is running."));
     row->addWidget(m_stop);
+    m_captureLayers->setToolTip(tr("Also record every submodule's output (one more forward pass), shown in the "
+                                   "Layers tab"));
+    row->addWidget(m_captureLayers);
     // Forward passes done out of warm-up plus repeats; a busy bar while the model loads.
     m_progress->setVisible(false);
     m_progress->setMaximumWidth(140);
@@ -188,16 +311,28 @@ RunPanel::RunPanel(QWidget *parent)
     row->addStretch(1);
     layout->addLayout(row);
     layout->addWidget(m_latency); // on a line of its own: timings are long
+    auto *outputs = new QWidget(this);
+    auto *outputsLayout = new QVBoxLayout(outputs);
+    outputsLayout->setContentsMargins(0, 0, 0, 0);
     auto *outputRow = new QHBoxLayout;
     outputRow->addWidget(new QLabel(tr("Output:"), this));
     outputRow->addWidget(m_outputPicker, 1);
+    outputRow->addWidget(new QLabel(tr("Class names:"), this));
+    outputRow->addWidget(m_labelsPicker);
     auto *copy = new QPushButton(tr("Copy CSV"), this);
     outputRow->addWidget(copy);
-    layout->addLayout(outputRow);
+    outputsLayout->addLayout(outputRow);
+    m_comparison->setWordWrap(true);
+    m_comparison->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_comparison->setVisible(false);
+    outputsLayout->addWidget(m_comparison);
 
     m_values->setTabKeyNavigation(false); // Tab moves on; the arrows walk the cells
     m_values->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    layout->addWidget(plotAboveValues(this, m_plot, m_values), 1);
+    outputsLayout->addWidget(plotAboveValues(this, m_plot, m_values), 1);
+    m_resultTabs->addTab(outputs, tr("Outputs"));
+    m_resultTabs->addTab(m_layersView, tr("Layers"));
+    layout->addWidget(m_resultTabs, 1);
 
     connect(m_run, &QPushButton::clicked, this, &RunPanel::run);
     connect(m_stop, &QPushButton::clicked, this, &RunPanel::stop);
@@ -205,6 +340,10 @@ RunPanel::RunPanel(QWidget *parent)
     connect(m_progressTimer, &QTimer::timeout, this, &RunPanel::showProgress);
     connect(m_outputPicker, &QComboBox::currentIndexChanged, this, &RunPanel::plotOutput);
     connect(copy, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(valuesCsv()); });
+    connect(m_fromFile, &QPushButton::clicked, this, &RunPanel::chooseInputFile);
+    connect(m_preset, &QComboBox::activated, this, &RunPanel::applyPreset);
+    connect(m_labelsPicker, &QComboBox::activated, this, &RunPanel::chooseLabels);
+    connect(m_weightsB, &QPushButton::clicked, this, &RunPanel::chooseWeightsB);
     setModel(nullptr, nullptr, {}, {});
 }
 
@@ -222,8 +361,10 @@ void RunPanel::setModel(std::shared_ptr<const Document> model, std::shared_ptr<c
     m_weights = std::move(weights);
     m_stateDict = stateDict;
     m_rules = rules;
-    if (!sameModel)
+    if (!sameModel) {
         m_warned = false;
+        m_resultB.reset();
+    }
     m_run->setEnabled(m_model && !isRunning());
     if (!m_model) {
         m_title->setText(tr("Open a TorchScript model, or check a checkpoint against one, to run it."));
@@ -265,18 +406,26 @@ void RunPanel::fillInputs(const std::vector<InputSpec> &specs)
     m_inputs->resizeColumnsToContents();
 }
 
-std::vector<InputSpec> RunPanel::inputsFromTable(QString *error) const
+// A row's fill is a made-up fill or a file ("image:…"); for a file the shape column says
+// what the model takes, which a picture is sized to.
+std::vector<InputSpec> RunPanel::inputsFromTable(std::vector<std::vector<int64_t>> *modelShapes, QString *error) const
 {
     std::vector<InputSpec> specs;
     for (int r = 0; r < m_inputs->rowCount(); ++r) {
         InputSpec s;
         const bool tensor = m_inputs->item(r, 0)->data(Qt::UserRole).toBool();
         const QString value = m_inputs->item(r, 1)->text().trimmed();
+        const QString fill = m_inputs->item(r, 3) ? m_inputs->item(r, 3)->text().trimmed() : QString();
+        const QString dtype = m_inputs->item(r, 2)->text().trimmed();
         std::string why;
-        const std::string text = tensor ? (m_inputs->item(r, 3)->text().trimmed() + QLatin1Char(':') + value +
-                                           QLatin1Char(':') + m_inputs->item(r, 2)->text().trimmed())
-                                              .toStdString()
-                                        : "value:" + value.toStdString();
+        InputSpec shape;
+        modelShapes->push_back(tensor && parseInputSpec("zeros:" + value.toStdString() + ":float32", &shape, &why)
+                                   ? shape.shape
+                                   : std::vector<int64_t>{});
+        const std::string text = !tensor ? "value:" + value.toStdString()
+                                 : isFileInputSpec(fill.toStdString())
+                                     ? fill.toStdString()
+                                     : (fill + QLatin1Char(':') + value + QLatin1Char(':') + dtype).toStdString();
         if (!parseInputSpec(text, &s, &why)) {
             *error = tr("input %1: %2").arg(m_inputs->item(r, 0)->text(), QString::fromStdString(why));
             return {};
@@ -299,7 +448,8 @@ void RunPanel::run()
     if (!m_model || isRunning())
         return;
     QString error;
-    const std::vector<InputSpec> specs = inputsFromTable(&error);
+    std::vector<std::vector<int64_t>> modelShapes;
+    const std::vector<InputSpec> specs = inputsFromTable(&modelShapes, &error);
     if (!error.isEmpty()) {
         m_latency->setText(error);
         return;
@@ -316,10 +466,21 @@ void RunPanel::run()
         m_warned = true;
     }
     m_latency->setText(tr("Running on %1…").arg(m_device));
-    const RunOrder request{m_model, m_weights, m_stateDict, m_rules, m_device.toStdString(), specs, m_repeats->value()};
+    const RunOrder request{m_model,
+                           m_weights,
+                           m_stateDict,
+                           m_rules,
+                           m_device.toStdString(),
+                           specs,
+                           modelShapes,
+                           m_repeats->value(),
+                           m_captureLayers->isChecked(),
+                           m_weightsBPath.toStdString()};
     RunJob job;
     job.loadedKey = loadedKey();
     job.loaded = m_loadedKey == job.loadedKey ? m_loaded : nullptr;
+    job.loadedKeyB = job.loadedKey + QStringLiteral("|B|") + m_weightsBPath;
+    job.loadedB = m_loadedKeyB == job.loadedKeyB ? m_loadedB : nullptr;
     auto control = std::make_shared<RunControl>();
     m_control = control;
     m_jobs->start([request, job, control](const JobControl &) { return execute(request, job, *control); },
@@ -328,14 +489,22 @@ void RunPanel::run()
                       m_notice->setText(trustNotice()); // the run is over: no "Running …" left behind
                       m_loaded = job.loaded;
                       m_loadedKey = job.loaded ? job.loadedKey : QString();
-                      if (!job.error.isEmpty()) {
+                      m_loadedB = job.loadedB;
+                      m_loadedKeyB = job.loadedB ? job.loadedKeyB : QString();
+                      if (!job.result.ok) {
                           m_result.reset();
+                          m_resultB.reset();
                           m_latency->setText(job.error);
+                          m_layersView->clear(job.error.toHtmlEscaped());
                       } else {
+                          // The second weight set's error, if any, is said beside the first run.
                           m_result = std::make_unique<RunResult>(job.result);
+                          m_resultB =
+                              job.resultB && job.resultB->ok ? std::make_unique<RunResult>(*job.resultB) : nullptr;
                           showResult();
-                          if (!job.note.isEmpty())
-                              m_latency->setText(m_latency->text() + QLatin1Char('\n') + job.note);
+                          for (const QString &more : {job.note, job.error})
+                              if (!more.isEmpty())
+                                  m_latency->setText(m_latency->text() + QLatin1Char('\n') + more);
                       }
                       emit runFinished();
                   });
@@ -413,6 +582,14 @@ void RunPanel::showResult()
                                          QString::fromStdString(o.dtype), QString::fromStdString(shapeText(o.shape))));
     m_outputPicker->blockSignals(false);
     plotOutput(0);
+    showComparison();
+    if (!r.layers.empty() || !r.layersNote.empty())
+        m_layersView->setLayers(r.layers, QString::fromStdString(r.layersNote));
+    else
+        m_layersView->clear(m_captureLayers->isChecked() ? tr("The model has no submodule whose output could be "
+                                                              "captured.")
+                                                         : tr("Tick <i>Every layer</i> and run to see each layer's "
+                                                              "output."));
 }
 
 void RunPanel::plotOutput(int index)
@@ -433,152 +610,186 @@ void RunPanel::plotOutput(int index)
         m_plot->replot();
         return;
     }
-    std::vector<int64_t> dims;
-    for (int64_t d : o.shape)
-        if (d != 1)
-            dims.push_back(d);
-    const auto &v = o.values;
-    if (dims.size() == 2 && v.size() == static_cast<size_t>(dims[0] * dims[1]))
-        plotHeatmap(v, dims[0], dims[1]); // an image, attention, a mask
-    else if (isClassScores(o))
-        plotClasses(v); // classifier logits
-    else
-        plotSeries(v);
+    const OutputValue *b = nullptr;
+    if (m_resultB)
+        for (const auto &other : m_resultB->outputs)
+            if (other.path == o.path)
+                b = &other;
+    const QString nameA = m_weights ? QFileInfo(QString::fromStdString(m_weights->path)).fileName()
+                                    : QFileInfo(QString::fromStdString(m_model->path)).fileName();
+    te::plotOutput(m_plot, o, b, m_labels, nameA, QFileInfo(m_weightsBPath).fileName());
     m_plot->replot(QCustomPlot::rpQueuedReplot);
-    fillValues(o);
+    fillOutputValues(m_values, o, b, m_labels);
 }
 
-void RunPanel::plotHeatmap(const std::vector<double> &v, int64_t rows, int64_t columns)
+// Output by output: how far the second weight set's outputs are from the first's, and
+// whether the best classes agree.
+void RunPanel::showComparison()
 {
-    auto *map = new QCPColorMap(m_plot->xAxis, m_plot->yAxis);
-    map->data()->setSize(static_cast<int>(columns), static_cast<int>(rows));
-    map->data()->setRange(QCPRange(0, static_cast<double>(columns - 1)), QCPRange(0, static_cast<double>(rows - 1)));
-    for (int64_t y = 0; y < rows; ++y)
-        for (int64_t x = 0; x < columns; ++x)
-            map->data()->setCell(static_cast<int>(x), static_cast<int>(y), v[static_cast<size_t>(y * columns + x)]);
-    map->setGradient(QCPColorGradient::gpThermal);
-    map->rescaleDataRange();
-    m_plot->rescaleAxes();
-}
-
-// Softmax of the logits, and the five most likely classes marked.
-void RunPanel::plotClasses(const std::vector<double> &v)
-{
-    const double top = *std::max_element(v.begin(), v.end());
-    std::vector<double> p(v.size());
-    double z = 0;
-    for (size_t i = 0; i < v.size(); ++i)
-        z += (p[i] = std::exp(v[i] - top));
-    std::vector<size_t> order(v.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] > p[b]; });
-    auto *bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
-    QVector<double> keys, probs;
-    for (size_t i = 0; i < p.size(); ++i) {
-        keys << static_cast<double>(i);
-        probs << p[i] / z;
-    }
-    bars->setData(keys, probs, true);
-    bars->setBrush(palette().color(QPalette::Highlight));
-    bars->setPen(Qt::NoPen);
-    bars->setWidth(0.8);
-    m_plot->yAxis->setLabel(tr("softmax"));
-    m_plot->xAxis->setLabel(tr("class"));
-    for (size_t k = 0; k < std::min<size_t>(5, order.size()); ++k) {
-        auto *label = new QCPItemText(m_plot);
-        label->position->setCoords(static_cast<double>(order[k]), p[order[k]] / z);
-        label->setPositionAlignment(Qt::AlignBottom | Qt::AlignHCenter);
-        label->setText(QString::number(order[k]));
-        label->setColor(palette().color(QPalette::Text));
-    }
-    m_plot->rescaleAxes();
-    // Room above the tallest bar for its label; the class axis spans classes 0 to N-1 only.
-    m_plot->yAxis->setRange(0, 1.25 * probs.at(static_cast<int>(order[0])));
-    m_plot->xAxis->setRange(-0.6, static_cast<double>(p.size()) - 0.4);
-}
-
-// Bars for a few values, a line for many.
-void RunPanel::plotSeries(const std::vector<double> &v)
-{
-    const QColor accent = palette().color(QPalette::Highlight);
-    QVector<double> keys, values;
-    for (size_t i = 0; i < v.size(); ++i) {
-        keys << static_cast<double>(i);
-        values << v[i];
-    }
-    if (v.size() <= 64) {
-        auto *bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
-        bars->setData(keys, values, true);
-        bars->setBrush(accent);
-        bars->setPen(Qt::NoPen);
-    } else {
-        QCPGraph *g = m_plot->addGraph();
-        g->setData(keys, values, true);
-        g->setPen(QPen(accent));
-        g->setAdaptiveSampling(true);
-    }
-    m_plot->yAxis->setLabel(tr("value"));
-    m_plot->xAxis->setLabel(tr("index"));
-    m_plot->rescaleAxes();
-}
-
-// The output's values, indexed from 0 as in PyTorch: a classifier's scores as a sortable
-// list of class, value and softmax; anything else as rows by leading index and columns by
-// the last one.
-void RunPanel::fillValues(const OutputValue &o)
-{
-    const auto &v = o.values;
-    m_values->setSortingEnabled(false);
-    if (isClassScores(o)) {
-        const double top = *std::max_element(v.begin(), v.end());
-        double z = 0;
-        for (double x : v)
-            z += std::exp(x - top);
-        m_values->setColumnCount(3);
-        m_values->setRowCount(static_cast<int>(v.size()));
-        m_values->setHorizontalHeaderLabels({tr("class"), tr("value"), tr("softmax")});
-        m_values->verticalHeader()->hide();
-        for (size_t i = 0; i < v.size(); ++i) {
-            const double numbers[3] = {static_cast<double>(i), v[i], std::exp(v[i] - top) / z};
-            for (int c = 0; c < 3; ++c) {
-                auto *item = new QTableWidgetItem;
-                item->setData(Qt::DisplayRole, numbers[c]); // sorts as a number
-                m_values->setItem(static_cast<int>(i), c, item);
-            }
+    m_comparison->setVisible(m_resultB != nullptr);
+    if (!m_resultB || !m_result)
+        return;
+    QStringList lines;
+    for (const OutputComparison &c : compareRuns(*m_result, *m_resultB)) {
+        const QString name = c.path.empty() ? tr("output") : QString::fromStdString(c.path);
+        if (!c.comparable) {
+            lines << tr("%1: not compared (%2)").arg(name, QString::fromStdString(c.why));
+            continue;
         }
-        m_values->setSortingEnabled(true);
-        m_values->sortByColumn(2, Qt::DescendingOrder);
+        QString line = tr("%1: max |A − B| %2, mean %3 over %4 values")
+                           .arg(name)
+                           .arg(c.maxAbsDiff, 0, 'g', 4)
+                           .arg(c.meanAbsDiff, 0, 'g', 4)
+                           .arg(c.compared);
+        if (c.nonFiniteMismatches)
+            line += tr(", %1 NaN/Inf in one run only").arg(c.nonFiniteMismatches);
+        if (c.topK)
+            line += c.top1Agrees ? tr(" · <b>top-1 agrees</b>") : tr(" · <b>top-1 differs</b>");
+        if (c.topK)
+            line += tr(", top-%1: %2 in common%3")
+                        .arg(c.topK)
+                        .arg(c.topOverlap)
+                        .arg(c.topOrderAgrees ? tr(", same order") : QString());
+        lines << line;
+    }
+    m_comparison->setText(
+        tr("A: %1 · B: %2<br>%3")
+            .arg(m_weights ? QFileInfo(QString::fromStdString(m_weights->path)).fileName().toHtmlEscaped()
+                           : tr("the model's own weights"),
+                 QFileInfo(m_weightsBPath).fileName().toHtmlEscaped(), lines.join(QStringLiteral("<br>"))));
+}
+
+void RunPanel::setInputFile(int row, const QString &path)
+{
+    if (row < 0)
+        row = m_inputs->currentRow();
+    if (row < 0 || !m_inputs->item(row, 0) || !m_inputs->item(row, 0)->data(Qt::UserRole).toBool()) {
+        row = -1;
+        for (int r = 0; r < m_inputs->rowCount() && row < 0; ++r)
+            if (m_inputs->item(r, 0)->data(Qt::UserRole).toBool())
+                row = r;
+    }
+    if (row < 0) {
+        m_latency->setText(tr("The model takes no tensor input to read %1 into.").arg(QFileInfo(path).fileName()));
         return;
     }
-    m_values->verticalHeader()->show();
-    const int cols = o.shape.empty() ? 1 : static_cast<int>(std::clamp<int64_t>(o.shape.back(), 1, 32));
-    const int rows = static_cast<int>((v.size() + static_cast<size_t>(cols) - 1) / static_cast<size_t>(cols));
-    m_values->setColumnCount(cols);
-    m_values->setRowCount(rows);
-    QStringList columnNames, rowNames;
-    for (int c = 0; c < cols; ++c)
-        columnNames << QString::number(c);
-    // A row per index of the leading dimensions (flattened), or, when the last dimension is
-    // cut in rows, the index of the row's first element.
-    const bool byLastDim = o.shape.size() >= 2 && o.shape.back() == cols;
-    for (int r = 0; r < rows; ++r)
-        rowNames << QString::number(byLastDim ? r : static_cast<int64_t>(r) * cols);
-    m_values->setHorizontalHeaderLabels(columnNames);
-    m_values->setVerticalHeaderLabels(rowNames);
-    for (size_t i = 0; i < v.size(); ++i)
-        m_values->setItem(static_cast<int>(i) / cols, static_cast<int>(i) % cols,
-                          new QTableWidgetItem(QString::number(v[i], 'g', 6)));
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    QString fill;
+    if (isImagePath(path))
+        fill = QStringLiteral("image:%1:%2").arg(path, m_preset->currentData().toString());
+    else if (suffix == QLatin1String("npy"))
+        fill = QStringLiteral("npy:") + path;
+    else
+        fill = QStringLiteral("tensor:%1#").arg(path);
+    if (!m_inputs->item(row, 3))
+        m_inputs->setItem(row, 3, new QTableWidgetItem);
+    m_inputs->item(row, 3)->setText(fill);
+    m_inputs->item(row, 3)->setToolTip(fill);
+    m_inputs->setCurrentCell(row, 3);
+    m_latency->setText(fill.startsWith(QLatin1String("tensor:"))
+                           ? tr("Type the tensor's key after # in the Fill cell (such as tensor:FILE#image).")
+                           : tr("Input %1 reads %2.").arg(m_inputs->item(row, 0)->text(), QFileInfo(path).fileName()));
 }
 
-// A vector of float scores, one per class (of shape [N] or [1, N]).
-bool RunPanel::isClassScores(const OutputValue &o)
+void RunPanel::chooseInputFile()
 {
-    std::vector<int64_t> dims;
-    for (int64_t d : o.shape)
-        if (d != 1)
-            dims.push_back(d);
-    return o.isTensor && dims.size() == 1 && dims[0] <= 1000 && dims[0] >= 2 && o.dtype.rfind("float", 0) == 0 &&
-           static_cast<size_t>(dims[0]) == o.values.size();
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Read an input from a file"), QString(),
+        tr("Inputs (*.png *.jpg *.jpeg *.bmp *.npy *.pt *.pth *.bin *.safetensors);;All files (*)"));
+    if (!path.isEmpty())
+        setInputFile(-1, path);
+}
+
+// Rewrites the options of every picture input to the chosen preset.
+void RunPanel::applyPreset()
+{
+    for (int r = 0; r < m_inputs->rowCount(); ++r) {
+        QTableWidgetItem *fill = m_inputs->item(r, 3);
+        if (!fill || !fill->text().startsWith(QLatin1String("image:")))
+            continue;
+        QString path = fill->text().mid(6);
+        // Options follow the last colon, unless that colon is part of the path ("C:\\…").
+        const int colon = path.lastIndexOf(QLatin1Char(':'));
+        if (colon > 1 && !QFileInfo::exists(path))
+            path.truncate(colon);
+        fill->setText(QStringLiteral("image:%1:%2").arg(path, m_preset->currentData().toString()));
+    }
+}
+
+bool RunPanel::setLabels(const QString &spec, QString *error)
+{
+    Labels labels;
+    std::string why;
+    if (!spec.isEmpty() && !readLabels(spec.toStdString(), &labels, &why)) {
+        *error = QString::fromStdString(why);
+        return false;
+    }
+    m_labels = std::move(labels);
+    m_labelsPicker->setCurrentIndex(spec.isEmpty() ? 0 : spec == QLatin1String("imagenet") ? 1 : 2);
+    m_labelsPicker->setToolTip(spec.isEmpty() ? tr("No class names") : QString::fromStdString(m_labels.source));
+    plotOutput(m_outputPicker->currentIndex());
+    return true;
+}
+
+void RunPanel::chooseLabels(int index)
+{
+    QString spec;
+    if (index == 1) {
+        spec = QStringLiteral("imagenet");
+    } else if (index == 2) {
+        spec = QFileDialog::getOpenFileName(this, tr("Class names"), QString(),
+                                            tr("Labels (*.txt *.json);;All files (*)"));
+        if (spec.isEmpty()) { // cancelled: keep what was chosen
+            m_labelsPicker->setCurrentIndex(m_labels.names.empty()                      ? 0
+                                            : m_labels.source.rfind("ImageNet", 0) == 0 ? 1
+                                                                                        : 2);
+            return;
+        }
+    }
+    QString error;
+    if (!setLabels(spec, &error)) {
+        m_latency->setText(tr("Class names not read: %1").arg(error));
+        m_labelsPicker->setCurrentIndex(0);
+    }
+}
+
+void RunPanel::setWeightsB(const QString &path)
+{
+    m_weightsBPath = path;
+    m_resultB.reset();
+    m_weightsB->setText(path.isEmpty() ? tr("Compare weights…") : tr("B: %1").arg(QFileInfo(path).fileName()));
+    m_weightsB->setToolTip(path.isEmpty()
+                               ? tr("Run the same inputs with a second checkpoint and compare the outputs")
+                               : tr("%1\nClick to choose another; cancel the dialog to stop comparing").arg(path));
+    m_comparison->setVisible(false);
+    if (m_result)
+        plotOutput(m_outputPicker->currentIndex());
+    if (!path.isEmpty())
+        m_latency->setText(tr("Run to compare with %1.").arg(QFileInfo(path).fileName()));
+}
+
+void RunPanel::chooseWeightsB()
+{
+    setWeightsB(QFileDialog::getOpenFileName(this, tr("Second weights for the same inputs"), QString(),
+                                             tr("Checkpoints (*.pt *.pth *.ckpt *.bin *.safetensors);;All files (*)")));
+}
+
+void RunPanel::setCaptureLayers(bool on) { m_captureLayers->setChecked(on); }
+
+void RunPanel::dragEnterEvent(QDragEnterEvent *event)
+{
+    const auto urls = event->mimeData()->urls();
+    if (urls.size() == 1 && urls.front().isLocalFile() && m_model)
+        event->acceptProposedAction();
+}
+
+// A file dropped on a row of the inputs goes to that row; elsewhere to the selected one.
+void RunPanel::dropEvent(QDropEvent *event)
+{
+    const QString path = event->mimeData()->urls().front().toLocalFile();
+    const QPoint at = m_inputs->viewport()->mapFrom(this, event->position().toPoint());
+    setInputFile(m_inputs->viewport()->rect().contains(at) ? m_inputs->rowAt(at.y()) : -1, path);
+    event->acceptProposedAction();
 }
 
 QString RunPanel::valuesCsv() const
