@@ -75,6 +75,15 @@ LayersView::LayersView(QWidget *parent)
     stylePlot(this, m_heatmap);
     m_plot->xAxis->setLabel(tr("layer (in the order it finished)"));
     m_plot->setMinimumHeight(120);
+    // The legend in a row of its own above the plot, so it hides no layer.
+    m_plot->plotLayout()->insertRow(0);
+    m_plot->plotLayout()->addElement(0, 0, m_plot->legend);
+    m_plot->plotLayout()->setRowStretchFactor(0, 0.001);
+    m_plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    m_plot->legend->setBorderPen(Qt::NoPen);
+    m_plot->legend->setBrush(Qt::NoBrush);
+    m_plot->legend->setTextColor(palette().color(QPalette::Text));
+    m_plot->legend->setMargins(QMargins(0, 0, 0, 0));
 
     m_table->setHorizontalHeaderLabels({tr("#"), tr("Layer"), tr("Type"), tr("Shape"), tr("Mean"), tr("Std"), tr("Min"),
                                         tr("Max"), tr("NaN"), tr("Inf")});
@@ -84,6 +93,8 @@ LayersView::LayersView(QWidget *parent)
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->setTabKeyNavigation(false);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
+    m_table->setWordWrap(false);
 
     auto *detail = new QWidget(this);
     auto *detailLayout = new QVBoxLayout(detail);
@@ -103,13 +114,11 @@ LayersView::LayersView(QWidget *parent)
     auto *lower = new QSplitter(Qt::Horizontal, this);
     lower->addWidget(m_table);
     lower->addWidget(detail);
-    lower->setStretchFactor(0, 3);
-    lower->setStretchFactor(1, 2);
+    lower->setSizes({560, 440}); // in proportion, whatever the width
     auto *split = new QSplitter(Qt::Vertical, this);
     split->addWidget(m_plot);
     split->addWidget(lower);
-    split->setStretchFactor(0, 2);
-    split->setStretchFactor(1, 3);
+    split->setSizes({400, 600});
     layout->addWidget(split, 1);
 
     connect(m_log, &QCheckBox::toggled, this, &LayersView::plotAlongLayers);
@@ -200,7 +209,6 @@ void LayersView::plotAlongLayers()
 {
     m_plot->clearPlottables();
     m_plot->clearItems();
-    m_plot->legend->setVisible(false);
     if (m_layers.empty()) {
         m_plot->replot();
         return;
@@ -268,7 +276,6 @@ void LayersView::plotAlongLayers()
         label->setColor(alarmColor());
     }
     m_plot->legend->setVisible(true);
-    m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 

@@ -61,7 +61,9 @@ void plotHeatmap(QCustomPlot *plot, const std::vector<double> &v, int64_t rows, 
     plot->rescaleAxes();
 }
 
-// Softmax bars, the five most likely classes (of A) named above their bars.
+// The five most likely classes (of A) as horizontal softmax bars, the best on top, each
+// named on the axis ("circle (0)") with its probability at the end of the bar; with B, its
+// probabilities of the same classes beside them. The whole distribution is in the table.
 void plotClasses(QCustomPlot *plot, const std::vector<double> &a, const std::vector<double> *b, const Labels &labels,
                  const QString &nameA, const QString &nameB)
 {
@@ -69,44 +71,53 @@ void plotClasses(QCustomPlot *plot, const std::vector<double> &a, const std::vec
     std::vector<size_t> order(p.size());
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return p[x] > p[y]; });
+    order.resize(std::min<size_t>(5, order.size()));
+    const std::vector<double> pb = b ? softmax(*b) : std::vector<double>();
+    auto ticker = QSharedPointer<QCPAxisTickerText>::create();
     QVector<double> keys, probs, probsB;
-    for (size_t i = 0; i < p.size(); ++i) {
-        keys << static_cast<double>(i);
-        probs << p[i];
+    for (size_t k = 0; k < order.size(); ++k) {
+        const double key = static_cast<double>(order.size() - k); // the best on top
+        const std::string &name = labels.name(static_cast<int64_t>(order[k]));
+        ticker->addTick(key, name.empty() ? tr("class %1").arg(order[k])
+                                          : QStringLiteral("%1 (%2)").arg(QString::fromStdString(name)).arg(order[k]));
+        keys << key;
+        probs << p[order[k]];
+        if (b)
+            probsB << pb[order[k]];
     }
-    QCPBars *barsA = addBars(plot, keys, probs, plot->palette().color(QPalette::Highlight), nameA);
-    double top = p[order[0]];
+    plot->yAxis->setTicker(ticker);
+    plot->yAxis->setLabel(QString());
+    plot->xAxis->setLabel(tr("probability (softmax)"));
+    auto *barsA = new QCPBars(plot->yAxis, plot->xAxis); // keys up the side, values across
+    barsA->setData(keys, probs, true);
+    barsA->setBrush(plot->palette().color(QPalette::Highlight));
+    barsA->setPen(Qt::NoPen);
+    barsA->setName(nameA);
+    barsA->setWidth(b ? 0.4 : 0.7);
     if (b) {
-        const std::vector<double> pb = softmax(*b);
-        for (double x : pb) {
-            probsB << x;
-            top = std::max(top, x);
-        }
-        auto *group = new QCPBarsGroup(plot);
-        QCPBars *barsB = addBars(plot, keys, probsB, secondColour(plot), nameB);
-        barsA->setWidth(0.4);
+        auto *barsB = new QCPBars(plot->yAxis, plot->xAxis);
+        barsB->setData(keys, probsB, true);
+        barsB->setBrush(secondColour(plot));
+        barsB->setPen(Qt::NoPen);
+        barsB->setName(nameB);
         barsB->setWidth(0.4);
+        auto *group = new QCPBarsGroup(plot);
         barsA->setBarsGroup(group);
         barsB->setBarsGroup(group);
         plot->legend->setVisible(true);
-    } else {
-        barsA->setWidth(0.8);
+        plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
     }
-    plot->yAxis->setLabel(tr("softmax"));
-    plot->xAxis->setLabel(tr("class"));
-    for (size_t k = 0; k < std::min<size_t>(5, order.size()); ++k) {
+    for (size_t k = 0; k < order.size(); ++k) {
         auto *label = new QCPItemText(plot);
-        label->position->setCoords(static_cast<double>(order[k]), p[order[k]]);
-        label->setPositionAlignment(Qt::AlignBottom | Qt::AlignHCenter);
-        const std::string &name = labels.name(static_cast<int64_t>(order[k]));
-        label->setText(name.empty() ? QString::number(order[k])
-                                    : QStringLiteral("%1 %2").arg(order[k]).arg(QString::fromStdString(name)));
+        label->position->setAxes(plot->xAxis, plot->yAxis);
+        label->position->setCoords(probs[static_cast<int>(k)], keys[static_cast<int>(k)] - (b ? 0.2 : 0.0));
+        label->setPositionAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+        label->setPadding(QMargins(4, 0, 0, 0));
+        label->setText(QStringLiteral("%1%").arg(100.0 * probs[static_cast<int>(k)], 0, 'f', 1));
         label->setColor(plot->palette().color(QPalette::Text));
     }
-    plot->rescaleAxes();
-    // Room above the tallest bar for its label; the class axis spans classes 0 to N-1 only.
-    plot->yAxis->setRange(0, 1.25 * top);
-    plot->xAxis->setRange(-0.6, static_cast<double>(p.size()) - 0.4);
+    plot->xAxis->setRange(0, 1.18); // room for the percentages
+    plot->yAxis->setRange(0.4, static_cast<double>(order.size()) + 0.6);
 }
 
 // Bars for a few values, a line for many.
@@ -180,6 +191,7 @@ void plotOutput(QCustomPlot *plot, const OutputValue &a, const OutputValue *b, c
             dims.push_back(d);
     const auto &v = a.values;
     plot->legend->setVisible(false);
+    plot->yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create()); // class names replace it
     if (dims.size() == 2 && v.size() == static_cast<size_t>(dims[0] * dims[1])) {
         if (b) { // an image, attention, a mask: what changed between the two
             std::vector<double> diff(v.size());

@@ -1,8 +1,9 @@
 #pragma once
-// How the Run tab shows one output of a run: classifier scores as softmax bars with the
-// five best classes named, a 2-D output as a heatmap, anything else as bars or a line;
+// How the Run tab shows one output of a run: classifier scores as the five best classes,
+// named, with their probabilities, a 2-D output as a heatmap, anything else as bars or a line;
 // and its values as a table. With a second weight set the same output of the second run
-// is drawn beside it (bars side by side, a second line, or the heatmap of the difference)
+// is drawn beside it (bars side by side for the same classes, a second line, or the heatmap of the
+// difference)
 // and listed in columns of its own with the difference.
 #include "core/runtime/labels/labels.h"
 #include "core/runtime/runtimeapi.h"

@@ -277,7 +277,7 @@ RunPanel::RunPanel(QWidget *parent)
     m_preset->setToolTip(tr("How a picture becomes the input: resized, centre-cropped and normalised as "
                             "torchvision does; options can be typed after the path"));
     m_preset->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_preset->setMinimumContentsLength(10);
+    m_preset->setMinimumContentsLength(15);
     fileRow->addWidget(m_preset);
     m_labelsPicker->addItems({tr("None"), tr("ImageNet-1k"), tr("From file…")});
     m_labelsPicker->setToolTip(tr("Names for the classes of a classifier's output: one per line, a JSON list, or "
@@ -583,9 +583,11 @@ void RunPanel::showResult()
     m_outputPicker->blockSignals(false);
     plotOutput(0);
     showComparison();
-    if (!r.layers.empty() || !r.layersNote.empty())
+    if (!r.layers.empty() || !r.layersNote.empty()) {
         m_layersView->setLayers(r.layers, QString::fromStdString(r.layersNote));
-    else
+        if (m_layersView->firstNonFinite() >= 0)
+            m_resultTabs->setCurrentWidget(m_layersView); // where the trouble starts
+    } else
         m_layersView->clear(m_captureLayers->isChecked() ? tr("The model has no submodule whose output could be "
                                                               "captured.")
                                                          : tr("Tick <i>Every layer</i> and run to see each layer's "
@@ -691,6 +693,32 @@ void RunPanel::setInputFile(int row, const QString &path)
                            : tr("Input %1 reads %2.").arg(m_inputs->item(row, 0)->text(), QFileInfo(path).fileName()));
 }
 
+bool RunPanel::setInputSpec(int row, const QString &spec, QString *error)
+{
+    if (row < 0 || row >= m_inputs->rowCount()) {
+        *error = tr("the model has no input %1").arg(row + 1);
+        return false;
+    }
+    const bool tensor = m_inputs->item(row, 0)->data(Qt::UserRole).toBool();
+    if (!tensor) {
+        m_inputs->item(row, 1)->setText(spec.startsWith(QLatin1String("value:")) ? spec.mid(6) : spec);
+        return true;
+    }
+    if (!m_inputs->item(row, 3))
+        m_inputs->setItem(row, 3, new QTableWidgetItem);
+    if (isFileInputSpec(spec.toStdString())) {
+        m_inputs->item(row, 3)->setText(spec);
+        return true;
+    }
+    const QStringList parts = spec.split(QLatin1Char(':'));
+    m_inputs->item(row, 3)->setText(parts.value(0));
+    if (parts.size() > 1)
+        m_inputs->item(row, 1)->setText(parts[1]);
+    if (parts.size() > 2)
+        m_inputs->item(row, 2)->setText(parts[2]);
+    return true;
+}
+
 void RunPanel::chooseInputFile()
 {
     const QString path = QFileDialog::getOpenFileName(
@@ -725,7 +753,12 @@ bool RunPanel::setLabels(const QString &spec, QString *error)
         return false;
     }
     m_labels = std::move(labels);
-    m_labelsPicker->setCurrentIndex(spec.isEmpty() ? 0 : spec == QLatin1String("imagenet") ? 1 : 2);
+    // A file read is the fourth entry, named after it, below "From file…".
+    if (m_labelsPicker->count() > 3)
+        m_labelsPicker->removeItem(3);
+    if (!spec.isEmpty() && spec != QLatin1String("imagenet"))
+        m_labelsPicker->addItem(QFileInfo(spec).fileName());
+    m_labelsPicker->setCurrentIndex(spec.isEmpty() ? 0 : spec == QLatin1String("imagenet") ? 1 : 3);
     m_labelsPicker->setToolTip(spec.isEmpty() ? tr("No class names") : QString::fromStdString(m_labels.source));
     plotOutput(m_outputPicker->currentIndex());
     return true;
@@ -734,6 +767,8 @@ bool RunPanel::setLabels(const QString &spec, QString *error)
 void RunPanel::chooseLabels(int index)
 {
     QString spec;
+    if (index == 3)
+        return; // the file already read
     if (index == 1) {
         spec = QStringLiteral("imagenet");
     } else if (index == 2) {
@@ -742,7 +777,7 @@ void RunPanel::chooseLabels(int index)
         if (spec.isEmpty()) { // cancelled: keep what was chosen
             m_labelsPicker->setCurrentIndex(m_labels.names.empty()                      ? 0
                                             : m_labels.source.rfind("ImageNet", 0) == 0 ? 1
-                                                                                        : 2);
+                                                                                        : 3);
             return;
         }
     }

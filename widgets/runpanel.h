@@ -64,6 +64,9 @@ public:
     // Input `row` (-1: the selected one, else the first tensor) read from a file: an image
     // (preprocessed with the chosen preset), a .npy, or "tensor:FILE#KEY" typed in.
     void setInputFile(int row, const QString &path);
+    // Input `row` as the CLI's --input says it: "image:PATH[:OPTIONS]", "npy:PATH",
+    // "tensor:FILE#KEY" or "FILL:SHAPE:DTYPE"; false with *error when there is no such row.
+    bool setInputSpec(int row, const QString &spec, QString *error);
     // "imagenet", a labels file, or empty for none; false with *error when it cannot be read.
     bool setLabels(const QString &spec, QString *error);
     // A second weight set run on the same inputs (empty: none).

@@ -2,6 +2,7 @@
 // --screenshot renders the window once everything has loaded, saves a PNG and exits.
 #include "app/gui/mainwindow.h"
 #include "core/runtime/runtimeloader.h"
+#include "widgets/runpanel.h"
 
 #include <QApplication>
 #include <QByteArray>
@@ -92,6 +93,18 @@ struct Options {
     QCommandLineOption dark{QStringLiteral("dark"), QStringLiteral("Use a dark colour scheme.")};
     QCommandLineOption run{QStringLiteral("run"),
                            QStringLiteral("Run the model once it is open (runs its TorchScript code).")};
+    QCommandLineOption input{
+        QStringLiteral("input"),
+        QStringLiteral("An input of the Run tab, as the CLI's run --input takes it (image:PATH[:OPTIONS], "
+                       "npy:PATH, tensor:FILE#KEY, FILL:SHAPE:DTYPE); once per input."),
+        QStringLiteral("SPEC")};
+    QCommandLineOption labels{QStringLiteral("labels"),
+                              QStringLiteral("Class names for the Run tab's outputs: a labels file or imagenet."),
+                              QStringLiteral("FILE")};
+    QCommandLineOption weightsB{QStringLiteral("weights-b"),
+                                QStringLiteral("A second weight set the Run tab runs on the same inputs."),
+                                QStringLiteral("FILE")};
+    QCommandLineOption layers{QStringLiteral("layers"), QStringLiteral("Capture every layer's output in the Run tab.")};
     QCommandLineOption timing{QStringLiteral("timing"),
                               QStringLiteral("Open the file, filter the tree for TEXT, print how long each step took "
                                              "as JSON and exit (for the benchmark)."),
@@ -105,8 +118,27 @@ void describe(QCommandLineParser &parser, const Options &o)
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Files to open."),
                                  QStringLiteral("[FILES...]"));
-    for (const QCommandLineOption *option : {&o.timing, &o.run, &o.against, &o.compare, &o.screenshot, &o.dark})
+    for (const QCommandLineOption *option : {&o.timing, &o.run, &o.input, &o.labels, &o.weightsB, &o.layers, &o.against,
+                                             &o.compare, &o.screenshot, &o.dark})
         parser.addOption(*option);
+}
+
+// --input, --labels, --weights-b and --layers into the Run tab; what cannot be used is
+// said on stderr.
+void applyRunSettings(te::MainWindow &window, const QCommandLineParser &parser, const Options &o)
+{
+    te::RunPanel *panel = window.runPanel();
+    QString error;
+    const QStringList inputs = parser.values(o.input);
+    for (int i = 0; i < inputs.size(); ++i)
+        if (!panel->setInputSpec(i, inputs[i], &error))
+            std::fprintf(stderr, "torch-explorer: --input %s: %s\n", qPrintable(inputs[i]), qPrintable(error));
+    if (parser.isSet(o.labels) && !panel->setLabels(parser.value(o.labels), &error))
+        std::fprintf(stderr, "torch-explorer: --labels: %s\n", qPrintable(error));
+    if (parser.isSet(o.weightsB))
+        panel->setWeightsB(parser.value(o.weightsB));
+    if (parser.isSet(o.layers))
+        panel->setCaptureLayers(true);
 }
 
 void nameApplication()
@@ -170,13 +202,19 @@ int main(int argc, char **argv)
         window.setReference(parser.value(against));
     if (parser.isSet(options.compare))
         window.compareWith(parser.value(options.compare));
-    if (parser.isSet(runOption)) {
-        // Once the file (and the reference, if any) are in, run; a single shot.
+    const bool runSettings = parser.isSet(options.input) || parser.isSet(options.labels) ||
+                             parser.isSet(options.weightsB) || parser.isSet(options.layers);
+    if (parser.isSet(runOption) || runSettings) {
+        // Once the file (and the reference, if any) are in: the Run tab's settings, then
+        // the run when asked for; a single shot.
         auto *conn = new QMetaObject::Connection;
-        *conn = QObject::connect(&window, &te::MainWindow::idle, &window, [&window, conn] {
+        const bool run = parser.isSet(runOption);
+        *conn = QObject::connect(&window, &te::MainWindow::idle, &window, [&window, &parser, &options, conn, run] {
             QObject::disconnect(*conn);
             delete conn;
-            window.runModel();
+            applyRunSettings(window, parser, options);
+            if (run)
+                window.runModel();
         });
     }
 
