@@ -316,6 +316,11 @@ void LayersView::showLayer(int index)
         m_heatmap->clear();
         return;
     }
+    if (l.nans || l.infs)
+        text += tr(" · <span style='color:%1'>%2 NaN and %3 Inf not drawn</span>")
+                    .arg(alarmColor().name())
+                    .arg(l.nans)
+                    .arg(l.infs);
     if (m_plotKind->currentIndex() == 0) {
         const ValueHistogram h = histogramOfValues(l.values, 64);
         m_histogram->setCounts(h.counts, h.lo, h.hi);

@@ -404,6 +404,12 @@ void RunPanel::fillInputs(const std::vector<InputSpec> &specs)
         m_inputs->setItem(r, 3, new QTableWidgetItem(s.isTensor ? fillString(s) : QString()));
     }
     m_inputs->resizeColumnsToContents();
+    m_inputs->resizeRowsToContents();
+    // As tall as its rows (up to about four), so the outputs get the room left.
+    int height = m_inputs->horizontalHeader()->height() + 2 * m_inputs->frameWidth() + 4;
+    for (int r = 0; r < std::min(m_inputs->rowCount(), 4); ++r)
+        height += m_inputs->rowHeight(r);
+    m_inputs->setMaximumHeight(std::max(height, 60));
 }
 
 // A row's fill is a made-up fill or a file ("image:…"); for a file the shape column says
