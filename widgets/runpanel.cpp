@@ -24,6 +24,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QMenu>
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
@@ -95,7 +96,9 @@ struct RunOrder {
     std::vector<std::vector<int64_t>> modelShapes; // per input: what a picture is sized to
     int repeats = 1;
     bool layers = false;
-    std::string weightsB; // a second weight set for the same inputs
+    std::string weightsB;         // a second weight set for the same inputs
+    bool weightsBUnfixed = false; // or the checkpoint itself without the fix's rules
+    QString nameB;
 };
 
 // What it hands back: the loaded model (kept for the next run with the same key), the result.
@@ -113,7 +116,7 @@ struct RunJob {
 // Loads the model on the device and applies the checkpoint's weights into job.loaded;
 // false with job.error set.
 bool loadModel(Runtime &runtime, const RunOrder &rq, const Document *weights, const std::string &stateDict,
-               std::shared_ptr<LoadedModel> *out, RunJob &job)
+               const std::vector<RemapRule> &rules, std::shared_ptr<LoadedModel> *out, RunJob &job)
 {
     std::string why;
     std::unique_ptr<LoadedModel> loaded = runtime.loadModel(rq.model->path, rq.device, &why);
@@ -123,7 +126,7 @@ bool loadModel(Runtime &runtime, const RunOrder &rq, const Document *weights, co
     }
     if (weights) {
         try {
-            ApplyResult applied = applyWeights(*loaded, *rq.model, *weights, stateDict, rq.rules, false);
+            ApplyResult applied = applyWeights(*loaded, *rq.model, *weights, stateDict, rules, false);
             if (!applied.ok) {
                 job.error = QString::fromStdString(applied.error);
                 return false;
@@ -148,10 +151,10 @@ bool loadModel(Runtime &runtime, const RunOrder &rq, const Document *weights, co
 
 // The model as loaded before (moved to the device when it changed), or loaded now.
 bool modelOnDevice(Runtime &runtime, const RunOrder &rq, const Document *weights, const std::string &stateDict,
-                   std::shared_ptr<LoadedModel> *model, RunJob &job)
+                   const std::vector<RemapRule> &rules, std::shared_ptr<LoadedModel> *model, RunJob &job)
 {
     if (!*model)
-        return loadModel(runtime, rq, weights, stateDict, model, job);
+        return loadModel(runtime, rq, weights, stateDict, rules, model, job);
     if ((*model)->device() == rq.device)
         return true;
     const std::string why = (*model)->moveTo(rq.device);
@@ -166,19 +169,26 @@ bool modelOnDevice(Runtime &runtime, const RunOrder &rq, const Document *weights
 void runWeightsB(Runtime &runtime, const RunOrder &rq, const std::vector<InputSpec> &inputs, RunRequest request,
                  RunControl &control, RunJob &job)
 {
-    std::unique_ptr<Document> weights;
+    std::unique_ptr<Document> read;
+    const Document *weights = nullptr;
     std::string stateDict;
-    if (!job.loadedB) {
+    std::vector<RemapRule> rules = rq.rules;
+    if (rq.weightsBUnfixed) { // the same checkpoint as it is, without the rules of the fix
+        weights = rq.weights.get();
+        stateDict = rq.stateDict;
+        rules.clear();
+    } else if (!job.loadedB) {
         try {
-            weights = readDocument(rq.weightsB);
+            read = readDocument(rq.weightsB);
         } catch (const std::exception &e) {
             job.error = RunPanel::tr("Cannot read the second weights: %1").arg(QString::fromStdString(e.what()));
             return;
         }
+        weights = read.get();
         const auto candidates = candidateStateDicts(*weights);
         stateDict = candidates.empty() ? std::string() : candidates.front();
     }
-    if (!modelOnDevice(runtime, rq, weights.get(), stateDict, &job.loadedB, job))
+    if (!modelOnDevice(runtime, rq, weights, stateDict, rules, &job.loadedB, job))
         return;
     request.warmup = 0;
     request.repeats = 1;
@@ -186,8 +196,7 @@ void runWeightsB(Runtime &runtime, const RunOrder &rq, const std::vector<InputSp
     job.resultB = job.loadedB->run(inputs, request, &control);
     if (!job.resultB->ok)
         job.error = RunPanel::tr("With %1 the model raised an error: %2")
-                        .arg(QFileInfo(QString::fromStdString(rq.weightsB)).fileName(),
-                             QString::fromStdString(job.resultB->error));
+                        .arg(rq.nameB, QString::fromStdString(job.resultB->error));
 }
 
 // On the worker thread: the runtime, the model (loaded, or the one from last time moved
@@ -209,7 +218,7 @@ RunJob execute(const RunOrder &rq, RunJob job, RunControl &control)
             return job;
         }
     }
-    if (!modelOnDevice(*runtime, rq, rq.weights.get(), rq.stateDict, &job.loaded, job))
+    if (!modelOnDevice(*runtime, rq, rq.weights.get(), rq.stateDict, rq.rules, &job.loaded, job))
         return job;
     te::RunRequest request;
     request.repeats = rq.repeats;
@@ -223,7 +232,7 @@ RunJob execute(const RunOrder &rq, RunJob job, RunControl &control)
                         : RunPanel::tr("The model raised an error: %1").arg(QString::fromStdString(job.result.error));
         return job;
     }
-    if (!rq.weightsB.empty() && !control.stop)
+    if ((!rq.weightsB.empty() || rq.weightsBUnfixed) && !control.stop)
         runWeightsB(*runtime, rq, inputs, request, control, job);
     return job;
 }
@@ -365,6 +374,8 @@ void RunPanel::setModel(std::shared_ptr<const Document> model, std::shared_ptr<c
         m_warned = false;
         m_resultB.reset();
     }
+    if (m_weightsBUnfixed && (!m_weights || m_rules.empty()))
+        setWeightsB(QString()); // no fix left to compare without
     m_run->setEnabled(m_model && !isRunning());
     if (!m_model) {
         m_title->setText(tr("Open a TorchScript model, or check a checkpoint against one, to run it."));
@@ -481,11 +492,14 @@ void RunPanel::run()
                            modelShapes,
                            m_repeats->value(),
                            m_captureLayers->isChecked(),
-                           m_weightsBPath.toStdString()};
+                           m_weightsBPath.toStdString(),
+                           m_weightsBUnfixed,
+                           nameB()};
     RunJob job;
     job.loadedKey = loadedKey();
     job.loaded = m_loadedKey == job.loadedKey ? m_loaded : nullptr;
-    job.loadedKeyB = job.loadedKey + QStringLiteral("|B|") + m_weightsBPath;
+    job.loadedKeyB =
+        job.loadedKey + QStringLiteral("|B|") + (m_weightsBUnfixed ? QStringLiteral("unfixed") : m_weightsBPath);
     job.loadedB = m_loadedKeyB == job.loadedKeyB ? m_loadedB : nullptr;
     auto control = std::make_shared<RunControl>();
     m_control = control;
@@ -625,7 +639,7 @@ void RunPanel::plotOutput(int index)
                 b = &other;
     const QString nameA = m_weights ? QFileInfo(QString::fromStdString(m_weights->path)).fileName()
                                     : QFileInfo(QString::fromStdString(m_model->path)).fileName();
-    te::plotOutput(m_plot, o, b, m_labels, nameA, QFileInfo(m_weightsBPath).fileName());
+    te::plotOutput(m_plot, o, b, m_labels, nameA, nameB());
     m_plot->replot(QCustomPlot::rpQueuedReplot);
     fillOutputValues(m_values, o, b, m_labels);
 }
@@ -660,11 +674,11 @@ void RunPanel::showComparison()
                         .arg(c.topOrderAgrees ? tr(", same order") : QString());
         lines << line;
     }
-    m_comparison->setText(
-        tr("A: %1 · B: %2<br>%3")
-            .arg(m_weights ? QFileInfo(QString::fromStdString(m_weights->path)).fileName().toHtmlEscaped()
-                           : tr("the model's own weights"),
-                 QFileInfo(m_weightsBPath).fileName().toHtmlEscaped(), lines.join(QStringLiteral("<br>"))));
+    m_comparison->setText(tr("A: %1 · B: %2<br>%3")
+                              .arg(m_weights
+                                       ? QFileInfo(QString::fromStdString(m_weights->path)).fileName().toHtmlEscaped()
+                                       : tr("the model's own weights"),
+                                   nameB().toHtmlEscaped(), lines.join(QStringLiteral("<br>"))));
 }
 
 void RunPanel::setInputFile(int row, const QString &path)
@@ -794,23 +808,59 @@ void RunPanel::chooseLabels(int index)
     }
 }
 
+QString RunPanel::nameB() const
+{
+    if (m_weightsBUnfixed && m_weights)
+        return tr("%1 without the fix").arg(QFileInfo(QString::fromStdString(m_weights->path)).fileName());
+    return QFileInfo(m_weightsBPath).fileName();
+}
+
+bool RunPanel::setWeightsBUnfixed()
+{
+    if (!m_weights || m_rules.empty())
+        return false;
+    setWeightsB(QString());
+    m_weightsBUnfixed = true;
+    m_weightsB->setText(tr("B: without the fix"));
+    m_weightsB->setToolTip(tr("B is %1 as it is, loaded without the rules of the fix").arg(nameB()));
+    m_latency->setText(tr("Run to compare with %1.").arg(nameB()));
+    return true;
+}
+
 void RunPanel::setWeightsB(const QString &path)
 {
     m_weightsBPath = path;
+    m_weightsBUnfixed = false;
     m_resultB.reset();
     m_weightsB->setText(path.isEmpty() ? tr("Compare weights…") : tr("B: %1").arg(QFileInfo(path).fileName()));
     m_weightsB->setToolTip(path.isEmpty()
                                ? tr("Run the same inputs with a second checkpoint and compare the outputs")
                                : tr("%1\nClick to choose another; cancel the dialog to stop comparing").arg(path));
     m_comparison->setVisible(false);
-    if (m_result)
+    if (m_result && m_model)
         plotOutput(m_outputPicker->currentIndex());
     if (!path.isEmpty())
         m_latency->setText(tr("Run to compare with %1.").arg(QFileInfo(path).fileName()));
 }
 
+// With a fix applied to the checkpoint, B can be the checkpoint without it: what the fix
+// changes in the outputs. Otherwise B is another file.
 void RunPanel::chooseWeightsB()
 {
+    if (m_weights && !m_rules.empty()) {
+        QMenu menu(this);
+        QAction *unfixed = menu.addAction(tr("The checkpoint without the fix"));
+        QAction *other = menu.addAction(tr("Another checkpoint…"));
+        QAction *none = menu.addAction(tr("No comparison"));
+        none->setEnabled(m_weightsBUnfixed || !m_weightsBPath.isEmpty());
+        QAction *chosen = menu.exec(m_weightsB->mapToGlobal(QPoint(0, m_weightsB->height())));
+        if (chosen == unfixed)
+            setWeightsBUnfixed();
+        else if (chosen == none)
+            setWeightsB(QString());
+        if (chosen != other)
+            return;
+    }
     setWeightsB(QFileDialog::getOpenFileName(this, tr("Second weights for the same inputs"), QString(),
                                              tr("Checkpoints (*.pt *.pth *.ckpt *.bin *.safetensors);;All files (*)")));
 }

@@ -71,6 +71,9 @@ public:
     bool setLabels(const QString &spec, QString *error);
     // A second weight set run on the same inputs (empty: none).
     void setWeightsB(const QString &path);
+    // B is the checkpoint as it is, without the rules of the doctor's fix; false when no
+    // fix is applied.
+    bool setWeightsBUnfixed();
     void setCaptureLayers(bool on);
 
 protected:
@@ -90,6 +93,7 @@ private:
     void setRunning(bool running);
     void plotOutput(int index);
     void showComparison();
+    QString nameB() const;
     void chooseInputFile();
     void chooseLabels(int index);
     void chooseWeightsB();
@@ -106,6 +110,7 @@ private:
     std::shared_ptr<LoadedModel> m_loadedB; // the model with the second weight set
     QString m_loadedKeyB;
     QString m_weightsBPath;
+    bool m_weightsBUnfixed = false;
     Labels m_labels;
     std::shared_ptr<RunControl> m_control; // of the run under way
     std::map<QString, double> m_medianByDevice;

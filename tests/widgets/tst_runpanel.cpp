@@ -264,6 +264,52 @@ private slots:
                  qPrintable(panel.comparison()->text()));
     }
 
+    // A DataParallel checkpoint applied with the fix (strip "module."), compared with itself
+    // without the fix: B loads none of the checkpoint's tensors (said beside the run) and
+    // gives the model's own output; the choice goes once the fix is removed. (This
+    // checkpoint holds the scripted model's own values, so A and B agree here.)
+    void comparesWithoutTheFix()
+    {
+        std::shared_ptr<const Document> model = readDocument(std::string(TE_FIXTURES_DIR) + "/scripted.pt");
+        std::shared_ptr<const Document> weights =
+            readDocument(std::string(TE_FIXTURES_DIR) + "/dataparallel_state_dict.pt");
+        RunPanel panel;
+        panel.setModel(model, weights, {}, {});
+        QVERIFY(!panel.setWeightsBUnfixed()); // no fix applied: nothing to compare without
+        const RemapRule strip{RemapRule::Kind::Prefix, "module.", ""};
+        panel.setModel(model, weights, {}, {strip});
+        QVERIFY(panel.setWeightsBUnfixed());
+        panel.inputs()->item(0, 1)->setText(QStringLiteral("1x3x16x16"));
+        QSignalSpy finished(&panel, &RunPanel::runFinished);
+        panel.run();
+        QVERIFY(finished.wait(60000));
+        QVERIFY(panel.lastResult() && panel.lastResultB());
+        QVERIFY2(panel.comparison()->text().contains(QStringLiteral("without the fix")),
+                 qPrintable(panel.comparison()->text()));
+        QString said;
+        for (QLabel *l : panel.findChildren<QLabel *>())
+            if (l->text().contains(QStringLiteral("tensors applied")))
+                said = l->text();
+        QVERIFY2(said.contains(QStringLiteral("dataparallel_state_dict.pt: 9 tensors applied")) &&
+                     said.contains(QStringLiteral("dataparallel_state_dict.pt: 0 tensors applied")),
+                 qPrintable(said));
+        const auto &b = panel.lastResultB()->outputs.front().values;
+        // Without the fix the checkpoint was not applied at all: B is the model's own output.
+        RunPanel plain;
+        plain.setModel(model, nullptr, {}, {});
+        plain.inputs()->item(0, 1)->setText(QStringLiteral("1x3x16x16"));
+        QSignalSpy plainFinished(&plain, &RunPanel::runFinished);
+        plain.run();
+        QVERIFY(plainFinished.wait(60000));
+        QVERIFY(plain.lastResult());
+        const auto &own = plain.lastResult()->outputs.front().values;
+        for (size_t i = 0; i < b.size(); ++i)
+            QVERIFY(std::abs(b[i] - own[i]) <= 1e-6 * std::max(1.0, std::abs(own[i])));
+        panel.setModel(model, weights, {}, {}); // the fix removed
+        QVERIFY(!panel.lastResultB());
+        QVERIFY(!panel.comparison()->isVisible());
+    }
+
     // Every layer of the model that turns values into NaN: the same statistics as the
     // forward hooks, the first NaN marked in the table and the plot, and a click on the
     // plot shows that layer's values.
