@@ -263,9 +263,9 @@ QString CompareModel::groupStatus(const Node &n) const
         return tr("identical");
     QStringList out;
     for (const auto &[rank, s] : parts)
-        out << QStringLiteral("%1 %2")
-                   .arg(n.counts[static_cast<size_t>(s)])
-                   .arg(statusText(static_cast<DiffStatus>(s)));
+        out << QStringLiteral("%1: %2") // "values differ: 18", a count of tensors
+                   .arg(statusText(static_cast<DiffStatus>(s)))
+                   .arg(n.counts[static_cast<size_t>(s)]);
     return out.join(QStringLiteral(", "));
 }
 

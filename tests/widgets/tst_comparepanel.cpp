@@ -11,6 +11,7 @@
 #include "widgets/heatmapplot.h"
 #include "widgets/histogramplot.h"
 
+#include <QAbstractItemModelTester>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QLabel>
@@ -50,6 +51,21 @@ QStringList visibleKeys(const ComparePanel &panel)
     QStringList out;
     keysUnder(panel.tree()->model(), {}, out);
     return out;
+}
+
+// The tree as a reader sees it: a line per row, indented by depth, with its name, status,
+// shape and the differing share, all rows expanded.
+void print(const QAbstractItemModel *m, const QModelIndex &parent, int depth, QString &out)
+{
+    for (int r = 0; r < m->rowCount(parent); ++r) {
+        const QModelIndex i = m->index(r, CompareModel::NameColumn, parent);
+        QStringList cells{QString(depth * 2, QLatin1Char(' ')) + i.data().toString()};
+        for (int c :
+             {int(CompareModel::StatusColumn), int(CompareModel::ShapeColumn), int(CompareModel::DifferingColumn)})
+            cells << i.siblingAtColumn(c).data().toString();
+        out += cells.join(QStringLiteral(" | ")) + QLatin1Char('\n');
+        print(m, i, depth + 1, out);
+    }
 }
 
 bool compare(ComparePanel &panel, std::shared_ptr<const Document> a, std::shared_ptr<const Document> b)
@@ -101,7 +117,45 @@ private slots:
         QCOMPARE(current, QString::fromStdString(largest->key));
         // Groups carry their keys' counts.
         const QModelIndex conv = panel.model()->indexForKey(QStringLiteral("conv"));
-        QCOMPARE(conv.siblingAtColumn(CompareModel::StatusColumn).data().toString(), QStringLiteral("2 values differ"));
+        QCOMPARE(conv.siblingAtColumn(CompareModel::StatusColumn).data().toString(),
+                 QStringLiteral("values differ: 2"));
+    }
+
+    // The printed tree of three pairs that are one model: a state dict and its
+    // DataParallel copy ('module.' prefix), a sharded folder and its single file, two
+    // training steps (the classifier of tests/fixtures/run/ and its fine-tune). Both models
+    // stay under QAbstractItemModelTester throughout.
+    void printedTrees_data()
+    {
+        QTest::addColumn<QString>("a");
+        QTest::addColumn<QString>("b");
+        QTest::addColumn<QString>("printed");
+        QTest::newRow("module. prefix") << "state_dict.pt"
+                                        << "dataparallel_state_dict.pt"
+                                        << "compare-module-prefix.txt";
+        QTest::newRow("sharded folder") << "hf/tiny_bert_sharded"
+                                        << "hf/tiny_bert"
+                                        << "compare-sharded-folder.txt";
+        QTest::newRow("two training steps") << "run/shapes_weights.pt"
+                                            << "run/shapes_finetuned.pt"
+                                            << "compare-training-steps.txt";
+    }
+    void printedTrees()
+    {
+        QFETCH(QString, a);
+        QFETCH(QString, b);
+        QFETCH(QString, printed);
+        QFile expected(QStringLiteral(TE_PRINTED_DIR "/") + printed); // tests/widgets/printed/
+        QVERIFY(expected.open(QIODevice::ReadOnly | QIODevice::Text));
+        ComparePanel panel;
+        QAbstractItemModelTester modelTester(panel.model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester proxyTester(panel.tree()->model(),
+                                             QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QVERIFY(compare(panel, open(qPrintable(a)), open(qPrintable(b))));
+        QString out;
+        print(panel.tree()->model(), {}, 0, out);
+        out += panel.summary()->text() + QLatin1Char('\n');
+        QCOMPARE(out, QString::fromUtf8(expected.readAll()));
     }
 
     void filterAndExactSwitch()
