@@ -332,7 +332,18 @@ bool KeyAlignmentView::toggleBandAt(const QPoint &point)
         relayout();
         return true;
     }
-    return false;
+    // A key of an opened band closes it again: the band is named by the model's module,
+    // so a checkpoint key goes by the model key it loads into.
+    std::string_view key = r.text;
+    const auto &links = left ? m_layout->leftLinks : m_layout->rightLinks;
+    if (left && size_t(row) < links.size() && !links[size_t(row)].empty())
+        key = m_layout->right[size_t(m_layout->links[size_t(links[size_t(row)].front())].right)].text;
+    const auto opened = m_opened.find(moduleOf(key));
+    if (opened == m_opened.end())
+        return false;
+    m_opened.erase(opened);
+    relayout();
+    return true;
 }
 
 void KeyAlignmentView::mouseMoveEvent(QMouseEvent *event)

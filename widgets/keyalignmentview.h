@@ -4,7 +4,8 @@
 // what the best suggested rule would pair up before it is applied. Keys that find no
 // partner stand out in the report's colours. A module whose keys all load from one module
 // of the checkpoint is one band on each side with one line and a count; a click on a band
-// opens it. Only the rows in view are drawn, so 100,000 keys scroll like ten.
+// opens it, a click on one of its keys closes it again. Only the rows in view are drawn, so 100,000 keys scroll like
+// ten.
 #include "core/diagnose/loadcheck.h"
 
 #include <QAbstractScrollArea>
@@ -57,7 +58,8 @@ public:
     const AlignmentLayout &layout() const { return *m_layout; }
     // What hovering a point says: both keys and shapes of the line under it; empty elsewhere.
     QString describeAt(const QPoint &viewportPoint) const;
-    // Opens or closes the band under a point; false when there is none.
+    // Opens the band under a point, or closes the opened band of the key under it; false
+    // when there is neither.
     bool toggleBandAt(const QPoint &viewportPoint);
     int rowHeight() const;
     int rowAt(int y) const; // the row index at a viewport y

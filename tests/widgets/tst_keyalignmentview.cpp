@@ -140,6 +140,18 @@ private slots:
             QPoint(view.viewport()->width() / 2, int((weight.left + weight.right + 3) * view.rowHeight() / 2.0)));
         QVERIFY2(one.contains(QStringLiteral("conv.weight")) && one.contains(QStringLiteral("[8, 3, 3, 3]")),
                  qPrintable(one));
+        // A click on one of its keys, on either side, closes the band again.
+        QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, QPoint(20, y));
+        QCOMPARE(view.layout().left.size(), size_t(3));
+        QCOMPARE(view.layout().left[0].mark, AlignmentLayout::Mark::Band);
+        int band = 0;
+        while (view.layout().right[size_t(band)].mark != AlignmentLayout::Mark::Band)
+            ++band;
+        const int right = view.viewport()->width() - 20, bandY = int((band + 1.5) * view.rowHeight());
+        QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, QPoint(right, bandY));
+        QCOMPARE(view.layout().right.size(), size_t(5)); // opened from the model's side
+        QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, QPoint(right, bandY));
+        QCOMPARE(view.layout().right.size(), size_t(4));
     }
 };
 
