@@ -65,10 +65,11 @@ AlignmentLayout layoutAlignment(const LoadReport &report, const ExpectedModel &m
         out.suggestion = s.description.empty() ? s.rule.text() : s.description;
         std::vector<RemapRule> trial = rules;
         trial.push_back(s.rule);
-        const std::unordered_set<std::string> missing(report.missing.begin(), report.missing.end());
+        // Every key the rule would bring to a free model key, the missing ones and those a
+        // module fills in itself when absent (BatchNorm's num_batches_tracked) alike.
         const std::vector<std::string> renamed = applyRules(weights.keys, trial); // rules compiled once
         for (size_t i = 0; i < weights.keys.size(); ++i)
-            if (partnerOfCkpt[i] < 0 && missing.count(renamed[i]))
+            if (partnerOfCkpt[i] < 0)
                 pair(weights.keys[i].key, renamed[i], AlignmentLayout::LinkKind::Suggested);
         break; // the best one only
     }

@@ -7,6 +7,7 @@
 
 #include "core/formats/documentreader.h"
 #include "widgets/filetypes.h"
+#include "widgets/keyalignmentview.h"
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
@@ -97,8 +98,19 @@ private slots:
         QCOMPARE(countStatus(*panel.model(), LoadStatus::Unexpected), 9);
         QVERIFY(!panel.report()->suggestions.empty());
         QCOMPARE(panel.report()->suggestions.front().from, std::string("module."));
+        // The key alignment beside the table: the fix as dashed lines, then, applied, solid.
+        auto linesOf = [&panel](AlignmentLayout::LinkKind kind) {
+            int keys = 0;
+            for (const auto &link : panel.alignmentView()->layout().links)
+                keys += link.kind == kind ? link.keys : 0;
+            return keys;
+        };
+        QCOMPARE(linesOf(AlignmentLayout::LinkKind::Suggested), 9);
+        QCOMPARE(linesOf(AlignmentLayout::LinkKind::Loads), 0);
         panel.applySuggestion(0);
         QVERIFY(ready.wait(10000));
+        QCOMPARE(linesOf(AlignmentLayout::LinkKind::Suggested), 0);
+        QCOMPARE(linesOf(AlignmentLayout::LinkKind::Loads), 9);
         QVERIFY(panel.report()->strictOk);
         QCOMPARE(countStatus(*panel.model(), LoadStatus::Unexpected), 0);
         QCOMPARE(countStatus(*panel.model(), LoadStatus::Loaded), 9);
