@@ -128,13 +128,19 @@ QString HeatmapPlot::describeAt(const QPointF &pixel) const
     const double v = g.cells[cell];
     const QString value = std::isnan(v) ? tr("no finite value") : QString::number(v, 'g', 6);
     if (g.blockRows * g.blockColumns == 1)
-        return tr("row %1, column %2: %3").arg(row).arg(column).arg(value);
+        return m_indexOf ? tr("%1: %2").arg(m_indexOf(row, column), value)
+                         : tr("row %1, column %2: %3").arg(row).arg(column).arg(value);
     const int64_t r0 = row / g.blockRows * g.blockRows, c0 = column / g.blockColumns * g.blockColumns;
+    const int64_t r1 = std::min(r0 + g.blockRows, g.rows) - 1, c1 = std::min(c0 + g.blockColumns, g.columns) - 1;
+    if (m_indexOf)
+        return tr("%1 to %2: %3 %4")
+            .arg(m_indexOf(r0, c0), m_indexOf(r1, c1), value,
+                 tr("(one cell of %1 × %2 elements)").arg(g.blockRows).arg(g.blockColumns));
     return tr("rows %1–%2, columns %3–%4: %5 %6")
         .arg(r0)
-        .arg(std::min(r0 + g.blockRows, g.rows) - 1)
+        .arg(r1)
         .arg(c0)
-        .arg(std::min(c0 + g.blockColumns, g.columns) - 1)
+        .arg(c1)
         .arg(value, tr("(one cell of %1 × %2 elements)").arg(g.blockRows).arg(g.blockColumns));
 }
 

@@ -7,6 +7,8 @@
 
 #include <qcustomplot.h>
 
+#include <functional>
+
 namespace te {
 
 class HeatmapPlot : public QCustomPlot {
@@ -24,6 +26,9 @@ public:
     // outside the picture.
     QString describeAt(const QPointF &pixel) const;
     QCPColorScale *colorScale() const { return m_scale; }
+    // Names an element of the tensor by its row and column in the grid ("[3, 0, 1, 2]"), so
+    // that hovering says the element's whole index; without one, rows and columns are said.
+    void setIndexNamer(std::function<QString(int64_t row, int64_t column)> namer) { m_indexOf = std::move(namer); }
 
 protected:
     void mouseMoveEvent(QMouseEvent *event) override;
@@ -32,6 +37,7 @@ private:
     void redraw();
 
     TensorGrid m_grid;
+    std::function<QString(int64_t, int64_t)> m_indexOf;
     bool m_log = false;
     bool m_differences = false;
     QCPColorMap *m_map;

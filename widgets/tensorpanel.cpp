@@ -45,9 +45,12 @@ namespace {
 
 constexpr size_t kShownValues = 4096;
 
-SliceValues readSlice(const Document &doc, const TensorInfo &t, std::vector<int64_t> leading)
+// `order`: the dimensions of t as the slice is read (empty: as they are).
+SliceValues readSlice(const Document &doc, const TensorInfo &whole, const std::vector<size_t> &order,
+                      std::vector<int64_t> leading)
 {
     SliceValues v;
+    const TensorInfo t = order.empty() ? whole : permuteDims(whole, order);
     const TensorInfo view = leading.empty() ? t : indexLeading(t, leading);
     v.leading = std::move(leading);
     v.shape = view.shape;
@@ -197,6 +200,7 @@ void TensorPanel::showTensor(const QString &key, int tensor)
     }
     clearStats(tr("Computing statistics…"));
     m_tensor = tensor;
+    m_rowDim = m_columnDim = -1; // the last two at first
     setUpSlice(t);
     startStats(tensor);
     startHeatmap();
@@ -228,23 +232,58 @@ void TensorPanel::startHeatmap()
     }
     const bool all = m_layout->currentIndex() == 1, tiled = all && t.shape.size() == 4;
     const std::vector<int64_t> leading = all ? std::vector<int64_t>{} : sliceIndices();
+    const std::vector<size_t> order = all ? std::vector<size_t>{} : viewOrder();
     const int rows = std::clamp(m_heatmap->height(), 64, 1024), columns = std::clamp(m_heatmap->width(), 64, 1024);
     const GridReduction how = m_reduction->currentIndex() == 1 ? GridReduction::MaxAbs : GridReduction::Mean;
-    // Across: the last dimension. Down: the one before it (a slice), or all before it.
-    const size_t dims = t.shape.size(), lastDown = dims >= 2 ? dims - 2 : 0, firstDown = all ? 0 : lastDown;
-    const QString rowLabel = tiled                   ? tr("output channel × kh")
-                             : dims < 2              ? QString()
-                             : firstDown == lastDown ? tr("index %1").arg(lastDown)
-                                                     : tr("index %1…%2").arg(firstDown).arg(lastDown);
-    const QString columnLabel = tiled ? tr("input channel × kw") : tr("index %1").arg(dims >= 1 ? dims - 1 : 0);
+    // Across: the columns' dimension. Down: the rows' (a slice), or all before the last.
+    const size_t dims = t.shape.size();
+    const int down = m_rowDim >= 0 ? m_rowDim : static_cast<int>(dims) - 2,
+              across = m_columnDim >= 0 ? m_columnDim : static_cast<int>(dims) - 1;
+    const QString rowLabel = tiled      ? tr("output channel × kh")
+                             : dims < 2 ? QString()
+                             : all      ? tr("index 0…%1").arg(dims - 2)
+                                        : tr("index %1").arg(down);
+    const QString columnLabel = tiled ? tr("input channel × kw") : tr("index %1").arg(dims >= 1 ? across : 0);
+    // Hovering names the element by its whole index, in the tensor's own order.
+    const std::vector<int64_t> shape = t.shape;
+    if (tiled) { // the view [out, kh, in, kw]
+        m_heatmap->setIndexNamer([this, shape](int64_t r, int64_t c) {
+            return elementIndex({r / shape[2], c / shape[3], r % shape[2], c % shape[3]});
+        });
+    } else if (all) { // rows: every dimension but the last, flattened
+        m_heatmap->setIndexNamer([this, shape](int64_t r, int64_t c) {
+            std::vector<int64_t> at(shape.size(), 0);
+            if (!at.empty())
+                at.back() = c;
+            for (size_t d = shape.size() - 1; d-- > 0;) {
+                at[d] = r % std::max<int64_t>(shape[d], 1);
+                r /= std::max<int64_t>(shape[d], 1);
+            }
+            return elementIndex(at);
+        });
+    } else {
+        m_heatmap->setIndexNamer([this, shape, leading, down, across](int64_t r, int64_t c) {
+            std::vector<int64_t> at(shape.size(), 0);
+            size_t next = 0;
+            for (size_t d = 0; d < shape.size(); ++d)
+                at[d] = static_cast<int>(d) == down     ? r
+                        : static_cast<int>(d) == across ? c
+                        : next < leading.size()         ? leading[next++]
+                                                        : 0;
+            if (shape.size() == 1)
+                at[0] = c;
+            return elementIndex(at);
+        });
+    }
     auto doc = m_doc;
     const int tensor = m_tensor;
     m_heatmapJobs->start(
-        [doc, tensor, leading, rows, columns, how, tiled](const JobControl &job) {
+        [doc, tensor, leading, order, rows, columns, how, tiled](const JobControl &job) {
             const TensorInfo &whole = doc->tensors[static_cast<size_t>(tensor)];
+            const TensorInfo ordered = order.empty() ? whole : permuteDims(whole, order);
             const TensorInfo view = tiled             ? filtersTiled(whole)
-                                    : leading.empty() ? whole
-                                                      : indexLeading(whole, leading);
+                                    : leading.empty() ? ordered
+                                                      : indexLeading(ordered, leading);
             return reduceToGrid(*doc, view, rows, columns, how, job.cancelFlag(), tiled ? 2 : 1);
         },
         [this, rowLabel, columnLabel](const TensorGrid &grid) {
@@ -261,10 +300,58 @@ std::vector<int64_t> TensorPanel::sliceIndices() const
     return at;
 }
 
-// A spin box per leading dimension of a tensor of three or more: "values of [0, 1, :, :]".
+// The dimensions of the view the slice is read from: every other dimension in order, then
+// the rows', then the columns'. Identity while they are the last two.
+std::vector<size_t> TensorPanel::viewOrder() const
+{
+    if (!m_doc || m_tensor < 0 || m_rowDim < 0)
+        return {};
+    const size_t dims = m_doc->tensors[static_cast<size_t>(m_tensor)].shape.size();
+    std::vector<size_t> order;
+    for (size_t d = 0; d < dims; ++d)
+        if (static_cast<int>(d) != m_rowDim && static_cast<int>(d) != m_columnDim)
+            order.push_back(d);
+    order.push_back(static_cast<size_t>(m_rowDim));
+    order.push_back(static_cast<size_t>(m_columnDim));
+    return order;
+}
+
+QString TensorPanel::elementIndex(const std::vector<int64_t> &at) const
+{
+    QStringList parts;
+    for (int64_t i : at)
+        parts << QString::number(i);
+    return QStringLiteral("[%1]").arg(parts.join(QStringLiteral(", ")));
+}
+
+void TensorPanel::setSliceAxes(int rowDim, int columnDim)
+{
+    if (!m_doc || m_tensor < 0)
+        return;
+    const TensorInfo &t = m_doc->tensors[static_cast<size_t>(m_tensor)];
+    const int dims = static_cast<int>(t.shape.size());
+    if (dims < 3 || rowDim < 0 || columnDim < 0 || rowDim >= dims || columnDim >= dims)
+        return;
+    if (rowDim == columnDim) // the other one takes the place given up
+        (rowDim == m_rowDim ? rowDim : columnDim) = rowDim == m_rowDim ? m_columnDim : m_rowDim;
+    m_rowDim = rowDim;
+    m_columnDim = columnDim;
+    setUpSlice(t);
+    showSlice();
+}
+
+// For a tensor of three or more dimensions: "values of [0, :, 1, :]", a spin box per index
+// and a ":" for the rows' and the columns' dimensions, which two pickers choose.
 void TensorPanel::setUpSlice(const TensorInfo &t)
 {
     m_sliceIndices.clear(); // deleted with the layout's widgets
+    const int dims = static_cast<int>(t.shape.size());
+    if (dims < 3) {
+        m_rowDim = m_columnDim = -1;
+    } else if (m_rowDim < 0 || m_rowDim >= dims || m_columnDim >= dims) {
+        m_rowDim = dims - 2;
+        m_columnDim = dims - 1;
+    }
     m_layout->blockSignals(true);
     m_layout->clear();
     if (t.shape.size() >= 3)
@@ -278,21 +365,46 @@ void TensorPanel::setUpSlice(const TensorInfo &t)
         delete item->widget();
         delete item;
     }
-    if (t.shape.size() < 3)
+    if (dims < 3)
         return;
     auto *row = static_cast<QHBoxLayout *>(m_slice->layout());
     row->addWidget(new QLabel(tr("Values of ["), m_slice));
-    const size_t lead = t.shape.size() - 2;
-    for (size_t d = 0; d < lead; ++d) {
-        auto *box = new QSpinBox(m_slice);
-        box->setRange(0, static_cast<int>(std::clamp<int64_t>(t.shape[d] - 1, 0, INT_MAX)));
-        box->setToolTip(tr("Index into dimension %1 (size %2)").arg(d).arg(t.shape[d]));
-        box->setAccessibleName(tr("Index into dimension %1").arg(d));
-        box->setKeyboardTracking(false); // typing "12" reads one slice, not "1" then "12"
-        connect(box, &QSpinBox::valueChanged, this, &TensorPanel::showSlice);
-        m_sliceIndices.push_back(box);
-        row->addWidget(box);
-        row->addWidget(new QLabel(d + 1 < lead ? QStringLiteral(",") : tr(", :, :]"), m_slice));
+    for (int d = 0; d < dims; ++d) {
+        if (d == m_rowDim || d == m_columnDim) {
+            row->addWidget(new QLabel(QStringLiteral(":"), m_slice));
+        } else {
+            auto *box = new QSpinBox(m_slice);
+            box->setRange(0, static_cast<int>(std::clamp<int64_t>(t.shape[size_t(d)] - 1, 0, INT_MAX)));
+            box->setToolTip(tr("Index into dimension %1 (size %2)").arg(d).arg(t.shape[size_t(d)]));
+            box->setAccessibleName(tr("Index into dimension %1").arg(d));
+            box->setKeyboardTracking(false); // typing "12" reads one slice, not "1" then "12"
+            connect(box, &QSpinBox::valueChanged, this, &TensorPanel::showSlice);
+            m_sliceIndices.push_back(box);
+            row->addWidget(box);
+        }
+        row->addWidget(new QLabel(d + 1 < dims ? QStringLiteral(",") : QStringLiteral("]"), m_slice));
+    }
+    // The two dimensions shown: rows and columns.
+    for (int which = 0; which < 2; ++which) {
+        row->addSpacing(8);
+        row->addWidget(new QLabel(which == 0 ? tr("rows:") : tr("columns:"), m_slice));
+        auto *axis = new QComboBox(m_slice);
+        for (int d = 0; d < dims; ++d)
+            axis->addItem(tr("dim %1 (%2)").arg(d).arg(t.shape[size_t(d)]));
+        axis->setCurrentIndex(which == 0 ? m_rowDim : m_columnDim);
+        axis->setAccessibleName(which == 0 ? tr("Dimension down the rows") : tr("Dimension across the columns"));
+        axis->setToolTip(t.shape.size() == 4
+                             ? tr("Which dimension the slice shows %1; for a conv weight, rows "
+                                  "dim 0 and columns dim 1 show out × in at one kernel position")
+                                   .arg(which == 0 ? tr("down") : tr("across"))
+                             : tr("Which dimension the slice shows %1").arg(which == 0 ? tr("down") : tr("across")));
+        connect(axis, &QComboBox::activated, this, [this, which](int d) {
+            // Queued: the picker is deleted when the slice row is built again.
+            QMetaObject::invokeMethod(
+                this, [this, which, d] { setSliceAxes(which == 0 ? d : m_rowDim, which == 0 ? m_columnDim : d); },
+                Qt::QueuedConnection);
+        });
+        row->addWidget(axis);
     }
     row->addStretch(1);
     m_slice->show();
@@ -303,7 +415,7 @@ void TensorPanel::showSlice()
 {
     if (!m_doc || m_tensor < 0)
         return;
-    SliceValues v = readSlice(*m_doc, m_doc->tensors[static_cast<size_t>(m_tensor)], sliceIndices());
+    SliceValues v = readSlice(*m_doc, m_doc->tensors[static_cast<size_t>(m_tensor)], viewOrder(), sliceIndices());
     fillValues(v);
     startHeatmap();
 }
@@ -350,8 +462,9 @@ void TensorPanel::startStats(int tensor)
     m_progressTotal = static_cast<uint64_t>(std::max<int64_t>(t.numel(), 0));
     auto doc = m_doc;
     const std::vector<int64_t> leading = sliceIndices();
+    const std::vector<size_t> order = viewOrder();
     m_jobs->start(
-        [doc, tensor, progress, leading](const JobControl &job) {
+        [doc, tensor, progress, leading, order](const JobControl &job) {
             Computed c;
             const TensorInfo &t = doc->tensors[static_cast<size_t>(tensor)];
             c.stats = computeStats(*doc, t, job.cancelFlag(), progress.get());
@@ -360,7 +473,7 @@ void TensorPanel::startStats(int tensor)
                 c.hi = c.stats.max > c.stats.min ? c.stats.max : c.stats.min + 1;
                 c.histogram = computeHistogram(*doc, t, c.lo, c.hi, 64, job.cancelFlag());
             }
-            c.values = readSlice(*doc, t, leading);
+            c.values = readSlice(*doc, t, order, leading);
             return c;
         },
         [this](const Computed &c) {
@@ -434,7 +547,21 @@ void TensorPanel::fillValues(const SliceValues &v)
     QStringList columnNames, rowNames;
     for (int col = 0; col < cols; ++col)
         columnNames << (byLastDim ? QString::number(col) : QStringLiteral("+%1").arg(col));
-    for (int row = 0; row < rows; ++row) {
+    const std::vector<size_t> order = viewOrder();
+    const bool reordered =
+        byLastDim && !order.empty() &&
+        (m_rowDim != static_cast<int>(order.size()) - 2 || m_columnDim != static_cast<int>(order.size()) - 1);
+    for (int row = 0; reordered && row < rows; ++row) {
+        // The whole index in the tensor's order, ":" across the columns' dimension.
+        QStringList parts;
+        size_t next = 0;
+        for (size_t d = 0; d < order.size(); ++d)
+            parts << (static_cast<int>(d) == m_columnDim ? QStringLiteral(":")
+                      : static_cast<int>(d) == m_rowDim  ? QString::number(row)
+                                                         : QString::number(v.leading[next++]));
+        rowNames << parts.join(QLatin1Char(','));
+    }
+    for (int row = 0; !reordered && row < rows; ++row) {
         // The index of the row's first element, in every dimension.
         std::vector<int64_t> at(v.shape.size(), 0);
         int64_t flat = static_cast<int64_t>(row) * cols;

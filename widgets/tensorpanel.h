@@ -2,7 +2,9 @@
 // The Tensor tab: what one tensor is (shape, strides, dtype, storage and who shares it,
 // saved device), its statistics, a histogram of its values or the tensor as a heatmap,
 // and a table of its values: a tensor of three or more dimensions shows one 2-D slice
-// (table and heatmap), chosen by an index per leading dimension. Statistics and heatmaps
+// (table and heatmap): two dimensions chosen as rows and columns (the last two at first;
+// for a conv weight, out x in is one choice), an index for each of the others. Hovering
+// the heatmap says the element's whole index. Statistics and heatmaps
 // are computed on worker threads; a newer selection wins (JobTracker).
 #include "core/document/document.h"
 
@@ -39,9 +41,14 @@ public:
     // Shows the tensor behind `key`; tensor < 0 clears the panel.
     void showTensor(const QString &key, int tensor);
     bool isComputing() const;
-    // The indices of the leading dimensions whose slice the values table shows (empty for
-    // tensors of fewer than three dimensions).
+    // The indices of the dimensions that are not the slice's rows and columns, in order
+    // (at first the leading ones; empty for tensors of fewer than three dimensions).
     std::vector<int64_t> sliceIndices() const;
+    // The dimensions shown as the slice's rows and columns (-1 below three dimensions);
+    // choosing one that is the other's swaps them.
+    void setSliceAxes(int rowDim, int columnDim);
+    int sliceRowDim() const { return m_rowDim; }
+    int sliceColumnDim() const { return m_columnDim; }
     // Histogram (false) or heatmap (true) above the values.
     void showHeatmap(bool on);
     HeatmapPlot *heatmap() const { return m_heatmap; }
@@ -59,6 +66,8 @@ private:
     void fillValues(const SliceValues &v);
     static QString valueText(const SliceValues &v, size_t i);
     void setUpSlice(const TensorInfo &t);
+    std::vector<size_t> viewOrder() const;                      // the other dimensions, then rows, then columns
+    QString elementIndex(const std::vector<int64_t> &at) const; // "[2, 0, 1]", in t's order
     void showSlice();
     void startHeatmap();
     void clearStats(const QString &message);
@@ -84,6 +93,7 @@ private:
     QStackedWidget *m_plots;
     QWidget *m_slice;                       // "values of [i, j, :, :]" with a spin box per index
     std::vector<QSpinBox *> m_sliceIndices; // children of m_slice
+    int m_rowDim = -1, m_columnDim = -1;    // of the slice, in the tensor's dimensions
     QTableWidget *m_values;
 };
 

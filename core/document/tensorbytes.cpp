@@ -164,6 +164,27 @@ TensorInfo indexLeading(const TensorInfo &t, const std::vector<int64_t> &indices
     return view;
 }
 
+TensorInfo permuteDims(const TensorInfo &t, const std::vector<size_t> &order)
+{
+    TensorInfo view = t;
+    std::vector<bool> seen(t.shape.size(), false);
+    bool valid = order.size() == t.shape.size() && t.strides.size() == t.shape.size();
+    for (size_t i = 0; valid && i < order.size(); ++i) {
+        valid = order[i] < seen.size() && !seen[order[i]];
+        if (valid) {
+            seen[order[i]] = true;
+            view.shape[i] = t.shape[order[i]];
+            view.strides[i] = t.strides[order[i]];
+        }
+    }
+    if (!valid) {
+        view.shape = t.shape;
+        view.strides = t.strides;
+        view.error = "not an order of the " + std::to_string(t.shape.size()) + " dimensions";
+    }
+    return view;
+}
+
 std::string tensorDamage(const Document &doc, const TensorInfo &t)
 {
     if (t.storage < 0 || static_cast<size_t>(t.storage) >= doc.storages.size())

@@ -27,6 +27,11 @@ std::string tensorDamage(const Document &doc, const TensorInfo &t);
 // or more indices than dimensions, gives a view whose `error` says so.
 TensorInfo indexLeading(const TensorInfo &t, const std::vector<int64_t> &indices);
 
+// The view t.permute(order) as PyTorch makes it: dimension i of the view is dimension
+// order[i] of t, the same storage and offset. An order that is not a permutation of t's
+// dimensions gives a view whose `error` says so.
+TensorInfo permuteDims(const TensorInfo &t, const std::vector<size_t> &order);
+
 // Calls f(elementPointer) for every element in row-major order; stops when f returns false.
 template <typename F> bool forEachElement(const uint8_t *base, const TensorInfo &t, F &&f);
 

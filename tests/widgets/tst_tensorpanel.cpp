@@ -159,7 +159,10 @@ private slots:
         QSignalSpy heat(&panel, &TensorPanel::heatmapReady);
         panel.showTensor(QStringLiteral("conv.weight"), weight);
         QVERIFY(!heat.wait(300)); // the histogram is shown: no heatmap is computed
-        auto *kind = panel.findChild<QComboBox *>();
+        QComboBox *kind = nullptr;
+        for (QComboBox *c : panel.findChildren<QComboBox *>())
+            if (c->findText(QStringLiteral("Heatmap")) >= 0)
+                kind = c;
         QVERIFY(kind && kind->currentText() == QStringLiteral("Histogram"));
         kind->setFocus();
         QTest::keyClick(kind, Qt::Key_Down);
@@ -177,10 +180,10 @@ private slots:
         QTest::keyClick(first, Qt::Key_Up);
         QVERIFY(heat.wait(10000));
         QCOMPARE(map->grid().cells, slice(1, 0));
-        // The centre of the picture is row 1, column 1 of the slice.
+        // The centre of the picture is row 1, column 1 of the slice: element [1, 0, 1, 1].
         map->replot();
         const QPointF centre(map->xAxis->coordToPixel(1.0), map->yAxis->coordToPixel(1.0));
-        QCOMPARE(map->describeAt(centre), QStringLiteral("row 1, column 1: %1").arg(slice(1, 0)[4], 0, 'g', 6));
+        QCOMPARE(map->describeAt(centre), QStringLiteral("[1, 0, 1, 1]: %1").arg(slice(1, 0)[4], 0, 'g', 6));
         QVERIFY(map->describeAt(QPointF(-5, -5)).isEmpty());
         // Every filter tiled: a row of 3x3 tiles per output channel, a column per input channel.
         QComboBox *layout = nullptr;
@@ -200,9 +203,43 @@ private slots:
                         QCOMPARE(map->grid().cells[static_cast<size_t>((o * 3 + h) * 9 + i * 3 + w)],
                                  whole[static_cast<size_t>(((o * 3 + i) * 3 + h) * 3 + w)]);
         QCOMPARE(map->xAxis->label(), QStringLiteral("input channel × kw"));
+        // Hovering a tile names the filter's element: row 5*3+1, column 2*3+0 is [5, 2, 1, 0].
+        map->replot();
+        QCOMPARE(map->describeAt(QPointF(map->xAxis->coordToPixel(6.0), map->yAxis->coordToPixel(16.0))),
+                 QStringLiteral("[5, 2, 1, 0]: %1").arg(whole[((5 * 3 + 2) * 3 + 1) * 3 + 0], 0, 'g', 6));
         QCOMPARE(map->colorScale()->dataScaleType(), QCPAxis::stLinear);
         QTest::mouseClick(panel.findChild<QCheckBox *>(), Qt::LeftButton);
         QCOMPARE(map->colorScale()->dataScaleType(), QCPAxis::stLogarithmic);
+
+        // Out × in at one kernel position: rows dim 0, columns dim 1, indices for kh and kw.
+        QTest::keyClick(layout, Qt::Key_Up); // back to the slice
+        QVERIFY(heat.wait(10000));
+        panel.setSliceAxes(0, 1);
+        QVERIFY(heat.wait(10000));
+        QCOMPARE(panel.sliceIndices(), (std::vector<int64_t>{0, 0}));
+        QSpinBox *kh = panel.findChildren<QSpinBox *>().front();
+        QTest::keyClick(kh, Qt::Key_Up);
+        QVERIFY(heat.wait(10000));
+        QCOMPARE(panel.sliceIndices(), (std::vector<int64_t>{1, 0}));
+        QCOMPARE(map->grid().rows, int64_t(8));
+        QCOMPARE(map->grid().columns, int64_t(3));
+        for (int o = 0; o < 8; ++o)
+            for (int i = 0; i < 3; ++i)
+                QCOMPARE(map->grid().cells[static_cast<size_t>(o * 3 + i)],
+                         whole[static_cast<size_t>(((o * 3 + i) * 3 + 1) * 3 + 0)]);
+        QCOMPARE(map->yAxis->label(), QStringLiteral("index 0"));
+        map->replot();
+        QCOMPARE(map->describeAt(QPointF(map->xAxis->coordToPixel(2.0), map->yAxis->coordToPixel(6.0))),
+                 QStringLiteral("[6, 2, 1, 0]: %1").arg(whole[((6 * 3 + 2) * 3 + 1) * 3 + 0], 0, 'g', 6));
+        // The table shows the same slice, each row named by its whole index.
+        QTableWidget *values = panel.findChild<QTableWidget *>();
+        QCOMPARE(values->rowCount(), 8);
+        QCOMPARE(values->verticalHeaderItem(6)->text(), QStringLiteral("6,:,1,0"));
+        QCOMPARE(values->item(6, 2)->text(), QString::number(whole[((6 * 3 + 2) * 3 + 1) * 3 + 0], 'g', 6));
+        // Choosing for the columns the rows' dimension swaps the two.
+        panel.setSliceAxes(1, 1);
+        QCOMPARE(panel.sliceRowDim(), 1);
+        QCOMPARE(panel.sliceColumnDim(), 0);
     }
 
     void newerSelectionWins()
