@@ -610,6 +610,12 @@ void ComparePanel::showDetails()
                 put(0, 2, number(r.a.mean - r.b.mean));
             if (row >= 0 && static_cast<size_t>(row) < m_model->diff()->common.size()) {
                 const TensorDiff &d = m_model->diff()->common[static_cast<size_t>(row)];
+                if (d.valuesCompared && d.diffCount) { // the difference itself, element by element
+                    put(0, 2, number(d.diffMean));
+                    put(1, 2, number(d.diffStd));
+                    put(2, 2, number(d.diffMin));
+                    put(3, 2, number(d.diffMax));
+                }
                 if (d.valuesCompared) {
                     put(6, 2, number(d.maxAbs));
                     put(7, 2, number(d.maxRel));

@@ -83,6 +83,31 @@ struct Accumulator {
     int itemA = 0, itemB = 0;
     double maxAbs = 0, maxRel = 0;
     uint64_t differing = 0;
+    // Moments of A - B (Welford), its range.
+    uint64_t count = 0;
+    double mean = 0, m2 = 0, lo = kInf, hi = -kInf;
+
+    void difference(double d)
+    {
+        ++count;
+        const double delta = d - mean;
+        mean += delta / static_cast<double>(count);
+        m2 += delta * (d - mean);
+        lo = std::min(lo, d);
+        hi = std::max(hi, d);
+    }
+    // n equal elements at once (a block that compared equal byte for byte).
+    void zeros(uint64_t n)
+    {
+        if (n == 0)
+            return;
+        const double total = static_cast<double>(count + n);
+        m2 += mean * mean * static_cast<double>(count) * static_cast<double>(n) / total;
+        mean *= static_cast<double>(count) / total;
+        count += n;
+        lo = std::min(lo, 0.0);
+        hi = std::max(hi, 0.0);
+    }
 
     // Returns whether the part differs, updating the maxima.
     bool part(double a, double b)
@@ -103,8 +128,9 @@ struct Accumulator {
     {
         if (bytewise) {
             if (std::memcmp(pa, pb, 8) == 0)
-                return;
+                return zeros(1);
             ++differing;
+            difference(decodeElement(typeA, pa) - decodeElement(typeB, pb));
             const double d = integerDistance(typeA, pa, pb);
             const double m = std::max(std::fabs(decodeElement(typeA, pa)), std::fabs(decodeElement(typeB, pb)));
             maxAbs = std::max(maxAbs, d);
@@ -114,6 +140,10 @@ struct Accumulator {
         double ia = 0, ib = 0;
         const double ra = decodeElement(typeA, pa, &ia), rb = decodeElement(typeB, pb, &ib);
         const bool realDiffers = part(ra, rb);
+        if (!realDiffers) // equal, NaN and infinities alike, as the byte-equal blocks count
+            difference(0.0);
+        else if (std::isfinite(ra) && std::isfinite(rb))
+            difference(ra - rb);
         const bool imagDiffers = part(ia, ib);
         if (realDiffers || imagDiffers)
             ++differing;
@@ -153,6 +183,8 @@ bool compareValues(const uint8_t *baseA, const TensorInfo &ta, const uint8_t *ba
             if (std::memcmp(pa + offset, pb + offset, bytes) != 0)
                 for (int64_t i = 0; i < n; ++i)
                     acc.element(pa + offset + i * acc.itemA, pb + offset + i * acc.itemB);
+            else
+                acc.zeros(static_cast<uint64_t>(n)); // equal values differ by 0
         } else {
             for (int64_t i = 0; i < n; ++i, ca.advance(), cb.advance())
                 acc.element(ca.get(), cb.get());
@@ -163,6 +195,13 @@ bool compareValues(const uint8_t *baseA, const TensorInfo &ta, const uint8_t *ba
     diff.maxAbs = acc.maxAbs;
     diff.maxRel = acc.maxRel;
     diff.differing = acc.differing;
+    diff.diffCount = acc.count;
+    if (acc.count) {
+        diff.diffMean = acc.mean;
+        diff.diffStd = acc.count > 1 ? std::sqrt(acc.m2 / static_cast<double>(acc.count - 1)) : 0.0;
+        diff.diffMin = acc.lo;
+        diff.diffMax = acc.hi;
+    }
     if (!complete)
         diff.note = "cancelled after " + std::to_string(done) + " of " + std::to_string(numel) + " elements";
     return complete;

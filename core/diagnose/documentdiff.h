@@ -29,7 +29,11 @@ struct TensorDiff {
     double maxAbs = 0;           // max |a - b|
     double maxRel = 0;           // max |a - b| / max(|a|, |b|), 0 where both are 0
     uint64_t differing = 0;      // elements that are not equal
-    std::string note;            // why values were not compared
+    // A - B element by element (real parts): 0 where the values are equal (NaN and
+    // infinities included), the difference where both are finite; other pairs left out.
+    uint64_t diffCount = 0;
+    double diffMean = 0, diffStd = 0, diffMin = 0, diffMax = 0;
+    std::string note; // why values were not compared
     DiffStatus status() const;
 };
 

@@ -214,6 +214,26 @@ private slots:
         QCOMPARE(t->item(0, 1)->text().toDouble(), QString::number(sb.mean, 'g', 6).toDouble());
         QCOMPARE(t->item(3, 1)->text().toDouble(), QString::number(sb.max, 'g', 6).toDouble());
         QCOMPARE(t->item(6, 2)->text().toDouble(), QString::number(row->maxAbs, 'g', 6).toDouble());
+        // A − B element by element: its mean, std, min and max, as computed here from the values.
+        const std::vector<double> va = readValues(*a, ta, 1 << 20), vb = readValues(*b, tb, 1 << 20);
+        QCOMPARE(va.size(), vb.size());
+        double sum = 0, lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < va.size(); ++i) {
+            sum += va[i] - vb[i];
+            lo = std::min(lo, va[i] - vb[i]);
+            hi = std::max(hi, va[i] - vb[i]);
+        }
+        const double mean = sum / double(va.size());
+        double squares = 0;
+        for (size_t i = 0; i < va.size(); ++i)
+            squares += (va[i] - vb[i] - mean) * (va[i] - vb[i] - mean);
+        const double std = std::sqrt(squares / double(va.size() - 1));
+        QVERIFY(hi > lo); // the two files differ here, so the check can fail
+        const double expected[] = {mean, std, lo, hi};
+        for (int line = 0; line < 4; ++line)
+            QVERIFY2(std::abs(t->item(line, 2)->text().toDouble() - expected[line]) <=
+                         1e-5 * std::max(1.0, std::abs(expected[line])),
+                     qPrintable(t->item(line, 2)->text() + QStringLiteral(" vs ") + QString::number(expected[line])));
         QCOMPARE(panel.histogram()->plottableCount(), 2); // A's bars, B's outline
         const TensorGrid ga = reduceToGrid(*a, ta, 256, 256, GridReduction::Mean);
         const TensorGrid gb = reduceToGrid(*b, tb, 256, 256, GridReduction::Mean);
