@@ -10,6 +10,7 @@
 #include <QToolTip>
 
 #include <algorithm>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -74,47 +75,116 @@ AlignmentLayout layoutAlignment(const LoadReport &report, const ExpectedModel &m
         break; // the best one only
     }
 
-    // Bands: a module of the model whose keys all load from the keys of one checkpoint
-    // module, which load nowhere else.
-    std::unordered_map<std::string_view, std::vector<int>> modelModules, ckptModules;
-    for (size_t j = 0; j < model.keys.size(); ++j)
-        modelModules[moduleOf(model.keys[j].key)].push_back(static_cast<int>(j));
+    // Bands: the largest subtree of the model (a module and everything under it) whose keys
+    // all load from the keys of one subtree of the checkpoint, which load nowhere else. A
+    // module named in `opened` is not banded, so opening a band shows the bands a level
+    // down. Keys at the top level (no module) band together as "(top level)".
+    auto ancestors = [](std::string_view key) { // "a", "a.b" for "a.b.c"; "" for "c"
+        std::vector<std::string_view> out;
+        for (size_t dot = key.find('.'); dot != std::string_view::npos; dot = key.find('.', dot + 1))
+            out.push_back(key.substr(0, dot));
+        if (out.empty())
+            out.push_back(std::string_view());
+        return out;
+    };
+    // The module prefix two modules share ("a.b" of "a.b.c" and "a.b.d").
+    auto shared = [](std::string_view x, std::string_view y) {
+        size_t n = 0;
+        while (n < x.size() && n < y.size() && x[n] == y[n])
+            ++n;
+        if (n == x.size() && n == y.size())
+            return x;
+        if ((n == x.size() && y[n] == '.') || (n == y.size() && x[n] == '.'))
+            return x.substr(0, n);
+        const size_t dot = x.substr(0, n).rfind('.');
+        return dot == std::string_view::npos ? std::string_view() : x.substr(0, dot);
+    };
+    struct Subtree {
+        int keys = 0;
+        bool allLoad = true;
+        bool started = false;
+        std::string_view source; // the checkpoint module all its keys come from
+        // Where the checkpoint has this subtree, when every key is renamed only above it
+        // ("module.encoder" for the model's "encoder"): the band's name on the left.
+        std::string_view mirror;
+        bool mirrored = true;
+    };
+    std::unordered_map<std::string_view, Subtree> modelTrees;
+    std::unordered_map<std::string_view, int> ckptTreeKeys;
     for (size_t i = 0; i < weights.keys.size(); ++i)
-        ckptModules[moduleOf(weights.keys[i].key)].push_back(static_cast<int>(i));
-    std::unordered_map<std::string_view, std::string_view> bandOfCkptModule; // ckpt module -> model module
-    std::unordered_set<std::string_view> bandedModel;
-    for (const auto &[module, keys] : modelModules) {
-        if (keys.size() < 2 || opened.count(module))
-            continue;
-        std::string_view source;
-        bool whole = true;
-        for (size_t n = 0; n < keys.size() && whole; ++n) {
-            const int p = partnerOfModel[size_t(keys[n])];
-            whole = p >= 0 && pairs[size_t(p)].kind == AlignmentLayout::LinkKind::Loads;
-            if (whole) {
-                const std::string_view from = moduleOf(weights.keys[size_t(pairs[size_t(p)].ckpt)].key);
-                whole = n == 0 || from == source;
-                source = from;
+        for (std::string_view up : ancestors(weights.keys[i].key))
+            ++ckptTreeKeys[up];
+    for (size_t j = 0; j < model.keys.size(); ++j) {
+        const int p = partnerOfModel[j];
+        const bool loads = p >= 0 && pairs[size_t(p)].kind == AlignmentLayout::LinkKind::Loads;
+        const std::string_view modelKey = model.keys[j].key;
+        const std::string_view ckptKey =
+            loads ? std::string_view(weights.keys[size_t(pairs[size_t(p)].ckpt)].key) : std::string_view();
+        const std::string_view from = moduleOf(ckptKey);
+        for (std::string_view up : ancestors(modelKey)) {
+            Subtree &t = modelTrees[up];
+            ++t.keys;
+            t.allLoad = t.allLoad && loads;
+            if (loads) {
+                // The checkpoint key as this subtree's place there plus the same key inside it.
+                const std::string_view inside = up.empty() ? modelKey : modelKey.substr(up.size() + 1);
+                std::optional<std::string_view> place;
+                if (ckptKey == inside)
+                    place = std::string_view();
+                else if (ckptKey.size() > inside.size() && ckptKey.substr(ckptKey.size() - inside.size()) == inside &&
+                         ckptKey[ckptKey.size() - inside.size() - 1] == '.')
+                    place = ckptKey.substr(0, ckptKey.size() - inside.size() - 1);
+                t.mirrored = t.mirrored && place && (!t.started || *place == t.mirror);
+                if (place && !t.started)
+                    t.mirror = *place;
             }
-        }
-        if (whole && ckptModules[source].size() == keys.size() && !opened.count(source) &&
-            !bandOfCkptModule.count(source)) {
-            bandOfCkptModule[source] = module;
-            bandedModel.insert(module);
+            if (loads && t.started) {
+                const std::string_view common = shared(t.source, from);
+                // Keys from two top-level trees of the checkpoint have no one source.
+                t.allLoad = t.allLoad && (!common.empty() || (t.source.empty() && from.empty()));
+                t.source = common;
+            } else if (loads) {
+                t.source = from;
+            }
+            t.started = true;
         }
     }
+    for (auto &[name, t] : modelTrees)
+        if (t.mirrored && t.started)
+            t.source = t.mirror;
+    std::unordered_map<std::string_view, std::string_view> bandOfCkptModule; // ckpt module -> model module
+    std::unordered_set<std::string_view> bandedModel;
+    for (size_t j = 0; j < model.keys.size(); ++j) {
+        for (std::string_view up : ancestors(model.keys[j].key)) {
+            if (bandedModel.count(up))
+                break; // this key's band, chosen already
+            const Subtree &t = modelTrees[up];
+            const auto ckptKeys = ckptTreeKeys.find(t.source);
+            if (t.keys < 2 || !t.allLoad || opened.count(up) || opened.count(t.source) ||
+                bandOfCkptModule.count(t.source) || ckptKeys == ckptTreeKeys.end() || ckptKeys->second != t.keys)
+                continue;
+            bandOfCkptModule[t.source] = up;
+            bandedModel.insert(up);
+            break;
+        }
+    }
+    auto bandOf = [&ancestors](std::string_view key, const auto &banded) -> std::optional<std::string_view> {
+        for (std::string_view up : ancestors(key))
+            if (banded.count(up))
+                return up;
+        return std::nullopt;
+    };
 
-    // Rows in each side's own order; a band where its module's first key was.
+    // Rows in each side's own order; a band where its subtree's first key was.
     std::vector<int> rowOfCkpt(weights.keys.size(), -1), rowOfModel(model.keys.size(), -1);
     std::unordered_map<std::string_view, int> bandRowLeft, bandRowRight;
     for (size_t i = 0; i < weights.keys.size(); ++i) {
-        const std::string_view module = moduleOf(weights.keys[i].key);
-        if (bandOfCkptModule.count(module)) {
-            auto [at, made] = bandRowLeft.emplace(module, static_cast<int>(out.left.size()));
+        if (const auto module = bandOf(weights.keys[i].key, bandOfCkptModule)) {
+            auto [at, made] = bandRowLeft.emplace(*module, static_cast<int>(out.left.size()));
             if (made)
-                out.left.push_back({module.empty() ? std::string("(top level)") : std::string(module),
+                out.left.push_back({module->empty() ? std::string("(top level)") : std::string(*module),
                                     AlignmentLayout::Mark::Band,
-                                    static_cast<int>(ckptModules[module].size()),
+                                    ckptTreeKeys[*module],
                                     {}});
             rowOfCkpt[i] = at->second;
             continue;
@@ -125,13 +195,12 @@ AlignmentLayout layoutAlignment(const LoadReport &report, const ExpectedModel &m
                             shapeText(weights.keys[i].shape)});
     }
     for (size_t j = 0; j < model.keys.size(); ++j) {
-        const std::string_view module = moduleOf(model.keys[j].key);
-        if (bandedModel.count(module)) {
-            auto [at, made] = bandRowRight.emplace(module, static_cast<int>(out.right.size()));
+        if (const auto module = bandOf(model.keys[j].key, bandedModel)) {
+            auto [at, made] = bandRowRight.emplace(*module, static_cast<int>(out.right.size()));
             if (made)
-                out.right.push_back({module.empty() ? std::string("(top level)") : std::string(module),
+                out.right.push_back({module->empty() ? std::string("(top level)") : std::string(*module),
                                      AlignmentLayout::Mark::Band,
-                                     static_cast<int>(modelModules[module].size()),
+                                     modelTrees[*module].keys,
                                      {}});
             rowOfModel[j] = at->second;
             continue;
@@ -339,12 +408,16 @@ bool KeyAlignmentView::toggleBandAt(const QPoint &point)
     const auto &links = left ? m_layout->leftLinks : m_layout->rightLinks;
     if (left && size_t(row) < links.size() && !links[size_t(row)].empty())
         key = m_layout->right[size_t(m_layout->links[size_t(links[size_t(row)].front())].right)].text;
-    const auto opened = m_opened.find(moduleOf(key));
-    if (opened == m_opened.end())
-        return false;
-    m_opened.erase(opened);
-    relayout();
-    return true;
+    // The innermost opened module around the key.
+    for (std::string_view module = moduleOf(key);; module = moduleOf(module)) {
+        if (const auto opened = m_opened.find(module); opened != m_opened.end()) {
+            m_opened.erase(opened);
+            relayout();
+            return true;
+        }
+        if (module.empty())
+            return false;
+    }
 }
 
 void KeyAlignmentView::mouseMoveEvent(QMouseEvent *event)

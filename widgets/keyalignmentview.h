@@ -2,10 +2,11 @@
 // The Load report's second view: checkpoint keys on the left, model keys on the right, a
 // line between every pair that loads (red where the shapes differ), and dashed lines for
 // what the best suggested rule would pair up before it is applied. Keys that find no
-// partner stand out in the report's colours. A module whose keys all load from one module
-// of the checkpoint is one band on each side with one line and a count; a click on a band
-// opens it, a click on one of its keys closes it again. Only the rows in view are drawn, so 100,000 keys scroll like
-// ten.
+// partner stand out in the report's colours. The largest subtree of modules whose keys all
+// load from one subtree of the checkpoint is one band on each side with one line and a
+// count; a click on a band opens it (showing the bands a level down), a click on a key
+// closes the innermost band opened around it. Only the rows in view are drawn, so 100,000
+// keys scroll like ten.
 #include "core/diagnose/loadcheck.h"
 
 #include <QAbstractScrollArea>

@@ -153,6 +153,49 @@ private slots:
         QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, QPoint(right, bandY));
         QCOMPARE(view.layout().right.size(), size_t(4));
     }
+
+    // A whole subtree that loads is one band, the largest one: a BERT's embeddings,
+    // encoder and pooler. Opening the encoder shows the bands a level down, then its
+    // layers; a click on a key closes the innermost band opened around it.
+    void subtreesBandWhole()
+    {
+        const Check c = check("hf/tiny_bert_bin", "hf/tiny_bert");
+        KeyAlignmentView view;
+        view.resize(700, 400);
+        view.show();
+        view.setReport(std::make_shared<LoadReport>(c.report), std::make_shared<ExpectedModel>(c.expected),
+                       std::make_shared<WeightsSource>(c.source), {});
+        auto rows = [&view](bool left) {
+            QStringList out;
+            for (const auto &r : left ? view.layout().left : view.layout().right)
+                out << QStringLiteral("%1%2 %3")
+                           .arg(r.mark == AlignmentLayout::Mark::Band ? QStringLiteral("=") : QString())
+                           .arg(QString::fromStdString(r.text))
+                           .arg(r.keys);
+            return out.join(QLatin1Char('|'));
+        };
+        QCOMPARE(rows(false), QStringLiteral("=embeddings 5|=encoder 32|=pooler 2"));
+        QCOMPARE(rows(true), rows(false));
+        QCOMPARE(keysOf(view.layout(), AlignmentLayout::LinkKind::Loads), size_t(39));
+        QCOMPARE(view.layout().links.size(), size_t(3));
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        const int right = view.viewport()->width() - 20;
+        auto clickRow = [&](int row) {
+            QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, QPoint(right, int((row + 1.5) * view.rowHeight())));
+        };
+        clickRow(1); // encoder
+        QCOMPARE(rows(false), QStringLiteral("=embeddings 5|=encoder.layer 32|=pooler 2"));
+        clickRow(1); // encoder.layer
+        QCOMPARE(rows(false), QStringLiteral("=embeddings 5|=encoder.layer.0 16|=encoder.layer.1 16|=pooler 2"));
+        QCOMPARE(rows(true), rows(false));
+        clickRow(0); // embeddings: its modules of several keys band, the others are keys
+        QVERIFY2(rows(false).startsWith(QStringLiteral("=embeddings.LayerNorm 2|")), qPrintable(rows(false)));
+        int key = 0;
+        while (view.layout().right[size_t(key)].mark == AlignmentLayout::Mark::Band)
+            ++key;
+        clickRow(key); // a key of the embeddings: closes them again
+        QCOMPARE(rows(false), QStringLiteral("=embeddings 5|=encoder.layer.0 16|=encoder.layer.1 16|=pooler 2"));
+    }
 };
 
 QTEST_MAIN(TestKeyAlignmentView)
