@@ -175,40 +175,79 @@ AlignmentLayout layoutAlignment(const LoadReport &report, const ExpectedModel &m
         return std::nullopt;
     };
 
-    // Rows in each side's own order; a band where its subtree's first key was.
+    // Rows in each side's own order; a band where its subtree's first key was. A group row
+    // opens each module the next row is in that the row before was not.
     std::vector<int> rowOfCkpt(weights.keys.size(), -1), rowOfModel(model.keys.size(), -1);
     std::unordered_map<std::string_view, int> bandRowLeft, bandRowRight;
+    auto depthOf = [](std::string_view module) {
+        return module.empty() ? 0 : static_cast<int>(std::count(module.begin(), module.end(), '.')) + 1;
+    };
+    struct Side {
+        std::vector<AlignmentLayout::Row> *rows;
+        std::string_view module; // of the last row
+    };
+    // Group rows for the modules of `module` that the last row was not in.
+    auto enter = [&depthOf](Side &side, std::string_view module) {
+        if (module == side.module)
+            return;
+        size_t at = 0; // the first part of `module` to open: after what both share
+        for (size_t n = 0; n <= module.size() && n <= side.module.size(); ++n) {
+            const bool endA = n == module.size(), endB = n == side.module.size();
+            if ((endA || module[n] == '.') && (endB || side.module[n] == '.'))
+                at = endA ? n : n + 1;
+            if (endA || endB || module[n] != side.module[n])
+                break;
+        }
+        while (at < module.size()) {
+            const size_t dot = module.find('.', at);
+            const std::string_view group = module.substr(0, dot == std::string_view::npos ? module.size() : dot);
+            side.rows->push_back({std::string(group), AlignmentLayout::Mark::Group, 0, {}, depthOf(group) - 1});
+            at = dot == std::string_view::npos ? module.size() : dot + 1;
+        }
+        side.module = module;
+    };
+    Side left{&out.left, {}}, right{&out.right, {}};
     for (size_t i = 0; i < weights.keys.size(); ++i) {
         if (const auto module = bandOf(weights.keys[i].key, bandOfCkptModule)) {
-            auto [at, made] = bandRowLeft.emplace(*module, static_cast<int>(out.left.size()));
-            if (made)
+            auto [at, made] = bandRowLeft.emplace(*module, 0);
+            if (made) {
+                enter(left, moduleOf(*module));
+                at->second = static_cast<int>(out.left.size());
                 out.left.push_back({module->empty() ? std::string("(top level)") : std::string(*module),
                                     AlignmentLayout::Mark::Band,
                                     ckptTreeKeys[*module],
-                                    {}});
+                                    {},
+                                    depthOf(moduleOf(*module))});
+            }
             rowOfCkpt[i] = at->second;
             continue;
         }
+        enter(left, moduleOf(weights.keys[i].key));
         rowOfCkpt[i] = static_cast<int>(out.left.size());
         out.left.push_back({weights.keys[i].key,
                             partnerOfCkpt[i] < 0 ? AlignmentLayout::Mark::Unmatched : AlignmentLayout::Mark::Plain, 1,
-                            shapeText(weights.keys[i].shape)});
+                            shapeText(weights.keys[i].shape), depthOf(moduleOf(weights.keys[i].key))});
     }
     for (size_t j = 0; j < model.keys.size(); ++j) {
         if (const auto module = bandOf(model.keys[j].key, bandedModel)) {
-            auto [at, made] = bandRowRight.emplace(*module, static_cast<int>(out.right.size()));
-            if (made)
+            auto [at, made] = bandRowRight.emplace(*module, 0);
+            if (made) {
+                enter(right, moduleOf(*module));
+                at->second = static_cast<int>(out.right.size());
                 out.right.push_back({module->empty() ? std::string("(top level)") : std::string(*module),
                                      AlignmentLayout::Mark::Band,
                                      modelTrees[*module].keys,
-                                     {}});
+                                     {},
+                                     depthOf(moduleOf(*module))});
+            }
             rowOfModel[j] = at->second;
             continue;
         }
+        enter(right, moduleOf(model.keys[j].key));
         rowOfModel[j] = static_cast<int>(out.right.size());
         out.right.push_back({model.keys[j].key,
                              partnerOfModel[j] < 0 ? AlignmentLayout::Mark::Unmatched : AlignmentLayout::Mark::Plain, 1,
-                             shapeText(model.keys[j].shape)});
+                             shapeText(model.keys[j].shape), depthOf(moduleOf(model.keys[j].key))});
     }
 
     // One line per pair, one per band.
@@ -314,12 +353,22 @@ void KeyAlignmentView::paintEvent(QPaintEvent *)
     auto drawSide = [&](const std::vector<AlignmentLayout::Row> &rows, int x, Qt::Alignment align) {
         for (int r = first; r <= last && r < static_cast<int>(rows.size()); ++r) {
             const AlignmentLayout::Row &row = rows[size_t(r)];
-            const QRect box(x, (r + 1) * h - top, sideWidth, h);
-            QString label = text(row.text);
+            // A tree: each row indented by its depth (towards the middle on the left side),
+            // named by the last part of its path.
+            const int indent = std::min(row.depth * 12, sideWidth / 2);
+            const QRect box = align & Qt::AlignRight ? QRect(x, (r + 1) * h - top, sideWidth - indent, h)
+                                                     : QRect(x + indent, (r + 1) * h - top, sideWidth - indent, h);
+            const size_t dot = row.text.rfind('.');
+            QString label = text(dot == std::string::npos ? row.text : row.text.substr(dot + 1));
             p.setPen(pal.color(QPalette::Text));
             if (row.mark == AlignmentLayout::Mark::Band) {
                 p.fillRect(box.adjusted(0, 1, 0, -1), pal.color(QPalette::AlternateBase));
                 label = tr("%1 — %2 keys ▸").arg(label).arg(row.keys);
+            } else if (row.mark == AlignmentLayout::Mark::Group) {
+                QFont bold = p.font();
+                bold.setBold(true);
+                p.setFont(bold);
+                label = (m_opened.count(row.text) ? QStringLiteral("▾ ") : QString()) + label;
             } else if (row.mark == AlignmentLayout::Mark::Unmatched) {
                 p.setPen(LoadReportModel::statusColor(&rows == &m_layout->left ? LoadStatus::Unexpected
                                                                                : LoadStatus::Missing));
@@ -327,7 +376,8 @@ void KeyAlignmentView::paintEvent(QPaintEvent *)
             if (!row.shape.empty())
                 label += QStringLiteral("  ") + text(row.shape);
             p.drawText(box, static_cast<int>(align | Qt::AlignVCenter),
-                       p.fontMetrics().elidedText(label, Qt::ElideMiddle, sideWidth));
+                       p.fontMetrics().elidedText(label, Qt::ElideMiddle, box.width()));
+            p.setFont(font());
         }
     };
     // Headings on the first row, then the keys.
@@ -399,6 +449,12 @@ bool KeyAlignmentView::toggleBandAt(const QPoint &point)
     const AlignmentLayout::Row &r = rows[size_t(row)];
     if (r.mark == AlignmentLayout::Mark::Band) {
         m_opened.insert(r.text == "(top level)" ? std::string() : r.text);
+        relayout();
+        return true;
+    }
+    if (r.mark == AlignmentLayout::Mark::Group) { // an opened band's module closes again
+        if (!m_opened.erase(r.text))
+            return false;
         relayout();
         return true;
     }

@@ -1,11 +1,13 @@
 #pragma once
-// The Load report's second view: checkpoint keys on the left, model keys on the right, a
+// The Load report's second view: checkpoint keys on the left, model keys on the right, each
+// side a tree of modules (a group row where a module starts, its keys indented under it), a
 // line between every pair that loads (red where the shapes differ), and dashed lines for
 // what the best suggested rule would pair up before it is applied. Keys that find no
 // partner stand out in the report's colours. The largest subtree of modules whose keys all
 // load from one subtree of the checkpoint is one band on each side with one line and a
 // count; a click on a band opens it (showing the bands a level down), a click on a key
-// closes the innermost band opened around it. Only the rows in view are drawn, so 100,000
+// closes the innermost band opened around it, and so does a click on an opened module's
+// group row. Only the rows in view are drawn, so 100,000
 // keys scroll like ten.
 #include "core/diagnose/loadcheck.h"
 
@@ -21,13 +23,14 @@ namespace te {
 
 // The picture as data, without Qt: rows of each side and the lines between them.
 struct AlignmentLayout {
-    enum class Mark { Plain, Unmatched, Band };
+    enum class Mark { Plain, Unmatched, Band, Group };
     enum class LinkKind { Loads, ShapeMismatch, Suggested };
     struct Row {
-        std::string text; // a key, or a band's module path
+        std::string text; // a key, a band's or a group's module path
         Mark mark = Mark::Plain;
         int keys = 1; // keys a band stands for
         std::string shape;
+        int depth = 0; // modules above it: each side is drawn as a tree
     };
     struct Link {
         int left = -1, right = -1; // rows

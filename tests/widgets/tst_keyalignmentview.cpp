@@ -130,18 +130,23 @@ private slots:
         const QString tip = view.describeAt(QPoint(view.viewport()->width() / 2, middle));
         QVERIFY2(tip.contains(QStringLiteral("conv")) && tip.contains(QStringLiteral("load")), qPrintable(tip));
         QVERIFY(view.describeAt(QPoint(view.viewport()->width() / 2, view.viewport()->height() - 2)).isEmpty());
-        // A click on the conv band opens it: its two keys, each with its line.
+        // A click on the conv band opens it: a group row for the module, its two keys under
+        // it, each with its line.
         QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, QPoint(20, y));
-        QCOMPARE(view.layout().left.size(), size_t(4));
-        QCOMPARE(view.layout().left[0].text, std::string("conv.weight"));
+        QCOMPARE(view.layout().left.size(), size_t(5));
+        QCOMPARE(view.layout().left[0].mark, AlignmentLayout::Mark::Group);
+        QCOMPARE(view.layout().left[0].text, std::string("conv"));
+        QCOMPARE(view.layout().left[1].text, std::string("conv.weight"));
+        QCOMPARE(view.layout().left[1].depth, 1);
+        QVERIFY(view.layout().leftLinks[0].empty());
         view.viewport()->repaint();
-        const auto &weight = view.layout().links[size_t(view.layout().leftLinks[0].front())];
+        const auto &weight = view.layout().links[size_t(view.layout().leftLinks[1].front())];
         const QString one = view.describeAt(
             QPoint(view.viewport()->width() / 2, int((weight.left + weight.right + 3) * view.rowHeight() / 2.0)));
         QVERIFY2(one.contains(QStringLiteral("conv.weight")) && one.contains(QStringLiteral("[8, 3, 3, 3]")),
                  qPrintable(one));
-        // A click on one of its keys, on either side, closes the band again.
-        QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, QPoint(20, y));
+        // A click on one of its keys, or on its group row, on either side closes the band.
+        QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, QPoint(20, int(2.5 * view.rowHeight())));
         QCOMPARE(view.layout().left.size(), size_t(3));
         QCOMPARE(view.layout().left[0].mark, AlignmentLayout::Mark::Band);
         int band = 0;
@@ -149,8 +154,9 @@ private slots:
             ++band;
         const int right = view.viewport()->width() - 20, bandY = int((band + 1.5) * view.rowHeight());
         QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, QPoint(right, bandY));
-        QCOMPARE(view.layout().right.size(), size_t(5)); // opened from the model's side
-        QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, QPoint(right, bandY));
+        QCOMPARE(view.layout().right.size(), size_t(6)); // opened from the model's side
+        QCOMPARE(view.layout().right[size_t(band)].mark, AlignmentLayout::Mark::Group);
+        QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, QPoint(right, bandY)); // its group row
         QCOMPARE(view.layout().right.size(), size_t(4));
     }
 
@@ -169,7 +175,9 @@ private slots:
             QStringList out;
             for (const auto &r : left ? view.layout().left : view.layout().right)
                 out << QStringLiteral("%1%2 %3")
-                           .arg(r.mark == AlignmentLayout::Mark::Band ? QStringLiteral("=") : QString())
+                           .arg(r.mark == AlignmentLayout::Mark::Band    ? QStringLiteral("=")
+                                : r.mark == AlignmentLayout::Mark::Group ? QStringLiteral("+")
+                                                                         : QString())
                            .arg(QString::fromStdString(r.text))
                            .arg(r.keys);
             return out.join(QLatin1Char('|'));
@@ -184,17 +192,24 @@ private slots:
             QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, QPoint(right, int((row + 1.5) * view.rowHeight())));
         };
         clickRow(1); // encoder
-        QCOMPARE(rows(false), QStringLiteral("=embeddings 5|=encoder.layer 32|=pooler 2"));
-        clickRow(1); // encoder.layer
-        QCOMPARE(rows(false), QStringLiteral("=embeddings 5|=encoder.layer.0 16|=encoder.layer.1 16|=pooler 2"));
+        QCOMPARE(rows(false), QStringLiteral("=embeddings 5|+encoder 0|=encoder.layer 32|=pooler 2"));
+        clickRow(2); // encoder.layer
+        QCOMPARE(rows(false),
+                 QStringLiteral("=embeddings 5|+encoder 0|+encoder.layer 0|=encoder.layer.0 16|=encoder.layer.1 16|"
+                                "=pooler 2"));
         QCOMPARE(rows(true), rows(false));
         clickRow(0); // embeddings: its modules of several keys band, the others are keys
-        QVERIFY2(rows(false).startsWith(QStringLiteral("=embeddings.LayerNorm 2|")), qPrintable(rows(false)));
+        QVERIFY2(rows(false).startsWith(QStringLiteral("+embeddings 0|=embeddings.LayerNorm 2|")),
+                 qPrintable(rows(false)));
         int key = 0;
-        while (view.layout().right[size_t(key)].mark == AlignmentLayout::Mark::Band)
+        while (view.layout().right[size_t(key)].mark != AlignmentLayout::Mark::Plain)
             ++key;
         clickRow(key); // a key of the embeddings: closes them again
-        QCOMPARE(rows(false), QStringLiteral("=embeddings 5|=encoder.layer.0 16|=encoder.layer.1 16|=pooler 2"));
+        QCOMPARE(rows(false),
+                 QStringLiteral("=embeddings 5|+encoder 0|+encoder.layer 0|=encoder.layer.0 16|=encoder.layer.1 16|"
+                                "=pooler 2"));
+        clickRow(1); // the encoder's group row: closed, one band again
+        QCOMPARE(rows(false), QStringLiteral("=embeddings 5|=encoder 32|=pooler 2"));
     }
 };
 
