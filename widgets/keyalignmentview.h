@@ -9,7 +9,7 @@
 // closes the innermost band opened around it, and so does a click on an opened module's
 // group row. Only the rows in view are drawn, so 100,000
 // keys scroll like ten.
-#include "core/diagnose/loadcheck.h"
+#include "widgets/alignmentlayout.h"
 
 #include <QAbstractScrollArea>
 #include <QPainterPath>
@@ -20,34 +20,6 @@
 #include <vector>
 
 namespace te {
-
-// The picture as data, without Qt: rows of each side and the lines between them.
-struct AlignmentLayout {
-    enum class Mark { Plain, Unmatched, Band, Group };
-    enum class LinkKind { Loads, ShapeMismatch, Suggested };
-    struct Row {
-        std::string text; // a key, a band's or a group's module path
-        Mark mark = Mark::Plain;
-        int keys = 1; // keys a band stands for
-        std::string shape;
-        int depth = 0; // modules above it: each side is drawn as a tree
-    };
-    struct Link {
-        int left = -1, right = -1; // rows
-        LinkKind kind = LinkKind::Loads;
-        int keys = 1;
-    };
-    std::vector<Row> left, right;
-    std::vector<Link> links;
-    std::vector<std::vector<int>> leftLinks, rightLinks; // links of each row
-    std::string suggestion;                              // the rule behind the dashed lines
-};
-
-// `rules` are the ones the report was computed with; the report's first suggestion, when it
-// renames keys, gives the dashed lines. Modules named in `opened` are never banded.
-AlignmentLayout layoutAlignment(const LoadReport &report, const ExpectedModel &model, const WeightsSource &weights,
-                                const std::vector<RemapRule> &rules,
-                                const std::set<std::string, std::less<>> &opened = {});
 
 class KeyAlignmentView : public QAbstractScrollArea {
     Q_OBJECT
