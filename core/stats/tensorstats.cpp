@@ -75,6 +75,33 @@ struct Partial {
     }
 };
 
+// A block with NaN or infinities: counted element by element, its finite values copied to
+// `values` (for a second pass over their deviations) and summed; returns how many.
+template <typename Load>
+inline __attribute__((always_inline)) int64_t specialBlock(const uint8_t *q, int64_t len, int64_t item, Load load,
+                                                           double *values, Partial &out, double &lo, double &hi,
+                                                           double &finiteSum)
+{
+    int64_t finite = 0;
+    finiteSum = 0;
+    for (int64_t i = 0; i < len; ++i) {
+        const double v = load(q + i * item);
+        if (!std::isfinite(v)) {
+            if (std::isnan(v))
+                ++out.nans;
+            else
+                ++(v > 0 ? out.posInfs : out.negInfs);
+            continue;
+        }
+        values[finite++] = v;
+        finiteSum += v;
+        out.zeros += v == 0;
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+    }
+    return finite;
+}
+
 template <typename Load>
 inline __attribute__((always_inline)) bool linearStatsBody(const uint8_t *p, int64_t n, int64_t item, Load load,
                                                            Partial &out, const std::atomic<bool> *cancel,
@@ -157,25 +184,7 @@ inline __attribute__((always_inline)) bool linearStatsBody(const uint8_t *p, int
             blockMean = shift + d / static_cast<double>(len);
             blockM2 = std::max(0.0, total(dev2) - d * d / static_cast<double>(len));
         } else {
-            // NaN or infinities in this block: classify element by element, then take the
-            // finite values' mean and squared deviations in two passes.
-            blockFinite = 0;
-            blockFiniteSum = 0;
-            for (int64_t i = 0; i < len; ++i) {
-                const double v = load(q + i * item);
-                if (!std::isfinite(v)) {
-                    if (std::isnan(v))
-                        ++out.nans;
-                    else
-                        ++(v > 0 ? out.posInfs : out.negInfs);
-                    continue;
-                }
-                values[blockFinite++] = v;
-                blockFiniteSum += v;
-                out.zeros += v == 0;
-                lo = std::min(lo, v);
-                hi = std::max(hi, v);
-            }
+            blockFinite = specialBlock(q, len, item, load, values, out, lo, hi, blockFiniteSum);
             if (blockFinite == 0)
                 continue;
             blockMean = blockFiniteSum / static_cast<double>(blockFinite);
