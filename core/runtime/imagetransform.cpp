@@ -1,5 +1,7 @@
 #include "core/runtime/imagetransform.h"
 
+#include "core/runtime/modelinputs.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -10,20 +12,10 @@ namespace {
 
 constexpr int64_t kMaxSide = 16384;
 
-std::vector<std::string> split(const std::string &s, char sep)
-{
-    std::vector<std::string> out;
-    std::stringstream ss(s);
-    std::string part;
-    while (std::getline(ss, part, sep))
-        out.push_back(part);
-    return out;
-}
-
 bool parseNumbers(const std::string &text, std::vector<double> *out)
 {
     out->clear();
-    for (const auto &part : split(text, '/')) {
+    for (const auto &part : specFields(text, '/')) {
         char *end = nullptr;
         const double v = std::strtod(part.c_str(), &end);
         if (part.empty() || *end || !std::isfinite(v))
@@ -152,7 +144,7 @@ bool parseImageOptions(const std::string &text, ImageOptions *out, std::string *
 {
     ImageOptions o;
     applyPreset("imagenet", &o);
-    for (const auto &token : split(text, ',')) {
+    for (const auto &token : specFields(text, ',')) {
         const size_t eq = token.find('=');
         const std::string key = token.substr(0, eq), value = eq == std::string::npos ? "" : token.substr(eq + 1);
         bool ok = true;
@@ -167,7 +159,7 @@ bool parseImageOptions(const std::string &text, ImageOptions *out, std::string *
         else if (key == "resize")
             ok = parseSide(value, &o.resize);
         else if (key == "size") {
-            const auto sides = split(value, 'x');
+            const auto sides = specFields(value, 'x');
             ok = sides.size() == 2 && parseSide(sides[0], &o.height) && parseSide(sides[1], &o.width);
         } else if (key == "scale" && (value == "255" || value == "1"))
             o.scale = value == "255" ? 1.0 : 1.0 / 255.0;

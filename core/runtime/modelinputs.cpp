@@ -11,19 +11,19 @@
 namespace te {
 namespace {
 
-std::vector<std::string> split(const std::string &s, char sep)
-{
-    std::vector<std::string> out;
-    std::stringstream ss(s);
-    std::string part;
-    while (std::getline(ss, part, sep))
-        out.push_back(part);
-    return out;
-}
-
 bool isTensorType(const std::string &type) { return type == "Tensor" || type == "Optional[Tensor]"; }
 
 } // namespace
+
+std::vector<std::string> specFields(const std::string &text, char separator)
+{
+    std::vector<std::string> out;
+    std::stringstream ss(text);
+    std::string part;
+    while (std::getline(ss, part, separator))
+        out.push_back(part);
+    return out;
+}
 
 bool parseInputSpec(const std::string &text, InputSpec *spec, std::string *error)
 {
@@ -48,7 +48,7 @@ bool parseInputSpec(const std::string &text, InputSpec *spec, std::string *error
             *error = "unclosed parenthesis in " + text;
             return false;
         }
-        for (const auto &a : split(fill.substr(paren + 1, fill.size() - paren - 2), ',')) {
+        for (const auto &a : specFields(fill.substr(paren + 1, fill.size() - paren - 2), ',')) {
             char *end = nullptr;
             double v = std::strtod(a.c_str(), &end);
             if (a.empty() || *end) {
@@ -68,13 +68,13 @@ bool parseInputSpec(const std::string &text, InputSpec *spec, std::string *error
         return false;
     }
     spec->fill = fill;
-    auto parts = split(rest, ':');
+    auto parts = specFields(rest, ':');
     if (parts.empty() || parts[0].empty()) {
         *error = "a tensor input needs a shape: " + text + " (e.g. ones:1x3x224x224)";
         return false;
     }
     spec->shape.clear();
-    for (const auto &d : split(parts[0], 'x')) {
+    for (const auto &d : specFields(parts[0], 'x')) {
         char *end = nullptr;
         long long v = std::strtoll(d.c_str(), &end, 10);
         if (d.empty() || *end || v < 0) {

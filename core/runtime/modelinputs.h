@@ -15,6 +15,8 @@ namespace te {
 // *error set when malformed.
 bool parseInputSpec(const std::string &text, InputSpec *spec, std::string *error);
 std::string inputSpecText(const InputSpec &spec);
+// The fields of a spec or of its options: "a,,b" split at ',' is {"a", "", "b"}.
+std::vector<std::string> specFields(const std::string &text, char separator);
 
 // One input per forward argument without a default: tensors shaped from the first layer
 // ([1, C, 224, 224] for a conv, [1, in_features] for a linear, token ids for an

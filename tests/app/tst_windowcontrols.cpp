@@ -103,6 +103,15 @@ void columnsInView(MainWindow &w, QTableView *table)
     for (QAbstractItemView *view :
          {static_cast<QAbstractItemView *>(w.treeView()), static_cast<QAbstractItemView *>(table)}) {
         QHeaderView *header = view == table ? table->horizontalHeader() : w.treeView()->header();
+        // Columns refit on a queued event after the data or the size changed: wait for it
+        // (a loaded machine gets there later), then check.
+        auto visibleWidth = [header] {
+            int sum = 0;
+            for (int c = 0; c < header->count(); ++c)
+                sum += header->isSectionHidden(c) ? 0 : header->sectionSize(c);
+            return sum;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(visibleWidth() <= view->viewport()->width(), 5000);
         int total = 0;
         for (int c = 0; c < header->count(); ++c) {
             if (header->isSectionHidden(c))

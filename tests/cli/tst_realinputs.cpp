@@ -3,6 +3,8 @@
 // make_run_fixtures.py), .npy files and torch.save tensors are inputs, labels name the
 // classes, a second weight set is compared, and every layer's output equals what
 // PyTorch's forward hooks recorded. Bad files give clear errors.
+#include "tests/support/fixtureexpectations.h"
+
 #include <QFile>
 #include <QProcess>
 #include <QtTest>
@@ -20,14 +22,7 @@ QString root(const std::string &relative)
 }
 QString fixture(const char *relative) { return QStringLiteral(TE_FIXTURES_DIR "/run/") + QLatin1String(relative); }
 
-const json &runExpected()
-{
-    static const json j = [] {
-        std::ifstream in(TE_FIXTURES_DIR "/run/expected.json");
-        return in ? json::parse(in, nullptr, false) : json();
-    }();
-    return j;
-}
+using te::testing::runExpected;
 
 bool close(double got, double want, double tolerance = 1e-4)
 {

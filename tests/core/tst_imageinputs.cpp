@@ -7,6 +7,7 @@
 #include "core/runtime/imagefile.h"
 #include "core/runtime/imagetransform.h"
 #include "core/runtime/npyfile.h"
+#include "tests/support/fixtureexpectations.h"
 
 #include <QtTest>
 
@@ -20,13 +21,8 @@ using nlohmann::json;
 
 namespace {
 
-std::string root() { return std::string(TE_FIXTURES_DIR) + "/../../"; }
-
-const json &runExpected()
-{
-    static const json expected = json::parse(std::ifstream(root() + "tests/fixtures/run/expected.json"));
-    return expected;
-}
+std::string root() { return te::testing::repoPath(""); }
+using te::testing::runExpected;
 
 std::vector<uint8_t> bytesOf(const std::string &path)
 {

@@ -1,6 +1,7 @@
 #pragma once
 // Shared by the suites that check the fixtures against what PyTorch recorded
-// (tests/fixtures/expected.json, made by make_fixtures.py): loading that file, the
+// (tests/fixtures/expected.json, made by make_fixtures.py, and the run fixtures'
+// tests/fixtures/run/expected.json): loading those files, the
 // tolerance values are compared with, reading its numbers, and running a binary of the
 // build (the CLI) as a user would.
 #include <QByteArray>
@@ -25,6 +26,18 @@ inline const nlohmann::json &expected()
 {
     static const nlohmann::json j = [] {
         std::ifstream in(TE_FIXTURES_DIR "/expected.json");
+        return in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
+    }();
+    return j;
+}
+
+// tests/fixtures/run/expected.json (made by make_run_fixtures.py), read once; its paths
+// are relative to the repository's root, which repoPath prefixes.
+inline std::string repoPath(const std::string &relative) { return std::string(TE_FIXTURES_DIR "/../../") + relative; }
+inline const nlohmann::json &runExpected()
+{
+    static const nlohmann::json j = [] {
+        std::ifstream in(repoPath("tests/fixtures/run/expected.json"));
         return in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
     }();
     return j;

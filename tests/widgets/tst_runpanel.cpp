@@ -6,6 +6,7 @@
 #include "widgets/runpanel.h"
 
 #include "core/formats/documentreader.h"
+#include "tests/support/fixtureexpectations.h"
 #include "widgets/heatmapplot.h"
 #include "widgets/histogramplot.h"
 #include "widgets/layersview.h"
@@ -29,13 +30,8 @@ using nlohmann::json;
 
 namespace {
 
-std::string root() { return std::string(TE_FIXTURES_DIR) + "/../../"; }
-
-const json &runExpected()
-{
-    static const json expected = json::parse(std::ifstream(root() + "tests/fixtures/run/expected.json"));
-    return expected;
-}
+std::string root() { return te::testing::repoPath(""); }
+using te::testing::runExpected;
 
 bool close(double a, double b) { return std::abs(a - b) <= 1e-4 * std::max(1.0, std::abs(b)); }
 
