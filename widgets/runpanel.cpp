@@ -1,31 +1,22 @@
 #include "widgets/runpanel.h"
 
-#include "core/formats/documentreader.h"
 #include "core/report/units.h"
 #include "core/report/valuejson.h"
-#include "core/runtime/fileinput.h"
 #include "core/runtime/modelinputs.h"
 #include "core/runtime/runcomparison.h"
-#include "core/runtime/runtimeloader.h"
-#include "core/runtime/weightapplier.h"
 #include "widgets/jobtracker.h"
 #include "widgets/layersview.h"
 #include "widgets/outputplots.h"
 #include "widgets/plotlayout.h"
+#include "widgets/runjob.h"
 
 #include <QApplication>
 #include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
-#include <QDragEnterEvent>
-#include <QDropEvent>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
-#include <QHeaderView>
 #include <QLabel>
-#include <QMenu>
-#include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
@@ -38,206 +29,6 @@
 #include <qcustomplot.h>
 
 namespace te {
-
-namespace {
-
-QString shapeString(const std::vector<int64_t> &shape)
-{
-    QStringList dims;
-    for (int64_t d : shape)
-        dims << QString::number(d);
-    return dims.join(QLatin1Char('x'));
-}
-
-QString fillString(const InputSpec &s)
-{
-    std::string t = inputSpecText(s);
-    return QString::fromStdString(s.fill == "data" ? t : t.substr(0, t.find(':')));
-}
-
-// The image presets of imagetransform.h, as the preset picker offers them.
-struct Preset {
-    const char *name, *option;
-};
-constexpr Preset kPresets[] = {
-    {QT_TRANSLATE_NOOP("te::RunPanel", "ImageNet mean/std"), "imagenet"},
-    {QT_TRANSLATE_NOOP("te::RunPanel", "[0, 1]"), "unit"},
-    {QT_TRANSLATE_NOOP("te::RunPanel", "[0, 255]"), "raw"},
-    {QT_TRANSLATE_NOOP("te::RunPanel", "CLIP mean/std"), "clip"},
-    {QT_TRANSLATE_NOOP("te::RunPanel", "[-1, 1]"), "half"},
-    {QT_TRANSLATE_NOOP("te::RunPanel", "ImageNet, BGR"), "imagenet,bgr"},
-};
-
-bool isImagePath(const QString &path)
-{
-    static const QStringList suffixes{QStringLiteral("png"), QStringLiteral("jpg"), QStringLiteral("jpeg"),
-                                      QStringLiteral("bmp")};
-    return suffixes.contains(QFileInfo(path).suffix().toLower());
-}
-
-// "4.6 MiB at 380 MiB/s"; a rate only where it means something (a few bytes copied in no
-// measurable time have none).
-QString transferText(uint64_t bytes, double seconds)
-{
-    const QString size = QString::fromStdString(formatBytes(bytes));
-    if (bytes < (uint64_t(1) << 20) || seconds < 1e-3)
-        return size;
-    const auto perSecond = static_cast<uint64_t>(static_cast<double>(bytes) / seconds);
-    return RunPanel::tr("%1 at %2/s").arg(size, QString::fromStdString(formatBytes(perSecond)));
-}
-
-// What one run needs, copied for the worker thread.
-struct RunOrder {
-    std::shared_ptr<const Document> model, weights;
-    std::string stateDict;
-    std::vector<RemapRule> rules;
-    std::string device;
-    std::vector<InputSpec> inputs;
-    std::vector<std::vector<int64_t>> modelShapes; // per input: what a picture is sized to
-    int repeats = 1;
-    bool layers = false;
-    std::string weightsB;         // a second weight set for the same inputs
-    bool weightsBUnfixed = false; // or the checkpoint itself without the fix's rules
-    QString nameB;
-};
-
-// What it hands back: the loaded model (kept for the next run with the same key), the result.
-struct RunJob {
-    std::shared_ptr<LoadedModel> loaded;
-    QString loadedKey;
-    RunResult result;
-    std::shared_ptr<LoadedModel> loadedB;
-    QString loadedKeyB;
-    std::optional<RunResult> resultB;
-    QString error;
-    QString note;
-};
-
-// Loads the model on the device and applies the checkpoint's weights into job.loaded;
-// false with job.error set.
-bool loadModel(Runtime &runtime, const RunOrder &rq, const Document *weights, const std::string &stateDict,
-               const std::vector<RemapRule> &rules, std::shared_ptr<LoadedModel> *out, RunJob &job)
-{
-    std::string why;
-    std::unique_ptr<LoadedModel> loaded = runtime.loadModel(rq.model->path, rq.device, &why);
-    if (!loaded) {
-        job.error = RunPanel::tr("Cannot load the model: %1").arg(QString::fromStdString(why));
-        return false;
-    }
-    if (weights) {
-        try {
-            ApplyResult applied = applyWeights(*loaded, *rq.model, *weights, stateDict, rules, false);
-            if (!applied.ok) {
-                job.error = QString::fromStdString(applied.error);
-                return false;
-            }
-            const QString name = QFileInfo(QString::fromStdString(weights->path)).fileName();
-            if (!job.note.isEmpty())
-                job.note += QLatin1Char('\n');
-            job.note += RunPanel::tr("%1: %2 tensors applied (%3)")
-                            .arg(name)
-                            .arg(applied.applied)
-                            .arg(transferText(applied.bytes, applied.seconds));
-            if (!applied.report.shapeMismatch.empty())
-                job.note += RunPanel::tr(", %1 skipped for their shape").arg(applied.report.shapeMismatch.size());
-        } catch (const std::exception &e) {
-            job.error = QString::fromStdString(e.what());
-            return false;
-        }
-    }
-    *out = std::move(loaded);
-    return true;
-}
-
-// The model as loaded before (moved to the device when it changed), or loaded now.
-bool modelOnDevice(Runtime &runtime, const RunOrder &rq, const Document *weights, const std::string &stateDict,
-                   const std::vector<RemapRule> &rules, std::shared_ptr<LoadedModel> *model, RunJob &job)
-{
-    if (!*model)
-        return loadModel(runtime, rq, weights, stateDict, rules, model, job);
-    if ((*model)->device() == rq.device)
-        return true;
-    const std::string why = (*model)->moveTo(rq.device);
-    if (why.empty())
-        return true;
-    job.error = RunPanel::tr("Cannot move the model to %1: %2")
-                    .arg(QString::fromStdString(rq.device), QString::fromStdString(why));
-    return false;
-}
-
-// The same inputs through the model with the second weight set: one pass, no layers.
-void runWeightsB(Runtime &runtime, const RunOrder &rq, const std::vector<InputSpec> &inputs, RunRequest request,
-                 RunControl &control, RunJob &job)
-{
-    std::unique_ptr<Document> read;
-    const Document *weights = nullptr;
-    std::string stateDict;
-    std::vector<RemapRule> rules = rq.rules;
-    if (rq.weightsBUnfixed) { // the same checkpoint as it is, without the rules of the fix
-        weights = rq.weights.get();
-        stateDict = rq.stateDict;
-        rules.clear();
-    } else if (!job.loadedB) {
-        try {
-            read = readDocument(rq.weightsB);
-        } catch (const std::exception &e) {
-            job.error = RunPanel::tr("Cannot read the second weights: %1").arg(QString::fromStdString(e.what()));
-            return;
-        }
-        weights = read.get();
-        const auto candidates = candidateStateDicts(*weights);
-        stateDict = candidates.empty() ? std::string() : candidates.front();
-    }
-    if (!modelOnDevice(runtime, rq, weights, stateDict, rules, &job.loadedB, job))
-        return;
-    request.warmup = 0;
-    request.repeats = 1;
-    request.layers = false;
-    job.resultB = job.loadedB->run(inputs, request, &control);
-    if (!job.resultB->ok)
-        job.error = RunPanel::tr("With %1 the model raised an error: %2")
-                        .arg(rq.nameB, QString::fromStdString(job.resultB->error));
-}
-
-// On the worker thread: the runtime, the model (loaded, or the one from last time moved
-// to the device), then the run.
-RunJob execute(const RunOrder &rq, RunJob job, RunControl &control)
-{
-    std::string why;
-    Runtime *runtime = loadRuntime(&why);
-    if (!runtime) {
-        job.error = RunPanel::tr("Running is unavailable: %1").arg(QString::fromStdString(why));
-        return job;
-    }
-    // Files are read here, off the GUI thread, each sized to what the model takes.
-    std::vector<InputSpec> inputs = rq.inputs;
-    for (size_t i = 0; i < inputs.size(); ++i) {
-        if (inputs[i].fill == "data" && !loadFileInput(&inputs[i], rq.modelShapes[i], &why)) {
-            job.error =
-                RunPanel::tr("Input %1: %2").arg(QString::fromStdString(inputs[i].name), QString::fromStdString(why));
-            return job;
-        }
-    }
-    if (!modelOnDevice(*runtime, rq, rq.weights.get(), rq.stateDict, rq.rules, &job.loaded, job))
-        return job;
-    te::RunRequest request;
-    request.repeats = rq.repeats;
-    request.maxValues = 4096;
-    request.layers = rq.layers;
-    request.layerValueBytes = uint64_t(64) << 20;
-    job.result = job.loaded->run(inputs, request, &control);
-    if (!job.result.ok) {
-        job.error = job.result.stopped
-                        ? RunPanel::tr("Stopped before the first timed run.")
-                        : RunPanel::tr("The model raised an error: %1").arg(QString::fromStdString(job.result.error));
-        return job;
-    }
-    if ((!rq.weightsB.empty() || rq.weightsBUnfixed) && !control.stop)
-        runWeightsB(*runtime, rq, inputs, request, control, job);
-    return job;
-}
-
-} // namespace
 
 RunPanel::RunPanel(QWidget *parent)
     : QWidget(parent)
@@ -281,8 +72,7 @@ RunPanel::RunPanel(QWidget *parent)
     m_fromFile->setToolTip(tr("Read the selected input from an image, a .npy or a saved tensor"));
     fileRow->addWidget(m_fromFile);
     fileRow->addWidget(new QLabel(tr("Image preset:"), this));
-    for (const Preset &p : kPresets)
-        m_preset->addItem(tr(p.name), QString::fromLatin1(p.option));
+    addImagePresets(m_preset);
     m_preset->setToolTip(tr("How a picture becomes the input: resized, centre-cropped and normalised as "
                             "torchvision does; options can be typed after the path"));
     m_preset->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
@@ -397,64 +187,6 @@ void RunPanel::setModel(std::shared_ptr<const Document> model, std::shared_ptr<c
 
 void RunPanel::setDevice(const QString &device) { m_device = device; }
 
-void RunPanel::fillInputs(const std::vector<InputSpec> &specs)
-{
-    m_inputs->setRowCount(static_cast<int>(specs.size()));
-    for (size_t i = 0; i < specs.size(); ++i) {
-        const InputSpec &s = specs[i];
-        const int r = static_cast<int>(i);
-        auto *name = new QTableWidgetItem(QString::fromStdString(s.name));
-        name->setFlags(name->flags() & ~Qt::ItemIsEditable);
-        name->setData(Qt::UserRole, s.isTensor);
-        name->setData(Qt::UserRole + 1, QString::fromStdString(s.type));
-        m_inputs->setItem(r, 0, name);
-        m_inputs->setItem(r, 1,
-                          new QTableWidgetItem(s.isTensor ? shapeString(s.shape) : QString::fromStdString(s.text)));
-        m_inputs->setItem(
-            r, 2, new QTableWidgetItem(s.isTensor ? QString::fromStdString(s.dtype) : QString::fromStdString(s.type)));
-        m_inputs->setItem(r, 3, new QTableWidgetItem(s.isTensor ? fillString(s) : QString()));
-    }
-    m_inputs->resizeColumnsToContents();
-    m_inputs->resizeRowsToContents();
-    // As tall as its rows (up to about four), so the outputs get the room left.
-    int height = m_inputs->horizontalHeader()->height() + 2 * m_inputs->frameWidth() + 4;
-    for (int r = 0; r < std::min(m_inputs->rowCount(), 4); ++r)
-        height += m_inputs->rowHeight(r);
-    m_inputs->setMaximumHeight(std::max(height, 60));
-}
-
-// A row's fill is a made-up fill or a file ("image:…"); for a file the shape column says
-// what the model takes, which a picture is sized to.
-std::vector<InputSpec> RunPanel::inputsFromTable(std::vector<std::vector<int64_t>> *modelShapes, QString *error) const
-{
-    std::vector<InputSpec> specs;
-    for (int r = 0; r < m_inputs->rowCount(); ++r) {
-        InputSpec s;
-        const bool tensor = m_inputs->item(r, 0)->data(Qt::UserRole).toBool();
-        const QString value = m_inputs->item(r, 1)->text().trimmed();
-        const QString fill = m_inputs->item(r, 3) ? m_inputs->item(r, 3)->text().trimmed() : QString();
-        const QString dtype = m_inputs->item(r, 2)->text().trimmed();
-        std::string why;
-        InputSpec shape;
-        modelShapes->push_back(tensor && parseInputSpec("zeros:" + value.toStdString() + ":float32", &shape, &why)
-                                   ? shape.shape
-                                   : std::vector<int64_t>{});
-        const std::string text = !tensor ? "value:" + value.toStdString()
-                                 : isFileInputSpec(fill.toStdString())
-                                     ? fill.toStdString()
-                                     : (fill + QLatin1Char(':') + value + QLatin1Char(':') + dtype).toStdString();
-        if (!parseInputSpec(text, &s, &why)) {
-            *error = tr("input %1: %2").arg(m_inputs->item(r, 0)->text(), QString::fromStdString(why));
-            return {};
-        }
-        s.name = m_inputs->item(r, 0)->text().toStdString();
-        if (!tensor)
-            s.type = m_inputs->item(r, 0)->data(Qt::UserRole + 1).toString().toStdString();
-        specs.push_back(std::move(s));
-    }
-    return specs;
-}
-
 QString RunPanel::trustNotice()
 {
     return tr("Running executes the model's TorchScript code (not Python): only run models you trust.");
@@ -503,7 +235,7 @@ void RunPanel::run()
     job.loadedB = m_loadedKeyB == job.loadedKeyB ? m_loadedB : nullptr;
     auto control = std::make_shared<RunControl>();
     m_control = control;
-    m_jobs->start([request, job, control](const JobControl &) { return execute(request, job, *control); },
+    m_jobs->start([request, job, control](const JobControl &) { return executeRun(request, job, *control); },
                   [this](const RunJob &job) {
                       setRunning(false);
                       m_notice->setText(trustNotice()); // the run is over: no "Running …" left behind
@@ -679,219 +411,6 @@ void RunPanel::showComparison()
                                        ? QFileInfo(QString::fromStdString(m_weights->path)).fileName().toHtmlEscaped()
                                        : tr("the model's own weights"),
                                    nameB().toHtmlEscaped(), lines.join(QStringLiteral("<br>"))));
-}
-
-void RunPanel::setInputFile(int row, const QString &path)
-{
-    if (row < 0)
-        row = m_inputs->currentRow();
-    if (row < 0 || !m_inputs->item(row, 0) || !m_inputs->item(row, 0)->data(Qt::UserRole).toBool()) {
-        row = -1;
-        for (int r = 0; r < m_inputs->rowCount() && row < 0; ++r)
-            if (m_inputs->item(r, 0)->data(Qt::UserRole).toBool())
-                row = r;
-    }
-    if (row < 0) {
-        m_latency->setText(tr("The model takes no tensor input to read %1 into.").arg(QFileInfo(path).fileName()));
-        return;
-    }
-    const QString suffix = QFileInfo(path).suffix().toLower();
-    QString fill;
-    if (isImagePath(path))
-        fill = QStringLiteral("image:%1:%2").arg(path, m_preset->currentData().toString());
-    else if (suffix == QLatin1String("npy"))
-        fill = QStringLiteral("npy:") + path;
-    else
-        fill = QStringLiteral("tensor:%1#").arg(path);
-    if (!m_inputs->item(row, 3))
-        m_inputs->setItem(row, 3, new QTableWidgetItem);
-    m_inputs->item(row, 3)->setText(fill);
-    m_inputs->item(row, 3)->setToolTip(fill);
-    m_inputs->setCurrentCell(row, 3);
-    m_latency->setText(fill.startsWith(QLatin1String("tensor:"))
-                           ? tr("Type the tensor's key after # in the Fill cell (such as tensor:FILE#image).")
-                           : tr("Input %1 reads %2.").arg(m_inputs->item(row, 0)->text(), QFileInfo(path).fileName()));
-}
-
-bool RunPanel::setInputSpec(int row, const QString &spec, QString *error)
-{
-    if (row < 0 || row >= m_inputs->rowCount()) {
-        *error = tr("the model has no input %1").arg(row + 1);
-        return false;
-    }
-    const bool tensor = m_inputs->item(row, 0)->data(Qt::UserRole).toBool();
-    if (!tensor) {
-        m_inputs->item(row, 1)->setText(spec.startsWith(QLatin1String("value:")) ? spec.mid(6) : spec);
-        return true;
-    }
-    if (!m_inputs->item(row, 3))
-        m_inputs->setItem(row, 3, new QTableWidgetItem);
-    if (isFileInputSpec(spec.toStdString())) {
-        m_inputs->item(row, 3)->setText(spec);
-        return true;
-    }
-    const QStringList parts = spec.split(QLatin1Char(':'));
-    m_inputs->item(row, 3)->setText(parts.value(0));
-    if (parts.size() > 1)
-        m_inputs->item(row, 1)->setText(parts[1]);
-    if (parts.size() > 2)
-        m_inputs->item(row, 2)->setText(parts[2]);
-    return true;
-}
-
-void RunPanel::chooseInputFile()
-{
-    const QString path = QFileDialog::getOpenFileName(
-        this, tr("Read an input from a file"), QString(),
-        tr("Inputs (*.png *.jpg *.jpeg *.bmp *.npy *.pt *.pth *.bin *.safetensors);;All files (*)"));
-    if (!path.isEmpty())
-        setInputFile(-1, path);
-}
-
-// Rewrites the options of every picture input to the chosen preset.
-void RunPanel::applyPreset()
-{
-    for (int r = 0; r < m_inputs->rowCount(); ++r) {
-        QTableWidgetItem *fill = m_inputs->item(r, 3);
-        if (!fill || !fill->text().startsWith(QLatin1String("image:")))
-            continue;
-        QString path = fill->text().mid(6);
-        // Options follow the last colon, unless that colon is part of the path ("C:\\…").
-        const int colon = path.lastIndexOf(QLatin1Char(':'));
-        if (colon > 1 && !QFileInfo::exists(path))
-            path.truncate(colon);
-        fill->setText(QStringLiteral("image:%1:%2").arg(path, m_preset->currentData().toString()));
-    }
-}
-
-bool RunPanel::setLabels(const QString &spec, QString *error)
-{
-    Labels labels;
-    std::string why;
-    if (!spec.isEmpty() && !readLabels(spec.toStdString(), &labels, &why)) {
-        *error = QString::fromStdString(why);
-        return false;
-    }
-    m_labels = std::move(labels);
-    // A file read is the fourth entry, named after it, below "From file…".
-    if (m_labelsPicker->count() > 3)
-        m_labelsPicker->removeItem(3);
-    if (!spec.isEmpty() && spec != QLatin1String("imagenet"))
-        m_labelsPicker->addItem(QFileInfo(spec).fileName());
-    m_labelsPicker->setCurrentIndex(spec.isEmpty() ? 0 : spec == QLatin1String("imagenet") ? 1 : 3);
-    m_labelsPicker->setToolTip(spec.isEmpty() ? tr("No class names") : QString::fromStdString(m_labels.source));
-    plotOutput(m_outputPicker->currentIndex());
-    return true;
-}
-
-void RunPanel::chooseLabels(int index)
-{
-    QString spec;
-    if (index == 3)
-        return; // the file already read
-    if (index == 1) {
-        spec = QStringLiteral("imagenet");
-    } else if (index == 2) {
-        spec = QFileDialog::getOpenFileName(this, tr("Class names"), QString(),
-                                            tr("Labels (*.txt *.json);;All files (*)"));
-        if (spec.isEmpty()) { // cancelled: keep what was chosen
-            m_labelsPicker->setCurrentIndex(m_labels.names.empty()                      ? 0
-                                            : m_labels.source.rfind("ImageNet", 0) == 0 ? 1
-                                                                                        : 3);
-            return;
-        }
-    }
-    QString error;
-    if (!setLabels(spec, &error)) {
-        m_latency->setText(tr("Class names not read: %1").arg(error));
-        m_labelsPicker->setCurrentIndex(0);
-    }
-}
-
-QString RunPanel::nameB() const
-{
-    if (m_weightsBUnfixed && m_weights)
-        return tr("%1 without the fix").arg(QFileInfo(QString::fromStdString(m_weights->path)).fileName());
-    return QFileInfo(m_weightsBPath).fileName();
-}
-
-bool RunPanel::setWeightsBUnfixed()
-{
-    if (!m_weights || m_rules.empty())
-        return false;
-    setWeightsB(QString());
-    m_weightsBUnfixed = true;
-    m_weightsB->setText(tr("B: without the fix"));
-    m_weightsB->setToolTip(tr("B is %1 as it is, loaded without the rules of the fix").arg(nameB()));
-    m_latency->setText(tr("Run to compare with %1.").arg(nameB()));
-    return true;
-}
-
-void RunPanel::setWeightsB(const QString &path)
-{
-    m_weightsBPath = path;
-    m_weightsBUnfixed = false;
-    m_resultB.reset();
-    m_weightsB->setText(path.isEmpty() ? tr("Compare weights…") : tr("B: %1").arg(QFileInfo(path).fileName()));
-    m_weightsB->setToolTip(path.isEmpty()
-                               ? tr("Run the same inputs with a second checkpoint and compare the outputs")
-                               : tr("%1\nClick to choose another; cancel the dialog to stop comparing").arg(path));
-    m_comparison->setVisible(false);
-    if (m_result && m_model)
-        plotOutput(m_outputPicker->currentIndex());
-    if (!path.isEmpty())
-        m_latency->setText(tr("Run to compare with %1.").arg(QFileInfo(path).fileName()));
-}
-
-// With a fix applied to the checkpoint, B can be the checkpoint without it: what the fix
-// changes in the outputs. Otherwise B is another file.
-void RunPanel::chooseWeightsB()
-{
-    if (m_weights && !m_rules.empty()) {
-        QMenu menu(this);
-        QAction *unfixed = menu.addAction(tr("The checkpoint without the fix"));
-        QAction *other = menu.addAction(tr("Another checkpoint…"));
-        QAction *none = menu.addAction(tr("No comparison"));
-        none->setEnabled(m_weightsBUnfixed || !m_weightsBPath.isEmpty());
-        QAction *chosen = menu.exec(m_weightsB->mapToGlobal(QPoint(0, m_weightsB->height())));
-        if (chosen == unfixed)
-            setWeightsBUnfixed();
-        else if (chosen == none)
-            setWeightsB(QString());
-        if (chosen != other)
-            return;
-    }
-    setWeightsB(QFileDialog::getOpenFileName(this, tr("Second weights for the same inputs"), QString(),
-                                             tr("Checkpoints (*.pt *.pth *.ckpt *.bin *.safetensors);;All files (*)")));
-}
-
-void RunPanel::setCaptureLayers(bool on) { m_captureLayers->setChecked(on); }
-
-void RunPanel::dragEnterEvent(QDragEnterEvent *event)
-{
-    const auto urls = event->mimeData()->urls();
-    if (urls.size() == 1 && urls.front().isLocalFile() && m_model)
-        event->acceptProposedAction();
-}
-
-// A file dropped on a row of the inputs goes to that row; elsewhere to the selected one.
-void RunPanel::dropEvent(QDropEvent *event)
-{
-    const QString path = event->mimeData()->urls().front().toLocalFile();
-    const QPoint at = m_inputs->viewport()->mapFrom(this, event->position().toPoint());
-    setInputFile(m_inputs->viewport()->rect().contains(at) ? m_inputs->rowAt(at.y()) : -1, path);
-    event->acceptProposedAction();
-}
-
-QString RunPanel::valuesCsv() const
-{
-    if (!m_result)
-        return {};
-    QString csv = QStringLiteral("output,index,value\n");
-    for (const auto &o : m_result->outputs)
-        for (size_t i = 0; i < o.values.size(); ++i)
-            csv += QStringLiteral("%1,%2,%3\n").arg(QString::fromStdString(o.path)).arg(i).arg(o.values[i], 0, 'g', 17);
-    return csv;
 }
 
 } // namespace te

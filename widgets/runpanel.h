@@ -99,6 +99,7 @@ private:
     void chooseWeightsB();
     void applyPreset();
     static QString trustNotice();
+    static void addImagePresets(QComboBox *box);
 
     std::shared_ptr<const Document> m_model, m_weights;
     std::string m_stateDict;
