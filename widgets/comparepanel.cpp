@@ -5,12 +5,14 @@
 #include "core/report/valuejson.h"
 #include "core/stats/tensorgrid.h"
 #include "core/stats/tensorstats.h"
+#include "widgets/comparedetails.h"
 #include "widgets/comparemodel.h"
 #include "widgets/documentloader.h"
 #include "widgets/heatmapplot.h"
 #include "widgets/histogramplot.h"
 #include "widgets/jobtracker.h"
 #include "widgets/plotlayout.h"
+#include "widgets/statusfilterproxy.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -38,48 +40,10 @@
 
 namespace te {
 
-// Keys of the chosen statuses; a group shows when a key below it does.
-class StatusFilterProxy : public QSortFilterProxyModel {
-public:
-    using QSortFilterProxyModel::QSortFilterProxyModel;
-    void setFilter(ComparePanel::Filter f)
-    {
-        m_filter = f;
-        invalidateFilter();
-    }
-
-protected:
-    bool filterAcceptsRow(int row, const QModelIndex &parent) const override
-    {
-        const int status = sourceModel()->index(row, 0, parent).data(CompareModel::StatusRole).toInt();
-        if (m_filter == ComparePanel::EveryKey)
-            return true;
-        if (status < 0)
-            return false; // a group: shown through its keys (recursive filtering)
-        switch (static_cast<DiffStatus>(status)) {
-        case DiffStatus::OnlyA: return m_filter == ComparePanel::Changed || m_filter == ComparePanel::OnlyInA;
-        case DiffStatus::OnlyB: return m_filter == ComparePanel::Changed || m_filter == ComparePanel::OnlyInB;
-        case DiffStatus::ShapeChanged:
-        case DiffStatus::DtypeChanged:
-            return m_filter == ComparePanel::Changed || m_filter == ComparePanel::ShapeOrDtype;
-        case DiffStatus::ValuesDiffer:
-            return m_filter == ComparePanel::Changed || m_filter == ComparePanel::ValuesDiffer;
-        case DiffStatus::Identical: return m_filter == ComparePanel::Identical;
-        case DiffStatus::Unreadable: return m_filter == ComparePanel::Changed;
-        default: return false; // tied, not compared yet
-        }
-    }
-
-private:
-    ComparePanel::Filter m_filter = ComparePanel::EveryKey;
-};
-
 namespace {
 
 constexpr uint64_t kSliceBytes = uint64_t(64) << 20; // values compared per job
 constexpr size_t kSliceRows = 4096;
-constexpr int kBins = 64;
-constexpr int kGridCells = 256;
 
 QString text(const std::string &s) { return QString::fromStdString(s); }
 
@@ -94,27 +58,11 @@ struct ValuesResult {
     uint64_t bytes = 0;
 };
 
-struct DetailResult {
-    QString key;
-    bool haveA = false, haveB = false;
-    TensorStats a, b;
-    std::vector<uint64_t> histA, histB;
-    double lo = 0, hi = 1;
-    TensorGrid difference; // A−B, block means; not ok when the shapes differ
-    QString gridNote;
-};
-
 uint64_t bytesOf(const Document &doc, int tensor)
 {
     return tensor >= 0 && static_cast<size_t>(tensor) < doc.tensors.size()
                ? doc.tensors[static_cast<size_t>(tensor)].nbytes()
                : 0;
-}
-
-const TensorInfo *tensorAt(const Document &doc, int tensor)
-{
-    return tensor >= 0 && static_cast<size_t>(tensor) < doc.tensors.size() ? &doc.tensors[static_cast<size_t>(tensor)]
-                                                                           : nullptr;
 }
 
 int tensorOfKey(const Document &doc, const std::string &key)
@@ -123,62 +71,6 @@ int tensorOfKey(const Document &doc, const std::string &key)
         if (e.key == key)
             return e.tensor;
     return -1;
-}
-
-// Statistics, histograms over one range, and the block means of A minus those of B
-// (equal blocks: the mean of the differences).
-DetailResult details(const Document &a, const Document &b, int ta, int tb, const QString &key,
-                     const std::atomic<bool> *cancel)
-{
-    DetailResult r;
-    r.key = key;
-    const TensorInfo *x = tensorAt(a, ta), *y = tensorAt(b, tb);
-    if (x)
-        r.a = computeStats(a, *x, cancel), r.haveA = r.a.ok;
-    if (y)
-        r.b = computeStats(b, *y, cancel), r.haveB = r.b.ok;
-    bool any = false;
-    for (const TensorStats *s : {r.haveA ? &r.a : nullptr, r.haveB ? &r.b : nullptr}) {
-        if (!s || s->count == s->nans + s->posInfs + s->negInfs)
-            continue;
-        r.lo = any ? std::min(r.lo, s->min) : s->min;
-        r.hi = any ? std::max(r.hi, s->max) : s->max;
-        any = true;
-    }
-    if (!any || r.lo == r.hi)
-        r.lo -= 0.5, r.hi += 0.5;
-    if (r.haveA)
-        r.histA = computeHistogram(a, *x, r.lo, r.hi, kBins, cancel);
-    if (r.haveB)
-        r.histB = computeHistogram(b, *y, r.lo, r.hi, kBins, cancel);
-    if (!x || !y) {
-        r.gridNote = QObject::tr("Only one file has this key: no difference to show.");
-        return r;
-    }
-    if (x->shape != y->shape) {
-        r.gridNote = QObject::tr("The shapes differ: no element-wise difference.");
-        return r;
-    }
-    TensorGrid ga = reduceToGrid(a, *x, kGridCells, kGridCells, GridReduction::Mean, cancel);
-    TensorGrid gb = reduceToGrid(b, *y, kGridCells, kGridCells, GridReduction::Mean, cancel);
-    if (!ga.ok || !gb.ok || ga.cells.size() != gb.cells.size()) {
-        r.gridNote = text(!ga.ok ? ga.error : gb.error);
-        return r;
-    }
-    r.difference = std::move(ga);
-    bool first = true;
-    for (size_t i = 0; i < gb.cells.size(); ++i) {
-        double &c = r.difference.cells[i];
-        c -= gb.cells[i];
-        if (std::isfinite(c)) {
-            r.difference.min = first ? c : std::min(r.difference.min, c);
-            r.difference.max = first ? c : std::max(r.difference.max, c);
-            first = false;
-        }
-    }
-    if (first)
-        r.difference.min = r.difference.max = 0;
-    return r;
 }
 
 QString number(double v)
@@ -588,7 +480,7 @@ void ComparePanel::showDetails()
         tr("%1 — %2").arg(key, current.siblingAtColumn(CompareModel::StatusColumn).data().toString()));
     auto a = m_a, b = m_b;
     m_detailJob->start(
-        [a, b, ta, tb, key](const JobControl &job) { return details(*a, *b, ta, tb, key, job.cancelFlag()); },
+        [a, b, ta, tb, key](const JobControl &job) { return compareDetails(*a, *b, ta, tb, key, job.cancelFlag()); },
         [this, row](const DetailResult &r) {
             m_stats->clearContents();
             auto put = [this](int line, int column, const QString &value) {
