@@ -309,62 +309,6 @@ void MainWindow::clearReference()
     updateStatus();
 }
 
-void MainWindow::checkAgainstDialog()
-{
-    const QString path = askForModelFile(tr("Check against a model"), tr("Models and state dicts"));
-    if (!path.isEmpty())
-        setReference(path);
-}
-
-void MainWindow::openDialog()
-{
-    const QString path = askForModelFile(tr("Open a PyTorch file"), tr("PyTorch files"));
-    if (!path.isEmpty())
-        openFile(path);
-}
-
-// Every file this program opens, from the one list the MIME file is made of too.
-QString MainWindow::askForModelFile(const QString &title, const QString &label)
-{
-    const QString dir = QSettings().value(QStringLiteral("lastFolder"), QDir::homePath()).toString();
-    return QFileDialog::getOpenFileName(this, title, dir, FileTypes::openFilter(label));
-}
-
-void MainWindow::compareDialog()
-{
-    if (!m_doc) {
-        statusBar()->showMessage(tr("Open a file first, then choose the one to compare it with"), 5000);
-        return;
-    }
-    const QString path =
-        askForModelFile(tr("Compare %1 with").arg(QFileInfo(m_currentPath).fileName()), tr("PyTorch files"));
-    if (!path.isEmpty())
-        compareWith(path);
-}
-
-void MainWindow::compareWith(const QString &path)
-{
-    m_tabs->setCurrentWidget(m_comparePanel);
-    m_comparePanel->compareWith(path);
-}
-
-void MainWindow::openFolderDialog()
-{
-    QSettings settings;
-    const QString dir =
-        QFileDialog::getExistingDirectory(this, tr("Open a model folder (config.json and weights)"),
-                                          settings.value(QStringLiteral("lastFolder"), QDir::homePath()).toString());
-    if (!dir.isEmpty())
-        openFile(dir);
-}
-
-void MainWindow::openFromHubCache()
-{
-    HubCacheDialog dialog(QString::fromStdString(hubCacheRoot()), this);
-    if (dialog.exec() == QDialog::Accepted && !dialog.selectedFolder().isEmpty())
-        openFile(dialog.selectedFolder());
-}
-
 void MainWindow::openFile(const QString &path)
 {
     m_currentPath = QFileInfo(path).absoluteFilePath();
@@ -397,24 +341,6 @@ bool MainWindow::writeReport(const QString &path, bool markdown, QString *error)
         return false;
     }
     return true;
-}
-
-void MainWindow::exportReport(bool markdown)
-{
-    if (!m_doc)
-        return;
-    const QString suggested =
-        QFileInfo(m_currentPath).completeBaseName() + (markdown ? QStringLiteral(".md") : QStringLiteral(".json"));
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export report"),
-                                                      QFileInfo(m_currentPath).absoluteDir().filePath(suggested),
-                                                      markdown ? tr("Markdown (*.md)") : tr("JSON (*.json)"));
-    if (path.isEmpty())
-        return;
-    QString error;
-    if (writeReport(path, markdown, &error))
-        statusBar()->showMessage(tr("Report written to %1").arg(path), 5000);
-    else
-        showBanner(tr("Could not write %1: %2").arg(path, error), true);
 }
 
 // Every view of the document gets the same one (or none).

@@ -1,8 +1,8 @@
 #pragma once
 // The main window: toolbar, banner, document tree beside the Tensor and File tabs, and a
 // status bar with the totals. It assembles widgets and routes signals; reading happens
-// in DocumentLoader on a worker thread. Its menus, toolbar and keys are built in
-// mainwindowactions.cpp.
+// in DocumentLoader on a worker thread. Its menus, toolbar, keys and the file dialogs
+// they open are in mainwindowactions.cpp.
 #include "core/document/document.h"
 #include "core/document/documenttree.h"
 
