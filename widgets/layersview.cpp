@@ -29,6 +29,12 @@ enum Column { Index, Layer, Type, Shape, Mean, Std, Min, Max, NaNs, Infs, Column
 
 QColor alarmColor() { return QColor(220, 50, 47); }
 
+const std::vector<LayerOutput> &noLayers()
+{
+    static const std::vector<LayerOutput> none;
+    return none;
+}
+
 QTableWidgetItem *numberItem(double v)
 {
     auto *item = new QTableWidgetItem;
@@ -49,6 +55,7 @@ QString shortType(const std::string &type)
 
 LayersView::LayersView(QWidget *parent)
     : QWidget(parent)
+    , m_layers(&noLayers())
     , m_summary(new QLabel(this))
     , m_log(new QCheckBox(tr("Log scale (magnitudes)"), this))
     , m_plot(new QCustomPlot(this))
@@ -128,17 +135,18 @@ LayersView::LayersView(QWidget *parent)
     });
     connect(m_table, &QTableWidget::itemSelectionChanged, this, [this] { showLayer(selectedLayer()); });
     connect(m_plot, &QCustomPlot::mousePress, this, [this](QMouseEvent *event) {
-        if (m_layers.empty())
+        if (m_layers->empty())
             return;
         const double x = m_plot->xAxis->pixelToCoord(event->position().x());
-        selectLayer(std::clamp(static_cast<int>(std::lround(x)), 0, static_cast<int>(m_layers.size()) - 1));
+        selectLayer(std::clamp(static_cast<int>(std::lround(x)), 0, static_cast<int>(m_layers->size()) - 1));
     });
     clear(tr("Tick <i>Every layer</i> and run to see each layer's output."));
 }
 
 void LayersView::clear(const QString &why)
 {
-    m_layers.clear();
+    m_owner.reset();
+    m_layers = &noLayers();
     m_firstNonFinite = -1;
     m_summary->setText(why);
     m_table->setRowCount(0);
@@ -150,17 +158,18 @@ void LayersView::clear(const QString &why)
     m_detail->clear();
 }
 
-void LayersView::setLayers(std::vector<LayerOutput> layers, const QString &note)
+void LayersView::setLayers(std::shared_ptr<const std::vector<LayerOutput>> layers, const QString &note)
 {
-    m_layers = std::move(layers);
-    m_firstNonFinite = firstNonFiniteLayer(m_layers);
-    QString summary = tr("%n layer output(s)", nullptr, static_cast<int>(m_layers.size()));
+    m_owner = std::move(layers);
+    m_layers = m_owner ? m_owner.get() : &noLayers();
+    m_firstNonFinite = firstNonFiniteLayer(*m_layers);
+    QString summary = tr("%n layer output(s)", nullptr, static_cast<int>(m_layers->size()));
     if (m_firstNonFinite >= 0) {
-        const LayerOutput &l = m_layers[static_cast<size_t>(m_firstNonFinite)];
+        const LayerOutput &l = (*m_layers)[static_cast<size_t>(m_firstNonFinite)];
         summary += tr(" · <span style='color:%1'><b>first NaN or Inf: %2</b> (%3, #%4)</span>")
                        .arg(alarmColor().name(), QString::fromStdString(l.path).toHtmlEscaped(), shortType(l.type))
                        .arg(m_firstNonFinite);
-    } else if (!m_layers.empty()) {
+    } else if (!m_layers->empty()) {
         summary += tr(" · no NaN or Inf in any of them");
     }
     if (!note.isEmpty())
@@ -168,9 +177,9 @@ void LayersView::setLayers(std::vector<LayerOutput> layers, const QString &note)
     m_summary->setText(summary);
 
     m_table->setSortingEnabled(false);
-    m_table->setRowCount(static_cast<int>(m_layers.size()));
-    for (size_t i = 0; i < m_layers.size(); ++i) {
-        const LayerOutput &l = m_layers[i];
+    m_table->setRowCount(static_cast<int>(m_layers->size()));
+    for (size_t i = 0; i < m_layers->size(); ++i) {
+        const LayerOutput &l = (*m_layers)[i];
         const int r = static_cast<int>(i);
         m_table->setItem(r, Index, numberItem(static_cast<double>(i)));
         const bool first = r == m_firstNonFinite;
@@ -201,7 +210,7 @@ void LayersView::setLayers(std::vector<LayerOutput> layers, const QString &note)
     m_table->setSortingEnabled(true);
     m_table->sortByColumn(Index, Qt::AscendingOrder);
     plotAlongLayers();
-    if (!m_layers.empty())
+    if (!m_layers->empty())
         selectLayer(m_firstNonFinite >= 0 ? m_firstNonFinite : 0);
 }
 
@@ -209,15 +218,15 @@ void LayersView::plotAlongLayers()
 {
     m_plot->clearPlottables();
     m_plot->clearItems();
-    if (m_layers.empty()) {
+    if (m_layers->empty()) {
         m_plot->replot();
         return;
     }
     const bool log = m_log->isChecked();
     const QColor accent = palette().color(QPalette::Highlight);
     QVector<double> keys, mean, low, high, min, max, magnitude, spread;
-    for (size_t i = 0; i < m_layers.size(); ++i) {
-        const LayerOutput &l = m_layers[i];
+    for (size_t i = 0; i < m_layers->size(); ++i) {
+        const LayerOutput &l = (*m_layers)[i];
         keys << static_cast<double>(i);
         mean << l.mean;
         low << l.mean - l.std;
@@ -259,7 +268,7 @@ void LayersView::plotAlongLayers()
     for (int g = 0; g < m_plot->graphCount(); ++g)
         m_plot->graph(g)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 4));
     m_plot->rescaleAxes();
-    m_plot->xAxis->setRange(-0.5, static_cast<double>(m_layers.size()) - 0.5);
+    m_plot->xAxis->setRange(-0.5, static_cast<double>(m_layers->size()) - 0.5);
     if (m_firstNonFinite >= 0) {
         auto *marker = new QCPItemStraightLine(m_plot);
         marker->point1->setCoords(m_firstNonFinite, 0);
@@ -271,8 +280,8 @@ void LayersView::plotAlongLayers()
         label->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
         label->position->setTypeY(QCPItemPosition::ptAxisRectRatio); // near the top, whatever the values
         label->position->setCoords(m_firstNonFinite + 0.1, 0.02);
-        label->setText(
-            tr("first NaN/Inf: %1").arg(QString::fromStdString(m_layers[static_cast<size_t>(m_firstNonFinite)].path)));
+        label->setText(tr("first NaN/Inf: %1")
+                           .arg(QString::fromStdString((*m_layers)[static_cast<size_t>(m_firstNonFinite)].path)));
         label->setColor(alarmColor());
     }
     m_plot->legend->setVisible(true);
@@ -300,13 +309,13 @@ int LayersView::selectedLayer() const
 
 void LayersView::showLayer(int index)
 {
-    if (index < 0 || index >= static_cast<int>(m_layers.size())) {
+    if (index < 0 || index >= static_cast<int>(m_layers->size())) {
         m_histogram->clear();
         m_heatmap->clear();
         m_detail->clear();
         return;
     }
-    const LayerOutput &l = m_layers[static_cast<size_t>(index)];
+    const LayerOutput &l = (*m_layers)[static_cast<size_t>(index)];
     QString text = tr("<b>%1</b> %2")
                        .arg(QString::fromStdString(l.path).toHtmlEscaped(), QString::fromStdString(shapeText(l.shape)));
     if (l.values.size() != l.numel) {

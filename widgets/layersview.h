@@ -8,6 +8,7 @@
 #include "core/runtime/runtimeapi.h"
 
 #include <QWidget>
+#include <memory>
 #include <vector>
 
 class QCheckBox;
@@ -27,10 +28,11 @@ class LayersView : public QWidget {
 public:
     explicit LayersView(QWidget *parent = nullptr);
 
-    void setLayers(std::vector<LayerOutput> layers, const QString &note);
+    // Kept, not copied: a run's layers may hold 64 MiB of values.
+    void setLayers(std::shared_ptr<const std::vector<LayerOutput>> layers, const QString &note);
     // No layers, and why ("Tick Every layer and run again").
     void clear(const QString &why);
-    const std::vector<LayerOutput> &layers() const { return m_layers; }
+    const std::vector<LayerOutput> &layers() const { return *m_layers; }
     int firstNonFinite() const { return m_firstNonFinite; }
     void selectLayer(int index);
     int selectedLayer() const;
@@ -46,7 +48,8 @@ private:
     void plotAlongLayers();
     void showLayer(int index);
 
-    std::vector<LayerOutput> m_layers;
+    std::shared_ptr<const std::vector<LayerOutput>> m_owner;
+    const std::vector<LayerOutput> *m_layers; // m_owner's, or an empty list
     int m_firstNonFinite = -1;
     QLabel *m_summary;
     QCheckBox *m_log;

@@ -107,7 +107,7 @@ void runWeightsB(Runtime &runtime, const RunOrder &rq, const std::vector<InputSp
     request.warmup = 0;
     request.repeats = 1;
     request.layers = false;
-    job.resultB = job.loadedB->run(inputs, request, &control);
+    job.resultB = std::make_shared<RunResult>(job.loadedB->run(inputs, request, &control));
     if (!job.resultB->ok)
         job.error = QCoreApplication::translate("te::RunPanel", "With %1 the model raised an error: %2")
                         .arg(rq.nameB, QString::fromStdString(job.resultB->error));
@@ -142,12 +142,12 @@ RunJob executeRun(const RunOrder &rq, RunJob job, RunControl &control)
     request.maxValues = 4096;
     request.layers = rq.layers;
     request.layerValueBytes = uint64_t(64) << 20;
-    job.result = job.loaded->run(inputs, request, &control);
-    if (!job.result.ok) {
-        job.error = job.result.stopped
+    job.result = std::make_shared<RunResult>(job.loaded->run(inputs, request, &control));
+    if (!job.result->ok) {
+        job.error = job.result->stopped
                         ? QCoreApplication::translate("te::RunPanel", "Stopped before the first timed run.")
                         : QCoreApplication::translate("te::RunPanel", "The model raised an error: %1")
-                              .arg(QString::fromStdString(job.result.error));
+                              .arg(QString::fromStdString(job.result->error));
         return job;
     }
     if ((!rq.weightsB.empty() || rq.weightsBUnfixed) && !control.stop)

@@ -8,7 +8,6 @@
 
 #include <QString>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,10 +33,10 @@ struct RunOrder {
 struct RunJob {
     std::shared_ptr<LoadedModel> loaded;
     QString loadedKey;
-    RunResult result;
+    std::shared_ptr<RunResult> result; // shared, not copied, with the panel: layers are large
     std::shared_ptr<LoadedModel> loadedB;
     QString loadedKeyB;
-    std::optional<RunResult> resultB;
+    std::shared_ptr<RunResult> resultB;
     QString error;
     QString note;
 };

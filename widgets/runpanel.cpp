@@ -243,16 +243,15 @@ void RunPanel::run()
                       m_loadedKey = job.loaded ? job.loadedKey : QString();
                       m_loadedB = job.loadedB;
                       m_loadedKeyB = job.loadedB ? job.loadedKeyB : QString();
-                      if (!job.result.ok) {
+                      if (!job.result || !job.result->ok) {
                           m_result.reset();
                           m_resultB.reset();
                           m_latency->setText(job.error);
                           m_layersView->clear(job.error.toHtmlEscaped());
                       } else {
                           // The second weight set's error, if any, is said beside the first run.
-                          m_result = std::make_unique<RunResult>(job.result);
-                          m_resultB =
-                              job.resultB && job.resultB->ok ? std::make_unique<RunResult>(*job.resultB) : nullptr;
+                          m_result = job.result;
+                          m_resultB = job.resultB && job.resultB->ok ? job.resultB : nullptr;
                           showResult();
                           for (const QString &more : {job.note, job.error})
                               if (!more.isEmpty())
@@ -336,7 +335,8 @@ void RunPanel::showResult()
     plotOutput(0);
     showComparison();
     if (!r.layers.empty() || !r.layersNote.empty()) {
-        m_layersView->setLayers(r.layers, QString::fromStdString(r.layersNote));
+        m_layersView->setLayers(std::shared_ptr<const std::vector<LayerOutput>>(m_result, &m_result->layers),
+                                QString::fromStdString(r.layersNote));
         if (m_layersView->firstNonFinite() >= 0)
             m_resultTabs->setCurrentWidget(m_layersView); // where the trouble starts
     } else

@@ -105,10 +105,10 @@ private:
     std::string m_stateDict;
     std::vector<RemapRule> m_rules;
     QString m_device = QStringLiteral("cpu");
-    std::shared_ptr<LoadedModel> m_loaded; // used by one worker at a time
-    QString m_loadedKey;                   // path + weights + rules it was loaded with
-    std::unique_ptr<RunResult> m_result, m_resultB;
-    std::shared_ptr<LoadedModel> m_loadedB; // the model with the second weight set
+    std::shared_ptr<LoadedModel> m_loaded;                // used by one worker at a time
+    QString m_loadedKey;                                  // path + weights + rules it was loaded with
+    std::shared_ptr<const RunResult> m_result, m_resultB; // as the worker made them
+    std::shared_ptr<LoadedModel> m_loadedB;               // the model with the second weight set
     QString m_loadedKeyB;
     QString m_weightsBPath;
     bool m_weightsBUnfixed = false;
