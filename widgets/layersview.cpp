@@ -190,7 +190,11 @@ void LayersView::setLayers(std::shared_ptr<const std::vector<LayerOutput>> layer
         type->setToolTip(QString::fromStdString(l.type));
         m_table->setItem(r, Type, type);
         m_table->setItem(r, Shape, new QTableWidgetItem(QString::fromStdString(shapeText(l.shape) + " " + l.dtype)));
-        const double stats[] = {l.mean, l.std, l.min, l.max};
+        // A layer of NaN and infinities only has no statistics: NaN, shown as such.
+        const double none = std::nan("");
+        const bool finite = l.nans + l.infs < l.numel;
+        const double stats[] = {finite ? l.mean : none, finite ? l.std : none, finite ? l.min : none,
+                                finite ? l.max : none};
         for (int c = Mean; c <= Max; ++c)
             m_table->setItem(r, c, numberItem(stats[c - Mean]));
         m_table->setItem(r, NaNs, numberItem(static_cast<double>(l.nans)));
@@ -228,6 +232,17 @@ void LayersView::plotAlongLayers()
     for (size_t i = 0; i < m_layers->size(); ++i) {
         const LayerOutput &l = (*m_layers)[i];
         keys << static_cast<double>(i);
+        if (l.nans + l.infs >= l.numel) { // no finite value: a gap in every line
+            const double gap = std::nan("");
+            mean << gap;
+            low << gap;
+            high << gap;
+            min << gap;
+            max << gap;
+            magnitude << gap;
+            spread << gap;
+            continue;
+        }
         mean << l.mean;
         low << l.mean - l.std;
         high << l.mean + l.std;
