@@ -21,6 +21,7 @@ TE_PACKAGES=(
     build-essential cmake pkg-config
     libtorch-dev qt6-base-dev libqcustomplot-dev
     nlohmann-json3-dev libminizip-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev
+    libcurl4-openssl-dev libssl-dev python3 curl
     xvfb xauth libgl-dev
     clang libclang-rt-14-dev clang-format
     file appstream

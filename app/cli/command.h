@@ -19,6 +19,7 @@ extern const Command diffCommand;
 extern const Command runCommand;
 extern const Command devicesCommand;
 extern const Command cacheCommand;
+extern const Command downloadCommand;
 
 // --version: the program's version and whether the libtorch runtime can be loaded.
 int printVersion();

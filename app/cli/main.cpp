@@ -6,6 +6,7 @@
 #include "app/cli/command.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,7 @@ using te::cli::Command;
 
 const Command *const kCommands[] = {&te::cli::inspectCommand, &te::cli::scanCommand, &te::cli::checkCommand,
                                     &te::cli::diffCommand,    &te::cli::runCommand,  &te::cli::devicesCommand,
-                                    &te::cli::cacheCommand};
+                                    &te::cli::cacheCommand,   &te::cli::downloadCommand};
 
 // One entry of the help's command list: the usage line, wrapped at 100 columns, and the
 // summary in a column of its own from column 55 (to 105, as long as the longest usage).
@@ -50,7 +51,11 @@ void printHelp(std::FILE *to)
                  "\n"
                  "FILE is anything torch.save or torch.jit.save wrote: state dicts, checkpoints, whole pickled\n"
                  "models, TorchScript, legacy (pre-1.6) files; safetensors; a Hugging Face model folder or its\n"
-                 "*.index.json; hf:org/name[@revision] from the local hub cache. Nothing in a file is executed.\n"
+                 "*.index.json; a model on the Hugging Face Hub, hf:org/name[@revision][/file] or its\n"
+                 "https://huggingface.co/ address: from the local hub cache when it is there, else read over the\n"
+                 "network by byte ranges, fetching only what is needed (--offline, or HF_HUB_OFFLINE=1, forbids\n"
+                 "the network; HF_ENDPOINT and HF_TOKEN as huggingface_hub reads them). Nothing in a file is\n"
+                 "executed.\n"
                  "Each command's --help shows its usage.\n"
                  "exit status: 0 ok, 1 the check failed (dangerous content, would not load, files differ),\n"
                  "2 unreadable input or bad arguments\n",
@@ -62,6 +67,15 @@ void printHelp(std::FILE *to)
 int main(int argc, char **argv)
 {
     std::vector<std::string> args(argv + 1, argv + argc);
+    // --offline, anywhere: no network for any command, as HF_HUB_OFFLINE=1 does.
+    for (auto it = args.begin(); it != args.end();) {
+        if (*it == "--offline") {
+            ::setenv("HF_HUB_OFFLINE", "1", 1);
+            it = args.erase(it);
+        } else {
+            ++it;
+        }
+    }
     if (args.empty()) {
         printHelp(stderr);
         return 2;

@@ -21,6 +21,8 @@ void printJson(const Document &doc)
         out[k] = v;
     if (!doc.error.empty())
         out["error"] = doc.error;
+    if (doc.remote)
+        out["remote"] = remoteJson(doc);
     std::cout << jsonText(out, 2) << "\n";
 }
 
@@ -32,7 +34,7 @@ int scan(const Arguments &args)
     if (args.has("--json"))
         printJson(*doc);
     else
-        std::cout << scanText(*doc);
+        std::cout << scanText(*doc) << (doc->remote ? "remote: " + remoteText(*doc) + "\n" : std::string());
     if (doc->security.verdict == "dangerous")
         return 1;
     if (!doc->security.complete) {

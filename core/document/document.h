@@ -36,6 +36,9 @@ struct StorageInfo {
     OutOfLineString error;                  // why the bytes cannot be used
     DType dtype = DType::Unknown;
     bool resolved = false; // bytes located and sizes agree
+    // For a remote archive: the zip entry whose local header is read when the bytes are
+    // first wanted (fileOffset is not known before); -1 when fileOffset is known.
+    int32_t zipEntry = -1;
 };
 
 // A recognised tensor rebuild. Offsets and strides are in elements, as in PyTorch.
@@ -137,8 +140,20 @@ struct TorchScriptInfo {
     std::vector<std::string> codeMembers;
 };
 
+// Where a document read from the Hugging Face Hub came from.
+struct RemoteOrigin {
+    std::string repo;
+    std::string revision;
+    std::string commit;
+    std::string endpoint;
+    uint64_t totalBytes = 0; // of the files the document reads
+    double openSeconds = 0;  // from the listing to the document
+    std::vector<std::shared_ptr<const MappedFile>> files; // every file opened (config.json too)
+};
+
 struct Document {
     std::string path;
+    std::shared_ptr<const RemoteOrigin> remote; // null for local files
     FileFormat format = FileFormat::Unknown;
     std::string producer; // "PyTorch (zip, version 3)"...
     int pickleProtocol = 0;

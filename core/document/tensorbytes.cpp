@@ -1,4 +1,6 @@
 #include "core/document/tensorbytes.h"
+#include "core/io/readerror.h"
+#include "core/io/ziparchive.h"
 
 #include <cmath>
 #include <cstring>
@@ -103,6 +105,41 @@ double decodeElement(DType t, const uint8_t *p, double *imag)
     return std::numeric_limits<double>::quiet_NaN();
 }
 
+namespace {
+
+// The archive a storage of a remote zip is a member of: the document's own, or that of
+// the shard (a part of a folder) whose file holds it.
+const ZipArchive *archiveOf(const Document &doc, const StorageInfo &s)
+{
+    if (!s.file || s.file == doc.file)
+        return doc.zip.get();
+    for (const auto &part : doc.parts)
+        if (part && part->file == s.file)
+            return part->zip.get();
+    return nullptr;
+}
+
+// Reads the local header of a remote archive's member when its bytes are first wanted.
+// The header and the bytes are fetched in one request: the header's variable part is
+// short (a name and PyTorch's alignment padding), so a little more than it is asked for.
+bool locateRemoteStorage(const Document &doc, const StorageInfo &s, uint64_t need, uint64_t *offset,
+                         std::string *error)
+{
+    const ZipArchive *zip = archiveOf(doc, s);
+    if (!zip) {
+        *error = "the archive of this storage is not open";
+        return false;
+    }
+    const auto index = static_cast<size_t>(s.zipEntry);
+    const uint64_t local = zip->localHeaderOffset(index);
+    const ZipEntry &e = zip->entries().at(index);
+    zip->file()->need(local, 30 + e.name.size() + 1024 + need);
+    *offset = zip->dataOffset(index);
+    return true;
+}
+
+} // namespace
+
 const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string *error)
 {
     if (!t.error.empty()) {
@@ -133,11 +170,21 @@ const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string 
         return nullptr;
     }
     const MappedFile *f = s.file ? s.file.get() : doc.file.get();
-    if (!f || s.fileOffset > f->size() || s.nbytes > f->size() - s.fileOffset) {
+    uint64_t offset = s.fileOffset;
+    try {
+        if (s.zipEntry >= 0 && !locateRemoteStorage(doc, s, need, &offset, error))
+            return nullptr;
+        if (f && offset <= f->size() && s.nbytes <= f->size() - offset)
+            f->need(offset, need);
+    } catch (const ReadError &e) {
+        *error = e.what();
+        return nullptr;
+    }
+    if (!f || offset > f->size() || s.nbytes > f->size() - offset) {
         *error = "the storage's bytes lie outside the file";
         return nullptr;
     }
-    return f->data() + s.fileOffset;
+    return f->data() + offset;
 }
 
 TensorInfo indexLeading(const TensorInfo &t, const std::vector<int64_t> &indices)
@@ -193,6 +240,9 @@ std::string tensorDamage(const Document &doc, const TensorInfo &t)
     const MappedFile *f = s.file ? s.file.get() : doc.file.get();
     if (!f || !f->damaged())
         return {};
+    if (f->remote())
+        return "bytes of the remote file " + f->path() + " were read before they were fetched: the values are not "
+                                                         "the file's (a fault in this program; please report it)";
     return "the file was cut short on disk while it was open (" + f->path() +
            "): the values read are not the file's; reopen it";
 }

@@ -2,6 +2,7 @@
 #include "core/formats/folderreader.h"
 #include "core/formats/formatdetector.h"
 #include "core/formats/hubcache.h"
+#include "core/hub/hubdocument.h"
 #include "core/formats/notcheckpoint.h"
 #include "core/formats/pickledocumentreader.h"
 #include "core/formats/readersupport.h"
@@ -97,15 +98,8 @@ std::unique_ptr<Document> readDocument(const std::string &path, const ReadOption
 {
     // Folders, index files and the hub cache are Hugging Face models; anything else is
     // one file, recognised by its content.
-    if (path.rfind("hf:", 0) == 0) {
-        std::string error;
-        const std::string folder = resolveHubModel(path.substr(3), hubCacheRoot(), &error);
-        if (folder.empty())
-            throw ReadError(error, path);
-        auto doc = readFolderDocument(folder, {}, options);
-        doc->path = path;
-        return doc;
-    }
+    if (isHubReference(path))
+        return readHubDocument(path, options);
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec))
         return readFolderDocument(path, {}, options);
@@ -123,6 +117,12 @@ std::unique_ptr<Document> readDocument(const std::string &path, const ReadOption
 
 namespace {
 
+constexpr uint64_t kWholeRemoteLimit = uint64_t(256) << 20;
+// What a remote file's first reads take: the head (a safetensors header, a torch zip's
+// data.pkl, any magic number) and the tail (a zip's directory and last records).
+constexpr uint64_t kRemoteHead = uint64_t(256) << 10;
+constexpr uint64_t kRemoteTail = uint64_t(64) << 10;
+
 void readAs(Container container, Document &doc, const ReadOptions &options)
 {
     switch (container) {
@@ -138,8 +138,24 @@ void readAs(Container container, Document &doc, const ReadOptions &options)
             throw;
         }
         break;
-    case Container::Pickle: readPickleDocument(doc, options); break;
-    case Container::Tar: readTarDocument(doc, options); break;
+    case Container::Pickle:
+    case Container::Tar:
+        // These keep no index of what they hold: where each record starts is found by
+        // reading the one before it. A remote one is fetched whole, within a limit.
+        if (doc.file->remote()) {
+            if (doc.file->size() > kWholeRemoteLimit)
+                throw ReadError("a " + std::string(containerName(container)) +
+                                    " file keeps no index of its records, so it can only be read whole; at " +
+                                    std::to_string(doc.file->size() >> 20) +
+                                    " MiB it is not fetched for that: download it and open the copy",
+                                doc.path);
+            doc.file->need(0, doc.file->size());
+        }
+        if (container == Container::Pickle)
+            readPickleDocument(doc, options);
+        else
+            readTarDocument(doc, options);
+        break;
     case Container::Safetensors: readSafetensorsDocument(doc, options); break;
     case Container::Unknown: throw ReadError("not a PyTorch file: it is " + describeNotCheckpoint(*doc.file), doc.path);
     }
@@ -158,6 +174,11 @@ std::unique_ptr<Document> freshDocument(const std::shared_ptr<const MappedFile> 
 std::unique_ptr<Document> readDocument(std::shared_ptr<const MappedFile> file, const ReadOptions &options)
 {
     reportProgress(options, 0.0, "detecting the format");
+    if (file->remote()) {
+        file->need(0, kRemoteHead);
+        if (file->size() > kRemoteHead)
+            file->need(file->size() - std::min(file->size(), kRemoteTail), kRemoteTail);
+    }
     const Detection d = detectContainer(*file);
     auto doc = freshDocument(file);
     if (d.candidates.empty())
@@ -189,7 +210,10 @@ std::unique_ptr<Document> readDocument(std::shared_ptr<const MappedFile> file, c
                                                                     : Container::Unknown;
     if (chosen != Container::Unknown &&
         std::find(d.candidates.begin(), d.candidates.end(), Container::Pickle) != d.candidates.end()) {
-        scanExtraPickle(*doc, doc->file->view(), "the whole file read as a pickle", options, false);
+        if (doc->file->remote() && doc->file->size() <= kWholeRemoteLimit)
+            doc->file->need(0, doc->file->size());
+        if (!doc->file->remote() || doc->file->size() <= kWholeRemoteLimit)
+            scanExtraPickle(*doc, doc->file->view(), "the whole file read as a pickle", options, false);
         doc->security.findings.push_back("the file is also a well-formed pickle, which torch.load would read instead "
                                          "of the " +
                                          std::string(containerName(chosen)) +
@@ -198,7 +222,9 @@ std::unique_ptr<Document> readDocument(std::shared_ptr<const MappedFile> file, c
     }
     checkCancel(options);
     if (doc->file->damaged())
-        throw ReadError("the file was cut short on disk while it was being read", doc->path);
+        throw ReadError(doc->file->remote() ? "internal: bytes of the remote file were read before they were fetched"
+                                            : "the file was cut short on disk while it was being read",
+                        doc->path);
     reportProgress(options, 0.8, "understanding the structure");
     analyzeDocument(*doc);
     scanSecurity(*doc);

@@ -9,6 +9,7 @@
 #include "core/security/securityscanner.h"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -94,33 +95,64 @@ void merge(Document &doc, std::unique_ptr<Document> part, const std::string &sha
 }
 
 // A JSON file of the folder, bounded in size and nesting like every JSON from a file.
-nlohmann::json readFolderJson(const fs::path &file)
+nlohmann::json readFolderJson(const ModelFiles &files, const std::string &name)
 {
-    auto mapped = MappedFile::open(file.string());
+    auto mapped = files.open(name);
     if (mapped->size() > (uint64_t(64) << 20))
-        throw ReadError("over 64 MiB, more than any real " + file.filename().string(), file.filename().string(), 0);
-    return parseBoundedJsonUnordered(mapped->view(), file.filename().string());
+        throw ReadError("over 64 MiB, more than any real " + name, name, 0);
+    mapped->need(0, mapped->size());
+    return parseBoundedJsonUnordered(mapped->view(), name);
+}
+
+bool endsWith(const std::string &s, const char *suffix)
+{
+    const size_t n = std::strlen(suffix);
+    return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
 }
 
 // What a folder holds when it is not a PyTorch or Hugging Face model, for the error.
-std::string otherModelFolder(const fs::path &dir)
+std::string otherModelFolder(const ModelFiles &files)
 {
-    std::error_code ec;
-    if (fs::exists(dir / "saved_model.pb", ec) || fs::exists(dir / "saved_model.pbtxt", ec))
+    if (files.has("saved_model.pb") || files.has("saved_model.pbtxt"))
         return "a TensorFlow SavedModel folder (saved_model.pb): open it with TensorFlow";
-    for (const auto &e : fs::directory_iterator(dir, ec)) {
-        const std::string ext = e.path().extension().string();
-        if (ext == ".onnx")
-            return "a folder with an ONNX model (" + e.path().filename().string() +
-                   ") but no PyTorch weights: ONNX is not a PyTorch format";
-        if (ext == ".gguf")
-            return "a folder with a GGUF model (" + e.path().filename().string() +
-                   ") but no PyTorch weights: GGUF files are for llama.cpp";
-        if (ext == ".h5" || ext == ".keras")
-            return "a folder with a Keras model (" + e.path().filename().string() + ") but no PyTorch weights";
+    for (const auto &name : files.list()) {
+        if (endsWith(name, ".onnx"))
+            return "a folder with an ONNX model (" + name + ") but no PyTorch weights: ONNX is not a PyTorch format";
+        if (endsWith(name, ".gguf"))
+            return "a folder with a GGUF model (" + name + ") but no PyTorch weights: GGUF files are for llama.cpp";
+        if (endsWith(name, ".h5") || endsWith(name, ".keras"))
+            return "a folder with a Keras model (" + name + ") but no PyTorch weights";
     }
     return {};
 }
+
+class LocalFolder : public ModelFiles {
+public:
+    explicit LocalFolder(fs::path dir)
+        : m_dir(std::move(dir))
+    { }
+    bool has(const std::string &file) const override
+    {
+        std::error_code ec;
+        return fs::exists(m_dir / file, ec);
+    }
+    std::vector<std::string> list() const override
+    {
+        std::vector<std::string> names;
+        std::error_code ec;
+        for (const auto &e : fs::directory_iterator(m_dir, ec))
+            names.push_back(e.path().filename().string());
+        std::sort(names.begin(), names.end());
+        return names;
+    }
+    std::shared_ptr<const MappedFile> open(const std::string &file) const override
+    {
+        return MappedFile::open((m_dir / file).string());
+    }
+
+private:
+    fs::path m_dir;
+};
 
 } // namespace
 
@@ -155,9 +187,9 @@ std::set<std::string> shardIndexFiles(const nlohmann::json &index, const std::st
 
 namespace {
 
-std::unique_ptr<Document> readShard(const fs::path &file, const ReadOptions &options)
+std::unique_ptr<Document> readShard(const ModelFiles &files, const std::string &name, const ReadOptions &options)
 {
-    return readDocument(MappedFile::open(file.string()), options);
+    return readDocument(files.open(name), options);
 }
 
 void checkIndex(Document &doc, const nlohmann::json &index,
@@ -199,18 +231,24 @@ void checkIndex(Document &doc, const nlohmann::json &index,
 std::unique_ptr<Document> readFolderDocument(const std::string &folder, const std::string &indexName,
                                              const ReadOptions &options)
 {
-    const fs::path dir(folder);
+    return readModelFiles(LocalFolder(folder), folder, indexName, options);
+}
+
+std::unique_ptr<Document> readModelFiles(const ModelFiles &files, const std::string &folder,
+                                         const std::string &indexName, const ReadOptions &options)
+{
     auto doc = std::make_unique<Document>();
     doc->path = folder;
     doc->format = FileFormat::HuggingFaceFolder;
-    std::error_code ec;
-    if (fs::exists(dir / "config.json", ec)) {
+    if (files.has("config.json")) {
         try {
-            auto mapped = MappedFile::open((dir / "config.json").string());
-            if (mapped->size() > (uint64_t(64) << 20))
+            auto mapped = files.open("config.json");
+            if (mapped->size() > (uint64_t(64) << 20)) {
                 doc->warnings.push_back("config.json is over 64 MiB and was not read");
-            else
+            } else {
+                mapped->need(0, mapped->size());
                 parseHuggingFaceConfig(*doc, mapped->view());
+            }
         } catch (const ReadError &e) {
             doc->warnings.push_back(std::string("config.json: ") + e.what());
         }
@@ -220,7 +258,7 @@ std::unique_ptr<Document> readFolderDocument(const std::string &folder, const st
     if (index.empty()) {
         for (const char *candidate : {"model.safetensors.index.json", "model.safetensors",
                                       "pytorch_model.bin.index.json", "pytorch_model.bin"}) {
-            if (!fs::exists(dir / candidate, ec))
+            if (!files.has(candidate))
                 continue;
             (std::string(candidate).find(".index.json") != std::string::npos ? index : single) = candidate;
             break;
@@ -228,13 +266,12 @@ std::unique_ptr<Document> readFolderDocument(const std::string &folder, const st
     }
     if (index.empty() && single.empty()) {
         std::vector<std::string> found;
-        for (const auto &e : fs::directory_iterator(dir, ec))
-            if (e.path().extension() == ".safetensors")
-                found.push_back(e.path().filename().string());
-        std::sort(found.begin(), found.end());
+        for (const auto &name : files.list())
+            if (endsWith(name, ".safetensors"))
+                found.push_back(name);
         if (found.size() == 1)
             single = found.front();
-        else if (const std::string other = otherModelFolder(dir); !other.empty())
+        else if (const std::string other = otherModelFolder(files); !other.empty())
             throw ReadError("not a PyTorch model: it is " + other, folder);
         else
             throw ReadError("no model weights in this folder (model.safetensors, pytorch_model.bin or an index)",
@@ -242,11 +279,11 @@ std::unique_ptr<Document> readFolderDocument(const std::string &folder, const st
     }
     std::string kind;
     if (!single.empty()) {
-        merge(*doc, readShard(dir / single, options), single);
+        merge(*doc, readShard(files, single, options), single);
         kind = single;
     } else {
-        const nlohmann::json idx = readFolderJson(dir / index);
-        const std::set<std::string> shards = shardIndexFiles(idx, (dir / index).string());
+        const nlohmann::json idx = readFolderJson(files, index);
+        const std::set<std::string> shards = shardIndexFiles(idx, (fs::path(folder) / index).string());
         std::map<std::string, std::vector<std::string>> keysByShard;
         uint64_t bytes = 0, done = 0;
         for (const auto &shard : shards) {
@@ -257,13 +294,13 @@ std::unique_ptr<Document> readFolderDocument(const std::string &folder, const st
                 doc->warnings.push_back("the index names a shard outside the folder: " + shard);
                 continue;
             }
-            if (!fs::exists(dir / shard, ec)) {
+            if (!files.has(shard)) {
                 doc->error += (doc->error.empty() ? "" : "; ") + std::string("shard ") + shard +
                               " listed in the index is missing";
                 continue;
             }
             try {
-                auto part = readShard(dir / shard, options);
+                auto part = readShard(files, shard, options);
                 for (const auto &e : part->entries) {
                     keysByShard[shard].push_back(e.key);
                     bytes += part->tensors[static_cast<size_t>(e.tensor)].nbytes();

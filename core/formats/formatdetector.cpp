@@ -176,8 +176,9 @@ bool confirmsSafetensors(const MappedFile &f)
     if (f.size() < 10)
         return false;
     const uint64_t n = le64(f.data());
-    if (n < 2 || n > f.size() - 8)
+    if (n < 2 || n > f.size() - 8 || (f.remote() && n > 100'000'000))
         return false;
+    f.need(8, n);
     // The header is one JSON object, possibly padded with spaces at the end.
     const uint8_t *h = f.data() + 8;
     uint64_t last = n;
@@ -295,6 +296,7 @@ const char *containerName(Container c)
 
 Detection detectContainer(const MappedFile &f)
 {
+    constexpr uint64_t kRemoteWalk = uint64_t(256) << 10;
     Detection d;
     if (f.size() == 0)
         return d;
@@ -312,7 +314,10 @@ Detection detectContainer(const MappedFile &f)
         d.candidates.push_back(Container::Safetensors);
     // A file that starts like a zip is never unpickled by torch.load (and a stored
     // data.pkl inside one can make the whole file walk like a pickle).
-    const PickleShape pickle = zipMagic ? PickleShape::NotPickle : pickleShape(f);
+    // A remote file is walked as far as its head was fetched.
+    const PickleShape pickle = zipMagic  ? PickleShape::NotPickle
+                               : f.remote() ? pickleShape(f, kRemoteWalk)
+                                            : pickleShape(f);
     if (pickle == PickleShape::Complete)
         d.candidates.push_back(Container::Pickle);
     if (zip && !zipFirst)

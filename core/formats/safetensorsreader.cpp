@@ -50,6 +50,7 @@ nlohmann::json parseHeader(const Document &doc, uint64_t length, const std::stri
     // entries must not cost an ordered map's linear inserts.
     nlohmann::json header;
     try {
+        doc.file->need(8, length);
         header = parseBoundedJsonUnordered(doc.file->view().substr(8, length), name, 8);
     } catch (const ReadError &e) {
         throw ReadError("safetensors: the header is " + e.message(), name, e.offset());

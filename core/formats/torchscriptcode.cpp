@@ -109,6 +109,7 @@ void parseTorchScriptCode(Document &doc, const std::string &prefix)
             if (c == '/')
                 c = '.';
         try {
+            doc.zip->locate(e);
             parseTorchScriptSource(doc, module, doc.zip->read(e, uint64_t(16) << 20));
         } catch (const ReadError &err) {
             doc.warnings.push_back(std::string("TorchScript code: ") + err.what());

@@ -48,7 +48,10 @@ void resolveZipStorages(Document &doc, size_t first, const std::string &dir)
             s.error = "declared element count overflows 64 bits";
             continue;
         }
-        s.fileOffset = e->dataOffset;
+        if (e->dataOffset == ZipEntry::kUnlocated)
+            s.zipEntry = static_cast<int32_t>(e - doc.zip->entries().data());
+        else
+            s.fileOffset = e->dataOffset;
         s.nbytes = e->size;
         if (e->size < expected) {
             s.error = "storage declares " + std::to_string(s.numel) + " elements (" + std::to_string(expected) +
@@ -128,7 +131,13 @@ void readZipDocument(Document &doc, const ReadOptions &options)
     const std::string pklName(dataPkl->name);
     reportProgress(options, 0.1, "reading " + pklName);
     checkCancel(options);
-    BackgroundTask headers([&doc] { doc.zip->locateAll(); });
+    // A remote archive locates each storage when its bytes are wanted: reading every local
+    // header up front would cost a request per tensor.
+    const bool remote = doc.file->remote();
+    BackgroundTask headers([&doc, remote] {
+        if (!remote)
+            doc.zip->locateAll();
+    });
     // Each storage is a member of the archive, and usually holds one tensor: room for
     // them all up front, rather than copying the tables as they grow.
     doc.storages.reserve(entries.size());
@@ -179,6 +188,7 @@ void readZipDocument(Document &doc, const ReadOptions &options)
                      e.name.find(".debug_pkl") != std::string::npos;
         std::string_view bytes;
         try {
+            doc.zip->locate(e);
             bytes = doc.zip->read(e, uint64_t(64) << 20);
         } catch (const ReadError &) {
             continue;

@@ -4,10 +4,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <mutex>
+#include <vector>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,13 +24,48 @@ struct Slot {
     std::atomic<uintptr_t> begin{0};
     std::atomic<uintptr_t> end{0};
     std::atomic<bool> damaged{false};
+    std::atomic<bool> remote{false}; // pages not fetched yet are not readable
 };
 constexpr int kSlots = 1024;
 Slot g_slots[kSlots];
 std::atomic<int> g_claimed[kSlots];
 struct sigaction g_previous;
+struct sigaction g_previousSegv;
 uintptr_t g_pageSize = 4096;
 std::once_flag g_installOnce;
+std::once_flag g_installSegvOnce;
+
+void chain(const struct sigaction &previous, int sig, siginfo_t *info, void *context)
+{
+    if ((previous.sa_flags & SA_SIGINFO) && previous.sa_sigaction) {
+        previous.sa_sigaction(sig, info, context);
+    } else if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN && previous.sa_handler) {
+        previous.sa_handler(sig);
+    } else {
+        ::signal(sig, SIG_DFL); // returning re-runs the access, which now ends the process
+    }
+}
+
+// A read of a remote file's bytes before they were fetched: one page of zeros in place
+// of the missing one, and the map is marked, so the read is reported rather than fatal.
+void onSegmentationFault(int sig, siginfo_t *info, void *context)
+{
+    const auto address = reinterpret_cast<uintptr_t>(info->si_addr);
+    for (auto &slot : g_slots) {
+        const uintptr_t begin = slot.begin.load(), end = slot.end.load();
+        if (begin == 0 || !slot.remote.load() || address < begin || address >= end)
+            continue;
+        const uintptr_t page = address & ~(g_pageSize - 1);
+        void *p = ::mmap(reinterpret_cast<void *>(page), g_pageSize, PROT_READ,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        if (p != MAP_FAILED) {
+            slot.damaged.store(true);
+            return;
+        }
+        break;
+    }
+    chain(g_previousSegv, sig, info, context);
+}
 
 void onBusError(int sig, siginfo_t *info, void *context)
 {
@@ -47,13 +85,7 @@ void onBusError(int sig, siginfo_t *info, void *context)
         break;
     }
     // Not one of our maps (or no memory for the patch): whatever handled SIGBUS before.
-    if ((g_previous.sa_flags & SA_SIGINFO) && g_previous.sa_sigaction) {
-        g_previous.sa_sigaction(sig, info, context);
-    } else if (g_previous.sa_handler != SIG_DFL && g_previous.sa_handler != SIG_IGN && g_previous.sa_handler) {
-        g_previous.sa_handler(sig);
-    } else {
-        ::signal(SIGBUS, SIG_DFL); // returning re-runs the access, which now ends the process
-    }
+    chain(g_previous, sig, info, context);
 }
 
 void installBusHandler()
@@ -70,13 +102,27 @@ void installBusHandler()
     });
 }
 
-int registerMapping(const void *data, uint64_t size)
+void installSegvHandler()
+{
+    std::call_once(g_installSegvOnce, [] {
+        struct sigaction action { };
+        action.sa_sigaction = onSegmentationFault;
+        action.sa_flags = SA_SIGINFO | SA_NODEFER;
+        sigemptyset(&action.sa_mask);
+        ::sigaction(SIGSEGV, &action, &g_previousSegv);
+    });
+}
+
+int registerMapping(const void *data, uint64_t size, bool remote = false)
 {
     installBusHandler();
+    if (remote)
+        installSegvHandler();
     for (int i = 0; i < kSlots; ++i) {
         int expected = 0;
         if (g_claimed[i].compare_exchange_strong(expected, 1)) {
             g_slots[i].damaged.store(false);
+            g_slots[i].remote.store(remote);
             g_slots[i].end.store(reinterpret_cast<uintptr_t>(data) + size);
             g_slots[i].begin.store(reinterpret_cast<uintptr_t>(data));
             return i;
@@ -91,10 +137,142 @@ void unregisterMapping(int slot)
         return;
     g_slots[slot].begin.store(0);
     g_slots[slot].end.store(0);
+    g_slots[slot].remote.store(false);
     g_claimed[slot].store(0);
 }
 
+thread_local const FetchScope *t_scope = nullptr;
+
+constexpr uint64_t kBlock = uint64_t(64) << 10; // what one fetch reads at least, aligned
+constexpr uint64_t kChunk = uint64_t(16) << 20; // the most one request asks for
+constexpr uint64_t kGapBlocks = 1;              // fetched blocks between two runs read again
+
 } // namespace
+
+FetchScope::FetchScope(const std::atomic<bool> *c, std::function<void(uint64_t, uint64_t)> p)
+    : cancel(c)
+    , progress(std::move(p))
+    , m_outer(t_scope)
+{
+    t_scope = this;
+}
+
+FetchScope::~FetchScope() { t_scope = m_outer; }
+
+const FetchScope *FetchScope::current() { return t_scope; }
+
+struct MappedFile::Remote {
+    std::unique_ptr<ByteFetcher> fetcher;
+    int temp = -1;             // the unlinked file that holds the fetched blocks
+    std::vector<bool> present; // per block
+    std::mutex mutex;
+    FetchStats stats;
+};
+
+std::shared_ptr<const MappedFile> MappedFile::openRemote(std::string name, uint64_t size,
+                                                         std::unique_ptr<ByteFetcher> fetcher)
+{
+    std::shared_ptr<MappedFile> file(new MappedFile);
+    file->m_path = std::move(name);
+    file->m_size = size;
+    file->m_remote = std::make_unique<Remote>();
+    file->m_remote->fetcher = std::move(fetcher);
+    if (size == 0) {
+        static const uint8_t empty = 0;
+        file->m_data = &empty;
+        return file;
+    }
+    const char *tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/torch-explorer-remote-XXXXXX";
+    int fd = ::mkstemp(pattern.data());
+    if (fd < 0)
+        throw ReadError("cannot make a temporary file for the fetched bytes in " + pattern + ": " +
+                            std::strerror(errno),
+                        file->m_path);
+    ::unlink(pattern.c_str());
+    file->m_remote->temp = fd;
+    if (::ftruncate(fd, static_cast<off_t>(size)) != 0)
+        throw ReadError("cannot size the temporary file for the fetched bytes: " + std::string(std::strerror(errno)),
+                        file->m_path);
+    void *p = ::mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        throw ReadError("cannot reserve " + std::to_string(size) + " bytes of address space: " + std::strerror(errno),
+                        file->m_path);
+    file->m_mapping = p;
+    file->m_data = static_cast<const uint8_t *>(p);
+    file->m_remote->present.assign(static_cast<size_t>((size + kBlock - 1) / kBlock), false);
+    file->m_slot = registerMapping(p, size, true);
+    return file;
+}
+
+void MappedFile::need(uint64_t offset, uint64_t n) const
+{
+    if (!m_remote || n == 0 || offset >= m_size)
+        return;
+    const uint64_t end = offset + std::min(n, m_size - offset);
+    Remote &r = *m_remote;
+    std::lock_guard<std::mutex> lock(r.mutex);
+    // Runs of missing blocks; a run that starts within kGapBlocks of the previous one's
+    // end is joined to it, as one request costs more than a few bytes read twice.
+    std::vector<std::pair<uint64_t, uint64_t>> runs; // [first, last] blocks
+    for (uint64_t b = offset / kBlock; b <= (end - 1) / kBlock; ++b) {
+        if (r.present[static_cast<size_t>(b)])
+            continue;
+        if (!runs.empty() && b - runs.back().second <= kGapBlocks + 1)
+            runs.back().second = b;
+        else
+            runs.emplace_back(b, b);
+    }
+    uint64_t total = 0, done = 0;
+    for (const auto &[first, last] : runs)
+        total += std::min(m_size, (last + 1) * kBlock) - first * kBlock;
+    const FetchScope *scope = FetchScope::current();
+    std::vector<uint8_t> buffer;
+    for (const auto &[first, last] : runs) {
+        const uint64_t runEnd = std::min(m_size, (last + 1) * kBlock);
+        for (uint64_t at = first * kBlock; at < runEnd;) {
+            if (scope && scope->cancel && scope->cancel->load())
+                throw Cancelled();
+            const uint64_t len = std::min(kChunk, runEnd - at);
+            buffer.resize(static_cast<size_t>(len));
+            const auto started = std::chrono::steady_clock::now();
+            r.fetcher->fetch(at, len, buffer.data());
+            r.stats.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            r.stats.bytes += len;
+            r.stats.requests += 1;
+            for (uint64_t w = 0; w < len;) {
+                const ssize_t put = ::pwrite(r.temp, buffer.data() + w, static_cast<size_t>(len - w),
+                                             static_cast<off_t>(at + w));
+                if (put < 0 && errno == EINTR)
+                    continue;
+                if (put <= 0)
+                    throw ReadError("cannot keep the fetched bytes in the temporary file: " +
+                                        std::string(std::strerror(errno)),
+                                    m_path, static_cast<int64_t>(at + w));
+                w += static_cast<uint64_t>(put);
+            }
+            void *p = ::mmap(const_cast<uint8_t *>(m_data) + at, len, PROT_READ, MAP_SHARED | MAP_FIXED, r.temp,
+                             static_cast<off_t>(at));
+            if (p == MAP_FAILED)
+                throw ReadError("cannot map the fetched bytes: " + std::string(std::strerror(errno)), m_path,
+                                static_cast<int64_t>(at));
+            for (uint64_t b = at / kBlock; b * kBlock < at + len; ++b)
+                r.present[static_cast<size_t>(b)] = true;
+            at += len;
+            done += len;
+            if (scope && scope->progress)
+                scope->progress(done, total);
+        }
+    }
+}
+
+FetchStats MappedFile::fetchStats() const
+{
+    if (!m_remote)
+        return {};
+    std::lock_guard<std::mutex> lock(m_remote->mutex);
+    return m_remote->stats;
+}
 
 std::shared_ptr<const MappedFile> MappedFile::open(const std::string &path)
 {
@@ -148,6 +326,7 @@ size_t MappedFile::readAt(uint64_t offset, void *out, size_t n) const
     if (offset >= m_size)
         return 0;
     n = static_cast<size_t>(std::min<uint64_t>(n, m_size - offset));
+    need(offset, n);
     if (m_fd < 0) {
         std::memcpy(out, m_data + offset, n);
         return n;
@@ -201,6 +380,8 @@ MappedFile::~MappedFile()
         ::munmap(m_mapping, m_size);
     if (m_fd >= 0)
         ::close(m_fd);
+    if (m_remote && m_remote->temp >= 0)
+        ::close(m_remote->temp);
 }
 
 } // namespace te

@@ -2,12 +2,47 @@
 // A read-only memory map of a whole file. Opening a model reads only the bytes the
 // metadata needs; tensor bytes are paged in when a statistic or a view asks for them.
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
 namespace te {
+
+// Where a remote file's bytes come from (a ranged HTTP source; bytes in a test). fetch
+// writes exactly n bytes of the file at offset into out, or throws ReadError (Cancelled
+// when the caller's cancel flag was raised). Calls for one file come one at a time.
+class ByteFetcher {
+public:
+    virtual ~ByteFetcher() = default;
+    virtual void fetch(uint64_t offset, uint64_t n, uint8_t *out) = 0;
+};
+
+// How much a remote file cost so far: bytes and requests fetched, seconds spent waiting.
+struct FetchStats {
+    uint64_t bytes = 0;
+    uint64_t requests = 0;
+    double seconds = 0;
+};
+
+// While one lives on a thread, the fetches that thread makes for big ranges (a tensor's
+// values) report their progress and stop when the flag is raised (throwing Cancelled).
+class FetchScope {
+public:
+    FetchScope(const std::atomic<bool> *cancel, std::function<void(uint64_t done, uint64_t total)> progress);
+    ~FetchScope();
+    FetchScope(const FetchScope &) = delete;
+    FetchScope &operator=(const FetchScope &) = delete;
+
+    static const FetchScope *current();
+    const std::atomic<bool> *cancel;
+    std::function<void(uint64_t, uint64_t)> progress;
+
+private:
+    const FetchScope *m_outer;
+};
 
 class MappedFile {
 public:
@@ -15,12 +50,25 @@ public:
     static std::shared_ptr<const MappedFile> open(const std::string &path);
     // Wraps bytes already in memory (tests, members inflated from a zip).
     static std::shared_ptr<const MappedFile> fromBytes(std::string bytes, std::string name);
+    // A file elsewhere, of a known size, read in aligned blocks as need() asks for them.
+    // The blocks fetched are kept in an unlinked temporary file under $TMPDIR that is
+    // mapped in their place, so the page cache, not this process, holds big tensors.
+    // Bytes not fetched yet are not readable: touching one is caught (a page of zeros
+    // takes its place) and damaged() says so, instead of the reader seeing silent zeros.
+    static std::shared_ptr<const MappedFile> openRemote(std::string name, uint64_t size,
+                                                        std::unique_ptr<ByteFetcher> fetcher);
 
     ~MappedFile();
     MappedFile(const MappedFile &) = delete;
     MappedFile &operator=(const MappedFile &) = delete;
 
     const uint8_t *data() const { return m_data; }
+    // Makes bytes [offset, offset + n) readable through data() (clamped to the file): a
+    // no-op for a local file; for a remote one, the missing blocks are fetched, neighbouring
+    // runs in one request. Throws ReadError when they cannot be fetched.
+    void need(uint64_t offset, uint64_t n) const;
+    bool remote() const { return m_remote != nullptr; }
+    FetchStats fetchStats() const;
     uint64_t size() const { return m_size; }
     const std::string &path() const { return m_path; }
     std::string_view view() const { return {reinterpret_cast<const char *>(m_data), m_size}; }
@@ -54,6 +102,8 @@ private:
     int64_t m_mtimeNs = 0;
     std::string m_owned;
     std::string m_path;
+    struct Remote;
+    std::unique_ptr<Remote> m_remote;
 };
 
 } // namespace te

@@ -265,6 +265,16 @@ void ZipArchive::locate(const ZipEntry &entry)
     e.dataOffset = dataStart(*m_file, e, local, h);
 }
 
+uint64_t ZipArchive::dataOffset(size_t index) const
+{
+    std::lock_guard<std::mutex> lock(m_locating);
+    const ZipEntry &e = m_entries.at(index);
+    if (e.dataOffset != ZipEntry::kUnlocated)
+        return e.dataOffset;
+    const_cast<ZipArchive *>(this)->locate(e);
+    return e.dataOffset;
+}
+
 void ZipArchive::locateAll()
 {
     // Where each member's data starts depends on its local header's name and extra
@@ -296,7 +306,9 @@ void ZipArchive::locateAll()
                             static_cast<int64_t>(local));
         e.dataOffset = dataStart(f, e, local, reinterpret_cast<const uint8_t *>(window.data()) + (local - windowStart));
     }
-    m_localOffsets = {}; // every entry is located: locate() has nothing left to read
+    // Every entry is located: locate() has nothing left to read.
+    std::lock_guard<std::mutex> lock(m_locating);
+    m_localOffsets = {};
 }
 
 const ZipEntry *ZipArchive::find(std::string_view name) const
@@ -320,6 +332,7 @@ std::string_view ZipArchive::read(const ZipEntry &entry, uint64_t maxSize) const
         throw ReadError("internal: member read before its local header", std::string(entry.name));
     if (entry.flags & 1)
         throw ReadError("member is encrypted", std::string(entry.name), static_cast<int64_t>(entry.dataOffset));
+    m_file->need(entry.dataOffset, entry.compressedSize);
     const char *begin = reinterpret_cast<const char *>(m_file->data() + entry.dataOffset);
     if (entry.method == 0)
         return {begin, entry.compressedSize};

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,12 @@ public:
     // while this one reads entries located before it started (and calls find()).
     void locate(const ZipEntry &entry);
     void locateAll();
+    // Where the data of entry `index` starts, reading its local header now if need be; safe
+    // to call from several threads at once (a remote archive's members are located when
+    // their bytes are first wanted, since each header would otherwise cost a request).
+    uint64_t dataOffset(size_t index) const;
+    // Where entry `index`'s local header is, from the central directory.
+    uint64_t localHeaderOffset(size_t index) const { return m_localOffsets.at(index); }
 
     static bool looksLikeZip(const MappedFile &file);
 
@@ -66,6 +73,7 @@ private:
     // not a node per name: a checkpoint of many tensors has a member per tensor.
     std::vector<uint64_t> m_index;
     mutable std::vector<std::unique_ptr<std::string>> m_inflated;
+    mutable std::mutex m_locating;
 };
 
 } // namespace te

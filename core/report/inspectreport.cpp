@@ -1,4 +1,5 @@
 #include "core/report/inspectreport.h"
+#include "core/hub/hubdocument.h"
 #include "core/io/backgroundtask.h"
 #include "core/report/units.h"
 #include "core/report/valuejson.h"
@@ -362,9 +363,42 @@ nlohmann::ordered_json inspectJsonImpl(const Document &doc, bool withStats, bool
 
 } // namespace
 
+nlohmann::ordered_json remoteJson(const Document &doc)
+{
+    if (!doc.remote)
+        return nullptr;
+    const RemoteOrigin &r = *doc.remote;
+    const FetchStats f = documentFetchStats(doc);
+    return {{"repo", r.repo},
+            {"revision", r.revision},
+            {"commit", r.commit},
+            {"endpoint", r.endpoint},
+            {"total_bytes", r.totalBytes},
+            {"bytes_fetched", f.bytes},
+            {"requests", f.requests},
+            {"fetch_seconds", f.seconds},
+            {"open_seconds", r.openSeconds}};
+}
+
+std::string remoteText(const Document &doc)
+{
+    if (!doc.remote)
+        return {};
+    const RemoteOrigin &r = *doc.remote;
+    const FetchStats f = documentFetchStats(doc);
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.2f s", f.seconds);
+    return "hf:" + r.repo + " at " + r.revision + " (commit " + r.commit.substr(0, 12) + ") from " + r.endpoint +
+           ": fetched " + formatBytes(f.bytes) + " of " + formatBytes(r.totalBytes) + " in " +
+           std::to_string(f.requests) + (f.requests == 1 ? " request, " : " requests, ") + seconds;
+}
+
 nlohmann::ordered_json inspectJson(const Document &doc, bool withStats)
 {
-    return inspectJsonImpl(doc, withStats, true);
+    auto out = inspectJsonImpl(doc, withStats, true);
+    if (doc.remote)
+        out["remote"] = remoteJson(doc); // last: what the statistics fetched counts too
+    return out;
 }
 
 void writeInspectJson(std::ostream &os, const Document &doc, bool withStats)
@@ -385,7 +419,17 @@ void writeInspectJson(std::ostream &os, const Document &doc, bool withStats)
     else
         writeTensors(os, doc);
     os << "\n  ]";
-    os.write(whole.data() + at + marker.size(), static_cast<std::streamsize>(whole.size() - at - marker.size()));
+    std::string_view rest(whole.data() + at + marker.size(), whole.size() - at - marker.size());
+    if (doc.remote && rest.size() >= 2 && rest.substr(rest.size() - 2) == "\n}") {
+        // Last, after the tensors: what their statistics fetched counts too.
+        rest.remove_suffix(2);
+        os << rest;
+        nlohmann::ordered_json remote{{"remote", remoteJson(doc)}};
+        std::string text = jsonText(remote, 2); // "{\n  \"remote\": ...\n}"
+        os << "," << text.substr(1);
+        return;
+    }
+    os << rest;
 }
 
 std::string inspectText(const Document &doc, bool withStats)
@@ -458,6 +502,8 @@ std::string inspectText(const Document &doc, bool withStats)
     for (const auto &[dtype, bytes] : bytesByDtype)
         os << ", " << formatBytes(bytes) << " " << dtype;
     os << "\nsecurity: " << doc.security.verdict << ": " << securitySummary(doc.security) << "\n";
+    if (doc.remote)
+        os << "remote: " << remoteText(doc) << "\n";
     for (const auto &w : doc.warnings)
         os << "warning: " << w << "\n";
     if (!doc.error.empty())

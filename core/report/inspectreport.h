@@ -17,6 +17,10 @@ nlohmann::ordered_json securityJson(const SecurityReport &report);
 std::string securitySummary(const SecurityReport &report);
 std::string inspectText(const Document &doc, bool withStats);
 std::string scanText(const Document &doc);
+// Where a document read from the Hub came from and what reading it has fetched so far
+// (null / empty for a local one).
+nlohmann::ordered_json remoteJson(const Document &doc);
+std::string remoteText(const Document &doc);
 // The inspect document as Markdown: a summary, the tensor table, metadata, security.
 std::string inspectMarkdown(const Document &doc);
 // Text for a Markdown table cell ('|' escaped).

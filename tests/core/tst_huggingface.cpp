@@ -5,6 +5,7 @@
 #include "core/diagnose/loaddiagnosis.h"
 #include "core/formats/documentreader.h"
 #include "core/formats/hubcache.h"
+#include "core/hub/hubclient.h"
 #include "core/io/readerror.h"
 #include "tests/support/fixtureexpectations.h"
 
@@ -157,9 +158,46 @@ private slots:
         }
     }
 
+    void hubReferences()
+    {
+        struct Case {
+            const char *text, *repo, *revision, *file;
+        };
+        const Case cases[] = {
+            {"hf:org/name", "org/name", "main", ""},
+            {"hf:org/name@v1.0", "org/name", "v1.0", ""},
+            {"hf:org/name@dev/sub/model.bin", "org/name", "dev", "sub/model.bin"},
+            {"hf://org/name/config.json", "org/name", "main", "config.json"},
+            {"hf:gpt2", "gpt2", "main", ""},
+            {"https://huggingface.co/org/name", "org/name", "main", ""},
+            {"https://huggingface.co/org/name/tree/refs%2Fpr%2F3", "org/name", "refs/pr/3", ""},
+            {"https://huggingface.co/org/name/blob/main/a%20b/w.safetensors?x=1", "org/name", "main",
+             "a b/w.safetensors"},
+            {"http://127.0.0.1:9/org/name/resolve/abc/f.pt", "org/name", "abc", "f.pt"},
+        };
+        HubSettings settings;
+        settings.endpoint = "http://127.0.0.1:9";
+        for (const Case &c : cases) {
+            const HubRef ref = parseHubReference(c.text, settings);
+            QVERIFY2(ref.repo == c.repo && ref.revision == c.revision && ref.file == c.file,
+                     (std::string(c.text) + " -> " + ref.repo + " @ " + ref.revision + " / " + ref.file).c_str());
+        }
+    }
+
+    void badHubReferences()
+    {
+        HubSettings settings;
+        settings.endpoint = "https://huggingface.co";
+        for (const char *text : {"hf:", "hf:org/../x", "hf:org/name/../../etc/passwd", "hf:org/na me",
+                                 "https://huggingface.co/org/name/raw/main/x", "https://example.com/org/name",
+                                 "hf:org/name@"})
+            QVERIFY_THROWS_EXCEPTION(ReadError, parseHubReference(text, settings));
+    }
+
     void openFromCache()
     {
         qputenv("HF_HUB_CACHE", QByteArray::fromStdString(fixture("hf/cache")));
+        qputenv("HF_HUB_OFFLINE", "1"); // what is not cached fails here, never goes to the network
         auto viaCache = readDocument("hf:testorg/tiny-bert");
         auto folder = readDocument(fixture("hf/tiny_bert"));
         QVERIFY(diffDocuments(*viaCache, *folder, alignKeys(*viaCache, *folder)).same());
