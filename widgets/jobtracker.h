@@ -6,6 +6,8 @@
 // Own the tracker by the object its callbacks use (a child or a member), so that a result
 // can never reach a dead owner; the work holds its own data (copies, shared pointers),
 // never the owner, because it may outlive it.
+#include "core/io/mappedfile.h"
+
 #include <QFutureWatcher>
 #include <QObject>
 #include <QPromise>
@@ -98,6 +100,14 @@ template <typename Work, typename Done> void JobTracker::start(Work work, Done d
         promise.setProgressRange(0, 100);
         const JobControl control(
             cancel, [&promise](int percent, const QString &label) { promise.setProgressValueAndText(percent, label); });
+        // Bytes of a remote model fetched by the work (a tensor's values from the Hub) say
+        // how far they are, and stop with the job.
+        const FetchScope fetching(cancel.get(), [&promise](uint64_t done, uint64_t total) {
+            if (total >= (uint64_t(1) << 20))
+                promise.setProgressValueAndText(
+                    static_cast<int>(100.0 * static_cast<double>(done) / total),
+                    QObject::tr("fetching %1 MiB of %2 MiB from the Hub").arg(done >> 20).arg(total >> 20));
+        });
         promise.addResult(work(control));
     }));
 }

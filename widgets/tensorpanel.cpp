@@ -480,6 +480,11 @@ void TensorPanel::startStats(int tensor)
             m_progressTimer->stop();
             showComputed(c);
             emit statsReady();
+        },
+        [this](int, const QString &label) {
+            // Only fetches from the Hub report here: the tensor's bytes arrive first.
+            m_progressTimer->stop();
+            m_stats->setText(label.isEmpty() ? tr("Fetching the values…") : label + QStringLiteral("…"));
         });
     if (m_progressTotal >= (uint64_t(1) << 24))
         m_progressTimer->start(); // a big tensor: say how far the reading is

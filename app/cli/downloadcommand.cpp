@@ -33,10 +33,10 @@ int download(const Arguments &args)
             std::fprintf(stderr, "  %s  %s\n", p.file.c_str(), formatBytes(p.fileSize).c_str());
         });
         if (json) {
-            nlohmann::ordered_json out{{"repo", listing.repo},         {"revision", listing.revision},
-                                       {"commit", listing.commit},     {"snapshot", r.snapshot},
-                                       {"files", r.files},             {"downloaded_bytes", r.downloaded},
-                                       {"resumed_bytes", r.resumed},   {"reused_bytes", r.reused}};
+            nlohmann::ordered_json out{{"repo", listing.repo},       {"revision", listing.revision},
+                                       {"commit", listing.commit},   {"snapshot", r.snapshot},
+                                       {"files", r.files},           {"downloaded_bytes", r.downloaded},
+                                       {"resumed_bytes", r.resumed}, {"reused_bytes", r.reused}};
             std::cout << jsonText(out, 2) << "\n";
         } else {
             std::printf("%s at %s (commit %.12s): %zu files in %s\n  downloaded %s, resumed %s, already cached %s\n",

@@ -1,4 +1,5 @@
 #include "app/gui/mainwindow.h"
+#include "core/hub/hubclient.h"
 
 #include "core/report/inspectreport.h"
 #include "core/report/units.h"
@@ -291,7 +292,7 @@ void MainWindow::updateRunPanel()
 
 void MainWindow::setReference(const QString &path)
 {
-    m_reference = QFileInfo(path).absoluteFilePath();
+    m_reference = isHubReference(path.toStdString()) ? path : QFileInfo(path).absoluteFilePath();
     m_referenceDoc.reset();
     m_loadPanel->setReferenceName(QFileInfo(m_reference).fileName());
     m_referenceLoader->load(m_reference);
@@ -311,8 +312,11 @@ void MainWindow::clearReference()
 
 void MainWindow::openFile(const QString &path)
 {
-    m_currentPath = QFileInfo(path).absoluteFilePath();
-    QSettings().setValue(QStringLiteral("lastFolder"), QFileInfo(path).absolutePath());
+    // A model on the Hub keeps its reference (hf:org/name); a local path becomes absolute.
+    const bool remote = isHubReference(path.toStdString());
+    m_currentPath = remote ? path : QFileInfo(path).absoluteFilePath();
+    if (!remote)
+        QSettings().setValue(QStringLiteral("lastFolder"), QFileInfo(path).absolutePath());
     m_progress->setValue(0);
     m_progress->show();
     m_cancel->show();

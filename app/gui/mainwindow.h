@@ -97,6 +97,7 @@ private:
     QString askForModelFile(const QString &title, const QString &label);
     void openFolderDialog();
     void openFromHubCache();
+    void openFromHub();
     void checkAgainstDialog();
     void compareDialog();
     void updateRunPanel();

@@ -7,6 +7,7 @@
 #include "widgets/filetypes.h"
 #include "widgets/helpdialogs.h"
 #include "widgets/hubcachedialog.h"
+#include "widgets/hubdialog.h"
 #include "widgets/recentfiles.h"
 #include "widgets/runpanel.h"
 #include "widgets/welcomepage.h"
@@ -45,6 +46,7 @@ void MainWindow::buildFileMenu()
     open->setShortcut(QKeySequence::Open);
     fileMenu->addAction(tr("Open &folder…"), this, &MainWindow::openFolderDialog);
     fileMenu->addAction(tr("Open from &Hugging Face cache…"), this, &MainWindow::openFromHubCache);
+    fileMenu->addAction(tr("Open from Hugging Face &Hub…"), this, &MainWindow::openFromHub);
     m_recent = new RecentFiles(tr("Open r&ecent"), this);
     connect(m_recent, &RecentFiles::openRequested, this, &MainWindow::openFile);
     connect(m_recent, &RecentFiles::changed, m_welcome, &WelcomePage::setRecentFiles);
@@ -231,6 +233,13 @@ void MainWindow::openFromHubCache()
     HubCacheDialog dialog(QString::fromStdString(hubCacheRoot()), this);
     if (dialog.exec() == QDialog::Accepted && !dialog.selectedFolder().isEmpty())
         openFile(dialog.selectedFolder());
+}
+
+void MainWindow::openFromHub()
+{
+    HubDialog dialog(this);
+    if (dialog.exec() == QDialog::Accepted && !dialog.reference().isEmpty())
+        openFile(dialog.reference());
 }
 
 void MainWindow::exportReport(bool markdown)

@@ -146,8 +146,8 @@ struct RemoteOrigin {
     std::string revision;
     std::string commit;
     std::string endpoint;
-    uint64_t totalBytes = 0; // of the files the document reads
-    double openSeconds = 0;  // from the listing to the document
+    uint64_t totalBytes = 0;                              // of the files the document reads
+    double openSeconds = 0;                               // from the listing to the document
     std::vector<std::shared_ptr<const MappedFile>> files; // every file opened (config.json too)
 };
 

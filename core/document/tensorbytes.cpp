@@ -122,8 +122,7 @@ const ZipArchive *archiveOf(const Document &doc, const StorageInfo &s)
 // Reads the local header of a remote archive's member when its bytes are first wanted.
 // The header and the bytes are fetched in one request: the header's variable part is
 // short (a name and PyTorch's alignment padding), so a little more than it is asked for.
-bool locateRemoteStorage(const Document &doc, const StorageInfo &s, uint64_t need, uint64_t *offset,
-                         std::string *error)
+bool locateRemoteStorage(const Document &doc, const StorageInfo &s, uint64_t need, uint64_t *offset, std::string *error)
 {
     const ZipArchive *zip = archiveOf(doc, s);
     if (!zip) {
@@ -241,8 +240,9 @@ std::string tensorDamage(const Document &doc, const TensorInfo &t)
     if (!f || !f->damaged())
         return {};
     if (f->remote())
-        return "bytes of the remote file " + f->path() + " were read before they were fetched: the values are not "
-                                                         "the file's (a fault in this program; please report it)";
+        return "bytes of the remote file " + f->path() +
+               " were read before they were fetched: the values are not "
+               "the file's (a fault in this program; please report it)";
     return "the file was cut short on disk while it was open (" + f->path() +
            "): the values read are not the file's; reopen it";
 }

@@ -2,13 +2,13 @@
 #include "core/formats/folderreader.h"
 #include "core/formats/formatdetector.h"
 #include "core/formats/hubcache.h"
-#include "core/hub/hubdocument.h"
 #include "core/formats/notcheckpoint.h"
 #include "core/formats/pickledocumentreader.h"
 #include "core/formats/readersupport.h"
 #include "core/formats/safetensorsreader.h"
 #include "core/formats/tardocumentreader.h"
 #include "core/formats/zipdocumentreader.h"
+#include "core/hub/hubdocument.h"
 
 #include "core/document/documentanalyzer.h"
 #include "core/io/readerror.h"
@@ -118,10 +118,6 @@ std::unique_ptr<Document> readDocument(const std::string &path, const ReadOption
 namespace {
 
 constexpr uint64_t kWholeRemoteLimit = uint64_t(256) << 20;
-// What a remote file's first reads take: the head (a safetensors header, a torch zip's
-// data.pkl, any magic number) and the tail (a zip's directory and last records).
-constexpr uint64_t kRemoteHead = uint64_t(256) << 10;
-constexpr uint64_t kRemoteTail = uint64_t(64) << 10;
 
 void readAs(Container container, Document &doc, const ReadOptions &options)
 {
@@ -174,11 +170,10 @@ std::unique_ptr<Document> freshDocument(const std::shared_ptr<const MappedFile> 
 std::unique_ptr<Document> readDocument(std::shared_ptr<const MappedFile> file, const ReadOptions &options)
 {
     reportProgress(options, 0.0, "detecting the format");
-    if (file->remote()) {
+    // A remote file's first request: its head, which holds any magic number, a
+    // safetensors header and a torch zip's data.pkl (a zip's tail is read when asked for).
+    if (file->remote())
         file->need(0, kRemoteHead);
-        if (file->size() > kRemoteHead)
-            file->need(file->size() - std::min(file->size(), kRemoteTail), kRemoteTail);
-    }
     const Detection d = detectContainer(*file);
     auto doc = freshDocument(file);
     if (d.candidates.empty())

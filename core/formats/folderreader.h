@@ -26,8 +26,8 @@ public:
 std::unique_ptr<Document> readFolderDocument(const std::string &folder, const std::string &indexName,
                                              const ReadOptions &options);
 // The same for any folder; `name` is the document's path.
-std::unique_ptr<Document> readModelFiles(const ModelFiles &files, const std::string &name,
-                                         const std::string &indexName, const ReadOptions &options);
+std::unique_ptr<Document> readModelFiles(const ModelFiles &files, const std::string &name, const std::string &indexName,
+                                         const ReadOptions &options);
 // The bytes-level parts of a folder (also the entry of the folder fuzz target):
 // config.json into doc.config and its summary (a bad one is a warning), and the shard
 // files an *.index.json names (throws ReadError when it is not an index).

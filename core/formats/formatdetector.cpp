@@ -296,14 +296,16 @@ const char *containerName(Container c)
 
 Detection detectContainer(const MappedFile &f)
 {
-    constexpr uint64_t kRemoteWalk = uint64_t(256) << 10;
     Detection d;
     if (f.size() == 0)
         return d;
-    const bool zip = confirmsZip(f);
     // torch.load itself reads a file as a zip only when it starts with a local header;
     // anything else goes to its pickle reader. Mirror that order.
     const bool zipMagic = f.size() >= 4 && std::memcmp(f.data(), "PK\x03\x04", 4) == 0;
+    // A remote safetensors file is not also looked at as a zip: a zip that does not start
+    // like one is only ever read after the safetensors reader failed, and its tail would
+    // cost a request for every shard of a model.
+    const bool zip = f.remote() && !zipMagic && confirmsSafetensors(f) ? false : confirmsZip(f);
     const bool zipFirst = zip && zipMagic;
     if (zipFirst)
         d.candidates.push_back(Container::Zip);
@@ -315,8 +317,8 @@ Detection detectContainer(const MappedFile &f)
     // A file that starts like a zip is never unpickled by torch.load (and a stored
     // data.pkl inside one can make the whole file walk like a pickle).
     // A remote file is walked as far as its head was fetched.
-    const PickleShape pickle = zipMagic  ? PickleShape::NotPickle
-                               : f.remote() ? pickleShape(f, kRemoteWalk)
+    const PickleShape pickle = zipMagic     ? PickleShape::NotPickle
+                               : f.remote() ? pickleShape(f, kRemoteHead)
                                             : pickleShape(f);
     if (pickle == PickleShape::Complete)
         d.candidates.push_back(Container::Pickle);

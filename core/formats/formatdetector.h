@@ -10,6 +10,9 @@
 
 namespace te {
 
+// What is fetched first of a remote file, and all that detection walks of it.
+constexpr uint64_t kRemoteHead = uint64_t(64) << 10;
+
 enum class Container { Zip, Tar, Pickle, Safetensors, Unknown };
 
 struct Detection {

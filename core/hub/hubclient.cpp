@@ -39,9 +39,8 @@ bool validRepoPart(const std::string &s)
 {
     if (s.empty() || s.size() > 96 || s == "." || s == ".." || s.find("..") != std::string::npos)
         return false;
-    return std::all_of(s.begin(), s.end(), [](unsigned char c) {
-        return std::isalnum(c) || c == '-' || c == '_' || c == '.';
-    });
+    return std::all_of(s.begin(), s.end(),
+                       [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.'; });
 }
 
 bool validPath(const std::string &p)
@@ -312,13 +311,13 @@ std::string HubClient::explain(const HttpError &e, const std::string &what) cons
 HubListing HubClient::list(const HubRef &ref, const std::atomic<bool> *cancel) const
 {
     if (m_settings.offline)
-        throw ReadError("the network is off (--offline or HF_HUB_OFFLINE=1) and " + ref.repo +
-                            " at " + ref.revision + " is not in the local cache at " + m_settings.cacheRoot,
+        throw ReadError("the network is off (--offline or HF_HUB_OFFLINE=1) and " + ref.repo + " at " + ref.revision +
+                            " is not in the local cache at " + m_settings.cacheRoot,
                         hubReferenceText(ref));
     HttpClient http;
     HttpRequest r;
-    r.url = m_settings.endpoint + "/api/models/" + ref.repo + "/revision/" + urlEncodePath(ref.revision) +
-            "?blobs=true";
+    r.url =
+        m_settings.endpoint + "/api/models/" + ref.repo + "/revision/" + urlEncodePath(ref.revision) + "?blobs=true";
     r.headers = authHeaders(r.url);
     r.cancel = cancel;
     HttpResponse response;
@@ -372,8 +371,8 @@ HubListing HubClient::list(const HubRef &ref, const std::atomic<bool> *cancel) c
 std::shared_ptr<const MappedFile> HubClient::open(const HubListing &listing, const HubFile &file) const
 {
     const std::string name = "hf:" + listing.repo + "@" + listing.commit.substr(0, 12) + "/" + file.path;
-    return MappedFile::openRemote(name, file.size,
-                                  std::make_unique<HubFetcher>(*this, resolveUrl(listing.repo, listing.commit, file.path)));
+    return MappedFile::openRemote(
+        name, file.size, std::make_unique<HubFetcher>(*this, resolveUrl(listing.repo, listing.commit, file.path)));
 }
 
 } // namespace te

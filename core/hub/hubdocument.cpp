@@ -1,7 +1,7 @@
 #include "core/hub/hubdocument.h"
 #include "core/formats/folderreader.h"
-#include "core/formats/readersupport.h"
 #include "core/formats/hubcache.h"
+#include "core/formats/readersupport.h"
 #include "core/io/readerror.h"
 
 #include <chrono>

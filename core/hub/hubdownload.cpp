@@ -53,9 +53,8 @@ uint64_t sizeOf(const fs::path &p)
 
 bool isCommitHash(const std::string &s)
 {
-    return s.size() == 40 && std::all_of(s.begin(), s.end(), [](char c) {
-               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-           });
+    return s.size() == 40 &&
+           std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 // Whether a finished blob is the file the Hub listed.

@@ -10,10 +10,10 @@
 #include <cstring>
 #include <fcntl.h>
 #include <mutex>
-#include <vector>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 namespace te {
 namespace {
@@ -56,8 +56,8 @@ void onSegmentationFault(int sig, siginfo_t *info, void *context)
         if (begin == 0 || !slot.remote.load() || address < begin || address >= end)
             continue;
         const uintptr_t page = address & ~(g_pageSize - 1);
-        void *p = ::mmap(reinterpret_cast<void *>(page), g_pageSize, PROT_READ,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        void *p = ::mmap(reinterpret_cast<void *>(page), g_pageSize, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                         -1, 0);
         if (p != MAP_FAILED) {
             slot.damaged.store(true);
             return;
@@ -241,8 +241,8 @@ void MappedFile::need(uint64_t offset, uint64_t n) const
             r.stats.bytes += len;
             r.stats.requests += 1;
             for (uint64_t w = 0; w < len;) {
-                const ssize_t put = ::pwrite(r.temp, buffer.data() + w, static_cast<size_t>(len - w),
-                                             static_cast<off_t>(at + w));
+                const ssize_t put =
+                    ::pwrite(r.temp, buffer.data() + w, static_cast<size_t>(len - w), static_cast<off_t>(at + w));
                 if (put < 0 && errno == EINTR)
                     continue;
                 if (put <= 0)

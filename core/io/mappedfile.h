@@ -1,8 +1,8 @@
 #pragma once
 // A read-only memory map of a whole file. Opening a model reads only the bytes the
 // metadata needs; tensor bytes are paged in when a statistic or a view asks for them.
-#include <cstddef>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>

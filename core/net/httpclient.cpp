@@ -222,8 +222,8 @@ HttpResponse HttpClient::get(const HttpRequest &request, const std::function<boo
             throw HttpError("the server does not answer byte ranges (HTTP 200 for a range)", request.url, status, {});
         } else if (request.length && received < request.length && !request.head && status != 304 &&
                    (status < 300 || status >= 400)) {
-            why = "the body ended after " + std::to_string(received) + " of " + std::to_string(request.length) +
-                  " bytes";
+            why =
+                "the body ended after " + std::to_string(received) + " of " + std::to_string(request.length) + " bytes";
             retry = true;
         }
         if (!retry)

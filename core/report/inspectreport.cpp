@@ -369,15 +369,9 @@ nlohmann::ordered_json remoteJson(const Document &doc)
         return nullptr;
     const RemoteOrigin &r = *doc.remote;
     const FetchStats f = documentFetchStats(doc);
-    return {{"repo", r.repo},
-            {"revision", r.revision},
-            {"commit", r.commit},
-            {"endpoint", r.endpoint},
-            {"total_bytes", r.totalBytes},
-            {"bytes_fetched", f.bytes},
-            {"requests", f.requests},
-            {"fetch_seconds", f.seconds},
-            {"open_seconds", r.openSeconds}};
+    return {{"repo", r.repo},         {"revision", r.revision},      {"commit", r.commit},
+            {"endpoint", r.endpoint}, {"total_bytes", r.totalBytes}, {"bytes_fetched", f.bytes},
+            {"requests", f.requests}, {"fetch_seconds", f.seconds},  {"open_seconds", r.openSeconds}};
 }
 
 std::string remoteText(const Document &doc)

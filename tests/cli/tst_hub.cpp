@@ -3,6 +3,7 @@
 // files to a "CDN" path, answers ranges, gates a repository and, in a second instance,
 // rate-limits and drops connections part-way. The CLI runs as a user runs it, pointed at
 // the stand-in with HF_ENDPOINT; nothing else on the network is used.
+#include "tests/support/fakehubprocess.h"
 #include "tests/support/fixtureexpectations.h"
 
 #include <QCryptographicHash>
@@ -23,46 +24,6 @@ namespace {
 const QString kCli = QStringLiteral(TE_BIN_DIR "/torch-explorer-cli");
 const QString kFixtures = QStringLiteral(TE_FIXTURES_DIR);
 const QString kToken = QStringLiteral("hf_secret_token_4711");
-
-// One stand-in hub process; stops when destroyed (its stdin closes).
-class FakeHub {
-public:
-    bool start(const QStringList &extra)
-    {
-        m_process.setProgram(QStringLiteral("/usr/bin/python3"));
-        m_process.setArguments(QStringList{QStringLiteral(TE_SOURCE_DIR "/tests/support/fakehub.py")} + extra);
-        m_process.setProcessChannelMode(QProcess::SeparateChannels);
-        m_process.start();
-        if (!m_process.waitForStarted(10000))
-            return false;
-        QByteArray line;
-        while (!line.contains('\n') && m_process.waitForReadyRead(20000))
-            line += m_process.readLine();
-        if (!line.startsWith("PORT "))
-            return false;
-        m_port = line.mid(5).trimmed().toInt();
-        return m_port > 0;
-    }
-    ~FakeHub()
-    {
-        m_process.closeWriteChannel();
-        if (!m_process.waitForFinished(5000))
-            m_process.kill();
-        m_process.waitForFinished(2000);
-    }
-    QString endpoint() const { return QStringLiteral("http://127.0.0.1:%1").arg(m_port); }
-    json get(const QString &path) const
-    {
-        const ProcessResult r = runProcess(QStringLiteral("curl"), {QStringLiteral("-s"), endpoint() + path});
-        return json::parse(r.out.toStdString(), nullptr, false);
-    }
-    json stats() const { return get(QStringLiteral("/_stats")); }
-    void reset() const { get(QStringLiteral("/_reset")); }
-
-private:
-    QProcess m_process;
-    int m_port = 0;
-};
 
 QString describe(const ProcessResult &r)
 {
@@ -107,9 +68,9 @@ class HubTest : public QObject {
     QProcessEnvironment environment(const QString &endpoint, bool withToken = false) const
     {
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        for (const char *name : {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "HF_HUB_CACHE",
-                                 "HF_HUB_OFFLINE", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY",
-                                 "all_proxy", "ALL_PROXY", "TORCH_EXPLORER_RUNTIME"})
+        for (const char *name :
+             {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "HF_HUB_CACHE", "HF_HUB_OFFLINE", "http_proxy",
+              "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "TORCH_EXPLORER_RUNTIME"})
             env.remove(QString::fromLatin1(name));
         env.insert(QStringLiteral("no_proxy"), QStringLiteral("127.0.0.1,localhost"));
         env.insert(QStringLiteral("HF_ENDPOINT"), endpoint);
@@ -149,25 +110,23 @@ private slots:
                             "            out.writestr(i.filename[:-8] + 'data/99', bytes(6 << 20))\n"),
              kFixtures + QStringLiteral("/hostile/builtins_eval_zip.pt"), files + QStringLiteral("/padded_eval.pt")});
         QVERIFY2(made.exitCode == 0, made.err.constData());
-        const QStringList repos{QStringLiteral("--repo"),
-                                QStringLiteral("testorg/tiny-bert=") + kFixtures + QStringLiteral("/hf/tiny_bert"),
-                                QStringLiteral("--repo"),
-                                QStringLiteral("testorg/tiny-bert-bin=") + kFixtures +
-                                    QStringLiteral("/hf/tiny_bert_bin"),
-                                QStringLiteral("--repo"),
-                                QStringLiteral("testorg/tiny-bert-sharded=") + kFixtures +
-                                    QStringLiteral("/hf/tiny_bert_sharded"),
-                                QStringLiteral("--repo"),
-                                QStringLiteral("testorg/tiny-gpt2-bin=") + kFixtures +
-                                    QStringLiteral("/hf/tiny_gpt2_bin"),
-                                QStringLiteral("--repo"),
-                                QStringLiteral("testorg/files=") + files,
-                                QStringLiteral("--repo"),
-                                QStringLiteral("testorg/gated=") + kFixtures + QStringLiteral("/hf/tiny_bert"),
-                                QStringLiteral("--gated"),
-                                QStringLiteral("testorg/gated"),
-                                QStringLiteral("--token"),
-                                kToken};
+        const QStringList repos{
+            QStringLiteral("--repo"),
+            QStringLiteral("testorg/tiny-bert=") + kFixtures + QStringLiteral("/hf/tiny_bert"),
+            QStringLiteral("--repo"),
+            QStringLiteral("testorg/tiny-bert-bin=") + kFixtures + QStringLiteral("/hf/tiny_bert_bin"),
+            QStringLiteral("--repo"),
+            QStringLiteral("testorg/tiny-bert-sharded=") + kFixtures + QStringLiteral("/hf/tiny_bert_sharded"),
+            QStringLiteral("--repo"),
+            QStringLiteral("testorg/tiny-gpt2-bin=") + kFixtures + QStringLiteral("/hf/tiny_gpt2_bin"),
+            QStringLiteral("--repo"),
+            QStringLiteral("testorg/files=") + files,
+            QStringLiteral("--repo"),
+            QStringLiteral("testorg/gated=") + kFixtures + QStringLiteral("/hf/tiny_bert"),
+            QStringLiteral("--gated"),
+            QStringLiteral("testorg/gated"),
+            QStringLiteral("--token"),
+            kToken};
         QVERIFY2(m_hub.start(repos), "the stand-in hub did not start");
         QVERIFY2(m_flaky.start(repos + QStringList{QStringLiteral("--rate-limit-every"), QStringLiteral("3"),
                                                    QStringLiteral("--drop-every"), QStringLiteral("2")}),
@@ -179,7 +138,8 @@ private slots:
         QTest::addColumn<QString>("remote");
         QTest::addColumn<QString>("local");
         const QString hf = kFixtures + QStringLiteral("/hf/");
-        QTest::newRow("safetensors folder") << QStringLiteral("hf:testorg/tiny-bert") << hf + QStringLiteral("tiny_bert");
+        QTest::newRow("safetensors folder")
+            << QStringLiteral("hf:testorg/tiny-bert") << hf + QStringLiteral("tiny_bert");
         QTest::newRow("pytorch_model.bin folder")
             << QStringLiteral("hf:testorg/tiny-bert-bin") << hf + QStringLiteral("tiny_bert_bin");
         QTest::newRow("sharded index") << QStringLiteral("hf:testorg/tiny-bert-sharded")
@@ -203,10 +163,11 @@ private slots:
     {
         QFETCH(QString, remote);
         QFETCH(QString, local);
-        const ProcessResult r = cli({QStringLiteral("inspect"), remote, QStringLiteral("--json"), QStringLiteral("--stats")});
+        const ProcessResult r =
+            cli({QStringLiteral("inspect"), remote, QStringLiteral("--json"), QStringLiteral("--stats")});
         EXPECT_EXIT(r, 0);
-        const ProcessResult l = runProcess(kCli, {QStringLiteral("inspect"), local, QStringLiteral("--json"),
-                                                  QStringLiteral("--stats")});
+        const ProcessResult l =
+            runProcess(kCli, {QStringLiteral("inspect"), local, QStringLiteral("--json"), QStringLiteral("--stats")});
         EXPECT_EXIT(l, 0);
         const json rj = json::parse(r.out.toStdString()), lj = json::parse(l.out.toStdString());
         QVERIFY2(rj.contains("remote"), r.out.left(400).constData());
@@ -328,7 +289,8 @@ private slots:
         const QString repoDir = cacheRoot() + QStringLiteral("/models--testorg--tiny-bert-sharded");
         const QString shard = QStringLiteral("model-00001-of-00002.safetensors");
         const QByteArray shardBytes = fileBytes(kFixtures + QStringLiteral("/hf/tiny_bert_sharded/") + shard);
-        const QString sha = QString::fromLatin1(QCryptographicHash::hash(shardBytes, QCryptographicHash::Sha256).toHex());
+        const QString sha =
+            QString::fromLatin1(QCryptographicHash::hash(shardBytes, QCryptographicHash::Sha256).toHex());
         // As if an earlier download stopped half-way through the first shard.
         QVERIFY(QDir().mkpath(repoDir + QStringLiteral("/blobs")));
         QFile partial(repoDir + QStringLiteral("/blobs/") + sha + QStringLiteral(".incomplete"));
@@ -343,9 +305,10 @@ private slots:
         QCOMPARE(j["resumed_bytes"].get<qint64>(), qint64(shardBytes.size() / 2));
         const std::string wantRange = "bytes=" + std::to_string(shardBytes.size() / 2) + "-";
         bool resumedByRange = false;
-        for (const auto &range : m_hub.stats()["ranges"])
+        const json served = m_hub.stats();
+        for (const auto &range : served["ranges"])
             resumedByRange = resumedByRange || range.get<std::string>().rfind(wantRange, 0) == 0;
-        QVERIFY2(resumedByRange, m_hub.stats()["ranges"].dump().c_str());
+        QVERIFY2(resumedByRange, served["ranges"].dump().c_str());
         const QString commit = QString::fromStdString(j["commit"].get<std::string>());
         QCOMPARE(fileBytes(repoDir + QStringLiteral("/refs/main")).trimmed(), commit.toUtf8());
         const QDir source(kFixtures + QStringLiteral("/hf/tiny_bert_sharded"));
@@ -362,8 +325,8 @@ private slots:
                                           QStringLiteral("--json"), QStringLiteral("--stats")});
         EXPECT_EXIT(cached, 0);
         QCOMPARE(m_hub.stats()["api"].get<int>(), 0);
-        const ProcessResult local =
-            runProcess(kCli, {QStringLiteral("inspect"), source.path(), QStringLiteral("--json"), QStringLiteral("--stats")});
+        const ProcessResult local = runProcess(
+            kCli, {QStringLiteral("inspect"), source.path(), QStringLiteral("--json"), QStringLiteral("--stats")});
         QCOMPARE(comparable(json::parse(cached.out.toStdString())), comparable(json::parse(local.out.toStdString())));
         // Downloading again reuses every blob.
         const ProcessResult again =

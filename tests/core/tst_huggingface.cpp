@@ -188,9 +188,9 @@ private slots:
     {
         HubSettings settings;
         settings.endpoint = "https://huggingface.co";
-        for (const char *text : {"hf:", "hf:org/../x", "hf:org/name/../../etc/passwd", "hf:org/na me",
-                                 "https://huggingface.co/org/name/raw/main/x", "https://example.com/org/name",
-                                 "hf:org/name@"})
+        for (const char *text :
+             {"hf:", "hf:org/../x", "hf:org/name/../../etc/passwd", "hf:org/na me",
+              "https://huggingface.co/org/name/raw/main/x", "https://example.com/org/name", "hf:org/name@"})
             QVERIFY_THROWS_EXCEPTION(ReadError, parseHubReference(text, settings));
     }
 
