@@ -27,6 +27,8 @@ QString summary(const Document &doc)
     if (doc.pickleProtocol)
         h += row(FileInfoPanel::tr("Pickle protocol"), QString::number(doc.pickleProtocol));
     h += row(FileInfoPanel::tr("File size"), esc(formatBytes(doc.file ? doc.file->size() : 0)));
+    if (doc.remote)
+        h += row(FileInfoPanel::tr("On the Hub"), esc(remoteText(doc)));
     h += row(FileInfoPanel::tr("Tensors"),
              QStringLiteral("%1 (%2 elements)").arg(doc.entries.size()).arg(esc(formatCount(doc.parameterCount()))));
     if (!doc.torchscript.forwardSignature.empty())

@@ -117,9 +117,13 @@ HubDialog::HubDialog(QWidget *parent)
     m_cancel->setVisible(false);
     layout->addWidget(buttons);
 
+    // Return in the boxes lists the files; opening is a click (or a double-click on a file).
+    m_list->setDefault(true);
+    m_open->setAutoDefault(false);
+    m_download->setAutoDefault(false);
+    m_cancel->setAutoDefault(false);
+    buttons->button(QDialogButtonBox::Close)->setAutoDefault(false);
     connect(m_list, &QPushButton::clicked, this, &HubDialog::list);
-    connect(m_model, &QLineEdit::returnPressed, this, &HubDialog::list);
-    connect(m_revision, &QLineEdit::returnPressed, this, &HubDialog::list);
     connect(m_model, &QLineEdit::textChanged, this, &HubDialog::updateButtons);
     connect(m_download, &QPushButton::clicked, this, &HubDialog::download);
     connect(m_cancel, &QPushButton::clicked, m_downloadJobs, &JobTracker::cancel);

@@ -30,9 +30,12 @@ WelcomePage::WelcomePage(QWidget *parent)
                             this);
     hint->setWordWrap(true);
     auto *open = new QPushButton(tr("Open a file…"), this);
+    auto *hub = new QPushButton(tr("Open from Hugging Face Hub…"), this);
+    hub->setToolTip(tr("Look at a model on the Hub without downloading it"));
     auto *demo = new QPushButton(tr("Open the demo model"), this);
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(open);
+    buttons->addWidget(hub);
     buttons->addWidget(demo);
     buttons->addStretch(1);
     auto *column = new QVBoxLayout;
@@ -50,6 +53,7 @@ WelcomePage::WelcomePage(QWidget *parent)
     outer->addLayout(center);
     outer->addStretch(2);
     connect(open, &QPushButton::clicked, this, &WelcomePage::openRequested);
+    connect(hub, &QPushButton::clicked, this, &WelcomePage::hubRequested);
     connect(demo, &QPushButton::clicked, this, &WelcomePage::demoRequested);
     connect(m_recent, &QListWidget::itemActivated, this,
             [this](QListWidgetItem *item) { emit recentRequested(item->data(Qt::UserRole).toString()); });

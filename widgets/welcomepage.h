@@ -19,6 +19,7 @@ public:
 
 signals:
     void openRequested();
+    void hubRequested();
     void demoRequested();
     void recentRequested(const QString &path);
 

@@ -1,5 +1,5 @@
 #include "app/gui/mainwindow.h"
-#include "core/hub/hubclient.h"
+#include "core/hub/hubdocument.h"
 
 #include "core/report/inspectreport.h"
 #include "core/report/units.h"
@@ -97,6 +97,8 @@ MainWindow::MainWindow(QWidget *parent)
         emit idle();
     });
     connect(m_tensorPanel, &TensorPanel::statsReady, this, [this] {
+        if (m_doc && m_doc->remote)
+            updateStatus(); // the values just read were fetched: the count grew
         if (!isBusy())
             emit idle();
     });
@@ -243,6 +245,7 @@ void MainWindow::buildLayout()
 
     connect(m_welcome, &WelcomePage::openRequested, this, &MainWindow::openDialog);
     connect(m_welcome, &WelcomePage::demoRequested, this, &MainWindow::openDemo);
+    connect(m_welcome, &WelcomePage::hubRequested, this, &MainWindow::openFromHub);
     connect(m_welcome, &WelcomePage::recentRequested, this, &MainWindow::openFile);
     connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this, &MainWindow::onCurrentChanged);
 }
@@ -471,6 +474,12 @@ void MainWindow::updateStatus()
               : stateDicts == 1 ? tr("1 state dict")
                                 : tr("%1 state dicts").arg(stateDicts));
     parts << QString::fromStdString(m_doc->security.verdict);
+    if (m_doc->remote) {
+        const FetchStats fetched = documentFetchStats(*m_doc);
+        parts << tr("from the Hub: %1 of %2 fetched")
+                     .arg(QString::fromStdString(formatBytes(fetched.bytes)),
+                          QString::fromStdString(formatBytes(m_doc->remote->totalBytes)));
+    }
     if (!m_reference.isEmpty())
         parts << tr("reference: %1").arg(QFileInfo(m_reference).fileName());
     m_statusText->setText(parts.join(QStringLiteral("  ·  ")));

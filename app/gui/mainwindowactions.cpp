@@ -45,7 +45,7 @@ void MainWindow::buildFileMenu()
     QAction *open = fileMenu->addAction(tr("&Open…"), this, &MainWindow::openDialog);
     open->setShortcut(QKeySequence::Open);
     fileMenu->addAction(tr("Open &folder…"), this, &MainWindow::openFolderDialog);
-    fileMenu->addAction(tr("Open from &Hugging Face cache…"), this, &MainWindow::openFromHubCache);
+    fileMenu->addAction(tr("Open from Hugging Face c&ache…"), this, &MainWindow::openFromHubCache);
     fileMenu->addAction(tr("Open from Hugging Face &Hub…"), this, &MainWindow::openFromHub);
     m_recent = new RecentFiles(tr("Open r&ecent"), this);
     connect(m_recent, &RecentFiles::openRequested, this, &MainWindow::openFile);

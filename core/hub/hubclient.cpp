@@ -303,6 +303,9 @@ std::string HubClient::explain(const HttpError &e, const std::string &what) cons
             return what + ": no such file at that revision (HTTP 404)";
         return what + " was not found (HTTP 404): check the name" +
                (m_settings.token.empty() ? std::string(", or set HF_TOKEN if it is private") : std::string());
+    case 416:
+        return what + ": the Hub's listing gives it more bytes than are served (HTTP 416): the listing and the "
+                      "file disagree; try again, or download it";
     default: break;
     }
     return what + ": " + e.message();
