@@ -324,11 +324,24 @@ HubListing HubClient::list(const HubRef &ref, const std::atomic<bool> *cancel) c
     r.headers = authHeaders(r.url);
     r.cancel = cancel;
     HttpResponse response;
+    std::string body;
+    bool tooLong = false;
+    constexpr size_t kMaxListing = size_t(64) << 20; // a listing of 100,000 files is about 20 MiB
     try {
-        response = http.get(r);
+        response = http.get(r, [&body, &tooLong](const char *data, size_t n) {
+            tooLong = body.size() + n > kMaxListing;
+            if (tooLong)
+                return false;
+            body.append(data, n);
+            return true;
+        });
     } catch (const HttpError &e) {
         throw ReadError(explain(e, ref.repo), hubReferenceText(ref));
     }
+    if (tooLong)
+        throw ReadError("the Hub's listing of " + ref.repo + " is over 64 MiB, more than any real one",
+                        hubReferenceText(ref));
+    response.body = std::move(body);
     nlohmann::json info;
     try {
         info = parseBoundedJsonUnordered(response.body, "the Hub's model listing");

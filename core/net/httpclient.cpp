@@ -119,6 +119,19 @@ std::string statusMessage(long status, const HttpResponse &r, const std::string 
     return text;
 }
 
+// Whether a 206's Content-Range says the file ends before the range asked for.
+bool shorterThanAsked(const HttpResponse &r, const HttpRequest &request)
+{
+    auto it = r.headers.find("content-range");
+    if (it == r.headers.end())
+        return false;
+    const size_t slash = it->second.find('/');
+    if (slash == std::string::npos || slash + 1 >= it->second.size() || it->second[slash + 1] == '*')
+        return false;
+    const unsigned long long total = std::strtoull(it->second.c_str() + slash + 1, nullptr, 10);
+    return total < request.offset + request.length;
+}
+
 } // namespace
 
 struct HttpClient::Handle {
@@ -218,6 +231,12 @@ HttpResponse HttpClient::get(const HttpRequest &request, const std::function<boo
             auto code404 = response.headers.find("x-error-code");
             throw HttpError(statusMessage(status, response, t.errorBody), request.url, status,
                             code404 == response.headers.end() ? std::string() : code404->second);
+        } else if (status == 206 && request.length && shorterThanAsked(response, request)) {
+            throw HttpError(
+                "the file has " +
+                    response.headers["content-range"].substr(response.headers["content-range"].find('/') + 1) +
+                    " bytes, fewer than the range asked for ends at",
+                request.url, 416, {});
         } else if (!range.empty() && status == 200 && start > 0) {
             throw HttpError("the server does not answer byte ranges (HTTP 200 for a range)", request.url, status, {});
         } else if (request.length && received < request.length && !request.head && status != 304 &&

@@ -119,14 +119,18 @@ private slots:
             QStringLiteral("testorg/tiny-bert-sharded=") + kFixtures + QStringLiteral("/hf/tiny_bert_sharded"),
             QStringLiteral("--repo"),
             QStringLiteral("testorg/tiny-gpt2-bin=") + kFixtures + QStringLiteral("/hf/tiny_gpt2_bin"),
-            QStringLiteral("--repo"),
-            QStringLiteral("testorg/files=") + files,
-            QStringLiteral("--repo"),
-            QStringLiteral("testorg/gated=") + kFixtures + QStringLiteral("/hf/tiny_bert"),
-            QStringLiteral("--gated"),
+            QStringLiteral("--repo"), QStringLiteral("testorg/files=") + files, QStringLiteral("--repo"),
+            QStringLiteral("testorg/gated=") + kFixtures + QStringLiteral("/hf/tiny_bert"), QStringLiteral("--gated"),
             QStringLiteral("testorg/gated"),
-            QStringLiteral("--token"),
-            kToken};
+            // Repositories that misbehave, each in its own way.
+            QStringLiteral("--repo"), QStringLiteral("bad/garbage=") + kFixtures + QStringLiteral("/hf/tiny_bert"),
+            QStringLiteral("--hostile"), QStringLiteral("bad/garbage=garbage-listing"), QStringLiteral("--repo"),
+            QStringLiteral("bad/escape=") + kFixtures + QStringLiteral("/hf/tiny_bert"), QStringLiteral("--hostile"),
+            QStringLiteral("bad/escape=escaping-names"), QStringLiteral("--repo"),
+            QStringLiteral("bad/noranges=") + files, QStringLiteral("--hostile"),
+            QStringLiteral("bad/noranges=no-ranges"), QStringLiteral("--repo"),
+            QStringLiteral("bad/lying=") + kFixtures + QStringLiteral("/hf/tiny_bert"), QStringLiteral("--hostile"),
+            QStringLiteral("bad/lying=lying-sizes"), QStringLiteral("--token"), kToken};
         QVERIFY2(m_hub.start(repos), "the stand-in hub did not start");
         QVERIFY2(m_flaky.start(repos + QStringList{QStringLiteral("--rate-limit-every"), QStringLiteral("3"),
                                                    QStringLiteral("--drop-every"), QStringLiteral("2")}),
@@ -251,6 +255,43 @@ private slots:
         const ProcessResult r = cli({QStringLiteral("inspect"), reference});
         EXPECT_EXIT(r, 2);
         QVERIFY2(r.err.contains(words.toUtf8()), qPrintable(describe(r)));
+    }
+
+    // A hub that misbehaves gets a clear message, never a crash or a file outside the cache.
+    void hostileHub_data()
+    {
+        QTest::addColumn<QString>("reference");
+        QTest::addColumn<QString>("words");
+        QTest::newRow("listing is a web page")
+            << QStringLiteral("hf:bad/garbage") << QStringLiteral("not its model listing");
+        QTest::newRow("ranges ignored") << QStringLiteral("hf:bad/noranges/torchvision_traced.pt")
+                                        << QStringLiteral("does not answer byte ranges");
+        QTest::newRow("sizes that lie") << QStringLiteral("hf:bad/lying")
+                                        << QStringLiteral("more bytes than are served");
+    }
+
+    void hostileHub()
+    {
+        QFETCH(QString, reference);
+        QFETCH(QString, words);
+        const ProcessResult r = cli({QStringLiteral("inspect"), reference});
+        EXPECT_EXIT(r, 2);
+        QVERIFY2(r.err.contains(words.toUtf8()), qPrintable(describe(r)));
+    }
+
+    void namesOutsideTheRepositoryAreNeverFetched()
+    {
+        EXPECT_EXIT(cli({QStringLiteral("inspect"), QStringLiteral("hf:bad/escape")}), 0);
+        const ProcessResult r =
+            cli({QStringLiteral("download"), QStringLiteral("hf:bad/escape"), QStringLiteral("--json")});
+        EXPECT_EXIT(r, 0);
+        const json files = json::parse(r.out.toStdString())["files"];
+        QCOMPARE(files.size(), size_t(2)); // config.json and model.safetensors
+        for (const QString &dir : {m_home, cacheRoot(), m_dir.path()})
+            QVERIFY(!QFile::exists(dir + QStringLiteral("/outside.bin")));
+        const ProcessResult named = cli({QStringLiteral("download"), QStringLiteral("hf:bad/escape"),
+                                         QStringLiteral("--file"), QStringLiteral("../../outside.bin")});
+        EXPECT_EXIT(named, 2);
     }
 
     void offlineTouchesNoNetwork()

@@ -13,7 +13,7 @@ Serves on 127.0.0.1 only (HTTP/1.1, keep-alive, Content-Length always sent):
 REV is "main" or the repo's commit sha. Repos listed with --gated need
 "Authorization: Bearer TOKEN". --rate-limit-every N answers every Nth request
 with 429; --drop-every N cuts every Nth large file body in half and closes the
-connection. After binding, "PORT <n>" is printed on stdout; the server exits
+connection; --hostile ORG/NAME=KIND makes one repository misbehave (HOSTILE_KINDS). After binding, "PORT <n>" is printed on stdout; the server exits
 when its stdin reaches EOF, so it never outlives its parent.
 
 Usage:
@@ -80,6 +80,13 @@ class Hub:
                 sys.exit("fakehub: bad --repo %r (want ORG/NAME=DIR)" % spec)
             self.repos[name] = Repo(name, directory)
         self.gated = set(args.gated)
+        # ORG/NAME -> how that repository misbehaves (--hostile ORG/NAME=KIND).
+        self.hostile = {}
+        for spec in args.hostile:
+            name, sep, kind = spec.partition("=")
+            if not sep or kind not in HOSTILE_KINDS:
+                sys.exit("fakehub: bad --hostile %r (want ORG/NAME=%s)" % (spec, "|".join(HOSTILE_KINDS)))
+            self.hostile[name] = kind
         self.token = args.token
         self.rate_limit_every = args.rate_limit_every
         self.drop_every = args.drop_every
@@ -131,6 +138,12 @@ class Hub:
                     if entry.lfs:
                         self.hashes(repo, entry)
         return self.cdn_index.get(sha)
+
+
+# How a --hostile repository misbehaves: a listing that is not JSON, a listing naming a
+# file outside the repository, files served whole whatever Range asks for, and a listing
+# that gives every file more bytes than it has.
+HOSTILE_KINDS = ("garbage-listing", "escaping-names", "no-ranges", "lying-sizes")
 
 
 def parse_range(header, size):
@@ -292,14 +305,21 @@ class Handler(BaseHTTPRequestHandler):
                 return self.error(404, "NotFound", "Not found", head=head)
             if not self.check_rev(repo, "/".join(rest[1:]), head):
                 return
+        hostile = self.hub.hostile.get(name)
+        if hostile == "garbage-listing":
+            return self.reply(200, b"<!DOCTYPE html><html><body>Sign in</body></html>",
+                              [("Content-Type", "text/html")], head)
+        extra = 1000 if hostile == "lying-sizes" else 0
         siblings = []
         for entry in repo.sorted_files():
             blob, sha256 = self.hub.hashes(repo, entry)
-            sib = {"rfilename": entry.path, "size": entry.size, "blobId": blob}
+            sib = {"rfilename": entry.path, "size": entry.size + extra, "blobId": blob}
             if entry.lfs:
-                sib["lfs"] = {"sha256": sha256, "size": entry.size,
+                sib["lfs"] = {"sha256": sha256, "size": entry.size + extra,
                               "pointerSize": 134}
             siblings.append(sib)
+        if hostile == "escaping-names":
+            siblings.append({"rfilename": "../../outside.bin", "size": 4, "blobId": "0" * 40})
         self.reply_json(200, {
             "id": name, "modelId": name, "sha": repo.commit, "private": False,
             "gated": "manual" if name in self.hub.gated else False,
@@ -320,13 +340,13 @@ class Handler(BaseHTTPRequestHandler):
                               commit_hdr, head)
         blob, sha256 = self.hub.hashes(repo, entry)
         etag = '"%s"' % blob
-        if entry.lfs:
+        if entry.lfs and self.hub.hostile.get(name) != "no-ranges":
             location = "http://127.0.0.1:%d/cdn/%s" % (self.hub.port, sha256)
             return self.reply(302, b"", commit_hdr + [
                 ("Location", location), ("ETag", etag),
                 ("X-Linked-Etag", '"%s"' % sha256),
                 ("X-Linked-Size", str(entry.size))], head)
-        self.send_file(entry, etag, commit_hdr, head)
+        self.send_file(entry, etag, commit_hdr, head, self.hub.hostile.get(name) == "no-ranges")
 
     def serve_cdn(self, sha, head):
         owners = self.hub.cdn_lookup(sha.lower())
@@ -336,13 +356,14 @@ class Handler(BaseHTTPRequestHandler):
         open_owner = [o for o in owners if o[0].name not in self.hub.gated]
         if not open_owner and not self.check_gate(owners[0][0].name, head):
             return
-        self.send_file(owners[0][1], '"%s"' % sha.lower(), [], head)
+        self.send_file(owners[0][1], '"%s"' % sha.lower(), [], head,
+                       self.hub.hostile.get(owners[0][0].name) == "no-ranges")
 
-    def send_file(self, entry, etag, headers, head):
+    def send_file(self, entry, etag, headers, head, ignore_range=False):
         hub = self.hub
         size = entry.size
         headers = list(headers) + [("Accept-Ranges", "bytes"), ("ETag", etag)]
-        rng = parse_range(self.headers.get("Range"), size)
+        rng = None if ignore_range else parse_range(self.headers.get("Range"), size)
         if rng == "bad":
             return self.reply(416, b"", headers +
                               [("Content-Range", "bytes */%d" % size)], head)
@@ -414,6 +435,8 @@ def main():
     ap.add_argument("--gated", action="append", default=[],
                     help="ORG/NAME needing a bearer token, repeatable")
     ap.add_argument("--token", default="hf_test_token")
+    ap.add_argument("--hostile", action="append", default=[],
+                    help="ORG/NAME=KIND, one of " + ", ".join(HOSTILE_KINDS))
     ap.add_argument("--rate-limit-every", type=int, default=0)
     ap.add_argument("--drop-every", type=int, default=0)
     ap.add_argument("--port", type=int, default=0)
