@@ -15,6 +15,7 @@ const char *formatName(FileFormat f)
     case FileFormat::Pickle: return "pickle";
     case FileFormat::Safetensors: return "safetensors";
     case FileFormat::HuggingFaceFolder: return "hf_folder";
+    case FileFormat::TorchExport: return "torch_export";
     case FileFormat::Unknown: break;
     }
     return "unknown";

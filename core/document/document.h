@@ -17,7 +17,17 @@
 
 namespace te {
 
-enum class FileFormat { Unknown, TorchZip, TorchScript, TorchLegacy, TorchTar, Pickle, Safetensors, HuggingFaceFolder };
+enum class FileFormat {
+    Unknown,
+    TorchZip,
+    TorchScript,
+    TorchLegacy,
+    TorchTar,
+    Pickle,
+    Safetensors,
+    HuggingFaceFolder,
+    TorchExport // a .pt2 archive of torch.export (and AOTInductor packages)
+};
 const char *formatName(FileFormat f); // "torch_zip", "torchscript", "torch_legacy", ...
 
 // One storage as the pickle declares it, and where its bytes are in the file.
@@ -123,6 +133,8 @@ struct SecurityReport {
     std::string verdictReason = "weights_only";
     bool complete = true; // every pickle read to its STOP
     bool weightsOnlyLoadable = true;
+    // Compiled code in the file that loading it runs (an AOTInductor package's .so).
+    std::vector<std::string> nativeCode;
     std::vector<GlobalUse> globals;
     std::vector<std::string> findings; // sentences for the user
 };

@@ -4,6 +4,7 @@
 #include "core/formats/hubcache.h"
 #include "core/formats/notcheckpoint.h"
 #include "core/formats/pickledocumentreader.h"
+#include "core/formats/pt2reader.h"
 #include "core/formats/readersupport.h"
 #include "core/formats/safetensorsreader.h"
 #include "core/formats/tardocumentreader.h"
@@ -122,7 +123,16 @@ constexpr uint64_t kWholeRemoteLimit = uint64_t(256) << 20;
 void readAs(Container container, Document &doc, const ReadOptions &options)
 {
     switch (container) {
-    case Container::Zip: try { readZipDocument(doc, options);
+    case Container::Zip: {
+        // A torch.export archive is a zip of its own layout; anything else is torch.save's.
+        doc.zip = std::make_unique<ZipArchive>(doc.file, ZipArchive::Offsets::Later);
+        std::string prefix;
+        if (isPt2Archive(*doc.zip, &prefix)) {
+            readPt2Document(doc, prefix, options);
+            break;
+        }
+        try {
+            readZipDocument(doc, options);
         } catch (const ReadError &e) {
             // A zip that is not torch.save's: say what it is (a .pt2, an .npz, ...).
             if (doc.zip && e.message().rfind("not a PyTorch file: a zip archive", 0) == 0) {
@@ -134,6 +144,7 @@ void readAs(Container container, Document &doc, const ReadOptions &options)
             throw;
         }
         break;
+    }
     case Container::Pickle:
     case Container::Tar:
         // These keep no index of what they hold: where each record starts is found by

@@ -81,7 +81,8 @@ static void checkFormatVersion(const std::string &version, const std::string &me
 
 void readZipDocument(Document &doc, const ReadOptions &options)
 {
-    doc.zip = std::make_unique<ZipArchive>(doc.file, ZipArchive::Offsets::Later);
+    if (!doc.zip)
+        doc.zip = std::make_unique<ZipArchive>(doc.file, ZipArchive::Offsets::Later);
     const auto &entries = doc.zip->entries();
     if (entries.empty())
         throw ReadError("not a PyTorch file: an empty zip archive", doc.path);

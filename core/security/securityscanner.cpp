@@ -176,8 +176,18 @@ const char *const kNotScanned = "the file could not be read to the end, so it wa
 void decideVerdict(const Document &doc, SecurityReport &r, bool anyDangerous, bool anyPython, bool anyTorchScript)
 {
     r.weightsOnlyLoadable = !anyDangerous && !anyPython && !anyTorchScript && r.complete &&
-                            doc.format != FileFormat::TorchScript && r.findings.empty();
-    if (anyDangerous) {
+                            doc.format != FileFormat::TorchScript && r.nativeCode.empty() && r.findings.empty();
+    if (!r.nativeCode.empty() && !anyDangerous) {
+        r.verdict = "dangerous";
+        r.verdictReason = "native_code";
+        std::string names;
+        for (const auto &n : r.nativeCode)
+            names += (names.empty() ? "" : ", ") + n;
+        r.findings.insert(r.findings.begin(), "loading this package (torch._inductor.aoti_load_package or "
+                                              "torch.export.pt2_archive) loads compiled libraries, which run native "
+                                              "code with no checks: " +
+                                                  names);
+    } else if (anyDangerous) {
         r.verdict = "dangerous";
         r.verdictReason = "dangerous_calls";
         r.findings.insert(r.findings.begin(), kRunsCalls);

@@ -1,0 +1,26 @@
+#pragma once
+// torch.export's .pt2 archives (PyTorch's "PT2 Archive Spec", written by
+// torch.export.save from 2.8 on and by AOTInductor's package_aoti): a zip whose members
+// sit under one folder, marked by an `archive_format` record holding "pt2".
+//   models/<name>.json                        the serialized ExportedProgram: the graph
+//                                             (aten operator calls) and its signature
+//   data/weights/<name>_weights_config.json   state-dict name -> payload file, dtype,
+//   data/weights/weight_<i>                   sizes, strides, offset: raw storage bytes
+//   data/constants/<name>_constants_config.json, data/constants/tensor_<i>, custom_obj_<i>
+//   data/sample_inputs/<name>.pt              torch.save of (args, kwargs)
+//   data/aotinductor/<name>/...               compiled code (.so) and its metadata
+// The weights become the document's tensors under their state-dict names, read from the
+// stored members in place; the program, constants and compiled parts are described in
+// the metadata. Nothing is unpickled and nothing compiled is loaded.
+#include "core/formats/documentreader.h"
+
+namespace te {
+
+class ZipArchive;
+
+// Whether the archive is a .pt2 (its archive_format record says "pt2"), and its folder.
+bool isPt2Archive(ZipArchive &zip, std::string *prefix);
+// Reads the archive already opened as doc.zip. Throws ReadError when it is not one.
+void readPt2Document(Document &doc, const std::string &prefix, const ReadOptions &options);
+
+} // namespace te
