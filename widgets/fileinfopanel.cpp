@@ -5,6 +5,7 @@
 #include "core/report/valuejson.h"
 #include "core/security/securityscanner.h"
 
+#include <algorithm>
 #include <map>
 
 namespace te {
@@ -71,8 +72,17 @@ QString contents(const Document &doc)
     }
     if (!doc.metadata.empty()) {
         h += QStringLiteral("<h4>Metadata</h4><table>");
-        for (const auto &[k, v] : doc.metadata.items())
-            h += row(esc(k), esc(v.is_string() ? v.get<std::string>() : jsonText(v)));
+        for (const auto &[k, v] : doc.metadata.items()) {
+            // A list of texts (a program's operators, its calls) reads best a line each.
+            const bool lines = v.is_array() && !v.empty() &&
+                               std::all_of(v.begin(), v.end(), [](const auto &x) { return x.is_string(); });
+            QStringList parts;
+            if (lines)
+                for (const auto &x : v)
+                    parts << esc(x.template get<std::string>());
+            h += row(esc(k), lines ? parts.join(QStringLiteral("<br>"))
+                                   : esc(v.is_string() ? v.get<std::string>() : jsonText(v)));
+        }
         h += QStringLiteral("</table>");
     }
     for (const auto &o : doc.optimizers) {

@@ -395,10 +395,19 @@ void MainWindow::showDocument(std::shared_ptr<const Document> doc, std::shared_p
             if (g.category == "dangerous")
                 names << QString::fromStdString(g.name);
         names.removeDuplicates();
-        showBanner(tr("Dangerous: loading this file in Python would call %1. Nothing was executed here; see the "
-                      "File tab.")
-                       .arg(names.join(QStringLiteral(", "))),
-                   true);
+        QStringList libraries;
+        for (const auto &n : r.nativeCode)
+            libraries << QFileInfo(QString::fromStdString(n)).fileName();
+        if (names.isEmpty() && !libraries.isEmpty())
+            showBanner(tr("Dangerous: loading this package runs the compiled code it carries (%1). Nothing was "
+                          "executed here; see the File tab.")
+                           .arg(libraries.join(QStringLiteral(", "))),
+                       true);
+        else
+            showBanner(tr("Dangerous: loading this file in Python would call %1. Nothing was executed here; see the "
+                          "File tab.")
+                           .arg(names.join(QStringLiteral(", "))),
+                       true);
         m_tabs->setCurrentWidget(m_fileInfoPanel);
     } else if (!m_doc->error.empty()) {
         showBanner(tr("Only part of the file could be read: %1").arg(QString::fromStdString(m_doc->error)), true);
