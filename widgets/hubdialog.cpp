@@ -139,23 +139,31 @@ void HubDialog::setModel(const QString &text) { m_model->setText(text); }
 
 QString HubDialog::status() const { return m_status->text(); }
 
-void HubDialog::list()
+bool HubDialog::typedReference(HubRef *ref)
 {
     const std::string text = m_model->text().trimmed().toStdString();
     if (text.empty()) {
         m_status->setText(tr("Name a model first: org/name, or its address on huggingface.co."));
-        return;
+        return false;
     }
-    HubRef ref;
     try {
-        ref = parseHubReference(isHubReference(text) ? text : "hf:" + text, m_settings);
+        *ref = parseHubReference(isHubReference(text) ? text : "hf:" + text, m_settings);
     } catch (const ReadError &e) {
         m_status->setText(QString::fromStdString(e.message()));
+        return false;
+    }
+    if (!m_revision->text().trimmed().isEmpty())
+        ref->revision = m_revision->text().trimmed().toStdString();
+    return true;
+}
+
+void HubDialog::list()
+{
+    HubRef ref;
+    if (!typedReference(&ref)) {
         emit listed();
         return;
     }
-    if (!m_revision->text().trimmed().isEmpty())
-        ref.revision = m_revision->text().trimmed().toStdString();
     ref.file.clear();
     m_files->clear();
     m_listing.reset();
@@ -249,22 +257,12 @@ void HubDialog::updateButtons()
 
 void HubDialog::openSelection(QTreeWidgetItem *item)
 {
-    std::string text = m_model->text().trimmed().toStdString();
-    if (text.empty()) {
-        m_status->setText(tr("Name a model first: org/name, or its address on huggingface.co."));
+    HubRef ref;
+    if (!typedReference(&ref))
         return;
-    }
-    try {
-        HubRef ref = parseHubReference(isHubReference(text) ? text : "hf:" + text, m_settings);
-        if (!m_revision->text().trimmed().isEmpty())
-            ref.revision = m_revision->text().trimmed().toStdString();
-        if (item)
-            ref.file = item->text(PathColumn).toStdString();
-        m_reference = QString::fromStdString(hubReferenceText(ref));
-    } catch (const ReadError &e) {
-        m_status->setText(QString::fromStdString(e.message()));
-        return;
-    }
+    if (item)
+        ref.file = item->text(PathColumn).toStdString();
+    m_reference = QString::fromStdString(hubReferenceText(ref));
     accept();
 }
 

@@ -38,6 +38,8 @@ signals:
     void downloaded(); // a download ended (done, failed or cancelled)
 
 private:
+    // The model and revision typed in; false (and the status says why) when not valid.
+    bool typedReference(HubRef *ref);
     void showListing(const HubListing &listing);
     void updateButtons();
     void openSelection(QTreeWidgetItem *item);

@@ -118,8 +118,7 @@ public:
                     m_direct.clear();
                     continue;
                 }
-                throw ReadError(m_client.explain(e, "this file"), r.url == m_resolve ? m_resolve : m_resolve,
-                                static_cast<int64_t>(offset));
+                throw ReadError(m_client.explain(e, "this file"), m_resolve, static_cast<int64_t>(offset));
             }
         }
     }
@@ -163,7 +162,12 @@ bool isHubReference(const std::string &text)
 {
     if (text.rfind("hf:", 0) == 0 || text.rfind("hf://", 0) == 0)
         return true;
-    const std::string endpoint = HubSettings::fromEnvironment().endpoint;
+    // Only the endpoint is needed here: every local open asks, and must not read the token file.
+    std::string endpoint = env("HF_ENDPOINT");
+    while (!endpoint.empty() && endpoint.back() == '/')
+        endpoint.pop_back();
+    if (endpoint.empty())
+        endpoint = "https://huggingface.co";
     for (const std::string &origin : {std::string("https://huggingface.co/"), endpoint + "/"})
         if (text.rfind(origin, 0) == 0)
             return true;
