@@ -16,6 +16,7 @@ const char *formatName(FileFormat f)
     case FileFormat::Safetensors: return "safetensors";
     case FileFormat::HuggingFaceFolder: return "hf_folder";
     case FileFormat::TorchExport: return "torch_export";
+    case FileFormat::DistributedCheckpoint: return "dcp";
     case FileFormat::Unknown: break;
     }
     return "unknown";

@@ -26,7 +26,8 @@ enum class FileFormat {
     Pickle,
     Safetensors,
     HuggingFaceFolder,
-    TorchExport // a .pt2 archive of torch.export (and AOTInductor packages)
+    TorchExport,          // a .pt2 archive of torch.export (and AOTInductor packages)
+    DistributedCheckpoint // a torch.distributed.checkpoint folder: .metadata and .distcp files
 };
 const char *formatName(FileFormat f); // "torch_zip", "torchscript", "torch_legacy", ...
 

@@ -139,48 +139,65 @@ bool locateRemoteStorage(const Document &doc, const StorageInfo &s, uint64_t nee
 
 } // namespace
 
-const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string *error)
+bool tensorLocation(const Document &doc, const TensorInfo &t, const MappedFile **file, uint64_t *offset,
+                    uint64_t *extent, std::string *error)
 {
     if (!t.error.empty()) {
         *error = t.error;
-        return nullptr;
+        return false;
     }
     if (t.storage < 0 || static_cast<size_t>(t.storage) >= doc.storages.size()) {
         *error = "tensor has no storage";
-        return nullptr;
+        return false;
     }
     const StorageInfo &s = doc.storages[static_cast<size_t>(t.storage)];
     if (!s.resolved) {
         *error = s.error.empty() ? "storage bytes not found" : s.error.str();
-        return nullptr;
+        return false;
     }
     if (dtypeItemSize(t.dtype) == 0 || t.dtype == DType::QUInt4x2 || t.dtype == DType::QUInt2x4) {
         *error = std::string("values of dtype ") + dtypeName(t.dtype) + " are not decoded";
-        return nullptr;
+        return false;
     }
     // Readers checked the tensor against its storage when they made it; this checks it
     // again against the bytes actually there, in the tensor's own element size.
     uint64_t need = 0;
     if (!tensorExtentBytes(t, &need, error))
-        return nullptr;
+        return false;
     if (need > s.nbytes) {
         *error = "the tensor reaches byte " + std::to_string(need) + " of its storage, which has " +
                  std::to_string(s.nbytes) + " bytes";
-        return nullptr;
+        return false;
     }
     const MappedFile *f = s.file ? s.file.get() : doc.file.get();
-    uint64_t offset = s.fileOffset;
+    uint64_t at = s.fileOffset;
     try {
-        if (s.zipEntry >= 0 && !locateRemoteStorage(doc, s, need, &offset, error))
-            return nullptr;
-        if (f && offset <= f->size() && s.nbytes <= f->size() - offset)
-            f->need(offset, need);
+        if (s.zipEntry >= 0 && !locateRemoteStorage(doc, s, need, &at, error))
+            return false;
     } catch (const ReadError &e) {
         *error = e.what();
-        return nullptr;
+        return false;
     }
-    if (!f || offset > f->size() || s.nbytes > f->size() - offset) {
+    if (!f || at > f->size() || s.nbytes > f->size() - at) {
         *error = "the storage's bytes lie outside the file";
+        return false;
+    }
+    *file = f;
+    *offset = at;
+    *extent = need;
+    return true;
+}
+
+const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string *error)
+{
+    const MappedFile *f = nullptr;
+    uint64_t offset = 0, need = 0;
+    if (!tensorLocation(doc, t, &f, &offset, &need, error))
+        return nullptr;
+    try {
+        f->need(offset, need);
+    } catch (const ReadError &e) {
+        *error = e.what();
         return nullptr;
     }
     return f->data() + offset;

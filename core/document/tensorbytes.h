@@ -17,6 +17,10 @@ double float8ToDouble(uint8_t bits, DType t);
 // The bytes of a tensor's storage in the mapped file; null with *error set when unreadable,
 // including when the tensor reaches past the bytes its storage has in the file.
 const uint8_t *tensorBase(const Document &doc, const TensorInfo &t, std::string *error);
+// The same checks without fetching or touching the bytes: the file holding the storage,
+// where the storage starts in it, and how many of its bytes the tensor reaches.
+bool tensorLocation(const Document &doc, const TensorInfo &t, const MappedFile **file, uint64_t *offset,
+                    uint64_t *extent, std::string *error);
 
 // Empty when the tensor's bytes are still what was mapped; otherwise why its values just
 // read cannot be trusted (the file was cut short on disk while open). Check after reading.

@@ -1,6 +1,7 @@
 #include "core/export/exportsupport.h"
 
 #include "core/document/tensorbytes.h"
+#include "core/io/readerror.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -97,15 +98,16 @@ std::vector<ExportSource> checkSources(const std::vector<NamedTensor> &tensors, 
         if (!t.layout.empty())
             failExport(n.key, t.layout.str() + " tensors cannot be exported");
         std::string error;
-        const uint8_t *base = tensorBase(*n.doc, t, &error);
-        if (!base)
+        const MappedFile *file = nullptr;
+        uint64_t offset = 0, extent = 0;
+        if (!tensorLocation(*n.doc, t, &file, &offset, &extent, &error))
             failExport(n.key, error);
         const int64_t numel = t.numel();
         if (numel < 0)
             failExport(n.key, "the shape is invalid");
         if (!fitsStorage(t, n.doc->storages[static_cast<size_t>(t.storage)], numel))
             failExport(n.key, "the tensor reaches outside its storage");
-        out.push_back({&n.key, n.doc, &t, base, numel});
+        out.push_back({&n.key, n.doc, &t, file, offset, numel});
     }
     return out;
 }
@@ -117,27 +119,56 @@ void checkIntact(const ExportSource &s)
         failExport(*s.key, damage);
 }
 
-// Hands the tensor's elements in row-major order to sink(pointer, bytes), in chunks.
-void copyContiguous(const ExportSource &s, const std::function<void(const uint8_t *, size_t)> &sink)
+ExportCounter::ExportCounter(const std::vector<ExportSource> &sources, const ExportOptions &options)
+    : m_options(options)
+{
+    for (const ExportSource &s : sources)
+        m_total += s.tensor->nbytes();
+}
+
+void ExportCounter::add(uint64_t bytes)
+{
+    m_done += bytes;
+    if (m_options.progress)
+        m_options.progress(m_done, m_total);
+}
+
+void copyContiguous(const ExportSource &s, const std::function<void(const uint8_t *, size_t)> &sink,
+                    const ExportOptions &options)
 {
     const TensorInfo &t = *s.tensor;
     const size_t item = static_cast<size_t>(dtypeItemSize(t.dtype));
     const uint64_t total = static_cast<uint64_t>(s.numel) * item;
-    constexpr size_t kChunk = size_t(1) << 24;
+    constexpr size_t kChunk = size_t(1) << 22;
+    auto checkCancel = [&options] {
+        if (options.cancel && options.cancel->load())
+            throw Cancelled();
+    };
+    std::vector<uint8_t> buffer(static_cast<size_t>(std::min<uint64_t>(kChunk, total)));
     if (t.isContiguous()) {
-        const uint8_t *p = s.base + static_cast<uint64_t>(t.storageOffset) * item;
+        const uint64_t start = s.offset + static_cast<uint64_t>(t.storageOffset) * item;
         for (uint64_t done = 0; done < total;) {
+            checkCancel();
             const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, total - done));
-            sink(p + done, n);
+            try {
+                s.file->copyOut(start + done, n, buffer.data());
+            } catch (const ReadError &e) {
+                failExport(*s.key, e.what());
+            }
+            sink(buffer.data(), n);
             done += n;
         }
         return;
     }
-    std::vector<uint8_t> buffer;
-    buffer.reserve(static_cast<size_t>(std::min<uint64_t>(kChunk, total)));
-    forEachElement(s.base, t, [&](const uint8_t *p) {
+    std::string error;
+    const uint8_t *base = tensorBase(*s.doc, t, &error);
+    if (!base)
+        failExport(*s.key, error);
+    buffer.clear();
+    forEachElement(base, t, [&](const uint8_t *p) {
         buffer.insert(buffer.end(), p, p + item);
         if (buffer.size() + item > kChunk) {
+            checkCancel();
             sink(buffer.data(), buffer.size());
             buffer.clear();
         }
@@ -145,6 +176,9 @@ void copyContiguous(const ExportSource &s, const std::function<void(const uint8_
     });
     if (!buffer.empty())
         sink(buffer.data(), buffer.size());
+    uint64_t extent = 0;
+    if (tensorExtentBytes(t, &extent, &error))
+        s.file->release(s.offset, extent);
 }
 
 TempFile::TempFile(const std::string &target)

@@ -17,7 +17,8 @@ struct ExportSource {
     const std::string *key = nullptr;
     const Document *doc = nullptr;
     const TensorInfo *tensor = nullptr;
-    const uint8_t *base = nullptr;
+    const MappedFile *file = nullptr; // where the storage's bytes are
+    uint64_t offset = 0;              // the storage's first byte in file
     int64_t numel = 0;
 };
 
@@ -30,8 +31,26 @@ std::vector<ExportSource> checkSources(const std::vector<NamedTensor> &tensors, 
                                        const char *format);
 // After copying: bytes from a file cut short underneath are zeros, not the tensor.
 void checkIntact(const ExportSource &s);
-// Hands the tensor's elements in row-major order to sink(pointer, bytes), in chunks.
-void copyContiguous(const ExportSource &s, const std::function<void(const uint8_t *, size_t)> &sink);
+// Hands the tensor's elements in row-major order to sink(pointer, bytes), in chunks. A
+// contiguous tensor is copied through a bounded buffer straight from the file (or its
+// fetcher), so exporting any number of tensors keeps resident memory flat; a strided one
+// is walked in the map, whose pages are released afterwards. Honours options.cancel and
+// reports options.progress.
+void copyContiguous(const ExportSource &s, const std::function<void(const uint8_t *, size_t)> &sink,
+                    const ExportOptions &options = {});
+
+// Bytes of tensor data of all sources, and the running count for progress.
+class ExportCounter {
+public:
+    ExportCounter(const std::vector<ExportSource> &sources, const ExportOptions &options);
+    void add(uint64_t bytes);
+    const ExportOptions &options() const { return m_options; }
+
+private:
+    const ExportOptions &m_options;
+    uint64_t m_done = 0;
+    uint64_t m_total = 0;
+};
 
 // The output under a temporary name in the same folder, renamed over the target only
 // when complete, and removed otherwise.

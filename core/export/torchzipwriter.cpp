@@ -165,7 +165,7 @@ private:
 
 } // namespace
 
-void writeTorchStateDict(const std::string &path, const std::vector<NamedTensor> &tensors)
+void writeTorchStateDict(const std::string &path, const std::vector<NamedTensor> &tensors, const ExportOptions &options)
 {
     const std::vector<ExportSource> sources =
         checkSources(tensors, storageClass, "a PyTorch file (no legacy storage class)");
@@ -175,11 +175,18 @@ void writeTorchStateDict(const std::string &path, const std::vector<NamedTensor>
     TempFile temp(path);
     temp.release();
     StoredZipWriter zip(temp.path(), path);
+    ExportCounter counter(sources, options);
     zip.member(prefix + "/data.pkl", pickle);
     for (size_t i = 0; i < sources.size(); ++i) {
         const ExportSource &s = sources[i];
         zip.open(prefix + "/data/" + std::to_string(i), s.tensor->nbytes());
-        copyContiguous(s, [&](const uint8_t *p, size_t n) { zip.write(p, n); });
+        copyContiguous(
+            s,
+            [&](const uint8_t *p, size_t n) {
+                zip.write(p, n);
+                counter.add(n);
+            },
+            options);
         checkIntact(s);
         zip.close();
     }

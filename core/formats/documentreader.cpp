@@ -1,4 +1,5 @@
 #include "core/formats/documentreader.h"
+#include "core/formats/dcpreader.h"
 #include "core/formats/folderreader.h"
 #include "core/formats/formatdetector.h"
 #include "core/formats/hubcache.h"
@@ -102,6 +103,8 @@ std::unique_ptr<Document> readDocument(const std::string &path, const ReadOption
     if (isHubReference(path))
         return readHubDocument(path, options);
     std::error_code ec;
+    if (isDcpCheckpoint(path))
+        return readDcpDocument(path, options);
     if (std::filesystem::is_directory(path, ec))
         return readFolderDocument(path, {}, options);
     const std::string indexSuffix = ".index.json";

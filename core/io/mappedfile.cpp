@@ -207,6 +207,10 @@ std::shared_ptr<const MappedFile> MappedFile::openRemote(std::string name, uint6
 
 void MappedFile::need(uint64_t offset, uint64_t n) const
 {
+    if (m_whole && offset < m_size) {
+        m_whole->need(m_base + offset, std::min(n, m_size - offset));
+        return;
+    }
     if (!m_remote || n == 0 || offset >= m_size)
         return;
     const uint64_t end = offset + std::min(n, m_size - offset);
@@ -268,6 +272,8 @@ void MappedFile::need(uint64_t offset, uint64_t n) const
 
 FetchStats MappedFile::fetchStats() const
 {
+    if (m_whole)
+        return m_whole->fetchStats();
     if (!m_remote)
         return {};
     std::lock_guard<std::mutex> lock(m_remote->mutex);
@@ -321,11 +327,76 @@ std::shared_ptr<const MappedFile> MappedFile::fromBytes(std::string bytes, std::
     return file;
 }
 
+std::shared_ptr<const MappedFile> MappedFile::slice(std::shared_ptr<const MappedFile> whole, uint64_t offset,
+                                                    uint64_t size, std::string name)
+{
+    if (!whole || offset > whole->size() || size > whole->size() - offset)
+        throw ReadError("bytes " + std::to_string(offset) + " to " + std::to_string(offset + size) +
+                            " are not inside the file, which has " + std::to_string(whole ? whole->size() : 0),
+                        whole ? whole->path() : name, static_cast<int64_t>(offset));
+    std::shared_ptr<MappedFile> file(new MappedFile);
+    file->m_path = std::move(name);
+    file->m_data = whole->data() + offset;
+    file->m_size = size;
+    file->m_base = offset;
+    file->m_whole = std::move(whole);
+    return file;
+}
+
+void MappedFile::copyOut(uint64_t offset, uint64_t n, uint8_t *out) const
+{
+    if (offset > m_size || n > m_size - offset)
+        throw ReadError("bytes " + std::to_string(offset) + " to " + std::to_string(offset + n) +
+                            " are past the end of the file (" + std::to_string(m_size) + " bytes)",
+                        m_path, static_cast<int64_t>(offset));
+    if (m_whole) {
+        m_whole->copyOut(m_base + offset, n, out);
+        return;
+    }
+    if (m_remote) {
+        // Blocks already here are copied from the map; the others come from the fetcher
+        // straight into out, a run at a time, and are not kept.
+        for (uint64_t at = offset; at < offset + n;) {
+            const uint64_t block = at / kBlock;
+            const uint64_t blockEnd = std::min(offset + n, (block + 1) * kBlock);
+            bool present = false;
+            {
+                std::lock_guard<std::mutex> lock(m_remote->mutex);
+                present = m_remote->present[static_cast<size_t>(block)];
+            }
+            uint64_t end = blockEnd;
+            if (present) {
+                std::memcpy(out + (at - offset), m_data + at, static_cast<size_t>(end - at));
+            } else {
+                std::lock_guard<std::mutex> lock(m_remote->mutex);
+                while (end < offset + n && !m_remote->present[static_cast<size_t>(end / kBlock)])
+                    end = std::min(offset + n, end + kBlock);
+                const FetchScope *scope = FetchScope::current();
+                if (scope && scope->cancel && scope->cancel->load())
+                    throw Cancelled();
+                const auto started = std::chrono::steady_clock::now();
+                m_remote->fetcher->fetch(at, end - at, out + (at - offset));
+                m_remote->stats.seconds +=
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+                m_remote->stats.bytes += end - at;
+                m_remote->stats.requests += 1;
+            }
+            at = end;
+        }
+        return;
+    }
+    if (readAt(offset, out, static_cast<size_t>(n)) != n)
+        throw ReadError("the file ends before byte " + std::to_string(offset + n) + " (it was cut short on disk)",
+                        m_path, static_cast<int64_t>(offset));
+}
+
 size_t MappedFile::readAt(uint64_t offset, void *out, size_t n) const
 {
     if (offset >= m_size)
         return 0;
     n = static_cast<size_t>(std::min<uint64_t>(n, m_size - offset));
+    if (m_whole)
+        return m_whole->readAt(m_base + offset, out, n);
     need(offset, n);
     if (m_fd < 0) {
         std::memcpy(out, m_data + offset, n);
@@ -345,6 +416,10 @@ size_t MappedFile::readAt(uint64_t offset, void *out, size_t n) const
 
 void MappedFile::release(uint64_t offset, uint64_t n) const
 {
+    if (m_whole && offset < m_size) {
+        m_whole->release(m_base + offset, std::min(n, m_size - offset));
+        return;
+    }
     if (!m_mapping || offset >= m_size)
         return;
     n = std::min(n, m_size - offset);
@@ -354,10 +429,15 @@ void MappedFile::release(uint64_t offset, uint64_t n) const
         ::madvise(const_cast<uint8_t *>(m_data) + begin, end - begin, MADV_DONTNEED);
 }
 
-bool MappedFile::damaged() const { return m_slot >= 0 && g_slots[m_slot].damaged.load(); }
+bool MappedFile::damaged() const
+{
+    return m_whole ? m_whole->damaged() : m_slot >= 0 && g_slots[m_slot].damaged.load();
+}
 
 bool MappedFile::changedOnDisk() const
 {
+    if (m_whole)
+        return m_whole->changedOnDisk();
     if (m_fd < 0)
         return false;
     struct stat st { };

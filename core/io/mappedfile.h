@@ -57,6 +57,11 @@ public:
     // takes its place) and damaged() says so, instead of the reader seeing silent zeros.
     static std::shared_ptr<const MappedFile> openRemote(std::string name, uint64_t size,
                                                         std::unique_ptr<ByteFetcher> fetcher);
+    // Bytes [offset, offset + size) of another file as a file of their own (a torch.save
+    // written inside a distributed checkpoint's data file). Reads, fetches, releases and
+    // damage go to the whole file. Throws ReadError when the range is not inside it.
+    static std::shared_ptr<const MappedFile> slice(std::shared_ptr<const MappedFile> whole, uint64_t offset,
+                                                   uint64_t size, std::string name);
 
     ~MappedFile();
     MappedFile(const MappedFile &) = delete;
@@ -67,7 +72,7 @@ public:
     // no-op for a local file; for a remote one, the missing blocks are fetched, neighbouring
     // runs in one request. Throws ReadError when they cannot be fetched.
     void need(uint64_t offset, uint64_t n) const;
-    bool remote() const { return m_remote != nullptr; }
+    bool remote() const { return m_remote != nullptr || (m_whole && m_whole->remote()); }
     FetchStats fetchStats() const;
     uint64_t size() const { return m_size; }
     const std::string &path() const { return m_path; }
@@ -78,6 +83,11 @@ public:
     // Copies up to n bytes at offset into out with pread (or from memory), without mapping
     // the pages around them; returns how many were copied (fewer at the end of the file).
     size_t readAt(uint64_t offset, void *out, size_t n) const;
+    // Copies exactly n bytes at offset into out without keeping them: pread for a local
+    // file, the fetcher for a remote one's blocks not fetched yet (they are not stored).
+    // Streaming a big tensor through this costs neither resident memory nor temporary
+    // files. Throws ReadError when the bytes are not there.
+    void copyOut(uint64_t offset, uint64_t n, uint8_t *out) const;
     // Bytes of the map that were read and are not needed again: their pages stop counting
     // as this process's memory (they stay in the page cache, and reading them again pages
     // them back in). Only whole pages inside the range; nothing for bytes in memory.
@@ -104,6 +114,8 @@ private:
     std::string m_path;
     struct Remote;
     std::unique_ptr<Remote> m_remote;
+    std::shared_ptr<const MappedFile> m_whole; // for a slice: the file it is part of
+    uint64_t m_base = 0;                       // and where in it the slice starts
 };
 
 } // namespace te

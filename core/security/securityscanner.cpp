@@ -233,7 +233,15 @@ void scanSecurity(Document &doc)
                      .emplace(std::move(key),
                               classifyGlobal(g.module, g.name, g.computed, g.called, g.extensionCode, g.mutated))
                      .first;
-        const GlobalClass &c = it->second;
+        GlobalClass c = it->second;
+        // A distributed checkpoint's .metadata is read by DCP with pickle.load, not
+        // torch.load; the path DCP itself stores as the checkpoint's id is expected there.
+        if (doc.format == FileFormat::DistributedCheckpoint && g.member == ".metadata" && !g.computed &&
+            g.extensionCode == kNoExtension && !g.mutated && (g.module == "pathlib" || g.module == "pathlib._local") &&
+            (g.name == "PosixPath" || g.name == "WindowsPath" || g.name == "Path")) {
+            c.category = "tensor";
+            c.reason = "the checkpoint's id, a path DCP stores in its metadata";
+        }
         addUse(r, index, g, c);
         anyDangerous |= c.category == "dangerous";
         anyPython |= c.category == "python_class";
