@@ -20,6 +20,7 @@ extern const Command runCommand;
 extern const Command devicesCommand;
 extern const Command cacheCommand;
 extern const Command downloadCommand;
+extern const Command exportCommand;
 
 // --version: the program's version and whether the libtorch runtime can be loaded.
 int printVersion();

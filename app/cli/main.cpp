@@ -16,7 +16,7 @@ using te::cli::Command;
 
 const Command *const kCommands[] = {&te::cli::inspectCommand, &te::cli::scanCommand,    &te::cli::checkCommand,
                                     &te::cli::diffCommand,    &te::cli::runCommand,     &te::cli::devicesCommand,
-                                    &te::cli::cacheCommand,   &te::cli::downloadCommand};
+                                    &te::cli::cacheCommand,   &te::cli::downloadCommand, &te::cli::exportCommand};
 
 // One entry of the help's command list: the usage line, wrapped at 100 columns, and the
 // summary in a column of its own from column 55 (to 105, as long as the longest usage).
