@@ -24,6 +24,7 @@ const std::vector<KeyboardShortcut> &keyboardShortcuts()
         {QStringLiteral("Down"), QObject::tr("In the filter: go to the tree")},
         {QStringLiteral("Ctrl+C"), QObject::tr("In the tree: copy the selected keys")},
         {QStringLiteral("Ctrl+Shift+C"), QObject::tr("Compare the open file with another")},
+        {QStringLiteral("Ctrl+Shift+E"), QObject::tr("Export the tensors as a state dict (.pt or safetensors)")},
         {QStringLiteral("Ctrl+1 … Ctrl+5"), QObject::tr("Show the Tensor, Load report, Run, File or Compare tab")},
         {QStringLiteral("F11"), QObject::tr("Full screen on or off")},
         {QStringLiteral("Ctrl+Q"), QObject::tr("Quit")},

@@ -18,40 +18,6 @@
 namespace te::cli {
 namespace {
 
-// "5GB" (10^9, as transformers reads it), "2GiB" (2^30), "500MB", "123" (bytes).
-bool parseSize(const std::string &text, uint64_t *out)
-{
-    size_t i = 0;
-    uint64_t n = 0;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
-        if (n > (UINT64_MAX - 9) / 10)
-            return false;
-        n = n * 10 + static_cast<uint64_t>(text[i++] - '0');
-    }
-    if (i == 0)
-        return false;
-    std::string unit = text.substr(i);
-    for (char &c : unit)
-        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    static const std::pair<const char *, uint64_t> units[] = {{"", 1},
-                                                              {"B", 1},
-                                                              {"KB", 1000ULL},
-                                                              {"MB", 1000000ULL},
-                                                              {"GB", 1000000000ULL},
-                                                              {"KIB", 1ULL << 10},
-                                                              {"MIB", 1ULL << 20},
-                                                              {"GIB", 1ULL << 30},
-                                                              {"TB", 1000000000000ULL}};
-    for (const auto &[name, factor] : units)
-        if (unit == name) {
-            if (n > UINT64_MAX / factor)
-                return false;
-            *out = n * factor;
-            return n > 0;
-        }
-    return false;
-}
-
 int exportState(const Arguments &args)
 {
     ExportRequest request;
@@ -68,7 +34,7 @@ int exportState(const Arguments &args)
     request.format = format == "safetensors" ? ExportFormat::Safetensors : ExportFormat::TorchSave;
     if (args.has("--state-dict"))
         request.stateDict = args.value("--state-dict");
-    if (args.has("--max-shard-size") && !parseSize(args.value("--max-shard-size"), &request.maxShardBytes)) {
+    if (args.has("--max-shard-size") && !parseByteSize(args.value("--max-shard-size"), &request.maxShardBytes)) {
         std::fprintf(stderr, "torch-explorer-cli: --max-shard-size %s is not a size (say 5GB, 500MB or 2GiB)\n",
                      args.value("--max-shard-size").c_str());
         return 2;

@@ -103,6 +103,7 @@ private:
     void updateRunPanel();
     void reload();
     void exportReport(bool markdown);
+    void exportStateDict();
     void copySelectedKeys();
     void onCurrentChanged();
     void applyFilter();
@@ -135,6 +136,7 @@ private:
     QAction *m_reloadAction = nullptr;
     QAction *m_checkAction = nullptr;
     QAction *m_compareAction = nullptr;
+    QAction *m_exportStateAction = nullptr;
     QAction *m_runAction = nullptr;
     QAction *m_stopAction = nullptr;
     QAction *m_findAction = nullptr;

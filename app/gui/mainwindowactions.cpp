@@ -4,6 +4,7 @@
 #include "core/report/inspectreport.h"
 #include "widgets/comparepanel.h"
 #include "widgets/devicepicker.h"
+#include "widgets/exportdialog.h"
 #include "widgets/filetypes.h"
 #include "widgets/helpdialogs.h"
 #include "widgets/hubcachedialog.h"
@@ -59,6 +60,8 @@ void MainWindow::buildFileMenu()
     m_exportMenu = fileMenu->addMenu(tr("&Export report"));
     m_exportMenu->addAction(tr("As &JSON…"), this, [this] { exportReport(false); });
     m_exportMenu->addAction(tr("As &Markdown…"), this, [this] { exportReport(true); });
+    m_exportStateAction = fileMenu->addAction(tr("Export &state dict…"), this, &MainWindow::exportStateDict);
+    m_exportStateAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
     fileMenu->addSeparator();
     fileMenu->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
 }
@@ -154,6 +157,9 @@ void MainWindow::updateActions()
           tr("Nothing is running"));
     state(m_compareAction, m_doc != nullptr, tr("Compare this file with another, key by key (Ctrl+Shift+C)"),
           tr("Open a file first, then choose the one to compare it with"));
+    state(m_exportStateAction, m_doc && !m_doc->entries.empty(),
+          tr("Write the tensors as a .pt file or as safetensors, tensor by tensor (Ctrl+Shift+E)"),
+          m_doc ? tr("This file holds no tensors to export") : tr("Open a file first"));
     m_exportMenu->setEnabled(m_doc != nullptr);
     m_exportMenu->menuAction()->setToolTip(m_doc ? QString() : tr("Open a file first"));
 }
@@ -240,6 +246,20 @@ void MainWindow::openFromHub()
     HubDialog dialog(this);
     if (dialog.exec() == QDialog::Accepted && !dialog.reference().isEmpty())
         openFile(dialog.reference());
+}
+
+void MainWindow::exportStateDict()
+{
+    if (!m_doc)
+        return;
+    // A remote model's suggested target goes next to the user's home, not a URL.
+    const QString base =
+        QFileInfo::exists(m_currentPath) ? m_currentPath : QDir::home().filePath(QFileInfo(m_currentPath).fileName());
+    ExportDialog dialog(m_doc, base, this);
+    dialog.exec();
+    if (!dialog.writtenFiles().isEmpty())
+        statusBar()->showMessage(tr("State dict written to %1").arg(dialog.writtenFiles().join(QStringLiteral(", "))),
+                                 8000);
 }
 
 void MainWindow::exportReport(bool markdown)

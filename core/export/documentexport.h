@@ -29,6 +29,10 @@ struct ExportResult {
     uint64_t bytes = 0;
 };
 
+// A size as people write it: "5GB" (10^9 bytes, as transformers reads it), "2GiB"
+// (2^30), "500MB", "123" (bytes). False when it is not one, or zero.
+bool parseByteSize(const std::string &text, uint64_t *out);
+
 // The tensors the request selects, in document order, under the keys they get.
 std::vector<NamedTensor> exportSelection(const Document &doc, const std::optional<std::string> &stateDict);
 

@@ -155,6 +155,11 @@ public:
                 place(fqn, value);
         }
         m_doc.root = m_root;
+        // Reading each chunk's zip directory and pickle touched pages of the data files;
+        // they are not needed again, and a checkpoint has thousands of chunks.
+        for (const auto &[name, file] : m_files)
+            if (file.first)
+                file.first->release(0, file.first->size());
         m_doc.metadata["dcp.files"] = m_filesUsed.size();
         m_doc.producer = "PyTorch distributed checkpoint (" + std::to_string(sdm->entries.size()) + " entries, " +
                          std::to_string(m_filesUsed.size()) + " data files)";
