@@ -278,6 +278,11 @@ private:
             inner.limits = m_options.limits;
             auto part = readDocument(MappedFile::slice(file, ref.offset, ref.length, name), inner);
             mergeSecurity(*part, name);
+            // Finding the zip's directory touched up to 64 KiB before the slice's end, which
+            // over thousands of chunks would add up; the pages are not needed again.
+            constexpr uint64_t kSlack = uint64_t(128) << 10;
+            const uint64_t from = ref.offset > kSlack ? ref.offset - kSlack : 0;
+            file->release(from, ref.offset + ref.length - from);
             return part;
         } catch (const ReadError &e) {
             *why = "its torch.save at " + *where + " cannot be read: " + e.what();

@@ -134,6 +134,10 @@ void readAs(Container container, Document &doc, const ReadOptions &options)
             readPt2Document(doc, prefix, options);
             break;
         }
+        if (isLegacyExportArchive(*doc.zip)) {
+            readLegacyPt2Document(doc, options);
+            break;
+        }
         try {
             readZipDocument(doc, options);
         } catch (const ReadError &e) {
@@ -183,6 +187,15 @@ std::unique_ptr<Document> freshDocument(const std::shared_ptr<const MappedFile> 
 
 std::unique_ptr<Document> readDocument(std::shared_ptr<const MappedFile> file, const ReadOptions &options)
 {
+    // Containers nest files of their own (a .pt2's torch.save, a distributed checkpoint's
+    // chunks); a crafted file could nest without end.
+    thread_local int depth = 0;
+    if (depth >= 4)
+        throw ReadError("files nested more than 4 deep inside each other: not something PyTorch writes", file->path());
+    struct Nesting {
+        Nesting() { ++depth; }
+        ~Nesting() { --depth; }
+    } nesting;
     reportProgress(options, 0.0, "detecting the format");
     // A remote file's first request: its head, which holds any magic number, a
     // safetensors header and a torch zip's data.pkl (a zip's tail is read when asked for).

@@ -225,11 +225,7 @@ std::string describeZipWithoutPickle(const std::vector<std::string> &names)
             return n.size() >= suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0;
         });
     };
-    // Archives marked "pt2" are read; what reaches here is an older or a damaged one.
-    if (has("serialized_exported_program.json"))
-        return "a torch.export program as PyTorch 2.1 to 2.7 saved it (serialized_exported_program.json): "
-               "PyTorch loads it with torch.export.load; this program reads the .pt2 archives of PyTorch 2.8 and "
-               "later, not this older layout yet";
+    // .pt2 archives of every layout are read; what reaches here is a damaged one.
     if (has("archive_format") || (has(".json") && std::any_of(names.begin(), names.end(), [](const std::string &n) {
                                       return n.find("models/") != std::string::npos;
                                   })))

@@ -338,9 +338,9 @@ void readModel(Document &doc, const std::string &prefix, const std::string &mode
             throw ReadError("the weights config has no config object", std::string(config->name));
         for (const auto &[fqn, payload] : j["config"].items())
             addPayloadTensor(doc, keyPrefix + fqn, payload, weights, storageOfFile);
-    } else if (doc.zip->find(weights + model + ".pt")) {
-        doc.warnings.push_back("the weights of " + model + " are one torch.save file (" + weights + model +
-                               ".pt, as PyTorch 2.8 wrote them); this program does not read them yet");
+    } else if (const ZipEntry *save = member(doc, weights + model + ".pt")) {
+        // PyTorch 2.8 wrote a model's weights as one torch.save.
+        readNestedSave(doc, *save, keyPrefix, true, options);
     }
     if (const ZipEntry *constants = member(doc, prefix + "data/constants/" + model + "_constants_config.json")) {
         const nlohmann::json j = memberJson(doc, *constants, kMaxConfig);
@@ -351,6 +351,13 @@ void readModel(Document &doc, const std::string &prefix, const std::string &mode
                                  (payload.contains("tensor_meta") && payload["tensor_meta"].is_object()
                                       ? describeMeta(payload["tensor_meta"])
                                       : std::string("a custom object")));
+        doc.metadata["constants." + model] = listed;
+    } else if (const ZipEntry *save = member(doc, prefix + "data/constants/" + model + ".pt")) {
+        // 2.8: the constants as one torch.save, which torch.export.load unpickles.
+        const Document *part = readNestedSave(doc, *save, "", false, options);
+        nlohmann::json listed = nlohmann::json::array();
+        for (const TensorEntry &e : part->entries)
+            listed.push_back(e.key + ": " + dtypeName(part->tensors[static_cast<size_t>(e.tensor)].dtype));
         doc.metadata["constants." + model] = listed;
     }
     if (const ZipEntry *samples = member(doc, prefix + "data/sample_inputs/" + model + ".pt")) {
@@ -453,6 +460,20 @@ void readPt2Document(Document &doc, const std::string &prefix, const ReadOptions
         doc.metadata["extra_files"] = extras;
     if (!doc.entries.empty())
         doc.stateDicts.push_back("");
+}
+
+} // namespace te
+
+namespace te {
+
+// For the reader of the older layouts (pt2legacyreader.cpp).
+const ZipEntry *pt2Member(Document &doc, const std::string &name) { return member(doc, name); }
+
+nlohmann::json pt2MemberJson(Document &doc, const ZipEntry &e) { return memberJson(doc, e, kMaxProgram); }
+
+void describeExportProgram(Document &doc, const nlohmann::json &program, const std::string &model)
+{
+    describeProgram(doc, program, model);
 }
 
 } // namespace te

@@ -23,4 +23,23 @@ bool isPt2Archive(ZipArchive &zip, std::string *prefix);
 // Reads the archive already opened as doc.zip. Throws ReadError when it is not one.
 void readPt2Document(Document &doc, const std::string &prefix, const ReadOptions &options);
 
+// torch.export.save of PyTorch 2.1 to 2.7: a zip with no folder holding
+// serialized_exported_program.json (the program, as in models/<name>.json later),
+// serialized_state_dict.pt, serialized_constants.pt and serialized_example_inputs.pt
+// (each a whole torch.save, stored), version ("major.minor" of the schema) and
+// extra_files/. The state dict's tensors are read in place from the nested torch.save.
+bool isLegacyExportArchive(const ZipArchive &zip);
+void readLegacyPt2Document(Document &doc, const ReadOptions &options);
+
+// Internal to the two .pt2 readers.
+struct ZipEntry;
+const ZipEntry *pt2Member(Document &doc, const std::string &name);
+nlohmann::json pt2MemberJson(Document &doc, const ZipEntry &e);
+void describeExportProgram(Document &doc, const nlohmann::json &program, const std::string &model);
+// A torch.save stored in the archive, read as a document of its own (in place when it is
+// stored); its tensors join doc's under keyPrefix (when `tensors`), its globals and
+// findings always (torch.export.load unpickles it). Returns it; doc keeps it alive.
+const Document *readNestedSave(Document &doc, const ZipEntry &e, const std::string &keyPrefix, bool tensors,
+                               const ReadOptions &options);
+
 } // namespace te

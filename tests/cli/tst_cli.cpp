@@ -216,8 +216,6 @@ private slots:
                                    << "cut short";
         QTest::newRow("gguf") << "wild/model.gguf"
                               << "GGUF";
-        QTest::newRow("pt2") << "wild/exported.pt2"
-                             << "torch.export";
     }
 
     void notACheckpoint()

@@ -45,6 +45,8 @@ private slots:
         QTest::addColumn<QString>("name");
         QTest::newRow("exported") << QStringLiteral("exported.pt2");
         QTest::newRow("aoti package") << QStringLiteral("aoti_package.pt2");
+        QTest::newRow("2.1 to 2.7 layout") << QStringLiteral("exported_2_1.pt2");
+        QTest::newRow("2.8 layout") << QStringLiteral("exported_2_8.pt2");
     }
 
     void weightsAsPyTorchReportsThem()
@@ -144,6 +146,33 @@ private slots:
                 found = true;
             }
         QVERIFY(found);
+    }
+
+    // 2.1 to 2.7: the program described as in the newer layout, the constants listed, the
+    // example inputs scanned, and the state dict's tensors read in place from the nested
+    // torch.save (their bytes lie inside the .pt2 itself).
+    void olderLayoutIsDescribed()
+    {
+        const auto &want = expected()["exported_2_1.pt2"];
+        auto doc = readDocument(pt2("exported_2_1.pt2"));
+        QVERIFY2(doc->error.empty(), doc->error.c_str());
+        QVERIFY(doc->producer.find("2.1 to 2.7") != std::string::npos);
+        QCOMPARE(strings(doc->metadata["constants.model"]), want["constants"].get<std::vector<std::string>>());
+        QCOMPARE(strings(doc->metadata["program.model.operators"]),
+                 expected()["exported.pt2"]["operators"].get<std::vector<std::string>>());
+        QCOMPARE(strings(doc->metadata["extra_files"]), std::vector<std::string>{"notes.txt"});
+        const TensorInfo &t = doc->tensors[static_cast<size_t>(doc->entries.front().tensor)];
+        const StorageInfo &s = doc->storages[static_cast<size_t>(t.storage)];
+        QVERIFY(s.file && s.file->path().find("serialized_state_dict.pt") != std::string::npos);
+    }
+
+    // Older archives nested inside each other are refused past a depth, not followed
+    // until the stack runs out.
+    void deepNestingIsRefused()
+    {
+        auto doc = readDocument(pt2("bad_deep_nesting.pt2"));
+        QVERIFY2(doc->error.find("nested more than 4 deep") != std::string::npos, doc->error.c_str());
+        QVERIFY(!doc->security.complete);
     }
 };
 
