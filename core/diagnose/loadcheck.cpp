@@ -113,7 +113,8 @@ ExpectedModel expectedModelFrom(const Document &ref, const std::string &stateDic
         if (chosen.empty() && !candidates.empty())
             chosen = candidates.front();
         m.stateDict = chosen;
-        m.className = "Module";
+        // An exported program loads weights through ep.module(), a GraphModule.
+        m.className = ref.format == FileFormat::TorchExport ? "GraphModule" : "Module";
         m.keys = keysUnder(ref, chosen);
     }
     if (m.keys.empty())

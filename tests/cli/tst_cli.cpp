@@ -203,6 +203,28 @@ private slots:
         QVERIFY(lines.size() < 60);
     }
 
+    // A torch.export program is a reference like a model: its weights' state-dict names
+    // and shapes, with PyTorch's messages.
+    void checkAgainstExportedProgram()
+    {
+        const QString program = QStringLiteral(TE_FIXTURES_DIR "/pt2/exported.pt2");
+        const ProcessResult same =
+            run(kCli, {QStringLiteral("check"), QStringLiteral(TE_FIXTURES_DIR "/pt2/exported_2_1.pt2"),
+                       QStringLiteral("--against"), program, QStringLiteral("--json")});
+        EXPECT_EXIT(same, 0);
+        QVERIFY(json::parse(same.out.constData())["strict_ok"].get<bool>());
+        const ProcessResult other =
+            run(kCli, {QStringLiteral("check"), QStringLiteral(TE_FIXTURES_DIR "/mismatch_weights.pt"),
+                       QStringLiteral("--against"), program, QStringLiteral("--json")});
+        EXPECT_EXIT(other, 1);
+        const json j = json::parse(other.out.constData());
+        QCOMPARE(j["missing"], json::array({"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"}));
+        QVERIFY2(j["strict_error"].get<std::string>().rfind(
+                     "Error(s) in loading state_dict for GraphModule:\n\tMissing key(s) in state_dict: \"fc1.weight\"",
+                     0) == 0,
+                 j["strict_error"].get<std::string>().c_str());
+    }
+
     // Files that are not checkpoints: exit 2, what it is and what to do on stderr.
     void notACheckpoint_data()
     {
