@@ -115,15 +115,15 @@ struct Files {
     std::unique_ptr<Document> model, weights, weightsB;
 };
 
-// Reads MODEL (TorchScript only) and the weights; false after reporting why not.
+// Reads MODEL (TorchScript or a .pt2) and the weights; false after reporting why not.
 bool openFiles(const RunOptions &o, Files *files)
 {
     if (!(files->model = openOrReport(o.model)))
         return false;
-    if (files->model->format != FileFormat::TorchScript) {
+    if (files->model->format != FileFormat::TorchScript && files->model->format != FileFormat::TorchExport) {
         std::fprintf(stderr,
-                     "torch-explorer-cli: %s is %s, not TorchScript: only TorchScript models can run without "
-                     "Python (torch.jit.script or torch.jit.trace makes one)\n",
+                     "torch-explorer-cli: %s is %s, not TorchScript or a torch.export program: only those can run "
+                     "without Python (torch.jit.script, torch.jit.trace or torch.export.save makes one)\n",
                      o.model.c_str(), formatName(files->model->format));
         return false;
     }
@@ -141,8 +141,19 @@ bool openFiles(const RunOptions &o, Files *files)
     return true;
 }
 
+// TorchScript through torch::jit::load, a torch.export program node by node.
+std::unique_ptr<LoadedModel> loadWith(Runtime &runtime, const RunOptions &o, const Document &doc, std::string *error)
+{
+    if (doc.format != FileFormat::TorchExport)
+        return runtime.loadModel(o.model, o.device, error);
+    ProgramSource source;
+    if (!programSource(doc, &source, error))
+        return nullptr;
+    return runtime.loadProgram(source, o.device, error);
+}
+
 // The model on its device through the runtime library; null after reporting why not.
-std::unique_ptr<LoadedModel> loadModel(const RunOptions &o, RunReport *report)
+std::unique_ptr<LoadedModel> loadModel(const RunOptions &o, const Document &doc, RunReport *report)
 {
     std::string error;
     Runtime *runtime = loadRuntime(&error);
@@ -151,7 +162,7 @@ std::unique_ptr<LoadedModel> loadModel(const RunOptions &o, RunReport *report)
         return nullptr;
     }
     const auto start = std::chrono::steady_clock::now();
-    auto model = runtime->loadModel(o.model, o.device, &error);
+    auto model = loadWith(*runtime, o, doc, &error);
     report->loadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!model) {
         std::fprintf(stderr, "torch-explorer-cli: cannot load %s on %s: %s\n", o.model.c_str(), o.device.c_str(),
@@ -216,7 +227,7 @@ bool runWeightsB(const RunOptions &o, const Files &files, const RunRequest &requ
 {
     std::string error;
     Runtime *runtime = loadRuntime(&error);
-    auto model = runtime ? runtime->loadModel(o.model, o.device, &error) : nullptr;
+    auto model = runtime ? loadWith(*runtime, o, *files.model, &error) : nullptr;
     if (!model) {
         std::fprintf(stderr, "torch-explorer-cli: cannot load %s a second time: %s\n", o.model.c_str(), error.c_str());
         return false;
@@ -240,7 +251,7 @@ int execute(const RunOptions &o, RunReport *report)
     Files files;
     if (!openFiles(o, &files))
         return 2;
-    auto model = loadModel(o, report);
+    auto model = loadModel(o, *files.model, report);
     if (!model)
         return 2;
     report->modelFileBytes = files.model->file->size();
@@ -441,7 +452,8 @@ const Command runCommand{
      "MODEL [--weights FILE] [--weights-b FILE] [--state-dict KEY] [--rename FROM=TO]... [--strict] "
      "[--device cpu|cuda:N|mps] [--input SPEC]... [--labels FILE|imagenet] [--layers] [--repeat N] [--warmup N] "
      "[--json]",
-     "run TorchScript on made-up or real inputs (runs its code)",
+     "run TorchScript or a torch.export program (.pt2) on made-up or real inputs (runs its code, or its "
+     "operator calls)",
      "SPEC: fill[(args)]:AxBxC[:dtype] with fill ones, zeros, randn(seed), arange(start,step),\n"
      "      linspace(low,high), full(value); image:PATH[:OPTIONS] (PNG, JPEG, BMP; OPTIONS: a preset\n"
      "      imagenet|unit|raw|clip|half, then rgb|bgr, crop|stretch, gray, resize=N, size=HxW,\n"

@@ -1,5 +1,6 @@
 #include "core/runtime/modelinputs.h"
 #include "core/document/tensorbytes.h"
+#include "core/io/readerror.h"
 #include "core/runtime/fileinput.h"
 
 #include <algorithm>
@@ -151,6 +152,14 @@ std::vector<InputSpec> guessInputs(const Document &model, const std::vector<Argu
             continue;
         InputSpec s = first;
         s.name = a.name;
+        // An exported program says what it was exported with.
+        if (!a.shape.empty() && std::all_of(a.shape.begin(), a.shape.end(), [](int64_t d) { return d >= 0; })) {
+            s.shape = a.shape;
+            s.dtype = a.dtype.empty() ? s.dtype : a.dtype;
+            const bool integral = s.dtype.find("int") != std::string::npos || s.dtype == "bool";
+            s.fill = integral ? "zeros" : "randn";
+            s.fillArgs = integral ? std::vector<double>{} : std::vector<double>{0};
+        }
         if (!isTensorType(a.type)) {
             s.isTensor = false;
             s.type = a.type;
@@ -278,6 +287,44 @@ bool tensorSource(const Document &doc, int tensor, TensorSource *source, std::st
     source->shape = t.shape;
     source->strides = t.strides;
     source->storageOffset = t.storageOffset;
+    return true;
+}
+
+bool programSource(const Document &doc, ProgramSource *source, std::string *error)
+{
+    if (doc.format != FileFormat::TorchExport || !doc.zip) {
+        *error = "not a torch.export program";
+        return false;
+    }
+    // The program: models/<first model>.json in the spec's layout, or the older
+    // serialized_exported_program.json.
+    const ZipEntry *program = doc.zip->find("serialized_exported_program.json");
+    for (const auto &e : doc.zip->entries()) {
+        const std::string name(e.name);
+        const size_t at = name.find("models/");
+        if (!program && at != std::string::npos && name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0 &&
+            name.find('/', at + 7) == std::string::npos)
+            program = &e;
+    }
+    if (!program) {
+        *error = "the archive holds no program (an AOTInductor package runs only as compiled code)";
+        return false;
+    }
+    try {
+        doc.zip->locate(*program);
+        source->programJson = std::string(doc.zip->read(*program, uint64_t(256) << 20));
+    } catch (const ReadError &e) {
+        *error = e.what();
+        return false;
+    }
+    for (const auto &e : doc.entries) {
+        TensorSource t;
+        if (!tensorSource(doc, e.tensor, &t, error)) {
+            *error = e.key + ": " + *error;
+            return false;
+        }
+        source->tensors.emplace_back(e.key, std::move(t));
+    }
     return true;
 }
 

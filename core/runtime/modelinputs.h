@@ -39,4 +39,9 @@ std::string memoryCheck(const Document &model, const std::vector<InputSpec> &inp
 // The tensor's bytes as the runtime takes them; false with *error when unreadable.
 bool tensorSource(const Document &doc, int tensor, TensorSource *source, std::string *error);
 
+// What the runtime needs to run a torch.export program (.pt2): its first model's
+// serialized program and every tensor of the archive by name (weights by state-dict name,
+// the tensor constants the archive holds by theirs); false with *error when unreadable.
+bool programSource(const Document &doc, ProgramSource *source, std::string *error);
+
 } // namespace te

@@ -11,7 +11,7 @@
 
 namespace te {
 
-constexpr int kRuntimeAbiVersion = 4;
+constexpr int kRuntimeAbiVersion = 5;
 
 struct RuntimeDevice {
     std::string id;   // "cpu", "cuda:0", "mps"
@@ -45,6 +45,17 @@ struct ArgumentInfo {
     std::string name;
     std::string type;         // "Tensor", "int", "float", "bool", "List[int]", "Optional[Tensor]"...
     std::string defaultValue; // empty when none
+    // What the model was exported with (a torch.export program), when known.
+    std::vector<int64_t> shape;
+    std::string dtype;
+};
+
+// A torch.export program: the serialized ExportedProgram (models/<name>.json of a .pt2)
+// and the tensors its signature names: weights by state-dict name, tensor constants by
+// theirs.
+struct ProgramSource {
+    std::string programJson;
+    std::vector<std::pair<std::string, TensorSource>> tensors;
 };
 
 // How to make one input. Tensors: fill is ones, zeros, randn, arange, linspace or full
@@ -131,7 +142,8 @@ struct RunResult {
     std::string layersNote;          // what the layer pass could not record, and why
 };
 
-// A TorchScript model loaded on a device. Running executes the model's code.
+// A TorchScript model or a torch.export program loaded on a device. Running executes the
+// model's code, or the program's operator calls.
 class LoadedModel {
 public:
     virtual ~LoadedModel() = default;
@@ -159,6 +171,10 @@ public:
     // Loads TorchScript with torch::jit::load; null with *error set when it fails.
     virtual std::unique_ptr<LoadedModel> loadModel(const std::string &path, const std::string &device,
                                                    std::string *error) = 0;
+    // A torch.export program, run node by node through libtorch's operator dispatcher;
+    // null with *error set when it cannot (operators this libtorch lacks are named).
+    virtual std::unique_ptr<LoadedModel> loadProgram(const ProgramSource &source, const std::string &device,
+                                                     std::string *error) = 0;
 };
 
 } // namespace te

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <sstream>
 
 namespace te {
@@ -256,10 +257,13 @@ std::string TorchModel::moveTo(const std::string &device)
     }
 }
 
-RunResult TorchModel::run(const std::vector<InputSpec> &specs, const RunRequest &request, RunControl *control)
+RunResult runTimed(const std::vector<InputSpec> &specs, const RunRequest &request, RunControl *control,
+                   const torch::Device &device,
+                   const std::function<c10::IValue(std::vector<c10::IValue> &inputs)> &forward,
+                   const std::function<void(std::vector<c10::IValue> &inputs, RunResult &r)> &afterwards)
 {
     RunResult r;
-    r.device = m_device.str();
+    r.device = device.str();
     r.requested = std::max(request.repeats, 1);
     const int warmup = std::max(request.warmup, 0);
     RunControl none;
@@ -269,17 +273,17 @@ RunResult TorchModel::run(const std::vector<InputSpec> &specs, const RunRequest 
         torch::NoGradGuard noGrad;
         std::vector<c10::IValue> inputs;
         for (const auto &s : specs)
-            inputs.push_back(makeValue(s, m_device));
+            inputs.push_back(makeValue(s, device));
         c10::IValue output;
         for (int i = 0; i < warmup && !progress.stop; ++i) {
-            output = m_module.forward(inputs);
+            output = forward(inputs);
             ++progress.done;
         }
-        synchronize(m_device);
+        synchronize(device);
         for (int i = 0; i < r.requested && !progress.stop; ++i) {
             auto start = std::chrono::steady_clock::now();
-            output = m_module.forward(inputs);
-            synchronize(m_device);
+            output = forward(inputs);
+            synchronize(device);
             auto end = std::chrono::steady_clock::now();
             r.latenciesMs.push_back(std::chrono::duration<double, std::milli>(end - start).count());
             ++progress.done;
@@ -295,15 +299,27 @@ RunResult TorchModel::run(const std::vector<InputSpec> &specs, const RunRequest 
         r.medianMs = sorted[sorted.size() / 2];
         r.p95Ms = sorted[std::min(sorted.size() - 1, static_cast<size_t>(0.95 * static_cast<double>(sorted.size())))];
         flatten(output, "", request, &r.outputs);
-        if (request.layers && !progress.stop) {
-            r.layers = captureLayers(m_module, inputs, request.layerValueBytes, &r.layersNote);
-            ++progress.done;
+        if (afterwards && !progress.stop) {
+            afterwards(inputs, r);
+            if (request.layers)
+                ++progress.done;
         }
         r.ok = true;
     } catch (const std::exception &e) {
         r.error = readableError(e.what());
     }
     return r;
+}
+
+RunResult TorchModel::run(const std::vector<InputSpec> &specs, const RunRequest &request, RunControl *control)
+{
+    return runTimed(
+        specs, request, control, m_device,
+        [this](std::vector<c10::IValue> &inputs) { return m_module.forward(inputs); },
+        [this, &request](std::vector<c10::IValue> &inputs, RunResult &r) {
+            if (request.layers)
+                r.layers = captureLayers(m_module, inputs, request.layerValueBytes, &r.layersNote);
+        });
 }
 
 } // namespace te

@@ -2,6 +2,8 @@
 // Internal to the runtime library: LoadedModel over a torch::jit::script::Module.
 #include "core/runtime/libtorch/torchtypes.h"
 
+#include <functional>
+
 namespace te {
 
 class TorchModel final : public LoadedModel {
@@ -18,5 +20,13 @@ private:
     torch::jit::script::Module m_module;
     torch::Device m_device;
 };
+
+// The warm-up and timed forward passes of a run with inputs made from specs, the outputs
+// of the last flattened; `afterwards` (may be empty) runs once more after them (the layer
+// pass). Shared by TorchScript models and exported programs.
+RunResult runTimed(const std::vector<InputSpec> &specs, const RunRequest &request, RunControl *control,
+                   const torch::Device &device,
+                   const std::function<c10::IValue(std::vector<c10::IValue> &inputs)> &forward,
+                   const std::function<void(std::vector<c10::IValue> &inputs, RunResult &r)> &afterwards);
 
 } // namespace te

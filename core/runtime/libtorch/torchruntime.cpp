@@ -1,5 +1,6 @@
 // The runtime library: the only code that includes libtorch. It is loaded with dlopen by
 // runtimeloader.cpp on first use and exports te_create_runtime.
+#include "core/runtime/libtorch/programmodel.h"
 #include "core/runtime/libtorch/torchmodel.h"
 
 #include <torch/cuda.h>
@@ -69,6 +70,12 @@ public:
             *error = readableError(e.what());
             return nullptr;
         }
+    }
+
+    std::unique_ptr<LoadedModel> loadProgram(const ProgramSource &source, const std::string &device,
+                                             std::string *error) override
+    {
+        return loadProgramModel(source, device, error);
     }
 };
 
