@@ -3,6 +3,7 @@
 #include "core/formats/documentreader.h"
 #include "core/report/units.h"
 #include "core/runtime/fileinput.h"
+#include "core/runtime/modelinputs.h"
 #include "core/runtime/runtimeloader.h"
 #include "core/runtime/weightapplier.h"
 
@@ -30,7 +31,14 @@ bool loadModel(Runtime &runtime, const RunOrder &rq, const Document *weights, co
                const std::vector<RemapRule> &rules, std::shared_ptr<LoadedModel> *out, RunJob &job)
 {
     std::string why;
-    std::unique_ptr<LoadedModel> loaded = runtime.loadModel(rq.model->path, rq.device, &why);
+    std::unique_ptr<LoadedModel> loaded;
+    if (rq.model->format == FileFormat::TorchExport) {
+        ProgramSource source;
+        if (programSource(*rq.model, &source, &why))
+            loaded = runtime.loadProgram(source, rq.device, &why);
+    } else {
+        loaded = runtime.loadModel(rq.model->path, rq.device, &why);
+    }
     if (!loaded) {
         job.error =
             QCoreApplication::translate("te::RunPanel", "Cannot load the model: %1").arg(QString::fromStdString(why));

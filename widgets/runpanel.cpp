@@ -168,13 +168,23 @@ void RunPanel::setModel(std::shared_ptr<const Document> model, std::shared_ptr<c
         setWeightsB(QString()); // no fix left to compare without
     m_run->setEnabled(m_model && !isRunning());
     if (!m_model) {
-        m_title->setText(tr("Open a TorchScript model, or check a checkpoint against one, to run it."));
+        m_title->setText(tr(
+            "Open a TorchScript model or an exported program (.pt2), or check a checkpoint against one, to run it."));
         m_inputs->setRowCount(0);
         return;
     }
-    QString title = tr("<b>%1</b>: %2")
-                        .arg(QFileInfo(QString::fromStdString(m_model->path)).fileName(),
-                             QString::fromStdString(m_model->torchscript.forwardSignature).toHtmlEscaped());
+    const bool program = m_model->format == FileFormat::TorchExport;
+    const std::vector<ArgumentInfo> arguments =
+        program ? programArguments(*m_model) : parseForwardSignature(m_model->torchscript.forwardSignature);
+    QString signature = QString::fromStdString(m_model->torchscript.forwardSignature);
+    if (program) {
+        QStringList names;
+        for (const auto &a : arguments)
+            names << QString::fromStdString(a.name);
+        signature = tr("exported program (%1)").arg(names.join(QStringLiteral(", ")));
+    }
+    QString title =
+        tr("<b>%1</b>: %2").arg(QFileInfo(QString::fromStdString(m_model->path)).fileName(), signature.toHtmlEscaped());
     title += tr("<br>parameters and buffers: %1").arg(QString::fromStdString(formatBytes(modelBytes(*m_model))));
     if (const uint64_t free = availableHostMemory())
         title += tr(", %1 of memory available").arg(QString::fromStdString(formatBytes(free)));
@@ -182,14 +192,15 @@ void RunPanel::setModel(std::shared_ptr<const Document> model, std::shared_ptr<c
         title += tr("<br>with the weights of %1").arg(QFileInfo(QString::fromStdString(m_weights->path)).fileName());
     m_title->setText(title);
     if (!sameModel)
-        fillInputs(guessInputs(*m_model, parseForwardSignature(m_model->torchscript.forwardSignature)));
+        fillInputs(guessInputs(*m_model, arguments));
 }
 
 void RunPanel::setDevice(const QString &device) { m_device = device; }
 
 QString RunPanel::trustNotice()
 {
-    return tr("Running executes the model's TorchScript code (not Python): only run models you trust.");
+    return tr("Running executes the model's TorchScript code or an exported program's operator calls (never "
+              "Python): only run models you trust.");
 }
 
 void RunPanel::run()
@@ -210,7 +221,9 @@ void RunPanel::run()
     }
     if (!m_warned) {
         // Said once per model, before its code first runs.
-        m_notice->setText(tr("Running %1's TorchScript code on %2.")
+        m_notice->setText((m_model->format == FileFormat::TorchExport
+                               ? tr("Running %1's exported program (its operator calls, one by one) on %2.")
+                               : tr("Running %1's TorchScript code on %2."))
                               .arg(QFileInfo(QString::fromStdString(m_model->path)).fileName(), m_device));
         m_warned = true;
     }

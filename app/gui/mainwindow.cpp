@@ -282,11 +282,14 @@ void MainWindow::runModel()
 
 void MainWindow::updateRunPanel()
 {
-    // A TorchScript file runs itself; a checkpoint runs in the TorchScript model it is
-    // checked against, with its weights applied by the Load report's rules.
-    if (m_doc && m_doc->format == FileFormat::TorchScript)
+    // A TorchScript file or an exported program runs itself; a checkpoint runs in the
+    // model it is checked against, with its weights applied by the Load report's rules.
+    auto runnable = [](const std::shared_ptr<const Document> &d) {
+        return d && (d->format == FileFormat::TorchScript || d->format == FileFormat::TorchExport);
+    };
+    if (runnable(m_doc))
         m_runPanel->setModel(m_doc, nullptr, {}, {});
-    else if (m_doc && m_referenceDoc && m_referenceDoc->format == FileFormat::TorchScript)
+    else if (m_doc && runnable(m_referenceDoc))
         m_runPanel->setModel(m_referenceDoc, m_doc, m_loadPanel->stateDict(), m_loadPanel->rules());
     else
         m_runPanel->setModel(nullptr, nullptr, {}, {});

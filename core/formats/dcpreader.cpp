@@ -390,7 +390,7 @@ private:
         s.dtype = t.dtype;
         s.numel = static_cast<uint64_t>(t.numel());
         s.nbytes = t.nbytes();
-        s.member = std::to_string(chunks.size()) + " chunks in " + chunkFiles(chunks);
+        s.member = std::to_string(chunks.size()) + " chunks: " + chunkBoxes(chunks);
         s.file = assembleDcpTensor(m_doc.path + ": " + fqn, t.shape, t.dtype, std::move(chunks));
         s.resolved = true;
         m_doc.storages.push_back(std::move(s));
@@ -398,15 +398,19 @@ private:
         return tensorValue(std::move(t));
     }
 
-    static std::string chunkFiles(const std::vector<DcpChunk> &chunks)
+    // "[0:4, 0:4] in __0_0.distcp, [4:8, 0:4] in __1_0.distcp": how the tensor is split
+    // over the ranks' files (the first 8 chunks).
+    static std::string chunkBoxes(const std::vector<DcpChunk> &chunks)
     {
-        std::set<std::string> names;
-        for (const DcpChunk &c : chunks)
-            names.insert(c.where.substr(0, c.where.find(' ')));
         std::string s;
-        for (const auto &n : names)
-            s += (s.empty() ? "" : ", ") + n;
-        return s;
+        for (size_t i = 0; i < chunks.size() && i < 8; ++i) {
+            const DcpChunk &c = chunks[i];
+            std::string box;
+            for (size_t d = 0; d < c.offsets.size(); ++d)
+                box += (d ? ", " : "") + std::to_string(c.offsets[d]) + ":" + std::to_string(c.offsets[d] + c.sizes[d]);
+            s += (i ? ", " : "") + ("[" + box + "] in " + c.where.substr(0, c.where.find(' ')));
+        }
+        return chunks.size() > 8 ? s + ", ..." : s;
     }
 
     // A value that is not a tensor: a torch.save of the object. Plain values are copied

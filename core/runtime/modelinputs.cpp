@@ -328,4 +328,34 @@ bool programSource(const Document &doc, ProgramSource *source, std::string *erro
     return true;
 }
 
+std::vector<ArgumentInfo> programArguments(const Document &doc)
+{
+    std::vector<ArgumentInfo> out;
+    const auto &models = doc.metadata.contains("models") ? doc.metadata["models"] : nlohmann::ordered_json();
+    if (!models.is_array() || models.empty() || !models[0].is_string())
+        return out;
+    const std::string key = "program." + models[0].get<std::string>() + ".inputs";
+    if (!doc.metadata.contains(key) || !doc.metadata[key].is_array())
+        return out;
+    for (const auto &text : doc.metadata[key]) {
+        if (!text.is_string())
+            continue;
+        const std::string s = text.get<std::string>();
+        const size_t colon = s.find(": "), bracket = s.find('[', colon);
+        ArgumentInfo a;
+        a.name = s.substr(0, colon);
+        a.type = "Tensor";
+        if (colon != std::string::npos && bracket != std::string::npos) {
+            a.dtype = s.substr(colon + 2, bracket - colon - 2);
+            std::stringstream dims(s.substr(bracket + 1, s.find(']', bracket) - bracket - 1));
+            std::string d;
+            while (std::getline(dims, d, ','))
+                a.shape.push_back(std::atoll(d.c_str()) > 0 || d.find('0') != std::string::npos ? std::atoll(d.c_str())
+                                                                                                : -1);
+        }
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
 } // namespace te

@@ -43,5 +43,8 @@ bool tensorSource(const Document &doc, int tensor, TensorSource *source, std::st
 // serialized program and every tensor of the archive by name (weights by state-dict name,
 // the tensor constants the archive holds by theirs); false with *error when unreadable.
 bool programSource(const Document &doc, ProgramSource *source, std::string *error);
+// An exported program's user inputs with the shapes and dtypes it was exported with,
+// from the document's description of its first model ("x: float32[2, 4]").
+std::vector<ArgumentInfo> programArguments(const Document &doc);
 
 } // namespace te
