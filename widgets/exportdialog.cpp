@@ -63,7 +63,9 @@ ExportDialog::ExportDialog(std::shared_ptr<const Document> doc, const QString &b
     form->addRow(tr("&Tensors:"), m_stateDict);
     form->addRow(tr("&Format:"), m_format);
     form->addRow(tr("&Largest shard:"), m_shardSize);
-    form->addRow(tr("&Save to:"), targetRow);
+    auto *targetLabel = new QLabel(tr("&Save to:"), this);
+    targetLabel->setBuddy(m_target);
+    form->addRow(targetLabel, targetRow);
 
     m_summary = new QLabel(this);
     m_status = new QLabel(this);
