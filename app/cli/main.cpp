@@ -14,8 +14,8 @@ namespace {
 
 using te::cli::Command;
 
-const Command *const kCommands[] = {&te::cli::inspectCommand, &te::cli::scanCommand,    &te::cli::checkCommand,
-                                    &te::cli::diffCommand,    &te::cli::runCommand,     &te::cli::devicesCommand,
+const Command *const kCommands[] = {&te::cli::inspectCommand, &te::cli::scanCommand,     &te::cli::checkCommand,
+                                    &te::cli::diffCommand,    &te::cli::runCommand,      &te::cli::devicesCommand,
                                     &te::cli::cacheCommand,   &te::cli::downloadCommand, &te::cli::exportCommand};
 
 // One entry of the help's command list: the usage line, wrapped at 100 columns, and the

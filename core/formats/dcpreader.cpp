@@ -352,11 +352,15 @@ private:
         for (DcpChunk &chunk : chunks) {
             std::string why;
             auto part = savedObject(fqn, chunk.offsets, &chunk.where, &why);
+            // A torch.save of the tensor; or, with serialization_format=SAFETENSORS, a
+            // safetensors file of one tensor.
             const TensorInfo *saved = nullptr;
-            if (part && (!part->root || part->root->kind != ValueKind::Tensor))
-                why = "its torch.save at " + chunk.where + " holds no tensor";
-            else if (part)
+            if (part && part->root && part->root->kind == ValueKind::Tensor)
                 saved = &part->tensors[static_cast<size_t>(part->root->integer)];
+            else if (part && !part->root && part->entries.size() == 1)
+                saved = &part->tensors[static_cast<size_t>(part->entries.front().tensor)];
+            else if (part)
+                why = "what is saved at " + chunk.where + " is not one tensor";
             if (saved && (saved->shape != chunk.sizes || saved->dtype != t.dtype))
                 why = "the tensor saved at " + chunk.where + " is " + dtypeName(saved->dtype) + " " +
                       dims(saved->shape) + ", not the chunk's " + dtypeName(t.dtype) + " " + dims(chunk.sizes);

@@ -268,8 +268,7 @@ private:
                     if (a.type()->kind() == c10::TypeKind::TensorType && (v.isDouble() || v.isInt() || v.isBool()))
                         v = at::native::wrapped_scalar_tensor(v.toScalar(), m_device);
                     stack.push_back(std::move(v));
-                }
-                else if (a.default_value())
+                } else if (a.default_value())
                     stack.push_back(*a.default_value());
                 else
                     throw std::runtime_error(n.target + " is called without its argument " + a.name());
