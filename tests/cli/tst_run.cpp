@@ -172,13 +172,20 @@ private slots:
         const ProcessResult r = runProcess(cli(), {QStringLiteral("run"), program, QStringLiteral("--input"),
                                                    QStringLiteral("arange(-1,0.25):2x4"), QStringLiteral("--json")});
         QVERIFY2(!r.crashed && r.exitCode == 0, r.err.constData());
-        const json out = json::parse(r.out.constData())["outputs"][0];
+        // Two outputs: the scores, and their maximum per row through aten.max.dim, a call of
+        // two returns named one by one as the serializer writes them.
+        const json outputs = json::parse(r.out.constData())["outputs"];
+        QCOMPARE(outputs.size(), size_t(2));
+        const json out = outputs[0];
+        QCOMPARE(out["path"], json("0"));
         QCOMPARE(out["shape"], want["output_shape"]);
-        const auto values = out["values"].get<std::vector<double>>();
-        const auto expectedValues = want["output"].get<std::vector<double>>();
-        QCOMPARE(values.size(), expectedValues.size());
-        for (size_t i = 0; i < values.size(); ++i)
-            QVERIFY2(std::abs(values[i] - expectedValues[i]) <= 1e-4, qPrintable(QString::number(i)));
+        for (const auto &[index, key] : {std::pair<size_t, const char *>{0, "output"}, {1, "max_output"}}) {
+            const auto values = outputs[index]["values"].get<std::vector<double>>();
+            const auto expectedValues = want[key].get<std::vector<double>>();
+            QCOMPARE(values.size(), expectedValues.size());
+            for (size_t i = 0; i < values.size(); ++i)
+                QVERIFY2(std::abs(values[i] - expectedValues[i]) <= 1e-4, qPrintable(QString::number(i)));
+        }
 
         // The same weights from the older layout's state dict, applied by the doctor.
         const ProcessResult w = runProcess(cli(), {QStringLiteral("run"), program, QStringLiteral("--weights"), program,
