@@ -51,7 +51,7 @@ bool open(MainWindow &w, const QString &path)
 {
     QSignalSpy shown(&w, &MainWindow::documentShown);
     w.openFile(path);
-    return shown.wait(10000) && w.document();
+    return shown.wait(30000) && w.document();
 }
 
 QTabWidget *tabs(const MainWindow &w)
@@ -111,7 +111,7 @@ void columnsInView(MainWindow &w, QTableView *table)
                 sum += header->isSectionHidden(c) ? 0 : header->sectionSize(c);
             return sum;
         };
-        QTRY_VERIFY_WITH_TIMEOUT(visibleWidth() <= view->viewport()->width(), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(visibleWidth() <= view->viewport()->width(), 15000);
         int total = 0;
         for (int c = 0; c < header->count(); ++c) {
             if (header->isSectionHidden(c))
@@ -345,7 +345,7 @@ private slots:
         QVERIFY(demo && demo->isVisible());
         QSignalSpy shown(&w, &MainWindow::documentShown);
         QTest::mouseClick(demo, Qt::LeftButton);
-        QVERIFY(shown.wait(10000));
+        QVERIFY(shown.wait(30000));
         QVERIFY(w.document());
         QVERIFY2(QString::fromStdString(w.document()->path).endsWith(QStringLiteral("demo_checkpoint.pt")),
                  w.document()->path.c_str());
@@ -362,7 +362,7 @@ private slots:
         QVERIFY(activate(w));
         QSignalSpy shown(&w, &MainWindow::documentShown);
         QTest::mouseClick(buttonNamed(&w, QStringLiteral("Open the demo model")), Qt::LeftButton);
-        QVERIFY(shown.wait(10000));
+        QVERIFY(shown.wait(30000));
         QTRY_VERIFY_WITH_TIMEOUT(w.loadReportPanel()->report(), 10000);
         QTest::keyClick(&w, Qt::Key_2, Qt::ControlModifier);
         QCOMPARE(tabs(w)->currentWidget(), w.loadReportPanel());
