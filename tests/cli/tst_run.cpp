@@ -212,6 +212,15 @@ private slots:
         QCOMPARE(json::parse(r.out.constData())["outputs"][0]["shape"], json::array({2, 3}));
     }
 
+    // A program whose signature is malformed is refused with why, not run or crashed on.
+    void malformedProgramIsRefused()
+    {
+        const ProcessResult r =
+            runProcess(cli(), {QStringLiteral("run"), QStringLiteral(TE_FIXTURES_DIR "/pt2/bad_signature.pt2")});
+        QVERIFY2(!r.crashed && r.exitCode == 2, r.err.constData());
+        QVERIFY2(r.err.contains("an input spec is not one tagged value"), r.err.constData());
+    }
+
     void withoutTheRuntime()
     {
         QTemporaryDir dir;

@@ -326,6 +326,8 @@ std::unique_ptr<LoadedModel> loadProgramModel(const ProgramSource &source, const
         std::map<std::string, std::string> stateNames;
         std::vector<ArgumentInfo> user;
         for (const json &spec : gm.at("signature").at("input_specs")) {
+            if (!spec.is_object() || spec.size() != 1)
+                throw std::runtime_error("an input spec is not one tagged value: " + spec.dump().substr(0, 200));
             const auto &[kind, s] = *spec.items().begin();
             if (kind == "user_input") {
                 const std::string name = tensorName(s.at("arg"));
