@@ -47,6 +47,7 @@ private slots:
         QTest::newRow("aoti package") << QStringLiteral("aoti_package.pt2");
         QTest::newRow("2.1 to 2.7 layout") << QStringLiteral("exported_2_1.pt2");
         QTest::newRow("2.8 layout") << QStringLiteral("exported_2_8.pt2");
+        QTest::newRow("runnable") << QStringLiteral("runnable.pt2");
     }
 
     void weightsAsPyTorchReportsThem()
