@@ -133,8 +133,7 @@ public:
         readPlannerData(field(meta, "planner_data"));
         describeMetadata(meta, sdm);
 
-        m_root = m_doc.arena->make(ValueKind::Dict);
-        ValueArena::pin(m_root);
+        m_root = pinned(ValueKind::Dict);
         size_t done = 0;
         for (const auto &[k, item] : sdm->entries) {
             checkCancel(m_options);
@@ -155,11 +154,6 @@ public:
                 place(fqn, value);
         }
         m_doc.root = m_root;
-        // Reading each chunk's zip directory and pickle touched pages of the data files;
-        // they are not needed again, and a checkpoint has thousands of chunks.
-        for (const auto &[name, file] : m_files)
-            if (file.first)
-                file.first->release(0, file.first->size());
         m_doc.metadata["dcp.files"] = m_filesUsed.size();
         m_doc.producer = "PyTorch distributed checkpoint (" + std::to_string(sdm->entries.size()) + " entries, " +
                          std::to_string(m_filesUsed.size()) + " data files)";
@@ -277,7 +271,7 @@ private:
             inner.cancel = m_options.cancel;
             inner.limits = m_options.limits;
             auto part = readDocument(MappedFile::slice(file, ref.offset, ref.length, name), inner);
-            mergeSecurity(*part, name);
+            mergeScan(m_doc, *part, name);
             // Finding the zip's directory touched up to 64 KiB before the slice's end, which
             // over thousands of chunks would add up; the pages are not needed again.
             constexpr uint64_t kSlack = uint64_t(128) << 10;
@@ -290,21 +284,17 @@ private:
         }
     }
 
-    void mergeSecurity(const Document &part, const std::string &name)
+    // A value of the document's arena that stays: the tree built here holds no counts.
+    Value *pinned(ValueKind kind)
     {
-        for (GlobalRef g : part.globals) {
-            g.member = name + ": " + g.member;
-            m_doc.globals.push_back(std::move(g));
-        }
-        for (const auto &f : part.security.findings)
-            if (!isVerdictFinding(f))
-                m_doc.security.findings.push_back(name + ": " + f);
+        Value *v = m_doc.arena->make(kind);
+        ValueArena::pin(v);
+        return v;
     }
 
     Value *tensorValue(TensorInfo t)
     {
-        Value *v = m_doc.arena->make(ValueKind::Tensor);
-        ValueArena::pin(v);
+        Value *v = pinned(ValueKind::Tensor);
         v->integer = static_cast<int64_t>(m_doc.tensors.size());
         t.value = v;
         m_doc.tensors.push_back(std::move(t));
@@ -434,8 +424,7 @@ private:
 
     Value *stringValue(std::string s)
     {
-        Value *v = m_doc.arena->make(ValueKind::String);
-        ValueArena::pin(v);
+        Value *v = pinned(ValueKind::String);
         v->text = std::move(s);
         return v;
     }
@@ -452,8 +441,7 @@ private:
         case ValueKind::BigInt:
         case ValueKind::Float:
         case ValueKind::String: {
-            Value *c = m_doc.arena->make(v->kind);
-            ValueArena::pin(c);
+            Value *c = pinned(v->kind);
             c->boolean = v->boolean;
             c->integer = v->integer;
             if (v->kind == ValueKind::Float)
@@ -470,8 +458,7 @@ private:
         case ValueKind::List:
         case ValueKind::Tuple:
         case ValueKind::Dict: {
-            Value *c = m_doc.arena->make(v->kind);
-            ValueArena::pin(c);
+            Value *c = pinned(v->kind);
             c->ordered = v->ordered;
             for (const Value *i : v->items) {
                 Value *ci = copyPlain(part, i, depth + 1);
@@ -513,8 +500,7 @@ private:
             at += "\n" + (path[i]->kind == ValueKind::String ? path[i]->text : std::to_string(path[i]->integer));
             Value *&child = m_containers[at];
             if (!child) {
-                child = m_doc.arena->make(path[i + 1]->kind == ValueKind::Int ? ValueKind::List : ValueKind::Dict);
-                ValueArena::pin(child);
+                child = pinned(path[i + 1]->kind == ValueKind::Int ? ValueKind::List : ValueKind::Dict);
                 if (!put(container, path[i], child))
                     return;
             }
@@ -534,8 +520,7 @@ private:
             return false;
         }
         while (container->items.size() <= static_cast<size_t>(key->integer)) {
-            Value *none = m_doc.arena->make(ValueKind::None);
-            ValueArena::pin(none);
+            Value *none = pinned(ValueKind::None);
             container->items.push_back(none);
         }
         container->items[static_cast<size_t>(key->integer)] = value;
@@ -546,8 +531,7 @@ private:
     {
         if (p->kind == ValueKind::String)
             return stringValue(p->text);
-        Value *v = m_doc.arena->make(ValueKind::Int);
-        ValueArena::pin(v);
+        Value *v = pinned(ValueKind::Int);
         v->integer = p->integer;
         return v;
     }

@@ -26,6 +26,17 @@ void reportProgress(const ReadOptions &options, double fraction, const std::stri
         options.progress(fraction, label);
 }
 
+void mergeScan(Document &doc, const Document &part, const std::string &name)
+{
+    for (GlobalRef g : part.globals) {
+        g.member = name + ": " + g.member;
+        doc.globals.push_back(std::move(g));
+    }
+    for (const auto &f : part.security.findings)
+        if (!isVerdictFinding(f))
+            doc.security.findings.push_back(name + ": " + f);
+}
+
 void checkCancel(const ReadOptions &options)
 {
     if (options.cancel && options.cancel->load())

@@ -70,17 +70,9 @@ void merge(Document &doc, std::unique_ptr<Document> part, const std::string &sha
         e.tensor += tensorBase;
         doc.entries.push_back(std::move(e));
     }
-    for (auto g : part->globals) {
-        g.member = shard + ": " + g.member;
-        doc.globals.push_back(std::move(g));
-    }
+    mergeScan(doc, *part, shard);
     for (const auto &w : part->warnings)
         doc.warnings.push_back(shard + ": " + w);
-    // A shard's container findings belong to the folder; its verdict sentences are
-    // decided again for the folder as a whole.
-    for (const auto &f : part->security.findings)
-        if (!isVerdictFinding(f))
-            doc.security.findings.push_back(shard + ": " + f);
     if (!part->error.empty())
         doc.error += (doc.error.empty() ? "" : "; ") + shard + ": " + part->error;
     // Shards normally carry the same __metadata__; a value that differs keeps its shard.

@@ -6,19 +6,11 @@
 #include "core/formats/readersupport.h"
 #include "core/io/readerror.h"
 #include "core/io/ziparchive.h"
-#include "core/security/securityscanner.h"
 
 namespace te {
 namespace {
 
 constexpr uint64_t kMaxCompressedSave = uint64_t(1) << 30;
-
-std::string trimmedText(std::string_view s)
-{
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' '))
-        s.remove_suffix(1);
-    return std::string(s.substr(0, 64));
-}
 
 // "conv.weight: float32[4, 2, 3, 3]" for each tensor of a nested save, for the metadata.
 nlohmann::json describeTensors(const Document &part)
@@ -56,13 +48,7 @@ const Document *readNestedSave(Document &doc, const ZipEntry &e, const std::stri
     } catch (const ReadError &err) {
         throw ReadError(std::string("the torch.save inside it cannot be read: ") + err.what(), name);
     }
-    for (GlobalRef g : part->globals) {
-        g.member = name + ": " + g.member;
-        doc.globals.push_back(std::move(g));
-    }
-    for (const auto &f : part->security.findings)
-        if (!isVerdictFinding(f))
-            doc.security.findings.push_back(name + ": " + f);
+    mergeScan(doc, *part, name);
     for (const auto &w : part->warnings)
         doc.warnings.push_back(name + ": " + w);
     if (!part->error.empty())
@@ -97,7 +83,7 @@ void readLegacyPt2Document(Document &doc, const ReadOptions &options)
     doc.format = FileFormat::TorchExport;
     std::string version;
     if (const ZipEntry *v = pt2Member(doc, "version"))
-        version = trimmedText(doc.zip->read(*v, 64));
+        version = pt2Trimmed(doc.zip->read(*v, 64));
     doc.producer = "torch.export program (.pt2 as PyTorch 2.1 to 2.7 saved it" +
                    (version.empty() ? std::string() : ", schema " + version) + ")";
     doc.metadata["models"] = nlohmann::json::array({"model"});

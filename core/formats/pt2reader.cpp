@@ -469,6 +469,8 @@ namespace te {
 // For the reader of the older layouts (pt2legacyreader.cpp).
 const ZipEntry *pt2Member(Document &doc, const std::string &name) { return member(doc, name); }
 
+std::string pt2Trimmed(std::string_view text) { return trimmed(text); }
+
 nlohmann::json pt2MemberJson(Document &doc, const ZipEntry &e) { return memberJson(doc, e, kMaxProgram); }
 
 void describeExportProgram(Document &doc, const nlohmann::json &program, const std::string &model)

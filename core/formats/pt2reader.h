@@ -34,6 +34,8 @@ void readLegacyPt2Document(Document &doc, const ReadOptions &options);
 // Internal to the two .pt2 readers.
 struct ZipEntry;
 const ZipEntry *pt2Member(Document &doc, const std::string &name);
+// A short text record without its line end, at most 64 characters ("pt2", "7.3").
+std::string pt2Trimmed(std::string_view text);
 nlohmann::json pt2MemberJson(Document &doc, const ZipEntry &e);
 void describeExportProgram(Document &doc, const nlohmann::json &program, const std::string &model);
 // A torch.save stored in the archive, read as a document of its own (in place when it is

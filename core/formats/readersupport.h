@@ -19,6 +19,11 @@ Value *runPickle(Document &doc, std::string_view bytes, const std::string &membe
 uint64_t scanExtraPickle(Document &doc, std::string_view bytes, const std::string &member, const ReadOptions &options,
                          bool notLoaded);
 
+// A document read inside another (a shard, a nested torch.save, a chunk): its globals
+// and its container findings join the outer document's, each under "NAME: ". Its
+// verdict sentences are left out: the outer document's verdict is decided again.
+void mergeScan(Document &doc, const Document &part, const std::string &name);
+
 void reportProgress(const ReadOptions &options, double fraction, const std::string &label);
 void checkCancel(const ReadOptions &options);
 

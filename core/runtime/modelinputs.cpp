@@ -349,9 +349,12 @@ std::vector<ArgumentInfo> programArguments(const Document &doc)
             a.dtype = s.substr(colon + 2, bracket - colon - 2);
             std::stringstream dims(s.substr(bracket + 1, s.find(']', bracket) - bracket - 1));
             std::string d;
-            while (std::getline(dims, d, ','))
-                a.shape.push_back(std::atoll(d.c_str()) > 0 || d.find('0') != std::string::npos ? std::atoll(d.c_str())
-                                                                                                : -1);
+            // A symbolic size ("s0") is -1: not known before the program runs.
+            while (std::getline(dims, d, ',')) {
+                char *end = nullptr;
+                const long long n = std::strtoll(d.c_str(), &end, 10);
+                a.shape.push_back(end != d.c_str() && *end == '\0' ? n : -1);
+            }
         }
         out.push_back(std::move(a));
     }
